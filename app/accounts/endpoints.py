@@ -1,0 +1,47 @@
+"""/accounts: connect and manage reposting accounts."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.accounts import repository, service
+from app.accounts.schemas import AccountCreate, AccountRead, AccountUpdate
+from app.auth.caller import Capability
+from app.deps import CallerDep, RuntimeDep, SessionDep
+from app.pagination import Page, PageParams, page_params
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountRead)
+async def create_account(data: AccountCreate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Connect an account: its credentials are checked with the platform and stored encrypted."""
+    return AccountRead.of(await service.create(session, data=data, runtime=runtime, caller=caller))
+
+
+@router.get("", response_model=Page[AccountRead])
+async def list_accounts(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)]):
+    """The accounts this token reaches."""
+    ids = None if caller.is_admin else caller.account_ids
+    rows, total = await repository.page(session, ids=ids, limit=page.limit, offset=page.offset)
+    return Page(items=[AccountRead.of(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{account_id}", response_model=AccountRead)
+async def get_account(account_id: int, session: SessionDep, caller: CallerDep):
+    """One account (never its credentials)."""
+    return AccountRead.of(await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read))
+
+
+@router.patch("/{account_id}", response_model=AccountRead)
+async def update_account(account_id: int, data: AccountUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Change limits, sources, config or credentials."""
+    account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
+    return AccountRead.of(await service.update(session, account=account, data=data, runtime=runtime, caller=caller))
+
+
+@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_account(account_id: int, session: SessionDep, caller: CallerDep) -> None:
+    """Remove an account and everything it owns (admin)."""
+    account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    await service.delete(session, account=account, caller=caller)

@@ -1,0 +1,100 @@
+"""Account shapes on the API. Credentials are write-only: no read model has them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Limits(BaseModel):
+    """How fast an account may act. Over a limit, posts wait in the queue; nothing is lost."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    max_per_hour: int | None = Field(default=None, ge=1)
+    max_per_day: int | None = Field(default=None, ge=1)
+    min_interval_seconds: int = Field(default=0, ge=0)
+    quiet_hours_start: str | None = Field(default=None, description="HH:MM in the account's time zone")
+    quiet_hours_end: str | None = Field(default=None, description="HH:MM; may be before start (overnight)")
+    timezone: str = "UTC"
+    max_queue_age_seconds: int | None = Field(default=None, ge=60)
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _hhmm(cls, value: str | None) -> str | None:
+        if value is not None and not HHMM.match(value):
+            raise ValueError("use HH:MM, 24-hour clock")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> Limits:
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            raise ValueError("quiet hours need both quiet_hours_start and quiet_hours_end")
+        return self
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=32)
+    handle: str = Field(min_length=1, max_length=255)
+    display_name: str | None = Field(default=None, max_length=255)
+    credentials: dict[str, Any] = Field(default_factory=dict, description="write-only; encrypted at rest")
+    config: dict[str, Any] = Field(default_factory=dict, description="platform settings, e.g. base_url")
+    sources: list[str] = Field(default_factory=list, description="feeds to poll; empty: derived from the rules")
+    enabled: bool = True
+    limits: Limits | None = None
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, max_length=255)
+    credentials: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    sources: list[str] | None = None
+    enabled: bool | None = None
+    limits: Limits | None = None
+
+
+class AccountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    platform: str
+    handle: str
+    display_name: str | None
+    platform_user_id: str | None
+    config: dict[str, Any]
+    sources: list[str]
+    enabled: bool
+    status: str
+    status_detail: str | None
+    rate_limited_until: datetime | None
+    limits: Limits
+    has_credentials: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, account: Any) -> AccountRead:
+        """Build from the ORM row (limits gathered from their columns)."""
+        data = {k: getattr(account, k) for k in cls.model_fields if hasattr(account, k) and k != "limits"}
+        data["limits"] = Limits.model_validate(account)
+        data["has_credentials"] = bool(account.credentials_encrypted)
+        return cls(**data)

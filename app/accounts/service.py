@@ -1,0 +1,96 @@
+"""Accounts: connect (check credentials with the platform), change, remove."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import repository
+from app.accounts.context import context_for
+from app.accounts.crypto import encrypt
+from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
+from app.audit import record
+from app.auth.caller import Caller, Capability
+from app.errors import AppError, Conflict, Invalid, NotFound
+from app.models import Account
+from app.platforms.base import CredentialsInvalid, PlatformError
+from app.platforms.registry import available, get_platform
+from app.runtime import Runtime
+
+log = logging.getLogger("reposter.accounts")
+
+LIMIT_FIELDS = tuple(Limits.model_fields)
+
+
+async def get_for(session: AsyncSession, *, account_id: int, caller: Caller, need: Capability) -> Account:
+    """The account if the caller may `need` it; 404 if it is not theirs (or absent), 403 if the role lacks it."""
+    caller.require(account_id, need)
+    account = await repository.get(session, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    return account
+
+
+async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime, caller: Caller) -> Account:
+    """Check the credentials with the platform, then store the account with them encrypted."""
+    caller.require_admin()
+    if data.platform not in available():
+        raise Invalid(f"unknown platform {data.platform!r}; known: {sorted(available())}")
+    if await repository.by_handle(session, data.platform, data.handle):
+        raise Conflict(f"{data.platform} account {data.handle!r} already exists")
+    platform = get_platform(data.platform)
+    limits = {**platform.default_limits_for_account(), **(data.limits.model_dump(exclude_unset=True) if data.limits else {})}
+    account = Account(
+        platform=data.platform, handle=data.handle, display_name=data.display_name, config=data.config,
+        sources=data.sources, enabled=data.enabled,
+        credentials_encrypted=encrypt(runtime.fernet, data.credentials) if data.credentials else "",
+        **Limits(**limits).model_dump(),
+    )
+    await _connect(account, runtime)
+    session.add(account)
+    await session.flush()
+    await record(session, caller, "account.create", target_type="account", target_id=account.id,
+                 account_id=account.id, detail={"platform": account.platform, "handle": account.handle})
+    return account
+
+
+async def _connect(account: Account, runtime: Runtime) -> None:
+    """Ask the platform who these credentials are; a refusal is the caller's 422, an outage a 502."""
+    ctx = context_for(account, runtime.fernet)
+    platform = get_platform(account.platform)
+    try:
+        who = await platform.connect(ctx, runtime.http)
+    except CredentialsInvalid as exc:
+        raise Invalid(f"the platform refused these credentials: {exc}", error="credentials rejected") from exc
+    except PlatformError as exc:
+        raise AppError(f"could not reach {account.platform}: {exc}", status_code=502, error="platform unavailable") from exc
+    account.platform_user_id = who.platform_user_id
+    account.display_name = account.display_name or who.display_name
+    account.status, account.status_detail = "active", None
+
+
+async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime, caller: Caller) -> Account:
+    """Change settings; new credentials are checked with the platform before they are kept."""
+    changes = data.model_dump(exclude_unset=True, exclude={"credentials", "limits"})
+    for key, value in changes.items():
+        setattr(account, key, value)
+    if data.limits is not None:
+        for key, value in data.limits.model_dump().items():
+            setattr(account, key, value)
+        changes["limits"] = data.limits.model_dump()
+    if data.credentials is not None:
+        account.credentials_encrypted = encrypt(runtime.fernet, data.credentials)
+        await _connect(account, runtime)
+        changes["credentials"] = "replaced"
+    await record(session, caller, "account.update", target_type="account", target_id=account.id,
+                 account_id=account.id, detail=changes)
+    return account
+
+
+async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> None:
+    """Remove the account with its rules, queue and log."""
+    caller.require_admin()
+    await record(session, caller, "account.delete", target_type="account", target_id=account.id,
+                 detail={"platform": account.platform, "handle": account.handle})
+    await session.delete(account)

@@ -1,0 +1,35 @@
+"""/tokens: API tokens (admin only)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.auth import repository, service
+from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
+from app.deps import CallerDep, SessionDep
+from app.pagination import Page, PageParams, page_params
+
+router = APIRouter(prefix="/tokens", tags=["tokens"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
+async def create_token(data: TokenCreate, session: SessionDep, caller: CallerDep):
+    """Create a token; the secret is in the answer and nowhere else."""
+    caller.require_admin()
+    token, secret = await service.create(session, data=data, caller=caller)
+    return TokenCreated(**TokenRead.model_validate(token).model_dump(), token=secret)
+
+
+@router.get("", response_model=Page[TokenRead])
+async def list_tokens(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)]):
+    """Every token (never the secrets)."""
+    caller.require_admin()
+    rows, total = await repository.page(session, limit=page.limit, offset=page.offset)
+    return Page(items=[TokenRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_token(token_id: int, session: SessionDep, caller: CallerDep) -> None:
+    """Revoke a token at once."""
+    caller.require_admin()
+    await service.revoke(session, token_id=token_id, caller=caller)

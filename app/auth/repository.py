@@ -1,0 +1,22 @@
+"""Every query on api_tokens."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import ApiToken
+
+
+async def by_hash(session: AsyncSession, token_hash: str) -> ApiToken | None:
+    return await session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+async def get(session: AsyncSession, token_id: int) -> ApiToken | None:
+    return await session.get(ApiToken, token_id)
+
+
+async def page(session: AsyncSession, *, limit: int, offset: int) -> tuple[Sequence[ApiToken], int]:
+    rows = await session.scalars(select(ApiToken).order_by(ApiToken.id).limit(limit).offset(offset))
+    total = await session.scalar(select(func.count()).select_from(ApiToken))
+    return rows.all(), total or 0

@@ -1,0 +1,60 @@
+"""Settings: one class, read from REPOSTER_* environment variables or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_KEYS = {"", "change-me", "changeme", "placeholder", "secret"}
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="REPOSTER_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./reposter.db"
+    # Fernet key for platform credentials at rest. No usable default outside the demo.
+    encryption_key: str = ""
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    worker_id: str = ""
+    lease_seconds: int = Field(default=120, ge=5)
+    max_attempts: int = Field(default=6, ge=1)
+    retry_base_seconds: float = Field(default=30.0, ge=0)
+    dispatch_batch: int = Field(default=50, ge=1)
+    run_scheduler: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept plain URLs and pick the async driver we ship (aiosqlite, psycopg)."""
+        if value.startswith("sqlite:///"):
+            return value.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    def fernet(self) -> Fernet:
+        """The cipher for credentials; refuses a missing or placeholder key with a clear message."""
+        if self.encryption_key.strip().lower() in PLACEHOLDER_KEYS:
+            raise RuntimeError(
+                "REPOSTER_ENCRYPTION_KEY is not set. Generate one with `reposter keygen` "
+                "and put it in the environment or .env."
+            )
+        try:
+            return Fernet(self.encryption_key.encode())
+        except ValueError as exc:
+            raise RuntimeError(f"REPOSTER_ENCRYPTION_KEY is not a valid Fernet key: {exc}") from exc
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings (cached; tests clear the cache)."""
+    return Settings()

@@ -1,0 +1,84 @@
+"""Errors the API shows, and the one handler that renders them as {"error", "detail"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    """An error with an HTTP status and a message meant for the caller."""
+
+    status_code = 400
+    error = "bad request"
+
+    def __init__(self, detail: Any = None, *, status_code: int | None = None, error: str | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+        if error is not None:
+            self.error = error
+
+
+class NotFound(AppError):
+    status_code = 404
+    error = "not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    error = "conflict"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    error = "forbidden"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class Invalid(AppError):
+    status_code = 422
+    error = "invalid"
+
+
+def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Render every error the API can raise in the one JSON shape."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _json(exc.status_code, exc.error, exc.detail, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return _json(422, "invalid request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _json(exc.status_code, _reason(exc.status_code), exc.detail)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:
+        return "error"

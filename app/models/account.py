@@ -1,0 +1,58 @@
+"""Accounts (the identities that repost) and their filters."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    platform_user_id: Mapped[str | None] = mapped_column(String(255))
+    credentials_encrypted: Mapped[str] = mapped_column(Text, default="")
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    sources: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # active | needs_attention | rate_limited
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    rate_limited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_per_hour: Mapped[int | None] = mapped_column(Integer)
+    max_per_day: Mapped[int | None] = mapped_column(Integer)
+    min_interval_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    max_queue_age_seconds: Mapped[int | None] = mapped_column(Integer)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AccountFilters(Base):
+    """Checks applied after a rule matched; one row per account (absent means no filters)."""
+
+    __tablename__ = "account_filters"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    exclude_replies: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclude_reposts: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclude_quotes: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_followers: Mapped[int | None] = mapped_column(Integer)
+    min_account_age_days: Mapped[int | None] = mapped_column(Integer)
+    max_hashtags: Mapped[int | None] = mapped_column(Integer)
+    max_mentions: Mapped[int | None] = mapped_column(Integer)
+    max_links: Mapped[int | None] = mapped_column(Integer)
+    banned_words: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    duplicate_window_minutes: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

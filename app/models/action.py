@@ -1,0 +1,65 @@
+"""Actions: one decision to act on one post for one account, and its whole life."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, UTCDateTime, utcnow
+
+
+class ActionStatus(StrEnum):
+    queued = "queued"
+    review = "review"
+    sending = "sending"
+    done = "done"
+    failed = "failed"
+    rejected = "rejected"
+    undone = "undone"
+    skipped = "skipped"
+
+
+class ActionKind(StrEnum):
+    repost = "repost"
+    quote = "quote"
+    like = "like"
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        # The last line of defence: one action per (account, post, kind), whatever happens.
+        UniqueConstraint("account_id", "post_id", "kind"),
+        Index("ix_actions_due", "status", "next_attempt_at"),
+        Index("ix_actions_account_status", "account_id", "status", "id"),
+        Index("ix_actions_account_author", "account_id", "author_handle"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
+    seen_post_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("seen_posts.id", ondelete="CASCADE")
+    )
+    post_id: Mapped[str] = mapped_column(String(255))
+    post_url: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(String(255))
+    author_handle: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    platform_action_id: Mapped[str | None] = mapped_column(String(512))
+    undo_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undo_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,55 @@
+"""Blocks, opt-out and consent lists, and the cached follower/following sets scopes need."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Block(Base):
+    """An author never reposted by one account, or by every account when account_id is null."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (
+        UniqueConstraint("account_id", "author"),
+        # NULLs are distinct in a unique constraint: a partial index keeps global blocks unique.
+        Index("uq_blocks_global_author", "author", unique=True, postgresql_where=text("account_id IS NULL"),
+              sqlite_where=text("account_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # lower-cased handle (without @) or platform id
+    author: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthorList(Base):
+    """Per-account author lists: `optout` (never repost) and `consent` (Bluesky opt-in)."""
+
+    __tablename__ = "author_lists"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "author"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RelationCache(Base):
+    """A cached set of people (followers, following, list members, blockers) of an account."""
+
+    __tablename__ = "relation_cache"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    # followers | following | list:<id>
+    kind: Mapped[str] = mapped_column(String(255), primary_key=True)
+    members: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,175 @@
+"""One way every real adapter talks HTTP: rate limits, retries, credential errors, logging.
+
+Adapters call `PlatformHTTP.request`; it turns the outside world's failures into the
+PlatformError family of `platforms.base`, so that no platform error escapes as anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
+
+log = logging.getLogger("reposter.platforms.http")
+
+RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try: server errors and timeouts are retried with exponential backoff."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    # A 429 asking to wait at most this long is waited out in place; longer ones raise.
+    inline_wait: float = 5.0
+    sleep: Any = field(default=None)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep (through the injectable `sleep`, so tests need not wait)."""
+        await (self.sleep or asyncio.sleep)(max(0.0, seconds))
+
+
+def retry_at_from_headers(headers: httpx.Headers, now: datetime | None = None) -> datetime:
+    """When a rate-limited caller may try again, from Retry-After, X-RateLimit-Reset or RateLimit-Reset."""
+    now = now or datetime.now(UTC)
+    value = headers.get("retry-after")
+    if value:
+        if value.strip().isdigit():
+            return now + timedelta(seconds=int(value))
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    reset = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
+    if reset:
+        return _reset_to_datetime(reset.strip(), now)
+    return now + timedelta(seconds=60)
+
+
+def _reset_to_datetime(reset: str, now: datetime) -> datetime:
+    """X sends epoch seconds, the IETF draft sends delta seconds, Mastodon sends an ISO date."""
+    try:
+        number = float(reset)
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        except ValueError:
+            return now + timedelta(seconds=60)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if number > 1_000_000_000:  # an epoch timestamp
+        return datetime.fromtimestamp(number, UTC)
+    return now + timedelta(seconds=number)
+
+
+class PlatformHTTP:
+    """An httpx client bound to one platform's base URL and one account's authorization."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        platform: str,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.platform = platform
+        self.retry = retry or RetryPolicy()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        not_found_is_gone: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request; retry 5xx/timeouts, wait out short 429s, map failures to PlatformError."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        last: PlatformError | None = None
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                response = await self._send(method, url, headers, kwargs)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                last = PlatformError(f"{self.platform}: {type(exc).__name__} on {method} {path}")
+                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 1))
+                continue
+            if response.status_code == 429:
+                retry_at = retry_at_from_headers(response.headers)
+                wait = (retry_at - datetime.now(UTC)).total_seconds()
+                if wait <= self.retry.inline_wait and attempt < self.retry.attempts:
+                    await self.retry.pause(wait)
+                    continue
+                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at)
+            if response.status_code in RETRYABLE_STATUS:
+                last = PlatformError(
+                    f"{self.platform}: HTTP {response.status_code} on {method} {path}",
+                    status=response.status_code,
+                )
+                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 1))
+                continue
+            return self._check(response, method, path, not_found_is_gone)
+        assert last is not None
+        raise last
+
+    async def _send(self, method: str, url: str, headers: dict | None, kwargs: dict) -> httpx.Response:
+        """Send and log the status; never log headers, query strings or bodies (tokens live there)."""
+        started = time.perf_counter()
+        response = await self.http.request(method, url, headers=headers, **kwargs)
+        log.info(
+            "platform call",
+            extra={
+                "platform": self.platform,
+                "method": method,
+                "path": httpx.URL(url).path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    def _check(self, response: httpx.Response, method: str, path: str, gone: bool) -> httpx.Response:
+        """Turn 4xx answers into the matching PlatformError."""
+        status = response.status_code
+        if status < 400:
+            return response
+        detail = _error_text(response)
+        if status in (401, 403) and _is_auth_failure(status, detail):
+            raise CredentialsInvalid(f"{self.platform}: credentials need attention ({status}: {detail})", status=status)
+        if status in (404, 410) and gone:
+            raise PostGone(f"{self.platform}: not found ({detail})")
+        raise PlatformError(f"{self.platform}: HTTP {status} on {method} {path}: {detail}", retryable=False, status=status)
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The platform's own error message, shortened; never the request."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("error_description", "error", "message", "detail", "title"):
+            if isinstance(body.get(key), str):
+                return body[key][:200]
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
+    return str(body)[:200]
+
+
+def _is_auth_failure(status: int, detail: str) -> bool:
+    """401 is always about credentials; 403 is when the message says so (else it is a refusal)."""
+    if status == 401:
+        return True
+    lowered = detail.lower()
+    return any(word in lowered for word in ("token", "auth", "credential", "scope", "suspended", "forbidden"))
