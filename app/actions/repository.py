@@ -1,0 +1,32 @@
+"""Every query on actions for the API."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Action
+
+
+async def get(session: AsyncSession, action_id: int) -> Action | None:
+    return await session.get(Action, action_id)
+
+
+async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | None, limit: int,
+               offset: int) -> tuple[Sequence[Action], int]:
+    """Newest first."""
+    query = select(Action).where(Action.account_id == account_id)
+    if statuses:
+        query = query.where(Action.status.in_(statuses))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(query.order_by(Action.id.desc()).limit(limit).offset(offset))
+    return rows.all(), total or 0
+
+
+async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None, author_keys: set[str]) -> Sequence[Action]:
+    """Live (done, not yet undone) actions of an author, for undo on block."""
+    query = select(Action).where(Action.status == "done", Action.undo_requested_at.is_(None),
+                                 (Action.author_handle.in_(author_keys)) | (Action.author_id.in_(author_keys)))
+    if account_ids is not None:
+        query = query.where(Action.account_id.in_(account_ids))
+    return (await session.scalars(query)).all()

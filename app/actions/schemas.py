@@ -1,0 +1,30 @@
+"""Action shapes on the API."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from app.models.action import ActionStatus
+
+
+class ActionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    account_id: int
+    rule_id: int | None
+    post_id: str
+    post_url: str | None
+    author_handle: str
+    kind: str
+    status: ActionStatus
+    reason: str | None
+    error: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    platform_action_id: str | None
+    undo_requested_at: datetime | None
+    decided_by: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    undone_at: datetime | None

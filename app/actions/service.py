@@ -1,0 +1,56 @@
+"""Review and undo: what moderators do to single actions."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.service import get_for
+from app.actions import repository
+from app.audit import record
+from app.auth.caller import Caller, Capability
+from app.db.base import utcnow
+from app.errors import Conflict, NotFound
+from app.models import Action
+
+
+async def get_for_caller(session: AsyncSession, *, action_id: int, caller: Caller, need: Capability) -> Action:
+    """The action if the caller reaches its account; 404 otherwise (nothing leaks)."""
+    action = await repository.get(session, action_id)
+    if action is None or not caller.reaches(action.account_id):
+        raise NotFound(f"action {action_id} not found")
+    await get_for(session, account_id=action.account_id, caller=caller, need=need)
+    return action
+
+
+async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
+    """A reviewed post goes to the queue (it is still checked against blocks and limits before sending)."""
+    if action.status != "review":
+        raise Conflict(f"action {action.id} is {action.status}, not waiting for review")
+    action.status, action.next_attempt_at, action.decided_by = "queued", utcnow(), caller.label
+    await record(session, caller, "action.approve", target_type="action", target_id=action.id,
+                 account_id=action.account_id, detail={"post_id": action.post_id})
+    return action
+
+
+async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
+    """A post waiting for review (or in the queue) is not sent."""
+    if action.status not in ("review", "queued", "failed"):
+        raise Conflict(f"action {action.id} is {action.status}; only waiting actions can be rejected")
+    action.status, action.next_attempt_at, action.decided_by = "rejected", None, caller.label
+    action.reason = f"rejected by {caller.label}"
+    await record(session, caller, "action.reject", target_type="action", target_id=action.id,
+                 account_id=action.account_id, detail={"post_id": action.post_id})
+    return action
+
+
+async def request_undo(session: AsyncSession, *, action: Action, caller: Caller | None, why: str = "") -> Action:
+    """Ask for a sent repost to be undone; the dispatcher does it within the platform's limits."""
+    if action.status == "undone" or action.undo_requested_at is not None:
+        return action
+    if action.status != "done":
+        raise Conflict(f"action {action.id} is {action.status}; only a done action can be undone (reject waiting ones)")
+    action.undo_requested_at, action.next_attempt_at = utcnow(), utcnow()
+    action.decided_by = caller.label if caller else why or "system"
+    await record(session, caller, "action.undo", target_type="action", target_id=action.id,
+                 account_id=action.account_id, detail={"post_id": action.post_id, "why": why})
+    return action

@@ -1,0 +1,61 @@
+"""decide(post, rule, account view) -> Decision: blocks, opt-outs, consent, scope, filters. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.engine.filters import duplicate_reason, filter_reason, normalized_text
+from app.engine.scope import Scope, author_keys, out_of_scope
+from app.engine.view import AccountView
+from app.platforms.base import Post
+
+NOBOT = "#nobot"
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: int
+    account_id: int
+    scope: Scope
+    action: str
+    review: bool
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # queued | review | skipped
+    reason: str | None = None
+
+
+def stop_reason(post: Post, view: AccountView, now: datetime) -> str | None:
+    """Why this account must not act on this post at all (checked again just before sending)."""
+    keys = author_keys(post)
+    if post.author.handle.lower().lstrip("@") in view.own_names() or post.author.id.lower() in view.own_names():
+        return "own post"
+    for key in keys:
+        if key in view.blocked:
+            return f"blocked: {view.blocked[key] or 'no reason given'}"
+    if keys & view.optouts:
+        return "opted out: author is on the account's opt-out list"
+    if post.author.bio and NOBOT in post.author.bio.lower():
+        return "opted out: #nobot in the author's bio"
+    if view.require_consent and not _consented(post, view, keys):
+        return "consent: author has not tagged the account nor is on its consent list"
+    return filter_reason(view.filters, post, now)
+
+
+def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:
+    mentioned = {m.lower().lstrip("@") for m in post.mentions}
+    return bool(keys & view.consent) or bool(mentioned & view.own_names())
+
+
+def decide(post: Post, rule: RuleView, view: AccountView, now: datetime) -> Decision:
+    """What to do with a post a rule matched: queue it, hold it for review, or skip it with a reason."""
+    reason = stop_reason(post, view, now)
+    reason = reason or out_of_scope(rule.scope, post, view.relations)
+    reason = reason or duplicate_reason(view.filters, normalized_text(post), view.recent_texts, now)
+    if reason:
+        return Decision("skipped", reason)
+    return Decision("review" if rule.review else "queued")

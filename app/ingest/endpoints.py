@@ -1,0 +1,41 @@
+"""/ingest: push posts in (webhook feeds, the mock platform, tests)."""
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.deps import CallerDep, SessionDep
+from app.errors import Invalid
+from app.pipeline import inbox
+from app.platforms.base import Post
+from app.platforms.registry import available
+
+router = APIRouter(tags=["ingest"])
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str
+    posts: list[Post] = Field(max_length=5000)
+
+    @model_validator(mode="after")
+    def _same_platform(self) -> "IngestRequest":
+        wrong = [p.id for p in self.posts if p.platform != self.platform]
+        if wrong:
+            raise ValueError(f"posts {wrong[:5]} are not from platform {self.platform!r}")
+        return self
+
+
+class IngestResult(BaseModel):
+    received: int
+    new: int
+
+
+@router.post("/ingest", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResult)
+async def ingest(data: IngestRequest, session: SessionDep, caller: CallerDep):
+    """Add posts to the inbox; the next tick matches them. A post seen before is ignored."""
+    caller.require_admin()
+    if data.platform not in available():
+        raise Invalid(f"unknown platform {data.platform!r}")
+    new = await inbox.store(session, data.posts)
+    return IngestResult(received=len(data.posts), new=new)

@@ -1,0 +1,52 @@
+"""create_app(): routers, error handlers, and the lifespan that owns the runtime and the scheduler."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.accounts.endpoints import router as accounts_router
+from app.actions.endpoints import router as actions_router
+from app.auth.endpoints import router as tokens_router
+from app.config import Settings, get_settings
+from app.errors import install_handlers
+from app.health import router as health_router
+from app.ingest.endpoints import router as ingest_router
+from app.rules.endpoints import router as rules_router
+from app.runtime import Runtime
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The API. With `runtime` given (tests, the demo) the caller owns it; else the app builds its own."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own = runtime is None
+        app.state.runtime = runtime or Runtime.build(settings)
+        scheduler = None
+        if settings.run_scheduler and own:
+            from app.scheduler.jobs import Pipeline
+            from app.scheduler.setup import start_scheduler
+
+            scheduler = start_scheduler(Pipeline(app.state.runtime), every_seconds=settings.dispatch_interval_seconds)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if own:
+                await app.state.runtime.close()
+
+    app = FastAPI(title="reposter", version="0.1.0", lifespan=lifespan,
+                  description="Rule-based auto-repost service for X, Mastodon and Bluesky.")
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_handlers(app)
+    app.include_router(health_router)
+    for router in (accounts_router, rules_router, actions_router, tokens_router, ingest_router):
+        app.include_router(router, prefix=API)
+    return app

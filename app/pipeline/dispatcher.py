@@ -1,0 +1,168 @@
+"""The dispatcher: due actions -> checks again -> limits -> the platform, recording every outcome.
+
+An action is marked `sending` and committed before the platform is called, so a crash leaves a
+`sending` row that `reconcile` settles with `has_reposted`; the unique (account, post, kind)
+row means a post is never acted on twice whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.context import context_for
+from app.db.base import utcnow
+from app.db.session import transaction
+from app.engine.decide import stop_reason
+from app.engine.limits import earliest_send
+from app.models import Account, Action, Rule, SeenPost
+from app.pipeline.inbox import post_of
+from app.pipeline.leases import claim, release
+from app.pipeline.views import account_view, limit_settings, sent_times
+from app.pipeline.outcome import apply_failure, render_quote
+from app.platforms.base import PlatformError, PostGone
+from app.platforms.registry import get_platform
+
+log = logging.getLogger("reposter.dispatcher")
+
+
+def due(now: datetime, max_attempts: int):
+    """Queued rows whose time has come, and failed rows due for another try."""
+    return or_(
+        and_(Action.status == "queued", or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now)),
+        and_(Action.status == "failed", Action.next_attempt_at <= now, Action.attempts < max_attempts),
+    )
+
+
+async def dispatch_due(runtime) -> int:
+    """Send what is due, account by account in order; returns how many platform calls succeeded."""
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), order=[Action.id],
+                          limit=runtime.settings.dispatch_batch, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds)
+        by_account: dict[int, list[int]] = {}
+        rows = await session.execute(select(Action.id, Action.account_id).where(Action.id.in_(ids)).order_by(Action.id))
+        for action_id, account_id in rows:
+            by_account.setdefault(account_id, []).append(action_id)
+    sent = 0
+    for account_id, action_ids in by_account.items():
+        sent += await _dispatch_account(runtime, account_id, action_ids)
+    return sent
+
+
+async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
+    sent = 0
+    for index, action_id in enumerate(action_ids):
+        outcome = await _dispatch_one(runtime, action_id)
+        sent += outcome == "done"
+        if outcome == "hold":  # over a limit, rate limited or credentials: the rest wait too
+            async with transaction(runtime.sessions) as session:
+                await _hold_rest(session, account_id, action_ids[index + 1 :])
+            break
+    return sent
+
+
+async def _hold_rest(session: AsyncSession, account_id: int, ids: list[int]) -> None:
+    """Give back the account's remaining claimed rows, due no earlier than the account's next slot."""
+    account = await session.get(Account, account_id)
+    for action in (await session.scalars(select(Action).where(Action.id.in_(ids)))).all():
+        action.next_attempt_at = max(filter(None, [action.next_attempt_at, account.rate_limited_until, utcnow()]))
+    await release(session, Action, ids)
+
+
+async def _dispatch_one(runtime, action_id: int) -> str:
+    """Check, then mark sending and commit, then call the platform and record the outcome."""
+    async with transaction(runtime.sessions) as session:
+        action = await session.get(Action, action_id)
+        account = await session.get(Account, action.account_id)
+        verdict = await _precheck(session, action, account)
+        if verdict != "go":
+            await release(session, Action, [action_id])
+            return verdict
+        action.status, action.attempts = "sending", action.attempts + 1
+    return await _send(runtime, action_id)
+
+
+async def _precheck(session: AsyncSession, action: Action, account: Account) -> str:
+    """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
+    now = utcnow()
+    if action.status not in ("queued", "failed"):
+        return "gone"
+    if not account.enabled or account.status == "needs_attention":
+        action.next_attempt_at = now + timedelta(minutes=5)
+        return "hold"
+    if account.rate_limited_until and account.rate_limited_until > now:
+        action.next_attempt_at = account.rate_limited_until
+        return "hold"
+    if account.max_queue_age_seconds and action.created_at + timedelta(seconds=account.max_queue_age_seconds) < now:
+        action.status, action.reason = "skipped", f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
+        return "skipped"
+    post = post_of(await session.get(SeenPost, action.seen_post_id))
+    reason = stop_reason(post, await account_view(session, account, now), now)
+    if reason:
+        action.status, action.reason, action.next_attempt_at = "skipped", reason, None
+        return "skipped"
+    slot = earliest_send(limit_settings(account, action.kind), await sent_times(session, account.id, now), now)
+    if slot > now:
+        action.next_attempt_at = slot
+        return "hold"
+    return "go"
+
+
+async def _send(runtime, action_id: int) -> str:
+    """The platform call, outside any transaction; its outcome is written in a new one."""
+    async with transaction(runtime.sessions) as session:
+        action = await session.get(Action, action_id)
+        account = await session.get(Account, action.account_id)
+        post = post_of(await session.get(SeenPost, action.seen_post_id))
+        rule = await session.get(Rule, action.rule_id) if action.rule_id else None
+        stored_credentials = account.credentials_encrypted
+    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    error: Exception | None = None
+    try:
+        platform_id = await _call(client, action, post, rule)
+    except Exception as exc:  # noqa: BLE001 - recorded below; an adapter bug must not stop the queue
+        error = exc
+    async with transaction(runtime.sessions) as session:
+        fresh_action = await session.get(Action, action_id)
+        fresh_account = await session.get(Account, account.id)
+        if account.credentials_encrypted != stored_credentials:  # the adapter refreshed its tokens
+            fresh_account.credentials_encrypted = account.credentials_encrypted
+        await release(session, Action, [action_id])
+        if error is None:
+            return _done(fresh_action, fresh_account, platform_id)
+        return _failed(fresh_action, fresh_account, error, runtime.settings)
+
+
+def _done(action: Action, account: Account, platform_id: str) -> str:
+    now = utcnow()
+    action.status, action.platform_action_id, action.sent_at, action.error = "done", platform_id, now, None
+    action.next_attempt_at, account.last_sent_at = None, now
+    if account.status == "rate_limited":
+        account.status, account.rate_limited_until, account.status_detail = "active", None, None
+    log.info("sent", extra={"account_id": account.id, "action_id": action.id, "post_id": action.post_id,
+                            "kind": action.kind})
+    return "done"
+
+
+def _failed(action: Action, account: Account, error: Exception, settings) -> str:
+    if isinstance(error, PostGone):
+        action.status, action.reason, action.error, action.next_attempt_at = "skipped", "post no longer exists", str(error), None
+        return "skipped"
+    if not isinstance(error, PlatformError):
+        log.error("adapter error", exc_info=error, extra={"action_id": action.id})
+        error = PlatformError(f"{type(error).__name__}: {error}")
+    log.warning("send failed", extra={"account_id": account.id, "action_id": action.id, "error": str(error)})
+    return apply_failure(action, account, error, settings)
+
+
+async def _call(client, action: Action, post, rule: Rule | None) -> str:
+    if action.kind == "quote":
+        return await client.quote(post, render_quote(rule.quote_template if rule else None, post, rule))
+    if action.kind == "like":
+        return await client.like(post)
+    return await client.repost(post)

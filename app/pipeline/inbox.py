@@ -1,0 +1,41 @@
+"""The inbox: every post the service sees (polled, streamed or ingested) lands once in seen_posts."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import utcnow
+from app.db.dialect import insert_ignore
+from app.models import SeenPost
+from app.platforms.base import Post
+
+
+async def store(session: AsyncSession, posts: list[Post], *, source_account_id: int | None = None) -> int:
+    """Insert posts not seen before (same platform and id is the same post); returns how many were new."""
+    if not posts:
+        return 0
+    now = utcnow()
+    unique = {(p.platform, p.id): p for p in posts}
+    rows = [
+        {
+            "platform": p.platform,
+            "post_id": p.id,
+            "author_id": p.author.id,
+            "author_handle": p.author.handle.lower().lstrip("@"),
+            "source_account_id": source_account_id,
+            "data": p.model_dump(mode="json"),
+            "seen_at": now,
+        }
+        for p in unique.values()
+    ]
+    inserted = 0
+    for start in range(0, len(rows), 500):
+        stmt = insert_ignore(session, SeenPost, conflict=["platform", "post_id"])
+        result = await session.execute(stmt.values(rows[start : start + 500]).returning(SeenPost.id))
+        inserted += len(result.all())
+    return inserted
+
+
+def post_of(row: SeenPost) -> Post:
+    """The normalized post a seen_posts row holds."""
+    return Post.model_validate(row.data)

@@ -1,0 +1,166 @@
+"""The matcher: new posts in the inbox -> the compiled rule index -> decisions -> action rows.
+
+One in-memory RuleIndex per process over every enabled rule of every account, kept in step
+with the rules table incrementally (a cheap fingerprint first, then only the changed rows).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import utcnow
+from app.db.dialect import insert_ignore, skip_locked
+from app.engine.decide import Decision, RuleView, decide
+from app.engine.filters import normalized_text
+from app.engine.scope import parse_scope
+from app.engine.view import AccountView
+from app.models import Account, Action, Cursor, SeenPost
+from app.pipeline.inbox import post_of
+from app.pipeline.relations import ensure_relations
+from app.pipeline.views import account_view
+from app.platforms.base import Post
+from app.query import RuleIndex, parse, prepare
+from app.rules import repository as rules_repo
+
+log = logging.getLogger("reposter.matcher")
+
+MATCH_CURSOR = "match"
+BATCH = 500
+
+
+@dataclass
+class CompiledRules:
+    """The index and what each indexed rule needs for a decision."""
+
+    index: RuleIndex = field(default_factory=RuleIndex)
+    rules: dict[int, RuleView] = field(default_factory=dict)
+    versions: dict[int, datetime] = field(default_factory=dict)
+    signature: tuple | None = None
+
+    async def sync(self, session: AsyncSession) -> None:
+        """Bring the index in step with the rules table, touching only what changed."""
+        signature = await rules_repo.enabled_signature(session)
+        if signature == self.signature:
+            return
+        current = await rules_repo.enabled_versions(session)
+        for rule_id in set(self.versions) - set(current):
+            self.index.remove(rule_id)
+            self.rules.pop(rule_id, None)
+        changed = [rid for rid, at in current.items() if self.versions.get(rid) != at]
+        for rule in await rules_repo.by_ids(session, changed):
+            self._put(rule)
+        self.versions, self.signature = current, signature
+
+    def _put(self, rule) -> None:
+        scope = parse_scope(rule.scope)
+        node = parse(rule.query, scoped=scope.is_set)
+        if rule.id in self.rules:
+            self.index.remove(rule.id)
+        self.index.add(rule.id, node)
+        self.rules[rule.id] = RuleView(rule.id, rule.account_id, scope, rule.action, rule.review, rule.priority)
+
+
+def best_rules(rule_ids: set[int], rules: dict[int, RuleView]) -> dict[tuple[int, str], RuleView]:
+    """Per (account, action kind), the matched rule of highest priority (then the oldest)."""
+    best: dict[tuple[int, str], RuleView] = {}
+    for rid in sorted(rule_ids):
+        rule = rules[rid]
+        key = (rule.account_id, rule.action)
+        if key not in best or rule.priority > best[key].priority:
+            best[key] = rule
+    return best
+
+
+class Matcher:
+    """Reads the inbox past the matcher cursor and writes one action row per decision."""
+
+    def __init__(self) -> None:
+        self.compiled = CompiledRules()
+
+    async def run_batch(self, session: AsyncSession, runtime, *, limit: int = BATCH) -> int:
+        """Match one batch of new posts; returns how many posts were read. Caller commits."""
+        await self.compiled.sync(session)
+        cursor = await _cursor(session)
+        if cursor is None:
+            return 0
+        rows = (await session.scalars(
+            select(SeenPost).where(SeenPost.id > int(cursor.position or 0)).order_by(SeenPost.id).limit(limit)
+        )).all()
+        if not rows:
+            return 0
+        batch = _Batch(session, runtime, utcnow())
+        for row in rows:
+            await self._match_one(batch, row)
+        cursor.position = str(rows[-1].id)
+        cursor.last_polled_at = batch.now
+        return len(rows)
+
+    async def _match_one(self, batch: _Batch, row: SeenPost) -> None:
+        post = post_of(row)
+        matched = self.compiled.index.match(prepare(post))
+        for (account_id, kind), rule in best_rules(matched, self.compiled.rules).items():
+            account = await batch.account(account_id)
+            if account is None or account.platform != post.platform:
+                continue
+            if row.source_account_id not in (None, account_id):
+                continue
+            view = await batch.view(account, rule)
+            decision = decide(post, rule, view, batch.now)
+            await batch.record(account, rule, row, post, kind, decision, view)
+
+
+class _Batch:
+    """Per-batch caches of accounts and their views, and the writer of action rows."""
+
+    def __init__(self, session: AsyncSession, runtime, now: datetime) -> None:
+        self.session, self.runtime, self.now = session, runtime, now
+        self.accounts: dict[int, Account | None] = {}
+        self.views: dict[int, AccountView] = {}
+
+    async def account(self, account_id: int) -> Account | None:
+        if account_id not in self.accounts:
+            account = await self.session.get(Account, account_id)
+            self.accounts[account_id] = account if account is not None and account.enabled else None
+        return self.accounts[account_id]
+
+    async def view(self, account: Account, rule: RuleView) -> AccountView:
+        if account.id not in self.views:
+            self.views[account.id] = await account_view(self.session, account, self.now)
+        view = self.views[account.id]
+        if rule.scope.relation and rule.scope.relation not in view.relations:
+            await ensure_relations(self.session, self.runtime, account, view, [rule.scope.relation])
+        return view
+
+    async def record(self, account, rule: RuleView, row: SeenPost, post: Post, kind: str,
+                     decision: Decision, view: AccountView) -> None:
+        """Insert the action row (a duplicate delivery inserts nothing)."""
+        text = normalized_text(post)
+        values = dict(
+            account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
+            author_id=post.author.id, author_handle=post.author.handle.lower().lstrip("@"), kind=kind,
+            status=decision.status, reason=decision.reason, text=text,
+            next_attempt_at=self.now if decision.status == "queued" else None,
+            created_at=self.now, updated_at=self.now,
+        )
+        stmt = insert_ignore(self.session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
+        result = await self.session.execute(stmt.returning(Action.id))
+        if result.first() is not None and decision.status != "skipped":
+            view.recent_texts.append((self.now, text))
+        log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
+                                    "status": decision.status, "reason": decision.reason})
+
+
+async def _cursor(session: AsyncSession) -> Cursor | None:
+    """The matcher's position in the inbox, locked for this worker; None while another holds it."""
+    query = skip_locked(session, select(Cursor).where(Cursor.account_id.is_(None), Cursor.source == MATCH_CURSOR))
+    cursor = await session.scalar(query)
+    if cursor is None:
+        await session.execute(insert_ignore(session, Cursor).values(
+            account_id=None, source=MATCH_CURSOR, position="0", next_poll_at=utcnow()))
+        cursor = await session.scalar(query)
+    return cursor

@@ -1,0 +1,114 @@
+"""The poller: for each account, each due source is fetched through its FeedSource into the inbox."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.context import context_for
+from app.db.base import utcnow
+from app.db.dialect import insert_ignore
+from app.db.session import transaction
+from app.models import Account, Cursor, RelationCache
+from app.pipeline import inbox
+from app.pipeline.leases import claim, release
+from app.pipeline.relations import refresh
+from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
+from app.platforms.registry import get_platform
+from app.query import parse, positive_hashtags
+from app.rules import repository as rules_repo
+
+log = logging.getLogger("reposter.poller")
+
+
+async def desired_sources(session: AsyncSession, account: Account, runtime) -> list[str]:
+    """The account's own sources, or the platform's choice from its rules' hashtags."""
+    if account.sources:
+        return list(dict.fromkeys(account.sources))
+    tags: list[str] = []
+    for rule in await rules_repo.for_account(session, account.id):
+        try:
+            tags += positive_hashtags(parse(rule.query, scoped=rule.scope != "anyone"))
+        except ValueError:
+            continue
+    ctx = context_for(account, runtime.fernet)
+    return get_platform(account.platform).default_sources(ctx, sorted(set(tags)))
+
+
+async def _ensure_cursors(session: AsyncSession, account: Account, sources: list[str]) -> None:
+    for source in sources:
+        await session.execute(insert_ignore(session, Cursor, conflict=["account_id", "source"]).values(
+            account_id=account.id, source=source, next_poll_at=utcnow()))
+
+
+async def poll_due(runtime) -> int:
+    """Poll every due source of every enabled account; returns how many posts were new."""
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
+        wanted: dict[int, list[str]] = {}
+        for account in accounts:
+            if account.status == "needs_attention":
+                continue
+            wanted[account.id] = await desired_sources(session, account, runtime)
+            await _ensure_cursors(session, account, wanted[account.id])
+        pairs = [(aid, s) for aid, sources in wanted.items() for s in sources]
+        ids = await claim(session, Cursor, Cursor.account_id.in_(list(wanted)), Cursor.next_poll_at <= now,
+                          order=[Cursor.next_poll_at], limit=200, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds) if wanted else []
+    new = 0
+    for cursor_id in ids:
+        new += await _poll_one(runtime, cursor_id, set(pairs))
+    return new
+
+
+async def _poll_one(runtime, cursor_id: int, wanted: set[tuple[int, str]]) -> int:
+    """Fetch one source; the posts and the new cursor position commit together."""
+    async with transaction(runtime.sessions) as session:
+        cursor = await session.get(Cursor, cursor_id)
+        account = await session.get(Account, cursor.account_id)
+        if account is None or (account.id, cursor.source) not in wanted:
+            cursor.next_poll_at = utcnow() + timedelta(hours=1)  # no longer wanted: keep it quiet
+            await release(session, Cursor, [cursor_id])
+            return 0
+        new = await _fetch_into_inbox(session, runtime, account, cursor)
+        await _ensure_blocked_by(session, runtime, account)
+        await release(session, Cursor, [cursor_id])
+        return new
+
+
+async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor) -> int:
+    now = utcnow()
+    feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
+    interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
+    try:
+        posts, position = await feed.fetch(cursor.source, cursor.position)
+    except RateLimited as exc:
+        cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
+        account.status, account.rate_limited_until = "rate_limited", exc.retry_at
+        return 0
+    except CredentialsInvalid as exc:
+        account.status, account.status_detail = "needs_attention", str(exc)
+        cursor.error, cursor.next_poll_at = str(exc), now + interval
+        return 0
+    except PlatformError as exc:
+        cursor.error, cursor.next_poll_at = str(exc), now + interval
+        log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error": str(exc)})
+        return 0
+    # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
+    # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
+    new = await inbox.store(session, posts)
+    cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
+    if account.status == "rate_limited" and (account.rate_limited_until or now) <= now:
+        account.status, account.rate_limited_until = "active", None
+    log.info("polled", extra={"account_id": account.id, "source": cursor.source, "posts": len(posts), "new": new})
+    return new
+
+
+async def _ensure_blocked_by(session: AsyncSession, runtime, account: Account) -> None:
+    """Authors who block the account have opted out: fetch that set once; refresh keeps it fresh."""
+    if await session.get(RelationCache, (account.id, "blocked_by")) is None:
+        await refresh(session, runtime, account, "blocked_by")

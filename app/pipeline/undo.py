@@ -1,0 +1,94 @@
+"""Undo: reposts asked to be undone (one by one, or all of a blocked author's) go out within limits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+
+from app.accounts.context import context_for
+from app.audit import record
+from app.db.base import utcnow
+from app.db.session import transaction
+from app.engine.limits import LimitSettings, earliest_send
+from app.models import Account, Action, SeenPost
+from app.pipeline.inbox import post_of
+from app.pipeline.leases import claim, release
+from app.pipeline.views import sent_times
+from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
+from app.platforms.registry import get_platform
+
+log = logging.getLogger("reposter.undo")
+
+
+def undo_due(now):
+    return and_(Action.status == "done", Action.undo_requested_at.is_not(None),
+                or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
+
+
+async def undo_due_actions(runtime) -> int:
+    """Carry out requested undos; returns how many were undone."""
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        ids = await claim(session, Action, undo_due(now), order=[Action.undo_requested_at, Action.id], limit=50,
+                          owner=runtime.worker_id, now=now, seconds=runtime.settings.lease_seconds)
+    done = 0
+    for action_id in ids:
+        done += await _undo_one(runtime, action_id)
+    return done
+
+
+async def _undo_one(runtime, action_id: int) -> int:
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        action = await session.get(Action, action_id)
+        account = await session.get(Account, action.account_id)
+        windows = get_platform(account.platform).default_limits.get("windows", {}).get("undo", ())
+        slot = earliest_send(LimitSettings(windows=tuple(tuple(w) for w in windows)),
+                             await sent_times(session, account.id, now, undo=True), now)
+        if slot > now or (account.rate_limited_until and account.rate_limited_until > now):
+            action.next_attempt_at = max(slot, account.rate_limited_until or slot)
+            await release(session, Action, [action_id])
+            return 0
+        post = post_of(await session.get(SeenPost, action.seen_post_id))
+    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    error: Exception | None = None
+    try:
+        await client.undo(post, action.platform_action_id, action.kind)
+    except Exception as exc:  # noqa: BLE001 - recorded on the action
+        error = exc
+    async with transaction(runtime.sessions) as session:
+        action = await session.get(Action, action_id)
+        await release(session, Action, [action_id])
+        return await _record(session, action, error, runtime)
+
+
+async def _record(session, action: Action, error: Exception | None, runtime) -> int:
+    if error is None or isinstance(error, PostGone):
+        action.status, action.undone_at, action.next_attempt_at = "undone", utcnow(), None
+        action.error = "already removed on the platform" if error else None
+        await record(session, None, "action.undone", target_type="action", target_id=action.id,
+                     account_id=action.account_id, detail={"post_id": action.post_id, "by": action.decided_by})
+        return 1
+    account = await session.get(Account, action.account_id)
+    _undo_failed(action, account, error, runtime.settings)
+    return 0
+
+
+def _undo_failed(action: Action, account: Account, error: Exception, settings) -> None:
+    """Wait as told, retry with backoff, or give up (the repost stays `done`, the error says why)."""
+    now = utcnow()
+    action.undo_attempts += 1
+    action.error = f"undo failed: {error}"
+    log.warning("undo failed", extra={"action_id": action.id, "error": str(error)})
+    if isinstance(error, RateLimited):
+        action.next_attempt_at = error.retry_at
+        account.status, account.rate_limited_until = "rate_limited", error.retry_at
+    elif isinstance(error, CredentialsInvalid):
+        action.next_attempt_at = now + timedelta(minutes=5)
+        account.status, account.status_detail = "needs_attention", str(error)
+    elif isinstance(error, PlatformError) and error.retryable and action.undo_attempts < settings.max_attempts:
+        action.next_attempt_at = now + timedelta(seconds=settings.retry_base_seconds * 2 ** (action.undo_attempts - 1))
+    else:
+        action.undo_requested_at, action.next_attempt_at = None, None

@@ -1,0 +1,90 @@
+"""Load what the engine decides on (AccountView, LimitSettings) from the database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.engine.limits import LimitSettings
+from app.engine.view import AccountView, FilterSettings
+from app.models import Account, AccountFilters, Action, AuthorList, Block, RelationCache
+from app.platforms.registry import get_platform
+
+ACTIVE = ("queued", "review", "sending", "done")
+
+
+def filter_settings(row: AccountFilters | None) -> FilterSettings:
+    """The engine's view of a filters row (no row: no filters)."""
+    if row is None:
+        return FilterSettings()
+    return FilterSettings(
+        languages=tuple(lang.lower() for lang in row.languages or ()),
+        exclude_replies=row.exclude_replies,
+        exclude_reposts=row.exclude_reposts,
+        exclude_quotes=row.exclude_quotes,
+        min_followers=row.min_followers,
+        min_account_age_days=row.min_account_age_days,
+        max_hashtags=row.max_hashtags,
+        max_mentions=row.max_mentions,
+        max_links=row.max_links,
+        banned_words=tuple(row.banned_words or ()),
+        duplicate_window_minutes=row.duplicate_window_minutes,
+    )
+
+
+async def account_view(session: AsyncSession, account: Account, now: datetime) -> AccountView:
+    """Filters, blocks, opt-outs, consent, cached relations and recent texts of one account."""
+    view = AccountView(account.id, account.handle, account.platform, account.platform_user_id)
+    view.filters = filter_settings(await session.get(AccountFilters, account.id))
+    blocks = await session.scalars(select(Block).where(or_(Block.account_id == account.id, Block.account_id.is_(None))))
+    view.blocked = {b.author: b.reason for b in blocks}
+    for entry in await session.scalars(select(AuthorList).where(AuthorList.account_id == account.id)):
+        (view.optouts if entry.kind == "optout" else view.consent).add(entry.author)
+    for rel in await session.scalars(select(RelationCache).where(RelationCache.account_id == account.id)):
+        if rel.kind == "blocked_by":
+            view.optouts |= set(rel.members)
+        elif rel.error is None or rel.members:
+            view.relations[rel.kind] = set(rel.members)
+    view.require_consent = bool(get_platform(account.platform).default_limits.get("require_consent")) and not (
+        account.config or {}
+    ).get("allow_without_consent", False)
+    view.recent_texts = await recent_texts(session, account.id, view.filters.duplicate_window_minutes, now)
+    return view
+
+
+async def recent_texts(session: AsyncSession, account_id: int, minutes: int | None, now: datetime):
+    """(created_at, normalized text) of the account's live actions inside the duplicate window."""
+    if not minutes:
+        return []
+    since = now - timedelta(minutes=minutes)
+    rows = await session.execute(
+        select(Action.created_at, Action.text).where(
+            Action.account_id == account_id, Action.created_at >= since, Action.status.in_(ACTIVE)
+        )
+    )
+    return [(at, text) for at, text in rows if text]
+
+
+def limit_settings(account: Account, kind: str) -> LimitSettings:
+    """The account's limits plus the platform's own windows for this kind of action."""
+    windows = get_platform(account.platform).default_limits.get("windows", {}).get(kind, ())
+    return LimitSettings(
+        max_per_hour=account.max_per_hour,
+        max_per_day=account.max_per_day,
+        min_interval_seconds=account.min_interval_seconds or 0,
+        quiet_hours_start=account.quiet_hours_start,
+        quiet_hours_end=account.quiet_hours_end,
+        timezone=account.timezone or "UTC",
+        windows=tuple(tuple(w) for w in windows),
+    )
+
+
+async def sent_times(session: AsyncSession, account_id: int, now: datetime, *, undo: bool = False) -> list[datetime]:
+    """When the account acted (or undid) in the last day: what the limits count."""
+    column = Action.undone_at if undo else Action.sent_at
+    rows = await session.scalars(
+        select(column).where(Action.account_id == account_id, column.is_not(None), column >= now - timedelta(days=1))
+    )
+    return list(rows)

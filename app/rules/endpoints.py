@@ -1,0 +1,90 @@
+"""Rules of an account, and the rule language's validate and explain."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.accounts.service import get_for
+from app.auth.caller import Capability
+from app.deps import CallerDep, SessionDep
+from app.errors import AppError
+from app.pagination import Page, PageParams, page_params
+from app.query import explain, parse
+from app.rules import repository, service
+from app.rules.schemas import (
+    ExplainRequest,
+    ExplainResult,
+    QueryError,
+    RuleCreate,
+    RuleRead,
+    RuleUpdate,
+    ValidateRequest,
+    ValidateResult,
+)
+
+router = APIRouter(tags=["rules"])
+
+
+@router.post("/accounts/{account_id}/rules", status_code=status.HTTP_201_CREATED, response_model=RuleRead)
+async def create_rule(account_id: int, data: RuleCreate, session: SessionDep, caller: CallerDep):
+    """Add a rule; an unparsable query is a 422 with the message and position."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
+    return await service.create(session, account=account, data=data, caller=caller)
+
+
+@router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead])
+async def list_rules(account_id: int, session: SessionDep, caller: CallerDep,
+                     page: Annotated[PageParams, Depends(page_params)]):
+    """The account's rules, highest priority first."""
+    await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    rows, total = await repository.page(session, account_id=account_id, limit=page.limit, offset=page.offset)
+    return Page(items=[RuleRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+async def _rule_for(session, caller, rule_id: int, need: Capability):
+    rule = await service.get(session, rule_id=rule_id)
+    if not caller.reaches(rule.account_id):
+        raise AppError(f"rule {rule_id} not found", status_code=404, error="not found")
+    account = await get_for(session, account_id=rule.account_id, caller=caller, need=need)
+    return rule, account
+
+
+@router.get("/rules/{rule_id}", response_model=RuleRead)
+async def get_rule(rule_id: int, session: SessionDep, caller: CallerDep):
+    """One rule."""
+    rule, _ = await _rule_for(session, caller, rule_id, Capability.read)
+    return rule
+
+
+@router.patch("/rules/{rule_id}", response_model=RuleRead)
+async def update_rule(rule_id: int, data: RuleUpdate, session: SessionDep, caller: CallerDep):
+    """Change a rule; it takes effect for the next post."""
+    rule, account = await _rule_for(session, caller, rule_id, Capability.configure)
+    return await service.update(session, rule=rule, account=account, data=data, caller=caller)
+
+
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_rule(rule_id: int, session: SessionDep, caller: CallerDep) -> None:
+    """Remove a rule."""
+    rule, _ = await _rule_for(session, caller, rule_id, Capability.configure)
+    await service.delete(session, rule=rule, caller=caller)
+
+
+@router.post("/rules/validate", response_model=ValidateResult)
+async def validate_query(data: ValidateRequest, caller: CallerDep):
+    """Check a query: `{valid, normalized, error: {message, position}}` (always 200)."""
+    scope = service.checked_scope(data.scope)
+    try:
+        return ValidateResult(valid=True, normalized=service.checked_query(data.query, scope))
+    except AppError as exc:
+        detail = exc.detail
+        return ValidateResult(valid=False, error=QueryError(message=detail["message"], position=detail["position"]))
+
+
+@router.post("/rules/explain", response_model=ExplainResult)
+async def explain_query(data: ExplainRequest, caller: CallerDep):
+    """Which terms of the query held for the post, in the order of the query."""
+    scope = service.checked_scope(data.scope)
+    service.checked_query(data.query, scope)
+    result = explain(parse(data.query, scoped=scope.is_set), data.post)
+    return result.to_dict()

@@ -1,0 +1,116 @@
+"""Rule shapes on the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.platforms.base import Post
+
+ActionName = Literal["repost", "quote", "like"]
+
+
+class RuleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    query: str = Field(default="", max_length=2000, description="the rule language; see docs/rule-language.md")
+    scope: str = Field(default="anyone", description="anyone | followers | following | list:<id> | users:[a, b]")
+    action: ActionName = "repost"
+    quote_template: str | None = Field(default=None, max_length=1000, description="{author} {url} {rule}")
+    enabled: bool = True
+    review: bool = Field(default=False, description="queue matches for a moderator instead of acting")
+    priority: int = 0
+
+
+class RuleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    query: str | None = Field(default=None, max_length=2000)
+    scope: str | None = None
+    action: ActionName | None = None
+    quote_template: str | None = Field(default=None, max_length=1000)
+    enabled: bool | None = None
+    review: bool | None = None
+    priority: int | None = None
+
+
+class RuleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    account_id: int
+    name: str
+    query: str
+    normalized: str
+    scope: str
+    action: str
+    quote_template: str | None
+    enabled: bool
+    review: bool
+    priority: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QueryError(BaseModel):
+    message: str
+    position: int
+
+
+class ValidateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(max_length=2000)
+    scope: str = "anyone"
+
+
+class ValidateResult(BaseModel):
+    valid: bool
+    normalized: str | None = None
+    error: QueryError | None = None
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(max_length=2000)
+    scope: str = "anyone"
+    post: Post
+
+
+class TermHeld(BaseModel):
+    term: str
+    held: bool
+
+
+class ExplainResult(BaseModel):
+    matched: bool
+    terms: list[TermHeld]
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str | None = Field(default=None, max_length=2000)
+    scope: str | None = None
+    rule_id: int | None = None
+    posts: list[Post] | None = Field(default=None, max_length=1000, description="posts to try; default: recently seen")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class PreviewItem(BaseModel):
+    post: dict[str, Any]
+    matched: bool
+    would: str = Field(description="queued | review | skipped | no match")
+    reason: str | None
+    terms: list[TermHeld]
+
+
+class PreviewResult(BaseModel):
+    query: str
+    scope: str
+    items: list[PreviewItem]

@@ -1,0 +1,82 @@
+"""Rules: validated by the rule language before they are stored; every change is audited."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import record
+from app.auth.caller import Caller
+from app.engine.scope import Scope, ScopeError, parse_scope
+from app.errors import Invalid, NotFound
+from app.models import Account, Rule
+from app.platforms.registry import get_platform
+from app.query import QuerySyntaxError, normalize, parse
+from app.rules import repository
+from app.rules.schemas import RuleCreate, RuleUpdate
+
+
+def checked_scope(text: str) -> Scope:
+    """The parsed scope, or a 422 naming the problem."""
+    try:
+        return parse_scope(text)
+    except ScopeError as exc:
+        raise Invalid({"field": "scope", "message": str(exc)}, error="invalid scope") from exc
+
+
+def checked_query(query: str, scope: Scope) -> str:
+    """The normalized query, or a 422 with the message and the character position of the fault."""
+    try:
+        return normalize(parse(query, scoped=scope.is_set))
+    except QuerySyntaxError as exc:
+        raise Invalid({"field": "query", "message": exc.message, "position": exc.position, "query": query},
+                      error="invalid query") from exc
+
+
+def _check_action(account: Account, action: str, template: str | None) -> None:
+    if action == "like" and not get_platform(account.platform).can_like:
+        raise Invalid(f"{account.platform} does not allow automated likes", error="action not allowed")
+    if action == "quote" and not (template or "").strip():
+        raise Invalid("a quote rule needs a quote_template, e.g. 'Worth a read: {url}'", error="invalid rule")
+
+
+async def create(session: AsyncSession, *, account: Account, data: RuleCreate, caller: Caller) -> Rule:
+    """Add a rule to an account."""
+    scope = checked_scope(data.scope)
+    normalized = checked_query(data.query, scope)
+    _check_action(account, data.action, data.quote_template)
+    rule = Rule(account_id=account.id, normalized=normalized, **data.model_dump(exclude={"scope"}), scope=str(scope))
+    session.add(rule)
+    await session.flush()
+    await record(session, caller, "rule.create", target_type="rule", target_id=rule.id, account_id=account.id,
+                 detail=data.model_dump())
+    return rule
+
+
+async def get(session: AsyncSession, *, rule_id: int) -> Rule:
+    """The rule, or 404."""
+    rule = await repository.get(session, rule_id)
+    if rule is None:
+        raise NotFound(f"rule {rule_id} not found")
+    return rule
+
+
+async def update(session: AsyncSession, *, rule: Rule, account: Account, data: RuleUpdate, caller: Caller) -> Rule:
+    """Change a rule; the query and scope are checked together."""
+    changes = data.model_dump(exclude_unset=True)
+    scope = checked_scope(changes.get("scope", rule.scope))
+    query = changes.get("query", rule.query)
+    normalized = checked_query(query, scope)
+    _check_action(account, changes.get("action", rule.action), changes.get("quote_template", rule.quote_template))
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    rule.scope, rule.normalized = str(scope), normalized
+    await record(session, caller, "rule.update", target_type="rule", target_id=rule.id, account_id=rule.account_id,
+                 detail=changes)
+    return rule
+
+
+async def delete(session: AsyncSession, *, rule: Rule, caller: Caller) -> None:
+    """Remove a rule (its past actions stay in the log)."""
+    await record(session, caller, "rule.delete", target_type="rule", target_id=rule.id, account_id=rule.account_id,
+                 detail={"name": rule.name, "query": rule.query})
+    await session.delete(rule)

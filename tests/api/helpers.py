@@ -1,0 +1,40 @@
+"""Small helpers the API tests share."""
+
+from app.platforms.mock.world import get_world
+
+API = "/api/v1"
+
+
+async def make_account(client, headers, handle: str = "coffeeclub", **extra) -> dict:
+    body = {"platform": "mock", "handle": handle, "credentials": {"token": f"tok-{handle}"}, **extra}
+    response = await client.post(f"{API}/accounts", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def make_rule(client, headers, account_id: int, query: str, **extra) -> dict:
+    body = {"name": extra.pop("name", query or "everything"), "query": query, **extra}
+    response = await client.post(f"{API}/accounts/{account_id}/rules", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def ingest(client, headers, posts) -> dict:
+    body = {"platform": "mock", "posts": [p.model_dump(mode="json") for p in posts]}
+    response = await client.post(f"{API}/ingest", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def actions(client, headers, account_id: int, **params) -> list[dict]:
+    response = await client.get(f"{API}/accounts/{account_id}/actions", params={"limit": 500, **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def by_post(items: list[dict]) -> dict[str, dict]:
+    return {a["post_id"]: a for a in items}
+
+
+def world():
+    return get_world("default")
