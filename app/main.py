@@ -8,11 +8,14 @@ from fastapi import FastAPI
 
 from app.accounts.endpoints import router as accounts_router
 from app.actions.endpoints import router as actions_router
+from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as tokens_router
 from app.config import Settings, get_settings
 from app.errors import install_handlers
+from app.filters.endpoints import router as filters_router
 from app.health import router as health_router
 from app.ingest.endpoints import router as ingest_router
+from app.moderation.endpoints import router as moderation_router
 from app.rules.endpoints import router as rules_router
 from app.runtime import Runtime
 
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     install_handlers(app)
     app.include_router(health_router)
-    for router in (accounts_router, rules_router, actions_router, tokens_router, ingest_router):
+    for router in (accounts_router, rules_router, filters_router, moderation_router, actions_router, audit_router,
+                   tokens_router, ingest_router):
         app.include_router(router, prefix=API)
     return app

@@ -39,6 +39,8 @@ def stop_reason(post: Post, view: AccountView, now: datetime) -> str | None:
             return f"blocked: {view.blocked[key] or 'no reason given'}"
     if keys & view.optouts:
         return "opted out: author is on the account's opt-out list"
+    if keys & view.blockers:
+        return "opted out: author blocks the account"
     if post.author.bio and NOBOT in post.author.bio.lower():
         return "opted out: #nobot in the author's bio"
     if view.require_consent and not _consented(post, view, keys):

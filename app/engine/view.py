@@ -33,6 +33,8 @@ class AccountView:
     # lower-cased handles and ids -> reason
     blocked: dict[str, str] = field(default_factory=dict)
     optouts: set[str] = field(default_factory=set)
+    # authors who block the account on the platform: they opted out of it
+    blockers: set[str] = field(default_factory=set)
     consent: set[str] = field(default_factory=set)
     require_consent: bool = False
     # scope kind (followers, following, list:<id>) -> members; absent: not known

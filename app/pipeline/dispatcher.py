@@ -61,16 +61,16 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
         sent += outcome == "done"
         if outcome == "hold":  # over a limit, rate limited or credentials: the rest wait too
             async with transaction(runtime.sessions) as session:
-                await _hold_rest(session, account_id, action_ids[index + 1 :])
+                until = (await session.get(Action, action_id)).next_attempt_at
+                await _hold_rest(session, action_ids[index + 1 :], until)
             break
     return sent
 
 
-async def _hold_rest(session: AsyncSession, account_id: int, ids: list[int]) -> None:
-    """Give back the account's remaining claimed rows, due no earlier than the account's next slot."""
-    account = await session.get(Account, account_id)
+async def _hold_rest(session: AsyncSession, ids: list[int], until: datetime | None) -> None:
+    """Give back the account's remaining claimed rows, due no earlier than the held one."""
     for action in (await session.scalars(select(Action).where(Action.id.in_(ids)))).all():
-        action.next_attempt_at = max(filter(None, [action.next_attempt_at, account.rate_limited_until, utcnow()]))
+        action.next_attempt_at = max(filter(None, [action.next_attempt_at, until, utcnow()]))
     await release(session, Action, ids)
 
 

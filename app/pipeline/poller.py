@@ -38,10 +38,10 @@ async def desired_sources(session: AsyncSession, account: Account, runtime) -> l
     return get_platform(account.platform).default_sources(ctx, sorted(set(tags)))
 
 
-async def _ensure_cursors(session: AsyncSession, account: Account, sources: list[str]) -> None:
+async def _ensure_cursors(session: AsyncSession, account: Account, sources: list[str], now) -> None:
     for source in sources:
         await session.execute(insert_ignore(session, Cursor, conflict=["account_id", "source"]).values(
-            account_id=account.id, source=source, next_poll_at=utcnow()))
+            account_id=account.id, source=source, next_poll_at=now))
 
 
 async def poll_due(runtime) -> int:
@@ -54,7 +54,7 @@ async def poll_due(runtime) -> int:
             if account.status == "needs_attention":
                 continue
             wanted[account.id] = await desired_sources(session, account, runtime)
-            await _ensure_cursors(session, account, wanted[account.id])
+            await _ensure_cursors(session, account, wanted[account.id], now)
         pairs = [(aid, s) for aid, sources in wanted.items() for s in sources]
         ids = await claim(session, Cursor, Cursor.account_id.in_(list(wanted)), Cursor.next_poll_at <= now,
                           order=[Cursor.next_poll_at], limit=200, owner=runtime.worker_id, now=now,

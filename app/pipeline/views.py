@@ -44,7 +44,7 @@ async def account_view(session: AsyncSession, account: Account, now: datetime) -
         (view.optouts if entry.kind == "optout" else view.consent).add(entry.author)
     for rel in await session.scalars(select(RelationCache).where(RelationCache.account_id == account.id)):
         if rel.kind == "blocked_by":
-            view.optouts |= set(rel.members)
+            view.blockers = set(rel.members)
         elif rel.error is None or rel.members:
             view.relations[rel.kind] = set(rel.members)
     view.require_consent = bool(get_platform(account.platform).default_limits.get("require_consent")) and not (

@@ -6,14 +6,17 @@ from fastapi import APIRouter, Depends, status
 
 from app.accounts.service import get_for
 from app.auth.caller import Capability
-from app.deps import CallerDep, SessionDep
+from app.deps import CallerDep, RuntimeDep, SessionDep
 from app.errors import AppError
 from app.pagination import Page, PageParams, page_params
 from app.query import explain, parse
 from app.rules import repository, service
+from app.rules.preview import preview
 from app.rules.schemas import (
     ExplainRequest,
     ExplainResult,
+    PreviewRequest,
+    PreviewResult,
     QueryError,
     RuleCreate,
     RuleRead,
@@ -88,3 +91,10 @@ async def explain_query(data: ExplainRequest, caller: CallerDep):
     service.checked_query(data.query, scope)
     result = explain(parse(data.query, scoped=scope.is_set), data.post)
     return result.to_dict()
+
+
+@router.post("/accounts/{account_id}/preview", response_model=PreviewResult)
+async def preview_rule(account_id: int, data: PreviewRequest, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """What a rule (given, or by rule_id) would do with posts (given, or recently seen), with explanations."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    return await preview(session, runtime, account=account, data=data)

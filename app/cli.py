@@ -1,0 +1,134 @@
+"""The `reposter` command: demo, serve, worker, migrate, token, keygen, check-rule."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from app.config import get_settings
+
+
+def _demo(args) -> None:
+    from app import demo
+
+    demo.main(args.host, args.port, args.db, args.post_every)
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    settings.run_scheduler = args.with_worker
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                log_level=settings.log_level.lower())
+
+
+def _worker(args) -> None:
+    from app.runtime import Runtime
+    from app.scheduler.jobs import Pipeline
+    from app.scheduler.setup import start_scheduler
+
+    async def run() -> None:
+        settings = get_settings()
+        runtime = Runtime.build(settings)
+        start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds)
+        print(f"reposter worker {runtime.worker_id} ticking every {settings.dispatch_interval_seconds}s", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+def _migrate(args) -> None:
+    from app.db.migrate import upgrade
+
+    upgrade(get_settings().database_url, args.revision)
+    print(f"database at {args.revision}")
+
+
+def _token(args) -> None:
+    from app.auth.caller import Role
+    from app.auth.schemas import TokenCreate
+    from app.auth.service import create
+    from app.db.session import make_engine, make_sessionmaker, transaction
+
+    async def run() -> str:
+        engine = make_engine(get_settings().database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                data = TokenCreate(name=args.name, role=Role(args.role), account_ids=args.account or [])
+                _, secret = await create(session, data=data, caller=None)
+            return secret
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()))
+
+
+def _keygen(args) -> None:
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
+
+
+def _check_rule(args) -> None:
+    from app.query import QuerySyntaxError, normalize, parse
+
+    try:
+        print(normalize(parse(args.query, scoped=args.scoped)))
+    except QuerySyntaxError as exc:
+        print(f"{args.query}\n{' ' * exc.position}^ {exc.message} (position {exc.position})", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reposter", description="Rule-based auto-repost service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the demo: mock community, API and scheduler on SQLite")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--db", default="reposter-demo.db", help="SQLite file (recreated each run)")
+    demo.add_argument("--post-every", type=float, default=1.5, help="seconds between community posts")
+    demo.set_defaults(func=_demo)
+    serve = sub.add_parser("serve", help="serve the API (REPOSTER_* settings)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--with-worker", action="store_true", help="also run the pipeline in this process")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("worker", help="run the pipeline (poll, match, dispatch); run several on PostgreSQL").set_defaults(func=_worker)
+    migrate = sub.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=_migrate)
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print its secret (shown once)")
+    create.add_argument("--name", default="admin")
+    create.add_argument("--role", default="admin", choices=["admin", "organizer", "moderator"])
+    create.add_argument("--account", type=int, action="append", help="account id the token reaches (repeat)")
+    create.set_defaults(func=_token)
+    sub.add_parser("keygen", help="print a new encryption key for REPOSTER_ENCRYPTION_KEY").set_defaults(func=_keygen)
+    check = sub.add_parser("check-rule", help="parse a rule query and print its normalized form")
+    check.add_argument("query")
+    check.add_argument("--scoped", action="store_true", help="the rule's scope is a set of people")
+    check.set_defaults(func=_check_rule)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `reposter` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=get_settings().log_level if args.command not in ("demo", "keygen") else "WARNING")
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Text folding shared by posts and queries: case-folded, accents stripped, split into tokens.
+
+Posts and queries go through the very same functions, so whatever a choice below costs in
+precision, it costs it on both sides alike and a query word always finds its own spelling.
+
+- Case and accents: NFKD, casefold, then every combining mark is dropped (`Café` -> `cafe`,
+  `ﬁ` -> `fi`, `Straße` -> `strasse`).
+- Tokens are runs of letters and digits; anything else separates (`Espresso-based` ->
+  `espresso`, `based`; `#coffee` -> `coffee`; `@alice` -> `alice`).
+- Links in the text (`http://…`, `https://…`, `www.…`) are dropped before splitting: they are
+  matched with `url:` against the post's `urls`, and would otherwise add junk tokens such as
+  `https`, `www`, `com` or tracking ids to every post.
+- Han ideographs and kana are one token per character (these scripts put no spaces between
+  words), so a query word written in them becomes a phrase of its characters and matches
+  wherever that run of characters occurs. Thai and other unspaced scripts stay one token per run.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from urllib.parse import urlsplit
+
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Fixed patterns, never built from user input; none of them can backtrack.
+_TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
+_ASCII_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_LINK_RE = re.compile(r"(?:\b(?:https?|ftp)://|\bwww\.)\S*")
+
+
+@cache
+def _marks_re() -> re.Pattern[str]:
+    """A pattern of every combining mark (categories Mn, Mc, Me), built once on first use."""
+    ranges: list[str] = []
+    start = prev = -2
+    for cp in [*range(0x20000), *range(0xE0000, 0xE1000)]:
+        if unicodedata.category(chr(cp))[0] != "M":
+            continue
+        if cp != prev + 1:
+            if start >= 0:
+                ranges.append(_char_range(start, prev))
+            start = cp
+        prev = cp
+    ranges.append(_char_range(start, prev))
+    return re.compile("[" + "".join(ranges) + "]+")
+
+
+def _char_range(first: int, last: int) -> str:
+    """One regex character-class range, written with escapes."""
+    return f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}"
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents, keeping every other character (for tags and handles)."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text).casefold()
+    return _marks_re().sub("", text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into folded tokens of letters and digits, links left out."""
+    tokens: list[str] = []
+    known = _CHUNKS.get
+    for chunk in text.split():
+        found = known(chunk)
+        tokens += _chunk_tokens(chunk) if found is None else found
+    return tokens
+
+
+# Whitespace always separates, so text is tokenized one whitespace-free chunk at a time, and
+# chunks (words with their punctuation, mostly) repeat so much that a memo of them saves most of
+# the work. Bounded: emptied when full. Long chunks (links, mostly) are not kept.
+_CHUNKS: dict[str, tuple[str, ...]] = {}
+_CHUNKS_MAX = 200_000
+_CHUNK_KEEP_LENGTH = 40
+
+
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one chunk, remembered."""
+    tokens = tuple(_split(chunk))
+    if len(chunk) <= _CHUNK_KEEP_LENGTH:
+        if len(_CHUNKS) >= _CHUNKS_MAX:
+            _CHUNKS.clear()
+        _CHUNKS[chunk] = tokens
+    return tokens
+
+
+def _split(text: str) -> list[str]:
+    """The tokens of a text, computed (no memo)."""
+    if text.isascii():
+        text = text.lower()
+        if "://" in text or "www." in text:
+            text = _LINK_RE.sub(" ", text)
+        return _ASCII_TOKEN_RE.findall(text)
+    text = fold(text)
+    if "://" in text or "www." in text:
+        text = _LINK_RE.sub(" ", text)
+    return _TOKEN_RE.findall(text)
+
+
+def fold_handle(handle: str) -> str:
+    """A handle or tag as compared: folded, without the leading `@` or `#`."""
+    found = _HANDLES.get(handle)
+    if found is None:
+        found = fold(handle.strip().lstrip("@#"))
+        if len(_HANDLES) >= _CHUNKS_MAX:
+            _HANDLES.clear()
+        _HANDLES[handle] = found
+    return found
+
+
+_HANDLES: dict[str, str] = {}
+
+
+def url_host(url: str) -> str | None:
+    """The lower-case host of a URL (scheme optional), or None when it has none."""
+    text = url.strip()
+    if "://" not in text:
+        text = "//" + text
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    return ascii_host(host.rstrip(".")) if host else None
+
+
+def ascii_host(host: str) -> str:
+    """A host name in its ASCII (punycode) form, so `bücher.de` equals `xn--bcher-kva.de`."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host.lower()
+
+
+def host_suffixes(host: str) -> list[str]:
+    """The host and every parent domain: `a.b.com` -> `a.b.com`, `b.com`, `com`."""
+    labels = host.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels)) if labels[i]]
+
+
+def is_word_char(char: str) -> bool:
+    """Whether a character may appear inside a hashtag (letters, digits, marks, `_`)."""
+    return char.isalnum() or char == "_" or unicodedata.category(char)[0] == "M"
+

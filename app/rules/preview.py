@@ -1,0 +1,59 @@
+"""Preview: what a rule would do with given posts (or the account's recently seen ones), and why."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.base import utcnow
+from app.engine.decide import RuleView, decide
+from app.errors import Invalid
+from app.models import Account, SeenPost
+from app.pipeline.inbox import post_of
+from app.pipeline.relations import ensure_relations
+from app.pipeline.views import account_view
+from app.platforms.base import Post
+from app.query import explain, parse
+from app.rules.schemas import PreviewItem, PreviewRequest, PreviewResult, TermHeld
+from app.rules.service import checked_query, checked_scope, get
+
+
+async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool]:
+    if data.rule_id is not None:
+        rule = await get(session, rule_id=data.rule_id)
+        if rule.account_id != account.id:
+            raise Invalid(f"rule {data.rule_id} is not a rule of account {account.id}")
+        return rule.query, rule.scope, rule.review
+    if data.query is None:
+        raise Invalid("give either query or rule_id")
+    return data.query, data.scope or "anyone", False
+
+
+async def recent_posts(session: AsyncSession, account: Account, limit: int) -> list[Post]:
+    """The newest posts seen on the account's platform."""
+    rows = await session.scalars(select(SeenPost).where(SeenPost.platform == account.platform)
+                                 .order_by(SeenPost.id.desc()).limit(limit))
+    return [post_of(r) for r in rows]
+
+
+async def preview(session: AsyncSession, runtime, *, account: Account, data: PreviewRequest) -> PreviewResult:
+    """Explain the rule against each post and say what the account would do with it."""
+    query, scope_text, review = await _subject(session, account, data)
+    scope = checked_scope(scope_text)
+    checked_query(query, scope)
+    node = parse(query, scoped=scope.is_set)
+    rule = RuleView(0, account.id, scope, "repost", review)
+    now = utcnow()
+    view = await account_view(session, account, now)
+    if scope.relation and scope.relation not in view.relations:
+        await ensure_relations(session, runtime, account, view, [scope.relation])
+    posts = data.posts if data.posts is not None else await recent_posts(session, account, data.limit)
+    items = []
+    for post in posts[: data.limit]:
+        result = explain(node, post)
+        decision = decide(post, rule, view, now) if result.matched else None
+        items.append(PreviewItem(
+            post=post.model_dump(mode="json"), matched=result.matched,
+            would=decision.status if decision else "no match", reason=decision.reason if decision else None,
+            terms=[TermHeld(term=t.term, held=t.held) for t in result.terms]))
+    return PreviewResult(query=query, scope=str(scope), items=items)

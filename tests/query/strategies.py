@@ -1,0 +1,81 @@
+"""Hypothesis strategies for rule trees and posts over a small vocabulary, so that rules match."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from app.query.nodes import (
+    And, Followers, From, Has, Hashtag, Is, Lang, Mention, Node, Not, Or, Phrase, To, Url, Word,
+)
+from tests.query.posts import make_post
+
+WORDS = ["coffee", "tea", "latte", "art", "cafe", "or"]
+TAGS = ["coffee", "tea", "cafe"]
+HANDLES = ["alice", "bob", "carol", "id-3"]
+HOSTS = ["example.com", "a.example.com", "other.org", "com"]
+COUNTS = [0, 10, 100, 5000]
+
+leaf_nodes = st.one_of(
+    st.sampled_from(WORDS).map(Word),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(lambda ts: Phrase(tuple(ts))),
+    st.sampled_from(TAGS).map(Hashtag),
+    st.sampled_from(HANDLES).map(Mention),
+    st.sampled_from(HANDLES).map(From),
+    st.sampled_from(HANDLES).map(To),
+    st.sampled_from(HOSTS).map(Url),
+    st.sampled_from(["en", "pt", "pt-br", "it"]).map(Lang),
+    st.sampled_from(["reply", "repost", "quote", "bot"]).map(Is),
+    st.sampled_from(["links", "media", "hashtags", "mentions"]).map(Has),
+    st.tuples(st.sampled_from(COUNTS), st.sampled_from([None, *COUNTS])).map(
+        lambda lh: Followers(min(lh[0], lh[1] if lh[1] is not None else lh[0]), lh[1])
+    ),
+)
+
+
+def _and(items: list[Node]) -> Node:
+    flat = [c for item in items for c in (item.children if isinstance(item, And) else (item,))]
+    return And(tuple(flat))
+
+
+def _or(items: list[Node]) -> Node:
+    flat = [c for item in items for c in (item.children if isinstance(item, Or) else (item,))]
+    return Or(tuple(flat))
+
+
+def _not(item: Node) -> Node:
+    return item.child if isinstance(item, Not) else Not(item)
+
+
+# Trees in the parser's canonical shape: no And directly in And, no Or in Or, no double negation.
+rule_nodes = st.recursive(
+    leaf_nodes,
+    lambda inner: st.one_of(
+        inner.map(_not),
+        st.lists(inner, min_size=2, max_size=4).map(_and),
+        st.lists(inner, min_size=2, max_size=3).map(_or),
+    ),
+    max_leaves=8,
+)
+
+_TEXT_PIECES = ["coffee", "Café", "TEA", "latte-art", "art", "latte", "or", "#coffee", "milk", "https://x.com/tea"]
+_maybe_bool = st.sampled_from([None, True, False])
+
+posts = st.builds(
+    lambda words, tags, mentions, handle, lang, reply, repost, quote, bot, media, followers, urls, to: make_post(
+        " ".join(words), handle=handle, author_id="id-3" if handle == "dora" else "id-9",
+        hashtags=tags, mentions=mentions, lang=lang, is_reply=reply, is_repost=repost, is_quote=quote,
+        media_count=media, urls=urls, reply_to_author=to,
+        author={"is_bot": bot, "followers_count": followers},
+    ),
+    st.lists(st.sampled_from(_TEXT_PIECES), max_size=8),
+    st.lists(st.sampled_from(["Coffee", "#tea", "Café", "other"]), max_size=3),
+    st.lists(st.sampled_from(["@Alice", "bob", "carol.bsky.social"]), max_size=2),
+    st.sampled_from(["alice", "Bob", "dora"]),
+    st.sampled_from([None, "en", "pt", "pt-BR", "it"]),
+    _maybe_bool, _maybe_bool, _maybe_bool, _maybe_bool,
+    st.sampled_from([None, 0, 3]),
+    st.sampled_from([None, *COUNTS, 50]),
+    st.lists(st.sampled_from(["https://a.example.com/x", "http://other.org/", "example.net", "https://Example.com"]),
+             max_size=2),
+    st.sampled_from([None, "carol", "@Alice"]),
+)

@@ -1,0 +1,35 @@
+from app.query import tokenize
+
+
+def test_splits_on_punctuation_and_symbols():
+    assert tokenize("Espresso-based, (really)! latte/art") == ["espresso", "based", "really", "latte", "art"]
+
+
+def test_case_and_accents_are_folded():
+    assert tokenize("Café CRÈME naïve Straße") == ["cafe", "creme", "naive", "strasse"]
+
+
+def test_hashtags_and_mentions_in_text_give_their_words():
+    assert tokenize("#coffee with @alice.bsky.social") == ["coffee", "with", "alice", "bsky", "social"]
+
+
+def test_links_in_text_add_no_tokens():
+    text = "read https://t.co/AbC123?utm=x and HTTP://Example.com/x www.shop.example/deal now"
+    assert tokenize(text) == ["read", "and", "now"]
+
+
+def test_digits_and_compatibility_forms():
+    assert tokenize("ｆｕｌｌ width ﬁne 2024 x²") == ["full", "width", "fine", "2024", "x2"]
+
+
+def test_unspaced_scripts_are_one_token_per_ideograph():
+    assert tokenize("東京タワー") == ["東", "京", "タ", "ワ", "ー"]
+
+
+def test_underscore_separates():
+    assert tokenize("our_uni") == ["our", "uni"]
+
+
+def test_empty_and_punctuation_only():
+    assert tokenize("") == []
+    assert tokenize("!!! ... ---") == []
