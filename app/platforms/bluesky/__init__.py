@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): XRPC over the account's PDS, Jetstream for push."""

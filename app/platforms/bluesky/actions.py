@@ -1,0 +1,135 @@
+"""Acting on Bluesky: reposts, likes and quotes are records in the account's repo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
+from app.platforms.bluesky import graph, richtext
+from app.platforms.bluesky.normalize import uri_parts
+from app.platforms.bluesky.xrpc import XrpcClient
+
+COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post"}
+MAX_TEXT = 300  # graphemes; code points are a safe upper bound
+
+
+def now_iso() -> str:
+    """The current time as a record's `createdAt`."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BlueskyActionClient(ActionClient):
+    """Writes to the account's repo through its PDS, reads viewer state through the AppView."""
+
+    def __init__(self, xrpc: XrpcClient) -> None:
+        self.xrpc = xrpc
+
+    async def repost(self, post: Post) -> str:
+        """Create an app.bsky.feed.repost record (or return the one that exists); its at:// uri."""
+        view = await self._view(post)
+        existing = (view.get("viewer") or {}).get("repost")
+        return existing or await self._create("repost", {"subject": _strong_ref(view)})
+
+    async def like(self, post: Post) -> str:
+        """Create an app.bsky.feed.like record (or return the one that exists); its at:// uri."""
+        view = await self._view(post)
+        existing = (view.get("viewer") or {}).get("like")
+        return existing or await self._create("like", {"subject": _strong_ref(view)})
+
+    async def quote(self, post: Post, text: str) -> str:
+        """Publish a post with `text` embedding `post` (app.bsky.embed.record); its at:// uri."""
+        if len(text) > MAX_TEXT:
+            raise ActionRefused(f"bluesky: a post holds at most {MAX_TEXT} characters")
+        subject = await self._subject(post)
+        fields: dict[str, Any] = {"text": text, "embed": {"$type": "app.bsky.embed.record", "record": subject}}
+        found = await richtext.facets(text, self._resolve)
+        if found:
+            fields["facets"] = found
+        return await self._create("quote", fields)
+
+    async def undo(self, post: Post, platform_action_id: str | None, kind: str = "repost") -> None:
+        """Delete the record an earlier action created; PostGone when there is none to delete."""
+        if kind not in COLLECTIONS:
+            raise ActionRefused(f"bluesky: cannot undo a {kind!r}")
+        uri = platform_action_id or await self._viewer_record(post, kind)
+        if not uri:
+            raise PostGone(f"bluesky: no {kind} of this post to undo")
+        did, collection, rkey = uri_parts(uri)
+        if did != await self.xrpc.did() or collection != COLLECTIONS[kind] or not rkey:
+            raise ActionRefused(f"bluesky: {uri} is not this account's {kind}")
+        body = {"repo": did, "collection": collection, "rkey": rkey}
+        await self.xrpc.procedure("com.atproto.repo.deleteRecord", body)
+
+    async def has_reposted(self, post: Post) -> bool | None:
+        """From the post's `viewer.repost`; None when the post is gone or the viewer unknown."""
+        try:
+            view = await self._view(post)
+        except PostGone:
+            return None
+        viewer = view.get("viewer")
+        return None if viewer is None else bool(viewer.get("repost"))
+
+    async def followers(self) -> set[str]:
+        """DIDs and handles of the account's followers."""
+        return await graph.followers(self.xrpc)
+
+    async def following(self) -> set[str]:
+        """DIDs and handles of the accounts this account follows."""
+        return await graph.follows(self.xrpc)
+
+    async def list_members(self, list_id: str) -> set[str]:
+        """DIDs and handles of a list's members (at:// uri or bsky.app address)."""
+        return await graph.list_members(self.xrpc, list_id)
+
+    async def _view(self, post: Post) -> dict[str, Any]:
+        """The post's current postView, with this account's viewer state; PostGone if deleted."""
+        uri = _post_uri(post)
+        body = await self.xrpc.query("app.bsky.feed.getPosts", {"uris": [uri]})
+        views = [v for v in body.get("posts") or [] if v.get("uri") == uri]
+        if not views:
+            raise PostGone(f"bluesky: post {uri} no longer exists")
+        return views[0]
+
+    async def _subject(self, post: Post) -> dict[str, str]:
+        """The strong ref (uri + cid) of a post, looked up when the post does not carry it."""
+        if post.ref.get("uri") and post.ref.get("cid"):
+            return {"uri": post.ref["uri"], "cid": post.ref["cid"]}
+        return _strong_ref(await self._view(post))
+
+    async def _viewer_record(self, post: Post, kind: str) -> str | None:
+        """The uri of this account's repost or like of `post`, from the viewer state."""
+        if kind == "quote":
+            return None
+        return (((await self._view(post)).get("viewer")) or {}).get(kind)
+
+    async def _create(self, kind: str, fields: dict[str, Any]) -> str:
+        """com.atproto.repo.createRecord in the account's repo; the new record's uri."""
+        collection = COLLECTIONS[kind]
+        record = {"$type": collection, **fields, "createdAt": now_iso()}
+        body = {"repo": await self.xrpc.did(), "collection": collection, "record": record}
+        created = await self.xrpc.procedure("com.atproto.repo.createRecord", body)
+        if not created.get("uri"):
+            raise PlatformError("bluesky: createRecord answered without a uri")
+        return created["uri"]
+
+    async def _resolve(self, handle: str) -> str | None:
+        """A handle's DID for a mention facet; None if it does not resolve."""
+        try:
+            body = await self.xrpc.query("com.atproto.identity.resolveHandle", {"handle": handle}, public=True)
+        except PlatformError:
+            return None
+        return body.get("did")
+
+
+def _post_uri(post: Post) -> str:
+    """The at:// uri of the post to act on (for a repost item: the original post)."""
+    uri = post.ref.get("uri") or post.id
+    if not uri.startswith("at://"):
+        raise ActionRefused(f"bluesky: {post.id!r} is not a Bluesky post")
+    return uri
+
+
+def _strong_ref(view: dict[str, Any]) -> dict[str, str]:
+    """com.atproto.repo.strongRef of a postView."""
+    return {"uri": view["uri"], "cid": view["cid"]}

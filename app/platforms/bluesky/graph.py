@@ -1,0 +1,53 @@
+"""Who follows whom, and who is on a list: paginated actor sets for scopes and streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.platforms.bluesky.xrpc import XrpcClient
+
+PAGE = 100
+MAX_PAGES = 1000  # 100,000 accounts: a bound, so a runaway cursor cannot loop forever
+
+
+async def actor_set(xrpc: XrpcClient, nsid: str, params: dict[str, Any], field: str) -> set[str]:
+    """DIDs and lower-cased handles of every actor in a paginated graph answer."""
+    found: set[str] = set()
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        body = await xrpc.query(nsid, {**params, "limit": PAGE, "cursor": cursor}, public=True)
+        entries = body.get(field) or []
+        for entry in entries:
+            actor = entry.get("subject", entry)  # list items wrap the profile in `subject`
+            found.add(actor["did"])
+            found.add(actor["handle"].lower())
+        cursor = body.get("cursor")
+        if not cursor or not entries:
+            break
+    return found
+
+
+async def followers(xrpc: XrpcClient) -> set[str]:
+    """The account's followers."""
+    return await actor_set(xrpc, "app.bsky.graph.getFollowers", {"actor": await xrpc.did()}, "followers")
+
+
+async def follows(xrpc: XrpcClient) -> set[str]:
+    """The accounts this account follows."""
+    return await actor_set(xrpc, "app.bsky.graph.getFollows", {"actor": await xrpc.did()}, "follows")
+
+
+async def list_members(xrpc: XrpcClient, list_uri: str) -> set[str]:
+    """The members of a list (an at:// uri or a bsky.app list address)."""
+    return await actor_set(xrpc, "app.bsky.graph.getList", {"list": list_at_uri(list_uri)}, "items")
+
+
+def list_at_uri(value: str) -> str:
+    """`https://bsky.app/profile/<actor>/lists/<rkey>` -> `at://<actor>/app.bsky.graph.list/<rkey>`."""
+    if value.startswith("at://"):
+        return value
+    marker = "bsky.app/profile/"
+    if marker in value and "/lists/" in value:
+        actor, _, rkey = value.split(marker, 1)[1].partition("/lists/")
+        return f"at://{actor}/app.bsky.graph.list/{rkey.strip('/')}"
+    return value

@@ -1,0 +1,86 @@
+"""Fill what post views leave out: followers count, bio, account age and unknown handles.
+
+Post views carry a profileViewBasic (no followers count, no description); Jetstream carries only
+DIDs. app.bsky.actor.getProfiles (25 actors a call) gives profileViewDetailed; answers are cached
+per process, so a busy tag costs a call now and then, not one per post.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.platforms.base import Author, PlatformError, Post
+from app.platforms.bluesky.normalize import author_from_view
+
+BATCH = 25  # getProfiles accepts at most 25 actors
+
+Fetch = Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
+
+
+class ProfileCache:
+    """DID -> Author, with a time to live and a size bound (least recently used goes first)."""
+
+    def __init__(self, ttl: float = 3600.0, max_entries: int = 20_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Author]] = OrderedDict()
+
+    def get(self, did: str) -> Author | None:
+        """The cached author, or None when absent or stale."""
+        entry = self._entries.get(did)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        self._entries.move_to_end(did)
+        return entry[1]
+
+    def put(self, author: Author) -> None:
+        """Cache an author by DID."""
+        self._entries[author.id] = (time.monotonic() + self.ttl, author)
+        self._entries.move_to_end(author.id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def handle(self, did: str) -> str | None:
+        """The cached handle of a DID, if any."""
+        author = self.get(did)
+        return author.handle if author else None
+
+
+def dids_to_know(posts: list[Post]) -> set[str]:
+    """Every DID whose profile would complete these posts: authors, reply parents, mentions."""
+    dids = {p.author.id for p in posts}
+    dids |= {p.reply_to_author for p in posts if p.reply_to_author and p.reply_to_author.startswith("did:")}
+    dids |= {m for p in posts for m in p.mentions if m.startswith("did:")}
+    return dids
+
+
+async def hydrate(posts: list[Post], cache: ProfileCache, fetch: Fetch) -> None:
+    """Complete the posts in place from the cache, fetching the missing profiles in batches.
+
+    A failed fetch leaves the posts as they are (unknown stays unknown, never wrong)."""
+    missing = sorted(did for did in dids_to_know(posts) if cache.get(did) is None)
+    for start in range(0, len(missing), BATCH):
+        try:
+            views = await fetch(missing[start : start + BATCH])
+        except PlatformError:
+            break
+        for view in views:
+            cache.put(author_from_view(view))
+    for post in posts:
+        _complete(post, cache)
+
+
+def _complete(post: Post, cache: ProfileCache) -> None:
+    """Merge cached profile facts into one post."""
+    known = cache.get(post.author.id)
+    if known is not None:
+        post.author = known.model_copy(update={"display_name": known.display_name or post.author.display_name})
+        if post.url and "/profile/did:" in post.url:
+            post.url = post.url.replace(f"/profile/{known.id}/", f"/profile/{known.handle}/")
+    if post.reply_to_author and post.reply_to_author.startswith("did:"):
+        post.reply_to_author = cache.handle(post.reply_to_author) or post.reply_to_author
+    handles = [cache.handle(m) for m in post.mentions if m.startswith("did:")]
+    post.mentions += [h for h in handles if h and h not in post.mentions]
