@@ -84,17 +84,21 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     now = utcnow()
     feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
+    cursor.poll_count += 1
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
     except RateLimited as exc:
+        cursor.error_count += 1
         cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
         account.status, account.rate_limited_until = "rate_limited", exc.retry_at
         return 0
     except CredentialsInvalid as exc:
+        cursor.error_count += 1
         account.status, account.status_detail = "needs_attention", str(exc)
         cursor.error, cursor.next_poll_at = str(exc), now + interval
         return 0
     except PlatformError as exc:
+        cursor.error_count += 1
         cursor.error, cursor.next_poll_at = str(exc), now + interval
         log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error": str(exc)})
         return 0

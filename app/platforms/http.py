@@ -48,7 +48,8 @@ def retry_at_from_headers(headers: httpx.Headers, now: datetime | None = None) -
         parsed = email.utils.parsedate_to_datetime(value)
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    reset = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
+    # X spells it x-rate-limit-reset, Mastodon x-ratelimit-reset, the IETF draft ratelimit-reset.
+    reset = headers.get("x-rate-limit-reset") or headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
     if reset:
         return _reset_to_datetime(reset.strip(), now)
     return now + timedelta(seconds=60)

@@ -1,0 +1,1 @@
+"""The X platform: XPlatform (platform.py) and its login helpers (login.py)."""

@@ -1,0 +1,196 @@
+"""XClient: one account's authorized calls to the X API v2, renewing its OAuth 2.0 user token.
+
+User-context calls carry the account's access token; when it has expired (or a call answers 401
+once) the client trades the refresh token at POST /2/oauth2/token, hands the new credentials to
+`ctx.update_credentials` and tries again. The filtered stream and its rules only accept an
+app-only bearer token, kept beside the user's tokens as `credentials.bearer_token`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.platforms.base import AccountContext, ActionRefused, CredentialsInvalid, PlatformError, RateLimited
+from app.platforms.http import PlatformHTTP, retry_at_from_headers
+from app.platforms.x.login import DEFAULT_BASE_URL, refresh_credentials
+
+log = logging.getLogger("reposter.platforms.x")
+
+PLATFORM = "x"
+# Renew a token this many seconds before X says it expires, so no call races the deadline.
+EXPIRY_MARGIN = 60
+
+
+class XConfig(BaseModel):
+    """An account's X settings (AccountContext.config)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    base_url: str = DEFAULT_BASE_URL
+    # Posts per request; X allows 10..100 for search and 5..100 for timelines (clamped to those).
+    page_size: int = Field(default=100, ge=1, le=100)
+    # Pages one poll may read before it stops (the newest posts always come first on X).
+    max_pages: int = Field(default=10, ge=1)
+    # Pages of followers / following / list members (1000 accounts each) read at most.
+    max_user_pages: int = Field(default=50, ge=1)
+    # Pages of /2/tweets/:id/retweeted_by (100 users each) has_reposted reads before it says "unknown".
+    max_retweeted_by_pages: int = Field(default=5, ge=1)
+    # Longest filtered-stream rule the app's access level accepts (512 self-serve, 1024+ higher).
+    stream_rule_max_length: int = Field(default=512, ge=1)
+    # X sends a keep-alive every 20 s; no byte for this long means the stream stalled.
+    stream_stall_seconds: float = Field(default=30.0, gt=0)
+    # Failed stream connection attempts in a row before stream() gives up and raises.
+    stream_max_failures: int = Field(default=10, ge=1)
+    # Which names to ask for fields in: "tweet" (tweet.fields, referenced_tweets.id: docs.x.com)
+    # or "post" (post.fields, referenced_posts: the OpenAPI document 2.167).
+    field_names: Literal["tweet", "post"] = "tweet"
+
+
+class XClient:
+    """Authorized JSON calls for one account; every failure surfaces as a PlatformError."""
+
+    def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
+        self.ctx = ctx
+        self.config = XConfig.model_validate(ctx.config)
+        self.raw = http
+        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM)
+        self._me = ctx.platform_user_id
+
+    async def call(self, method: str, path: str, *, gone: bool = False, app: bool = False, **kwargs: Any) -> Any:
+        """Send one request as the account (or as the app with `app=True`) and return its JSON body."""
+        if app:
+            return _json(await self._send(self.app_token(), method, path, gone, kwargs))
+        token = await self._user_token()
+        try:
+            response = await self._send(token, method, path, gone, kwargs)
+        except CredentialsInvalid as exc:
+            if exc.status != 401 or not self.ctx.credentials.get("refresh_token"):
+                raise
+            response = await self._send(await self._refresh(token), method, path, gone, kwargs)
+        return _json(response)
+
+    async def _send(self, token: str, method: str, path: str, gone: bool, kwargs: dict) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return await self.http.request(method, path, headers=headers, not_found_is_gone=gone, **kwargs)
+
+    async def me_id(self) -> str:
+        """The account's X user id (from the context, else GET /2/users/me once)."""
+        if not self._me:
+            body = await self.call("GET", "/2/users/me")
+            self._me = str(data_of(body, "the account")["id"])
+        return self._me
+
+    async def user_set(self, path: str, *, per_page: int = 1000) -> set[str]:
+        """Ids and lower-cased usernames of a paginated user list (followers, following, members)."""
+        found: set[str] = set()
+        token: str | None = None
+        for _ in range(self.config.max_user_pages):
+            params = {"max_results": per_page, **({"pagination_token": token} if token else {})}
+            body = await self.call("GET", path, params=params)
+            for user in body.get("data") or []:
+                found.update({str(user["id"]), str(user.get("username", "")).lower()} - {""})
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return found
+        log.warning("x user list cut short", extra={"path": path, "pages": self.config.max_user_pages})
+        return found
+
+    def app_token(self) -> str:
+        """The app-only bearer token the filtered stream requires; ActionRefused without one."""
+        token = self.ctx.credentials.get("bearer_token")
+        if not token:
+            raise ActionRefused("x: the filtered stream needs the app's bearer token (credentials.bearer_token)")
+        return token
+
+    async def stream_lines(self, path: str, params: dict[str, str]) -> AsyncIterator[str]:
+        """The lines of a streaming GET as the app; ends when X closes the connection."""
+        timeout = httpx.Timeout(10.0, read=self.config.stream_stall_seconds)
+        headers = {"Authorization": f"Bearer {self.app_token()}"}
+        url = f"{self.http.base_url}{path}"
+        try:
+            async with self.raw.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _stream_error(response)
+                log.info("x stream connected", extra={"account": self.ctx.account_id})
+                async for line in response.aiter_lines():
+                    yield line
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise PlatformError(f"x: the stream broke off ({type(exc).__name__})") from exc
+
+    async def _user_token(self) -> str:
+        token = self.ctx.credentials.get("access_token")
+        if not token:
+            raise CredentialsInvalid("x: the account has no access_token", status=None)
+        if _expired(self.ctx.credentials.get("expires_at")) and self.ctx.credentials.get("refresh_token"):
+            token = await self._refresh(token)
+        return token
+
+    async def _refresh(self, stale: str) -> str:
+        """Renew the token once per account at a time: X refresh tokens are single-use."""
+        key = str(self.ctx.account_id if self.ctx.account_id is not None else self.ctx.handle)
+        async with _refresh_locks.setdefault(key, asyncio.Lock()):
+            spent = self.ctx.credentials.get("refresh_token")
+            renewed = _renewed.get(key)
+            if renewed and renewed[0] == spent and renewed[1]["access_token"] != stale:
+                self.ctx.credentials = renewed[1]  # another client of this account renewed it meanwhile
+                return renewed[1]["access_token"]
+            fresh = await refresh_credentials(self.raw, self.ctx.credentials, base_url=self.config.base_url)
+            _renewed[key] = (spent, fresh)
+            self.ctx.update_credentials(fresh)
+            log.info("x token renewed", extra={"account": self.ctx.account_id, "handle": self.ctx.handle})
+            return fresh["access_token"]
+
+
+_refresh_locks: dict[str, asyncio.Lock] = {}
+# Per account: the refresh token last spent and the credentials it bought.
+_renewed: dict[str, tuple[str | None, dict[str, Any]]] = {}
+
+
+def _expired(expires_at: Any) -> bool:
+    """Whether a token that expires at `expires_at` (epoch seconds or ISO 8601) is due for renewal."""
+    if expires_at in (None, ""):
+        return False
+    try:
+        if isinstance(expires_at, str) and not expires_at.replace(".", "", 1).isdigit():
+            expires_at = datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+        return float(expires_at) <= time.time() + EXPIRY_MARGIN
+    except (TypeError, ValueError):
+        return False  # unreadable: let X say (a 401 renews it then)
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PlatformError(f"x: HTTP {response.status_code} answered with a body that is not JSON") from exc
+
+
+def data_of(body: dict[str, Any], what: str) -> dict[str, Any]:
+    """`body["data"]`, or the problem X reported instead (HTTP 200 with only `errors`)."""
+    if body.get("data"):
+        return body["data"]
+    problems = body.get("errors") or [{}]
+    detail = problems[0].get("detail") or problems[0].get("title") or "no data"
+    raise PlatformError(f"x: {what} could not be read: {detail}", retryable=False, status=404)
+
+
+def _stream_error(response: httpx.Response) -> PlatformError:
+    """The PlatformError for a stream connection X refused."""
+    status = response.status_code
+    if status == 429:  # also "too many connections": only one stream per app on most tiers
+        retry_at = retry_at_from_headers(response.headers)
+        return RateLimited("x: the stream is rate limited", retry_at=retry_at)
+    if status in (401, 403):
+        return CredentialsInvalid(f"x: the stream refused the app's bearer token ({status})", status=status)
+    return PlatformError(f"x: the stream answered HTTP {status}", retryable=status >= 500, status=status)

@@ -1,0 +1,146 @@
+"""XFeed polling in both spellings: every Post field, every source kind, the edges of since_id."""
+
+import json
+
+import pytest
+
+from app.platforms.base import PlatformError
+from app.platforms.x.normalize import posts_from_page
+
+
+async def _fetch(h, source, cursor=None):
+    async with h.http() as http:
+        return await h.platform.feed_source(h.context(), http).fetch(source, cursor)
+
+
+async def test_a_plain_post_fills_every_field(h):
+    pid = h.add_post("plain", text="Good morning #Coffee @alice")
+    (post,), cursor = await _fetch(h, "tag:coffee")
+    assert cursor == pid
+    assert post.id == pid and post.url == f"https://x.com/coffee_lover/status/{pid}"
+    assert post.author.model_dump(exclude_none=True) == {
+        "id": "2001",
+        "handle": "coffee_lover",
+        "display_name": "Coffee Lover",
+        "followers_count": 321,
+        "created_at": post.author.created_at,
+        "bio": "I am coffee_lover",
+    }
+    assert post.author.created_at.year == 2019 and post.author.is_bot is None
+    assert post.text == "Good morning #Coffee @alice" and post.lang == "en"
+    assert post.hashtags == ["Coffee"] and post.mentions == ["alice"] and post.urls == []
+    assert post.media_count == 0
+    assert (post.is_reply, post.is_repost, post.is_quote, post.reply_to_author) == (False, False, False, None)
+    h.validate_requests()
+
+
+async def test_kinds_of_posts(h):
+    reply, repost, quote, media = (h.add_post(k) for k in ("reply", "repost", "quote", "media_links"))
+    async with h.http() as http:
+        feed = h.platform.feed_source(h.context(), http)
+        _, cursor = await feed.fetch("tag:nothing", None)
+        posts, _ = await feed.fetch("tag:coffee", str(int(reply) - 1))
+    by_id = {p.id: p for p in posts}
+    assert by_id[reply].is_reply and by_id[reply].reply_to_author == "bob"
+    assert by_id[repost].is_repost and not by_id[repost].is_reply
+    assert by_id[quote].is_quote and by_id[quote].quoted_post_id == h.fake.tweets[quote]["referenced_tweets"][0]["id"]
+    assert by_id[media].media_count == 1 and by_id[media].urls == ["https://example.com/page"]
+    assert cursor is None
+    h.validate_requests()
+
+
+async def test_user_source_resolves_the_handle_once(h):
+    h.add_post("plain")
+    carol = h.fake.add_tweet("2004", "carol's own #coffee")
+    async with h.http() as http:
+        feed = h.platform.feed_source(h.context(), http)
+        posts, cursor = await feed.fetch("user:@Carol", None)
+        assert await feed.fetch("user:carol", cursor) == ([], cursor)
+    assert [p.id for p in posts] == [carol] and posts[0].author.handle == "carol"
+    paths = [r.url.path for r in h.requests]
+    assert paths.count("/2/users/by/username/Carol") == 1 and "/2/users/by/username/carol" not in paths
+    assert paths.count("/2/users/2004/tweets") == 2
+    h.validate_requests()
+
+
+async def test_an_unknown_user_is_a_clear_error(hx):
+    with pytest.raises(PlatformError, match="nobody_here"):
+        await _fetch(hx, "user:nobody_here")
+
+
+async def test_home_and_tags_sources(h):
+    tea = h.fake.add_tweet("2002", "green #tea")
+    coffee = h.add_post("plain")
+    assert [p.id for p in (await _fetch(h, "tags:coffee,#tea"))[0]] == [tea, coffee]
+    assert [p.id for p in (await _fetch(h, "home"))[0]] == [tea, coffee]
+    assert h.requests[0].url.params["query"] == "#coffee OR #tea"
+    h.validate_requests()
+
+
+async def test_search_source_passes_the_query_through(hx):
+    hx.add_post("plain", text="an espresso #coffee")
+    posts, _ = await _fetch(hx, "search:espresso")
+    assert len(posts) == 1 and hx.requests[0].url.params["query"] == "espresso"
+
+
+async def test_unsupported_sources_are_refused(hx):
+    for source in ("list:1", "public", "tag:", "tags:,", "search: "):
+        with pytest.raises(PlatformError) as info:
+            await _fetch(hx, source)
+        assert not info.value.retryable
+
+
+async def test_a_since_id_older_than_the_search_window_reads_the_window(hx):
+    old = hx.add_post("plain")
+    new = [hx.add_post("plain") for _ in range(3)]
+    hx.fake.search_floor = int(old) + 1  # X refuses since_id older than 7 days with a 400
+    posts, cursor = await _fetch(hx, "tag:coffee", old)
+    assert [p.id for p in posts] == new and cursor == new[-1]
+    assert "since_id" not in hx.requests[-1].url.params
+
+
+async def test_a_poll_stops_at_max_pages(hx):
+    start = hx.add_post("plain")
+    added = [hx.add_post("plain") for _ in range(7)]
+    ctx = hx.context()
+    ctx.config["max_pages"] = 2
+    async with hx.http() as http:
+        posts, cursor = await hx.platform.feed_source(ctx, http).fetch("tag:coffee", start)
+    assert [p.id for p in posts] == added[-4:] and cursor == added[-1]
+
+
+async def test_the_request_asks_for_what_a_post_needs(hx):
+    hx.add_post("plain")
+    await _fetch(hx, "tag:coffee")
+    params = hx.requests[0].url.params
+    assert set(params["tweet.fields"].split(",")) >= {
+        "author_id",
+        "created_at",
+        "entities",
+        "lang",
+        "referenced_tweets",
+        "in_reply_to_user_id",
+        "attachments",
+    }
+    assert set(params["expansions"].split(",")) == {
+        "author_id",
+        "referenced_tweets.id",
+        "attachments.media_keys",
+        "in_reply_to_user_id",
+    }
+    assert "public_metrics" in params["user.fields"].split(",")
+    assert params["max_results"] == "10"
+
+
+def test_an_author_missing_from_includes_is_known_by_id_only():
+    body = {"data": [{"id": "5", "text": "hi", "author_id": "77", "edit_history_tweet_ids": ["5"]}]}
+    (post,) = posts_from_page(json.loads(json.dumps(body)))
+    assert post.author.id == "77" and post.author.handle == "" and post.author.followers_count is None
+    assert post.url == "https://x.com/i/status/5" and post.created_at is None and post.lang is None
+
+
+async def test_search_queries_in_our_syntax_are_translated_and_xs_own_kept(hx):
+    hx.add_post("plain", text="an espresso #coffee")
+    await _fetch(hx, "search:espresso is:repost")
+    await _fetch(hx, "search:espresso place:rome")
+    assert [r.url.params["query"] for r in hx.requests] == ["espresso is:retweet", "espresso place:rome"]
