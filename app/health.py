@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select, text
 
+from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
-from app.models import Account, Action, Cursor
+from app.models import Account, Action, Cursor, SeenPost
 
 router = APIRouter(tags=["health"])
 
@@ -39,20 +42,52 @@ async def readyz(runtime: RuntimeDep):
 async def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     """Prometheus metrics read from the database, so every worker's work is counted once."""
     registry = CollectorRegistry()
+    async with runtime.sessions() as session:
+        await _action_metrics(session, registry)
+        await _poll_metrics(session, registry)
+        await _latency_metrics(session, registry)
+    return PlainTextResponse(generate_latest(registry).decode(), media_type="text/plain; version=0.0.4")
+
+
+async def _action_metrics(session, registry) -> None:
     actions = Gauge("reposter_actions", "actions by platform, kind and status", ["platform", "kind", "status"], registry=registry)
     skips = Gauge("reposter_skipped", "skipped actions by reason", ["reason"], registry=registry)
-    polls = Gauge("reposter_sources", "polled sources by state", ["platform", "state"], registry=registry)
-    async with runtime.sessions() as session:
-        rows = await session.execute(select(Account.platform, Action.kind, Action.status, func.count())
-                                     .join(Account, Account.id == Action.account_id)
-                                     .group_by(Account.platform, Action.kind, Action.status))
-        for platform, kind, status, count in rows:
-            actions.labels(platform, kind, status).set(count)
-        reasons = await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped").group_by(Action.reason))
-        for reason, count in reasons:
-            skips.labels((reason or "unknown").split(":")[0]).inc(count)
-        sources = await session.execute(select(Account.platform, Cursor.error.is_(None), func.count())
-                                        .join(Account, Account.id == Cursor.account_id).group_by(Account.platform, Cursor.error.is_(None)))
-        for platform, ok, count in sources:
-            polls.labels(platform, "ok" if ok else "error").inc(count)
-    return PlainTextResponse(generate_latest(registry).decode(), media_type="text/plain; version=0.0.4")
+    depth = Gauge("reposter_queue_depth", "actions waiting (queued, review, failed with a retry due)", ["platform"], registry=registry)
+    rows = await session.execute(select(Account.platform, Action.kind, Action.status, func.count())
+                                 .join(Account, Account.id == Action.account_id)
+                                 .group_by(Account.platform, Action.kind, Action.status))
+    for platform, kind, status, count in rows:
+        actions.labels(platform, kind, status).set(count)
+        if status in ("queued", "review", "sending"):
+            depth.labels(platform).inc(count)
+    reasons = await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped").group_by(Action.reason))
+    for reason, count in reasons:
+        skips.labels((reason or "unknown").split(":")[0]).inc(count)
+
+
+async def _poll_metrics(session, registry) -> None:
+    polls = Gauge("reposter_polls_total", "polls of platform feeds", ["platform", "outcome"], registry=registry)
+    inbox = Gauge("reposter_posts_seen", "posts in the inbox", ["platform"], registry=registry)
+    matched = Gauge("reposter_posts_matched_through", "the matcher's position in the inbox", registry=registry)
+    rows = await session.execute(select(Account.platform, func.sum(Cursor.poll_count), func.sum(Cursor.error_count))
+                                 .join(Account, Account.id == Cursor.account_id).group_by(Account.platform))
+    for platform, total, errors in rows:
+        polls.labels(platform, "ok").set((total or 0) - (errors or 0))
+        polls.labels(platform, "error").set(errors or 0)
+    for platform, count in await session.execute(select(SeenPost.platform, func.count()).group_by(SeenPost.platform)):
+        inbox.labels(platform).set(count)
+    position = await session.scalar(select(Cursor.position).where(Cursor.account_id.is_(None), Cursor.source == "match"))
+    matched.set(int(position or 0))
+
+
+async def _latency_metrics(session, registry) -> None:
+    """Seconds from a post entering the inbox to its repost, over the last hour's sends."""
+    latency = Histogram("reposter_send_latency_seconds", "inbox to platform, last hour", ["platform"],
+                        buckets=(1, 5, 15, 60, 300, 900, 3600, 21600, 86400), registry=registry)
+    since = utcnow() - timedelta(hours=1)
+    rows = await session.execute(select(Account.platform, Action.sent_at, SeenPost.seen_at)
+                                 .join(Account, Account.id == Action.account_id)
+                                 .join(SeenPost, SeenPost.id == Action.seen_post_id)
+                                 .where(Action.sent_at >= since))
+    for platform, sent_at, seen_at in rows:
+        latency.labels(platform).observe(max(0.0, (sent_at - seen_at).total_seconds()))

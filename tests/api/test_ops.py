@@ -22,6 +22,7 @@ async def test_metrics_count_actions_by_status_and_skips_by_reason(client, admin
     text = (await client.get("/metrics")).text
     assert 'reposter_actions{kind="repost",platform="mock",status="skipped"} 1.0' in text
     assert 'reposter_skipped{reason="scope"} 1.0' in text
+    assert 'reposter_posts_seen{platform="mock"} 1.0' in text and "reposter_send_latency_seconds" in text
 
 
 async def test_openapi_document_lists_every_path(client):
