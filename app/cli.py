@@ -90,6 +90,62 @@ def _check_rule(args) -> None:
         sys.exit(2)
 
 
+def _print_account_body(platform: str, handle: str, credentials: dict, config: dict) -> None:
+    """What to send to POST /api/v1/accounts to connect the account just authorized."""
+    import json
+
+    body = {"platform": platform, "handle": handle, "credentials": credentials, "config": config}
+    print("\nConnect the account with (keep this secret; reposter stores it encrypted):")
+    print(f"curl -s -X POST $API/accounts -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n"
+          f"  -d '{json.dumps(body)}'")
+
+
+def _mastodon_login(args) -> None:
+    import httpx
+
+    from app.platforms.mastodon.login import exchange_code, start_login
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            login = await start_login(http, args.instance)
+            print("Open this address, sign in as the account reposter should act for, and approve the app:")
+            print(login.authorize_url)
+            code = input("Paste the authorization code the instance shows: ").strip()
+            token = await exchange_code(http, login, code)
+        _print_account_body("mastodon", args.handle or "<handle>", token.credentials(), {"base_url": login.instance})
+
+    asyncio.run(run())
+
+
+def _x_login(args) -> None:
+    import httpx
+
+    from app.platforms.x.login import login_interactively
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            credentials = await login_interactively(http, client_id=args.client_id, redirect_uri=args.redirect_uri,
+                                                    client_secret=args.client_secret)
+        _print_account_body("x", args.handle or "<handle>", credentials, {})
+
+    asyncio.run(run())
+
+
+def _add_login_commands(sub) -> None:
+    mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command", required=True)
+    login = mastodon.add_parser("login", help="register an app on an instance and get an access token (OAuth)")
+    login.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
+    login.add_argument("--handle", help="the account's handle, for the printed connect command")
+    login.set_defaults(func=_mastodon_login)
+    x = sub.add_parser("x", help="X helpers").add_subparsers(dest="x_command", required=True)
+    login = x.add_parser("login", help="OAuth 2.0 PKCE login for an X account (needs your app's client id)")
+    login.add_argument("--client-id", required=True)
+    login.add_argument("--client-secret", help="only for confidential clients")
+    login.add_argument("--redirect-uri", required=True, help="a callback URL registered on your X app")
+    login.add_argument("--handle", help="the account's handle, for the printed connect command")
+    login.set_defaults(func=_x_login)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reposter", description="Rule-based auto-repost service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("query")
     check.add_argument("--scoped", action="store_true", help="the rule's scope is a set of people")
     check.set_defaults(func=_check_rule)
+    _add_login_commands(sub)
     return parser
 
 
