@@ -28,6 +28,7 @@ def _serve(args) -> None:
 
 
 def _worker(args) -> None:
+    from app.pipeline.streamer import Streamer
     from app.runtime import Runtime
     from app.scheduler.jobs import Pipeline
     from app.scheduler.setup import start_scheduler
@@ -35,11 +36,13 @@ def _worker(args) -> None:
     async def run() -> None:
         settings = get_settings()
         runtime = Runtime.build(settings)
-        start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds)
+        streamer = Streamer(runtime)
+        start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
         print(f"reposter worker {runtime.worker_id} ticking every {settings.dispatch_interval_seconds}s", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
+            await streamer.stop()
             await runtime.close()
 
     try:

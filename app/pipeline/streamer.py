@@ -1,0 +1,85 @@
+"""Push feeds: accounts whose config says `"stream": true` keep a stream open; its posts land in the inbox.
+
+Polling stays on as the safety net (a stream can drop posts while it reconnects); the inbox's
+unique (platform, post id) makes a post that arrives both ways one post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import select
+
+from app.accounts.context import context_for
+from app.db.session import transaction
+from app.models import Account
+from app.pipeline import inbox
+from app.pipeline.poller import desired_sources
+from app.platforms.base import CredentialsInvalid
+from app.platforms.registry import get_platform
+
+log = logging.getLogger("reposter.streamer")
+
+
+class Streamer:
+    """One task per streaming account; `sync()` starts and stops them as accounts change."""
+
+    def __init__(self, runtime, *, max_backoff: float = 300.0) -> None:
+        self.runtime = runtime
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.max_backoff = max_backoff
+
+    async def sync(self) -> None:
+        """Streams for the accounts that want one, and only those."""
+        async with transaction(self.runtime.sessions) as session:
+            accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
+            wanted = {a.id for a in accounts if (a.config or {}).get("stream") and a.status != "needs_attention"}
+        for account_id in set(self.tasks) - wanted:
+            self.tasks.pop(account_id).cancel()
+        for account_id in wanted - set(self.tasks):
+            self.tasks[account_id] = asyncio.create_task(self._run(account_id), name=f"stream-{account_id}")
+        for account_id, task in list(self.tasks.items()):
+            if task.done():
+                self.tasks.pop(account_id)
+
+    async def stop(self) -> None:
+        """Close every stream."""
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+
+    async def _run(self, account_id: int) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                await self._stream_once(account_id)
+                backoff = 1.0
+            except NotImplementedError:
+                log.info("platform has no push; polling only", extra={"account_id": account_id})
+                return
+            except CredentialsInvalid as exc:
+                await self._needs_attention(account_id, str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - a stream error never stops the worker
+                log.warning("stream dropped", extra={"account_id": account_id, "error": str(exc)})
+            await asyncio.sleep(backoff)
+            backoff = min(self.max_backoff, backoff * 2)
+
+    async def _stream_once(self, account_id: int) -> None:
+        async with transaction(self.runtime.sessions) as session:
+            account = await session.get(Account, account_id)
+            sources = await desired_sources(session, account, self.runtime)
+        feed = get_platform(account.platform).feed_source(context_for(account, self.runtime.fernet), self.runtime.http)
+        log.info("stream open", extra={"account_id": account_id, "sources": sources})
+        async with contextlib.aclosing(feed.stream(sources)) as posts:
+            async for post in posts:
+                async with transaction(self.runtime.sessions) as session:
+                    await inbox.store(session, [post])
+
+    async def _needs_attention(self, account_id: int, detail: str) -> None:
+        async with transaction(self.runtime.sessions) as session:
+            account = await session.get(Account, account_id)
+            account.status, account.status_detail = "needs_attention", detail
