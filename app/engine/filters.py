@@ -10,6 +10,9 @@ from app.platforms.base import Post
 from app.query import tokenize
 
 NEAR_DUPLICATE = 0.9
+# Below this many characters only identical texts count: "ana studying late" and "ben studying
+# late" are different posts, though 90% alike.
+FUZZY_MIN_LENGTH = 40
 
 
 def normalized_text(post: Post) -> str:
@@ -101,6 +104,6 @@ def duplicate_reason(f: FilterSettings, text: str, recent: list[tuple[datetime, 
 
 def _similar(a: str, b: str) -> bool:
     """Near-duplicates: a cheap length check first, then the ratio of matching characters."""
-    if not a or not b or min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:
+    if min(len(a), len(b)) < FUZZY_MIN_LENGTH or min(len(a), len(b)) / max(len(a), len(b)) < NEAR_DUPLICATE:
         return False
     return SequenceMatcher(None, a, b).ratio() >= NEAR_DUPLICATE
