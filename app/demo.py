@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
-from app.models import Account, AccountFilters, Action, Block, Rule
+from app.models import AccountFilters, Action, Block, Rule
 from app.platforms.mock import community
 from app.platforms.mock.world import get_world
 from app.rules.schemas import RuleCreate

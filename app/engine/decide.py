@@ -21,11 +21,14 @@ class RuleView:
     action: str
     review: bool
     priority: int = 0
+    # False for a set-scoped rule whose query cannot stand alone (empty, or only narrowing terms):
+    # such a rule matches nearly every post, so posts outside its scope leave no trace at all.
+    anchored: bool = True
 
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # queued | review | skipped
+    status: str  # queued | review | skipped | ignore (no action row)
     reason: str | None = None
 
 
@@ -55,8 +58,11 @@ def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:
 
 def decide(post: Post, rule: RuleView, view: AccountView, now: datetime) -> Decision:
     """What to do with a post a rule matched: queue it, hold it for review, or skip it with a reason."""
+    outside = out_of_scope(rule.scope, post, view.relations)
+    if outside and not rule.anchored:
+        return Decision("ignore", outside)
     reason = stop_reason(post, view, now)
-    reason = reason or out_of_scope(rule.scope, post, view.relations)
+    reason = reason or outside
     reason = reason or duplicate_reason(view.filters, normalized_text(post), view.recent_texts, now)
     if reason:
         return Decision("skipped", reason)

@@ -24,7 +24,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
-from app.query import RuleIndex, parse, prepare
+from app.query import QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
 
 log = logging.getLogger("reposter.matcher")
@@ -35,34 +35,53 @@ BATCH = 500
 
 @dataclass
 class CompiledRules:
-    """The index and what each indexed rule needs for a decision."""
+    """The index and what each indexed rule needs for a decision, kept in step incrementally.
+
+    A cheap fingerprint of the rules table is read every tick; when it moved, only the rules
+    changed since the last sync are re-read and re-indexed. Deletions show as a count or id-sum
+    that no longer matches the rules known here, and only then are the ids compared.
+    """
 
     index: RuleIndex = field(default_factory=RuleIndex)
     rules: dict[int, RuleView] = field(default_factory=dict)
-    versions: dict[int, datetime] = field(default_factory=dict)
+    known: set[int] = field(default_factory=set)
     signature: tuple | None = None
+    latest: datetime | None = None
 
     async def sync(self, session: AsyncSession) -> None:
         """Bring the index in step with the rules table, touching only what changed."""
-        signature = await rules_repo.enabled_signature(session)
+        signature = await rules_repo.signature(session)
         if signature == self.signature:
             return
-        current = await rules_repo.enabled_versions(session)
-        for rule_id in set(self.versions) - set(current):
-            self.index.remove(rule_id)
-            self.rules.pop(rule_id, None)
-        changed = [rid for rid, at in current.items() if self.versions.get(rid) != at]
-        for rule in await rules_repo.by_ids(session, changed):
-            self._put(rule)
-        self.versions, self.signature = current, signature
+        for rule in await rules_repo.changed_since(session, self.latest):
+            self.known.add(rule.id)
+            self._put(rule) if rule.enabled else self._drop(rule.id)
+        count, latest, id_sum = signature
+        if count != len(self.known) or (id_sum or 0) != sum(self.known):
+            for rule_id in self.known - await rules_repo.all_ids(session):
+                self.known.discard(rule_id)
+                self._drop(rule_id)
+        self.signature, self.latest = signature, latest
 
     def _put(self, rule) -> None:
         scope = parse_scope(rule.scope)
         node = parse(rule.query, scoped=scope.is_set)
-        if rule.id in self.rules:
-            self.index.remove(rule.id)
-        self.index.add(rule.id, node)
-        self.rules[rule.id] = RuleView(rule.id, rule.account_id, scope, rule.action, rule.review, rule.priority)
+        self.index.replace(rule.id, node, authors=scope.value if scope.kind == "users" else None)
+        self.rules[rule.id] = RuleView(rule.id, rule.account_id, scope, rule.action, rule.review, rule.priority,
+                                       anchored=stands_alone(rule.query))
+
+    def _drop(self, rule_id: int) -> None:
+        self.index.remove(rule_id)
+        self.rules.pop(rule_id, None)
+
+
+def stands_alone(query: str) -> bool:
+    """Whether the query would be a valid rule without a set scope."""
+    try:
+        parse(query)
+    except QuerySyntaxError:
+        return False
+    return True
 
 
 def best_rules(rule_ids: set[int], rules: dict[int, RuleView]) -> dict[tuple[int, str], RuleView]:
@@ -111,6 +130,8 @@ class Matcher:
                 continue
             view = await batch.view(account, rule)
             decision = decide(post, rule, view, batch.now)
+            if decision.status == "ignore":
+                continue
             await batch.record(account, rule, row, post, kind, decision, view)
 
 

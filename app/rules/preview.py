@@ -13,6 +13,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
+from app.pipeline.matcher import stands_alone
 from app.query import explain, parse
 from app.rules.schemas import PreviewItem, PreviewRequest, PreviewResult, TermHeld
 from app.rules.service import checked_query, checked_scope, get
@@ -42,7 +43,7 @@ async def preview(session: AsyncSession, runtime, *, account: Account, data: Pre
     scope = checked_scope(scope_text)
     checked_query(query, scope)
     node = parse(query, scoped=scope.is_set)
-    rule = RuleView(0, account.id, scope, "repost", review)
+    rule = RuleView(0, account.id, scope, "repost", review, anchored=stands_alone(query))
     now = utcnow()
     view = await account_view(session, account, now)
     if scope.relation and scope.relation not in view.relations:

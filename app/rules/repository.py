@@ -20,17 +20,22 @@ async def page(session: AsyncSession, *, account_id: int, limit: int, offset: in
     return rows.all(), total or 0
 
 
-async def enabled_signature(session: AsyncSession) -> tuple:
-    """A cheap fingerprint of the enabled rules: it changes whenever one is added, changed or removed."""
-    row = (await session.execute(
-        select(func.count(Rule.id), func.max(Rule.updated_at), func.max(Rule.id), func.sum(Rule.id))
-    )).one()
+async def signature(session: AsyncSession) -> tuple:
+    """(count, newest updated_at, sum of ids) of all rules: it changes whenever one is added, changed or removed."""
+    row = (await session.execute(select(func.count(Rule.id), func.max(Rule.updated_at), func.sum(Rule.id)))).one()
     return tuple(row)
 
 
-async def enabled_versions(session: AsyncSession) -> dict[int, datetime]:
-    rows = await session.execute(select(Rule.id, Rule.updated_at).where(Rule.enabled.is_(True)))
-    return {rid: at for rid, at in rows}
+async def changed_since(session: AsyncSession, since: datetime | None) -> Sequence[Rule]:
+    """Rules (enabled or not) changed at or after `since`; all rules when None."""
+    query = select(Rule)
+    if since is not None:
+        query = query.where(Rule.updated_at >= since)
+    return (await session.scalars(query)).all()
+
+
+async def all_ids(session: AsyncSession) -> set[int]:
+    return set(await session.scalars(select(Rule.id)))
 
 
 async def by_ids(session: AsyncSession, ids: list[int]) -> Sequence[Rule]:

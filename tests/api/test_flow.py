@@ -127,3 +127,29 @@ async def test_credentials_are_encrypted_at_rest_and_never_returned(client, admi
     async with runtime.sessions() as session:
         stored = await session.scalar(select(Account.credentials_encrypted).where(Account.id == account["id"]))
     assert "tok-secretive" not in stored and stored.startswith("gAAAA")
+
+
+async def test_rule_changes_take_effect_for_the_next_post(client, admin, pipeline):
+    account = await make_account(client, admin)
+    rule = await make_rule(client, admin, account["id"], "#coffee")
+    w = world()
+
+    async def repost_of(text: str) -> str | None:
+        post = w.publish("alice", text)
+        await ingest(client, admin, [post])
+        await pipeline.tick(poll=False)
+        return by_post(await actions(client, admin, account["id"])).get(post.id, {}).get("status")
+
+    assert await repost_of("one #coffee") == "done"
+    await client.patch(f"{API}/rules/{rule['id']}", json={"query": "#tea"}, headers=admin)
+    assert await repost_of("two #coffee") is None
+    assert await repost_of("three #tea") == "done"
+    await client.patch(f"{API}/rules/{rule['id']}", json={"enabled": False}, headers=admin)
+    assert await repost_of("four #tea") is None
+    await client.patch(f"{API}/rules/{rule['id']}", json={"enabled": True}, headers=admin)
+    assert await repost_of("five #tea") == "done"
+    other = await make_rule(client, admin, account["id"], "#cocoa")
+    await client.delete(f"{API}/rules/{rule['id']}", headers=admin)
+    assert await repost_of("six #tea") is None
+    assert await repost_of("seven #cocoa") == "done"
+    assert len(pipeline.matcher.compiled.index) == 1 and other["id"] in pipeline.matcher.compiled.rules

@@ -4,7 +4,7 @@ import asyncio
 
 from app.runtime import Runtime
 from app.scheduler.jobs import Pipeline
-from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
+from tests.api.helpers import actions, ingest, make_account, make_rule, world
 
 
 async def test_health_and_readiness(client):

@@ -68,7 +68,7 @@ class OpenAPIContract:
         raise AssertionError(f"{method} {path} is not in the published API")
 
     def _validate(self, schema: dict[str, Any], value: Any, where: str) -> None:
-        wrapped = {"$ref": "urn:spec#" + schema["$ref"][1:]} if "$ref" in schema else schema
+        wrapped = _into_document(schema)
         validator = self.validator_cls(wrapped, registry=self.registry)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
         assert not errors, f"{where}: {errors[0].message} at {list(errors[0].path)}"
@@ -94,6 +94,7 @@ class OpenAPIContract:
         for key, value in request.url.params.multi_items():
             sent.setdefault(key, []).append(value)
         for key, values in sent.items():
+            key = key if key in params else key.removesuffix("[]")  # Rails-style any[]=a&any[]=b
             assert key in params, f"{where}: query parameter {key!r} is not documented"
             schema = params[key].get("schema", {})
             if schema.get("type") == "array" or key.endswith("[]"):
@@ -122,3 +123,13 @@ class OpenAPIContract:
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if schema is not None:
             self._validate(schema, body, f"{method} {template} -> {status}")
+
+
+def _into_document(node: Any) -> Any:
+    """Point every local `#/...` reference of a schema into the whole document (nested ones too)."""
+    if isinstance(node, dict):
+        return {k: ("urn:spec" + v if k == "$ref" and isinstance(v, str) and v.startswith("#/") else _into_document(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_into_document(v) for v in node]
+    return node

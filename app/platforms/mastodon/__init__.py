@@ -1,0 +1,1 @@
+"""Mastodon: REST polling, streaming, boosts and OAuth login for one instance per account."""

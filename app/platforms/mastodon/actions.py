@@ -1,0 +1,110 @@
+"""MastodonActionClient: boosts, favourites, quotes and the account's follow graph.
+
+Quotes: Mastodon 4.5 (API version 7) added native quote posts (`quoted_status_id` on
+POST /api/v1/statuses); the classic API has none. A quote here is a new public status whose text
+ends with the quoted post's URL *and*, unless `native_quotes` is off, carries `quoted_status_id`.
+On 4.5+ that is a real quote (the link in the text keeps the server from prepending its own
+"RE:" line); older servers ignore the unknown parameter and show the link with its preview.
+If the server refuses the quote (the quoted post is gone, or its author's quote policy does not
+let this account quote it: Mastodon answers 404 `quoted_status_not_found` for both), the action
+fails with ActionRefused. It is not retried as a bare link: that would go around the author's
+choice. Other refusals (422: text too long, …) stay PlatformErrors with Mastodon's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.platforms.base import AccountContext, ActionClient, ActionRefused, PlatformError, Post
+from app.platforms.mastodon.client import MastodonClient
+
+
+def target_id(post: Post) -> str:
+    """The status to act on: the boosted original for a boost, else the post itself."""
+    return post.ref.get("reblog_of_id") or post.id
+
+
+def account_keys(account: dict[str, Any]) -> set[str]:
+    """How the engine may name an account: its id and its lower-cased acct."""
+    keys = {str(account["id"])}
+    if account.get("acct"):
+        keys.add(account["acct"].lower())
+    return keys
+
+
+class MastodonActionClient(ActionClient):
+    """Acts for one account on its instance."""
+
+    def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
+        self.api = MastodonClient(ctx, http)
+
+    async def _status_action(self, post: Post, verb: str) -> dict[str, Any]:
+        """POST /api/v1/statuses/{id}/{verb}; PostGone when the status is no longer there."""
+        return await self.api.call("POST", f"/api/v1/statuses/{target_id(post)}/{verb}", gone=True)
+
+    async def repost(self, post: Post) -> str:
+        """Boost; return the boost's own status id (Mastodon returns the existing one if boosted)."""
+        boost = await self._status_action(post, "reblog")
+        return str(boost["id"])
+
+    async def undo(self, post: Post, platform_action_id: str | None, kind: str = "repost") -> None:
+        """Unboost, unfavourite, or delete the quote status (`platform_action_id`)."""
+        if kind == "repost":
+            await self._status_action(post, "unreblog")
+        elif kind == "like":
+            await self._status_action(post, "unfavourite")
+        elif kind == "quote":
+            if not platform_action_id:
+                raise PlatformError("mastodon: cannot undo a quote without its status id", retryable=False)
+            await self.api.call("DELETE", f"/api/v1/statuses/{platform_action_id}", gone=True)
+        else:
+            raise ActionRefused(f"mastodon: no undo for {kind!r}")
+
+    async def quote(self, post: Post, text: str) -> str:
+        """Publish `text` plus the post's URL as a new public status (a native quote on 4.5+)."""
+        link = post.url or ""
+        body: dict[str, str] = {"status": f"{text.rstrip()}\n\n{link}".strip(), "visibility": "public"}
+        if self.api.config.native_quotes:
+            body["quoted_status_id"] = target_id(post)
+        # Mastodon keeps keys per account for an hour: a POST retried after a lost answer posts once.
+        headers = {"Idempotency-Key": f"reposter-quote-{target_id(post)}"}
+        try:
+            status = await self.api.call("POST", "/api/v1/statuses", json=body, headers=headers)
+        except PlatformError as exc:
+            if exc.status == 404 and "quoted_status_id" in body:
+                raise ActionRefused(f"mastodon: the instance refused to quote this post ({exc})") from exc
+            raise
+        return str(status["id"])
+
+    async def like(self, post: Post) -> str:
+        """Favourite; return the favourited status' id."""
+        status = await self._status_action(post, "favourite")
+        return str(status["id"])
+
+    async def has_reposted(self, post: Post) -> bool | None:
+        """The status' `reblogged` flag for this account (None if the server leaves it out)."""
+        status = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
+        value = status.get("reblogged")
+        return value if isinstance(value, bool) else None
+
+    async def followers(self) -> set[str]:
+        """Ids and accts of the accounts following this one, every page of the Link header."""
+        return await self._accounts(f"/api/v1/accounts/{await self.api.own_id()}/followers")
+
+    async def following(self) -> set[str]:
+        """Ids and accts of the accounts this one follows, every page of the Link header."""
+        return await self._accounts(f"/api/v1/accounts/{await self.api.own_id()}/following")
+
+    async def list_members(self, list_id: str) -> set[str]:
+        """Ids and accts of the members of one of the account's lists."""
+        return await self._accounts(f"/api/v1/lists/{list_id}/accounts")
+
+    async def _accounts(self, path: str) -> set[str]:
+        """Every account of a paginated account list (80 per page, `next` links to older)."""
+        keys: set[str] = set()
+        async for page in self.api.pages(path, {"limit": "80"}, max_pages=self.api.config.max_account_pages):
+            for account in page.items:
+                keys |= account_keys(account)
+        return keys

@@ -1,0 +1,126 @@
+"""MastodonClient: one account's authorized calls to its instance, with Link-header paging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.platforms.base import AccountContext, CredentialsInvalid, PlatformError
+from app.platforms.http import PlatformHTTP
+
+PLATFORM = "mastodon"
+
+
+class MastodonConfig(BaseModel):
+    """An account's Mastodon settings (AccountContext.config)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    base_url: str = Field(description="The instance, e.g. https://mastodon.social")
+    # Statuses per timeline request; Mastodon allows at most 40.
+    page_size: int = Field(default=40, ge=1, le=40)
+    # Pages one poll may read before it stops; the cursor makes the next poll go on from there.
+    max_pages: int = Field(default=10, ge=1)
+    # Pages of followers / following / list members (80 accounts each) read at most.
+    max_account_pages: int = Field(default=500, ge=1)
+    # Where the streaming API lives when not on base_url (Instance.configuration.urls.streaming).
+    streaming_url: str | None = None
+    # Quote with Mastodon 4.5's `quoted_status_id` as well as a link to the post.
+    native_quotes: bool = True
+
+    @field_validator("base_url", "streaming_url")
+    @classmethod
+    def _normalize_url(cls, value: str | None) -> str | None:
+        return normalize_instance(value) if value else value
+
+
+def normalize_instance(url: str) -> str:
+    """`mastodon.social`, `https://mastodon.social/` -> `https://mastodon.social`."""
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = f"https://{url}"
+    return url
+
+
+@dataclass
+class Page:
+    """One page of a paginated list and the Link header's relations (`next`, `prev`)."""
+
+    items: list[dict[str, Any]]
+    links: dict[str, str]
+
+
+class MastodonClient:
+    """Authorized JSON calls for one account; every failure surfaces as a PlatformError."""
+
+    def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
+        self.ctx = ctx
+        self.config = MastodonConfig.model_validate(ctx.config)
+        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM)
+        self._own_id = ctx.platform_user_id
+
+    def auth_headers(self) -> dict[str, str]:
+        """The Authorization header for this account; CredentialsInvalid without a token."""
+        token = self.ctx.credentials.get("access_token")
+        if not token:
+            raise CredentialsInvalid("mastodon: the account has no access_token", status=None)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, *, gone: bool = False, **kwargs: Any) -> Any:
+        """Send one authorized request and return its JSON body."""
+        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        response = await self.http.request(method, path, headers=headers, not_found_is_gone=gone, **kwargs)
+        return _json(response)
+
+    async def page(self, path: str, params: Any = None) -> Page:
+        """GET one page of a list; `path` may be a Link URL on the same instance."""
+        self._check_origin(path)
+        response = await self.http.request("GET", path, headers=self.auth_headers(), params=params)
+        items = _json(response)
+        if not isinstance(items, list):
+            raise PlatformError(f"mastodon: expected a list from GET {httpx.URL(path).path}", retryable=False)
+        links = {rel: link["url"] for rel, link in response.links.items() if link.get("url")}
+        return Page(items=items, links=links)
+
+    async def pages(self, path: str, params: Any, *, max_pages: int) -> AsyncIterator[Page]:
+        """Pages from `path` onwards, following the Link header's `next` (older) relation."""
+        url: str | None = path
+        for _ in range(max_pages):
+            if url is None:
+                return
+            page = await self.page(url, params)
+            yield page
+            url, params = (page.links.get("next") if page.items else None), None
+
+    async def own_id(self) -> str:
+        """The account's id on its instance (from the context, else from verify_credentials)."""
+        if self._own_id is None:
+            me = await self.call("GET", "/api/v1/accounts/verify_credentials")
+            self._own_id = str(me["id"])
+        return self._own_id
+
+    def is_own(self, account: dict[str, Any]) -> bool:
+        """Whether an Account entity (`id`, `acct`) is this account, by id or else by handle."""
+        if self._own_id is not None:
+            return str(account.get("id")) == self._own_id
+        acct = str(account.get("acct", "")).lower()
+        handle = self.ctx.handle.lower().lstrip("@")
+        return bool(acct) and handle in (acct, f"{acct}@{httpx.URL(self.config.base_url).host}")
+
+    def _check_origin(self, url: str) -> None:
+        """Never send the account's token to a host other than its instance."""
+        if url.startswith("http") and httpx.URL(url).host != httpx.URL(self.config.base_url).host:
+            raise PlatformError(f"mastodon: pagination link leads off the instance ({httpx.URL(url).host})")
+
+
+def _json(response: httpx.Response) -> Any:
+    """The body as JSON, or a PlatformError naming the call (never the token)."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        path = response.request.url.path
+        raise PlatformError(f"mastodon: {path} answered {response.status_code} without JSON") from exc

@@ -1,0 +1,81 @@
+"""Source strings (`tag:coffee`, `tags:a,b`, `home`, `list:42`, `user:alice`, `public`, `local`)
+and the Mastodon endpoints that serve them, for polling and for streaming."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from app.platforms.base import PlatformError
+
+SOURCE_KINDS = ("tag", "tags", "home", "list", "user", "public", "local")
+# TagFeed takes at most four extra tags per mode (`LIMIT_PER_MODE = 4` in Mastodon's
+# app/models/tag_feed.rb): one tag in the path and four in `any[]`.
+MAX_TAGS_PER_SOURCE = 5
+
+Query = list[tuple[str, str]]
+Endpoint = tuple[str, dict[str, str]]  # a streaming path and its parameters
+
+
+def id_key(status_id: str) -> tuple[int, str]:
+    """Sort key for Mastodon ids: numeric strings, compared as numbers."""
+    return (len(status_id), status_id)
+
+
+def split_tags(source: str) -> list[str]:
+    """The hashtags named by `tag:x` or `tags:a,b,c`, without `#`, blanks or repeats."""
+    _, _, rest = source.partition(":")
+    tags = [t.strip().lstrip("#") for t in rest.split(",")]
+    return list(dict.fromkeys(t for t in tags if t))
+
+
+def fold_tags(tags: list[str]) -> list[str]:
+    """Hashtags folded into as few `tags:` sources as the instance allows (five per source)."""
+    unique = list(dict.fromkeys(t.lstrip("#").lower() for t in tags if t.strip("# ")))
+    step = MAX_TAGS_PER_SOURCE
+    return [f"tags:{','.join(unique[i : i + step])}" for i in range(0, len(unique), step)]
+
+
+def unsupported(source: str, why: str = "") -> PlatformError:
+    """The error for a source this platform cannot serve."""
+    hint = why or f"kinds: {', '.join(SOURCE_KINDS)}"
+    return PlatformError(f"mastodon: unsupported source {source!r} ({hint})", retryable=False)
+
+
+def timeline_endpoint(source: str) -> tuple[str, Query]:
+    """The timeline path and query for every source but `user:` (which needs a lookup first)."""
+    kind, _, arg = source.partition(":")
+    if kind in ("tag", "tags"):
+        return tag_endpoint(source)
+    if kind == "home" and not arg:
+        return "/api/v1/timelines/home", []
+    if kind in ("public", "local") and not arg:
+        return "/api/v1/timelines/public", [("local", "true")] if kind == "local" else []
+    if kind == "list" and arg:
+        return f"/api/v1/timelines/list/{quote(arg, safe='')}", []
+    raise unsupported(source)
+
+
+def tag_endpoint(source: str) -> tuple[str, Query]:
+    """`tags:a,b,c` -> /timelines/tag/a?any[]=b&any[]=c: statuses with any of the tags."""
+    tags = split_tags(source)
+    if not tags:
+        raise unsupported(source, "no hashtag named")
+    if len(tags) > MAX_TAGS_PER_SOURCE:
+        raise unsupported(source, f"{len(tags)} tags; an instance takes {MAX_TAGS_PER_SOURCE} per source")
+    return f"/api/v1/timelines/tag/{quote(tags[0], safe='')}", [("any[]", t) for t in tags[1:]]
+
+
+def stream_endpoints(source: str) -> list[Endpoint]:
+    """The streaming paths and parameters for one source (a hashtag stream takes one tag)."""
+    kind, _, arg = source.partition(":")
+    if kind in ("tag", "tags") and split_tags(source):
+        return [("/api/v1/streaming/hashtag", {"tag": tag}) for tag in split_tags(source)]
+    if kind == "home" and not arg:
+        return [("/api/v1/streaming/user", {})]
+    if kind == "public" and not arg:
+        return [("/api/v1/streaming/public", {})]
+    if kind == "local" and not arg:
+        return [("/api/v1/streaming/public/local", {})]
+    if kind == "list" and arg:
+        return [("/api/v1/streaming/list", {"list": arg})]
+    raise unsupported(source, "no stream for it; poll it instead")

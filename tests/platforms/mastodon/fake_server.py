@@ -1,0 +1,345 @@
+"""A fake Mastodon instance behind httpx.MockTransport, answering as docs.joinmastodon.org says.
+
+It keeps accounts, statuses, boosts, favourites, follows and lists in memory, pages timelines
+with max_id / since_id / min_id and a Link header, streams server-sent events, registers OAuth
+apps and exchanges codes. Every request and 2xx answer is kept, so that tests can check both
+against the published OpenAPI document (`validate`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.platforms.mastodon.fixtures import Fixtures
+from tests.platforms.openapi_check import OpenAPIContract
+
+BASE = "https://social.example"
+TOKEN = "token-of-the-bot"
+
+
+def _key(status_id: str) -> tuple[int, str]:
+    return (len(status_id), status_id)
+
+
+@dataclass
+class Exchange:
+    """One request the adapter sent and what the fake answered."""
+
+    request: httpx.Request
+    status: int
+    body: Any
+
+
+@dataclass
+class FakeMastodon(Fixtures):
+    """The instance's state and its HTTP face."""
+
+    token: str = TOKEN
+    base: str = BASE  # where the fake says it lives (in Link headers)
+    exchanges: list[Exchange] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    hidden: set[str] = field(default_factory=set)  # statuses kept out of the home timeline
+    reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our boost's id
+    favourites: set[str] = field(default_factory=set)
+    followers: list[str] = field(default_factory=list)  # account ids, newest follow first
+    following: list[str] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    unquotable: set[str] = field(default_factory=set)
+    stream_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (client_id, challenge)
+
+    # -- the HTTP face ---------------------------------------------------------------------
+
+    def client(self) -> httpx.AsyncClient:
+        """An httpx client whose only server is this fake."""
+        return httpx.AsyncClient(transport=httpx.MockTransport(self.handle))
+
+    async def asgi(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """The same fake as an ASGI app, to serve over a real socket (events are sent one by one)."""
+        body = b""
+        while (message := await receive()).get("more_body"):
+            body += message.get("body", b"")
+        body += message.get("body", b"")
+        query = scope["query_string"].decode()
+        url = f"{self.base}{scope['path']}" + (f"?{query}" if query else "")
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
+        response = self.handle(httpx.Request(scope["method"], url, headers=headers, content=body))
+        raw = [(k.encode(), v.encode()) for k, v in response.headers.items()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+        chunks = response.content.split(b"\n\n") if b"event:" in response.content else [response.content]
+        for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk + b"\n\n" * (len(chunks) > 1), "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request (after any queued failure) and remember the exchange."""
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            message = {429: "Too many requests", 401: "The access token is invalid"}.get(status, "Unavailable")
+            return self._reply(request, status, {"error": message}, headers)
+        public = request.url.path in ("/api/v1/apps", "/oauth/token")
+        if not public and request.headers.get("authorization") != f"Bearer {self.token}":
+            return self._reply(request, 401, {"error": "The access token is invalid"})
+        for method, pattern, handler in self._routes():
+            match = re.fullmatch(pattern, request.url.path)
+            if match and request.method == method:
+                return handler(request, *match.groups())
+        return self._reply(request, 404, {"error": "Record not found"})
+
+    def _reply(self, request: httpx.Request, status: int, body: Any, headers: dict | None = None) -> httpx.Response:
+        self.exchanges.append(Exchange(request, status, body))
+        return httpx.Response(status, json=body, headers=headers or {})
+
+    def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
+        """The next `times` requests answer `status` with `headers`."""
+        self.failures.extend([(status, headers or {})] * times)
+
+    def validate(self, contract: OpenAPIContract) -> None:
+        """Every request sent, and every 2xx JSON answer, fits the published API."""
+        for ex in self.exchanges:
+            contract.check_request(ex.request)
+            if 200 <= ex.status < 300 and ex.body is not None:
+                contract.check_response(ex.request.method, ex.request.url.path, ex.status, ex.body)
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
+        s = r"([^/]+)"
+        return [
+            ("GET", r"/api/v1/timelines/home", self._home),
+            ("GET", r"/api/v1/timelines/public", self._public),
+            ("GET", rf"/api/v1/timelines/tag/{s}", self._tag),
+            ("GET", rf"/api/v1/timelines/list/{s}", self._list_timeline),
+            ("GET", r"/api/v1/accounts/lookup", self._lookup),
+            ("GET", r"/api/v1/accounts/verify_credentials", self._verify),
+            ("PATCH", r"/api/v1/accounts/update_credentials", self._update_credentials),
+            ("GET", rf"/api/v1/accounts/{s}/statuses", self._account_statuses),
+            ("GET", rf"/api/v1/accounts/{s}/(followers|following)", self._follows),
+            ("GET", rf"/api/v1/lists/{s}/accounts", self._list_accounts),
+            ("GET", rf"/api/v1/statuses/{s}", self._get_status),
+            ("DELETE", rf"/api/v1/statuses/{s}", self._delete_status),
+            ("POST", r"/api/v1/statuses", self._create_status),
+            ("POST", rf"/api/v1/statuses/{s}/(reblog|unreblog|favourite|unfavourite)", self._status_action),
+            ("GET", r"/api/v1/streaming/(hashtag|user|public|public/local|list)", self._stream),
+            ("POST", r"/api/v1/apps", self._create_app),
+            ("POST", r"/oauth/token", self._token),
+        ]
+
+    # -- timelines --------------------------------------------------------------------------
+
+    def _page(self, request: httpx.Request, items: list[dict], *, default: int = 20, cap: int = 40) -> httpx.Response:
+        """Mastodon's id pagination: newest first; min_id pages forward from the cursor."""
+        q = request.url.params
+        limit = min(int(q.get("limit", default)), cap)
+        items = sorted(items, key=lambda s: _key(s["id"]), reverse=True)
+        if q.get("max_id"):
+            items = [s for s in items if _key(s["id"]) < _key(q["max_id"])]
+        if q.get("since_id"):
+            items = [s for s in items if _key(s["id"]) > _key(q["since_id"])]
+        if q.get("min_id"):
+            items = [s for s in items if _key(s["id"]) > _key(q["min_id"])][-limit:]
+        page = [self.render(s) for s in items[:limit]]
+        headers = self._links(request, page[-1]["id"], page[0]["id"], older=len(page) == limit) if page else {}
+        return self._reply(request, 200, page, headers)
+
+    def _links(self, request: httpx.Request, oldest: str, newest: str, *, older: bool) -> dict[str, str]:
+        """Link: <…max_id=oldest>; rel="next" (when the page was full), <…min_id=newest>; rel="prev"."""
+        keep = [(k, v) for k, v in request.url.params.multi_items() if k not in ("max_id", "min_id", "since_id")]
+        base = f"{self.base}{request.url.path}"
+        links = [f'<{httpx.URL(base, params=[*keep, ("min_id", newest)])}>; rel="prev"']
+        if older:
+            links.insert(0, f'<{httpx.URL(base, params=[*keep, ("max_id", oldest)])}>; rel="next"')
+        return {"Link": ", ".join(links)}
+
+    def _timeline(self) -> list[dict]:
+        return [s for i, s in self.statuses.items() if i not in self.hidden]
+
+    def _home(self, request: httpx.Request) -> httpx.Response:
+        return self._page(request, self._timeline())
+
+    def _public(self, request: httpx.Request) -> httpx.Response:
+        return self._page(request, [s for s in self._timeline() if s["reblog"] is None])
+
+    def _tag(self, request: httpx.Request, tag: str) -> httpx.Response:
+        wanted = {tag.lower(), *(t.lower() for t in request.url.params.get_list("any[]"))}
+        found = [s for s in self._timeline() if s["reblog"] is None and wanted & {t["name"].lower() for t in s["tags"]}]
+        return self._page(request, found)
+
+    def _list_timeline(self, request: httpx.Request, list_id: str) -> httpx.Response:
+        if list_id not in self.lists:
+            return self._reply(request, 404, {"error": "Record not found"})
+        members = set(self.lists[list_id])
+        return self._page(request, [s for s in self._timeline() if s["account"]["id"] in members])
+
+    def _account_statuses(self, request: httpx.Request, account_id: str) -> httpx.Response:
+        if account_id not in self.accounts:
+            return self._reply(request, 404, {"error": "Record not found"})
+        return self._page(request, [s for s in self.statuses.values() if s["account"]["id"] == account_id])
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def _lookup(self, request: httpx.Request) -> httpx.Response:
+        acct = request.url.params["acct"].lower()
+        for account in self.accounts.values():
+            if account["acct"].lower() == acct:
+                return self._reply(request, 200, account)
+        return self._reply(request, 404, {"error": "Record not found"})
+
+    def _verify(self, request: httpx.Request) -> httpx.Response:
+        return self._reply(request, 200, self.credential_account())
+
+    def _update_credentials(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        if "bot" in body:
+            self.me["bot"] = bool(body["bot"])
+        return self._reply(request, 200, self.credential_account())
+
+    def _follows(self, request: httpx.Request, account_id: str, kind: str) -> httpx.Response:
+        ids = self.followers if kind == "followers" else self.following
+        return self._account_page(request, ids)
+
+    def _list_accounts(self, request: httpx.Request, list_id: str) -> httpx.Response:
+        if list_id not in self.lists:
+            return self._reply(request, 404, {"error": "Record not found"})
+        return self._account_page(request, self.lists[list_id])
+
+    def _account_page(self, request: httpx.Request, ids: list[str]) -> httpx.Response:
+        """Account lists page by the follow's own id (internal), given only through Link."""
+        rows = [{"id": str(1000 - n), "account": self.accounts[i]} for n, i in enumerate(ids)]
+        q = request.url.params
+        if q.get("max_id"):
+            rows = [r for r in rows if int(r["id"]) < int(q["max_id"])]
+        page = rows[: min(int(q.get("limit", 40)), 80)]
+        headers = self._links(request, page[-1]["id"], page[0]["id"], older=len(page) < len(rows)) if page else {}
+        return self._reply(request, 200, [r["account"] for r in page], headers)
+
+    # -- statuses ---------------------------------------------------------------------------
+
+    def _find(self, request: httpx.Request, status_id: str) -> dict | httpx.Response:
+        if status_id not in self.statuses:
+            return self._reply(request, 404, {"error": "Record not found"})
+        return self.statuses[status_id]
+
+    def _get_status(self, request: httpx.Request, status_id: str) -> httpx.Response:
+        found = self._find(request, status_id)
+        return found if isinstance(found, httpx.Response) else self._reply(request, 200, self.render(found))
+
+    def _delete_status(self, request: httpx.Request, status_id: str) -> httpx.Response:
+        found = self._find(request, status_id)
+        if isinstance(found, httpx.Response):
+            return found
+        del self.statuses[status_id]
+        return self._reply(request, 200, self.render(found))
+
+    def _create_status(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        quoted = body.get("quoted_status_id")
+        if quoted and (quoted not in self.statuses or quoted in self.unquotable):
+            return self._reply(request, 404, {"error": "The post you are trying to quote could not be found"})
+        status = self.new_status(self.me, body["status"], quote_of=quoted)
+        return self._reply(request, 200, self.render(status))
+
+    def _status_action(self, request: httpx.Request, status_id: str, verb: str) -> httpx.Response:
+        found = self._find(request, status_id)
+        if isinstance(found, httpx.Response):
+            return found
+        original = found["reblog"] or found
+        if verb == "reblog":
+            if original["id"] not in self.reblogs:
+                boost = self.new_status(self.me, "", reblog_of=original["id"])
+                self.hidden.add(boost["id"])
+                self.reblogs[original["id"]] = boost["id"]
+            return self._reply(request, 200, self.render(self.statuses[self.reblogs[original["id"]]]))
+        if verb == "unreblog":
+            self.statuses.pop(self.reblogs.pop(original["id"], ""), None)
+        elif verb == "favourite":
+            self.favourites.add(original["id"])
+        else:
+            self.favourites.discard(original["id"])
+        return self._reply(request, 200, self.render(original))
+
+    def render(self, status: dict) -> dict:
+        """A status as this account sees it (its own `reblogged` and `favourited`)."""
+        shown = dict(status)
+        shown["reblogged"] = status["id"] in self.reblogs
+        shown["favourited"] = status["id"] in self.favourites
+        if status["reblog"] is not None:
+            shown["reblog"] = self.render(self.statuses.get(status["reblog"]["id"], status["reblog"]))
+        return shown
+
+    # -- streaming and OAuth ----------------------------------------------------------------
+
+    def push_event(self, stream: str, event: str, data: Any) -> None:
+        """Queue an event for the stream `hashtag:coffee`, `user`, `public`, `list:7`."""
+        payload = data if isinstance(data, str) else json.dumps(data)
+        self.stream_events.setdefault(stream, []).append((event, payload))
+
+    def _stream(self, request: httpx.Request, kind: str) -> httpx.Response:
+        q = request.url.params
+        name = {"hashtag": f"hashtag:{q.get('tag', '')}", "list": f"list:{q.get('list', '')}"}.get(kind, kind)
+        lines = [":)\n"]
+        for event, data in self.stream_events.get(name, []):
+            lines.append(f"event: {event}\ndata: {data}\n\n")
+            lines.append(":thump\n")
+        self.exchanges.append(Exchange(request, 200, None))
+        return httpx.Response(200, content="".join(lines).encode(), headers={"content-type": "text/event-stream"})
+
+    def _create_app(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        n = len(self.apps) + 1
+        app = {
+            "id": str(n),
+            "name": body["client_name"],
+            "website": body.get("website"),
+            "scopes": body.get("scopes", "read").split(),
+            "redirect_uri": "\n".join(body["redirect_uris"]),
+            "redirect_uris": body["redirect_uris"],
+            "client_id": f"client-{n}",
+            "client_secret": f"secret-{n}",
+            "client_secret_expires_at": 0,
+            "vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
+        }
+        self.apps[app["client_id"]] = app
+        return self._reply(request, 200, app)
+
+    def authorize(self, authorize_url: str, code: str = "the-code") -> str:
+        """What the owner's approval in the browser does: issue `code` for the app's client_id."""
+        q = httpx.URL(authorize_url).params
+        self.codes[code] = (q["client_id"], q.get("code_challenge", ""))
+        return code
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        app = self.apps.get(body.get("client_id", ""))
+        if app is None or app["client_secret"] != body.get("client_secret"):
+            error = {"error": "invalid_client", "error_description": "Client authentication failed"}
+            return self._reply(request, 401, error)
+        client_id, challenge = self.codes.pop(body.get("code", ""), ("", ""))
+        if client_id != app["client_id"] or not _pkce_ok(body.get("code_verifier", ""), challenge):
+            error = {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}
+            return self._reply(request, 400, error)
+        scope = " ".join(app["scopes"])
+        token = {"access_token": self.token, "token_type": "Bearer", "scope": scope, "created_at": 1573979017}
+        return self._reply(request, 200, token)
+
+
+def _pkce_ok(verifier: str, challenge: str) -> bool:
+    """RFC 7636 S256: the verifier hashes to the challenge (no challenge: nothing to check)."""
+    if not challenge:
+        return True
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == challenge
+
+
+def rate_limit_headers(seconds: int) -> dict[str, str]:
+    """Mastodon's own 429 headers: no Retry-After, an ISO X-RateLimit-Reset."""
+    reset = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+    return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}

@@ -1,0 +1,148 @@
+"""Polling: every source kind, tag folding, min_id cursors across pages, handle lookup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from app.platforms.base import PlatformError, RateLimited
+from app.platforms.mastodon.feed import MastodonFeedSource
+from app.platforms.mastodon.platform import MastodonPlatform
+from app.platforms.mastodon.sources import fold_tags, stream_endpoints
+from tests.platforms.mastodon.conftest import context
+from tests.platforms.mastodon.fake_server import rate_limit_headers
+
+
+def sent(fake, path_part: str) -> list[httpx.Request]:
+    return [ex.request for ex in fake.exchanges if path_part in ex.request.url.path]
+
+
+async def test_tags_fold_into_one_call_with_any(fake, feed, contract):
+    alice = fake.add_account("alice")
+    wanted = [fake.new_status(alice, f"post about #{t}")["id"] for t in ("coffee", "Tea")]
+    fake.new_status(alice, "nothing to see #beer")
+    posts, cursor = await feed.fetch("tags:coffee,#tea", None)
+    assert [p.id for p in posts] == wanted and cursor == wanted[-1]
+    (request,) = sent(fake, "/timelines/tag/")
+    assert request.url.path == "/api/v1/timelines/tag/coffee"
+    assert request.url.params.get_list("any[]") == ["tea"]
+    fake.validate(contract)
+
+
+async def test_more_tags_than_an_instance_takes_is_refused_clearly(feed):
+    with pytest.raises(PlatformError, match="5 per source") as info:
+        await feed.fetch("tags:a,b,c,d,e,f", None)
+    assert info.value.retryable is False
+
+
+def test_default_sources_fold_rule_hashtags_five_at_a_time():
+    platform = MastodonPlatform()
+    tags = ["#a", "B", "c", "d", "e", "f", "a"]
+    assert platform.default_sources(None, tags) == ["tags:a,b,c,d,e", "tags:f"]
+    assert platform.default_sources(None, []) == ["home"]
+    assert fold_tags(["  ", "#"]) == []
+
+
+async def test_a_burst_larger_than_max_pages_is_read_over_several_polls(fake, contract):
+    alice = fake.add_account("alice")
+    fake.new_status(alice, "start #coffee")
+    feed = MastodonFeedSource(context(fake, page_size=2, max_pages=2), fake.client())
+    _, cursor = await feed.fetch("tag:coffee", None)
+    burst = [fake.new_status(alice, f"burst {i} #coffee")["id"] for i in range(7)]
+    first, cursor = await feed.fetch("tag:coffee", cursor)
+    second, cursor = await feed.fetch("tag:coffee", cursor)
+    third, cursor = await feed.fetch("tag:coffee", cursor)
+    assert [p.id for p in first + second + third] == burst  # oldest first, no gap, no repeat
+    assert [len(first), len(second), len(third)] == [4, 3, 0]
+    assert cursor == burst[-1]
+    fake.validate(contract)
+
+
+async def test_user_source_resolves_the_handle_once(fake, feed, contract):
+    bob = fake.add_account("bob", domain="other.example")
+    mine = fake.new_status(bob, "from bob")["id"]
+    fake.new_status(fake.add_account("alice"), "not bob's")
+    posts, cursor = await feed.fetch("user:@bob@other.example", None)
+    assert [p.id for p in posts] == [mine]
+    await feed.fetch("user:bob@other.example", cursor)
+    assert len(sent(fake, "/accounts/lookup")) == 1
+    assert sent(fake, f"/accounts/{bob['id']}/statuses")
+    fake.validate(contract)
+
+
+async def test_unknown_handle_is_a_clear_permanent_error(feed):
+    with pytest.raises(PlatformError, match="no account 'nobody'") as info:
+        await feed.fetch("user:nobody", None)
+    assert info.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "params"),
+    [
+        ("home", "/api/v1/timelines/home", {}),
+        ("public", "/api/v1/timelines/public", {}),
+        ("local", "/api/v1/timelines/public", {"local": "true"}),
+        ("list:7", "/api/v1/timelines/list/7", {}),
+    ],
+)
+async def test_timeline_sources(fake, feed, contract, source, path, params):
+    alice = fake.add_account("alice")
+    fake.lists["7"] = [alice["id"]]
+    post_id = fake.new_status(alice, "hello")["id"]
+    posts, _ = await feed.fetch(source, None)
+    assert [p.id for p in posts] == [post_id]
+    request = fake.exchanges[-1].request
+    assert request.url.path == path
+    assert {k: v for k, v in request.url.params.items() if k != "limit"} == params
+    fake.validate(contract)
+
+
+async def test_unsupported_sources(feed):
+    for source in ("search:coffee", "list:", "home:x", "tag:"):
+        with pytest.raises(PlatformError, match="unsupported source"):
+            await feed.fetch(source, None)
+    with pytest.raises(PlatformError, match="poll it instead"):
+        stream_endpoints("user:alice")
+
+
+async def test_mastodons_own_429_headers_give_the_retry_time(fake, feed):
+    fake.fail_next(429, rate_limit_headers(300))
+    with pytest.raises(RateLimited) as info:
+        await feed.fetch("home", None)
+    wait = (info.value.retry_at - datetime.now(UTC)).total_seconds()
+    assert 290 < wait <= 300
+
+
+async def test_a_pagination_link_to_another_host_is_not_followed(fake, feed):
+    alice = fake.add_account("alice")
+    first = fake.new_status(alice, "one")["id"]
+    for i in range(3):
+        fake.new_status(alice, f"more {i}")
+    original = fake.handle
+
+    def evil_links(request):
+        response = original(request)
+        response.headers["Link"] = '<https://evil.example/api/v1/timelines/home?min_id=1>; rel="prev"'
+        return response
+
+    feed = MastodonFeedSource(context(fake, page_size=2), httpx.AsyncClient(transport=httpx.MockTransport(evil_links)))
+    with pytest.raises(PlatformError, match="off the instance"):
+        await feed.fetch("home", first)
+
+
+async def test_the_accounts_own_statuses_are_skipped_but_passed_by(fake, contract):
+    alice = fake.add_account("alice")
+    fake.new_status(alice, "start #coffee")
+    _, cursor = await MastodonFeedSource(context(fake), fake.client()).fetch("tag:coffee", None)
+    assert cursor is not None
+    theirs = fake.new_status(alice, "a #coffee post")["id"]
+    mine = fake.new_status(fake.me, "Worth reading #coffee")["id"]  # e.g. the bot's own quote
+    by_id = context(fake)
+    by_id.platform_user_id = fake.me["id"]
+    by_handle = context(fake)  # handle "reposter_bot@social.example", id unknown
+    for ctx in (by_id, by_handle):
+        posts, new_cursor = await MastodonFeedSource(ctx, fake.client()).fetch("tag:coffee", cursor)
+        assert [p.id for p in posts] == [theirs] and new_cursor == mine
+    fake.validate(contract)
