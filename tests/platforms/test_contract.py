@@ -154,3 +154,23 @@ async def test_401_means_credentials_need_attention(harness):
     harness.fail_next(401, times=5)
     with pytest.raises(CredentialsInvalid):
         await feed.fetch(harness.source, None)
+
+
+async def test_no_credential_ever_reaches_the_logs(harness, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    harness.set_followers(["carol"])
+    post = await _one(harness, "plain")
+    feed, client = await _clients(harness)
+    await feed.fetch(harness.source, None)
+    await client.repost(post)
+    await client.followers()
+    harness.fail_next(401, times=5)
+    with pytest.raises(CredentialsInvalid):
+        await feed.fetch(harness.source, None)
+    secrets = [v for v in harness.context().credentials.values() if isinstance(v, str) and len(v) >= 8]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records or harness.name == "mock"
+    for secret in secrets:
+        assert secret not in logged
