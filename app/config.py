@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=30.0, ge=0)
     dispatch_batch: int = Field(default=50, ge=1)
     run_scheduler: bool = True
+    # matched posts no action refers to are forgotten after this many days
+    inbox_retention_days: float = Field(default=7.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("database_url")

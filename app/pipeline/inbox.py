@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
 from app.db.dialect import insert_ignore
-from app.models import SeenPost
+from app.models import Action, SeenPost
 from app.platforms.base import Post
 
 
@@ -39,3 +42,12 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
 def post_of(row: SeenPost) -> Post:
     """The normalized post a seen_posts row holds."""
     return Post.model_validate(row.data)
+
+
+async def prune(session: AsyncSession, *, older_than: datetime, matched_through: int) -> int:
+    """Forget matched posts older than `older_than` that no action refers to; returns how many."""
+    referenced = select(Action.seen_post_id).where(Action.seen_post_id == SeenPost.id).exists()
+    result = await session.execute(
+        delete(SeenPost).where(SeenPost.seen_at < older_than, SeenPost.id <= matched_through, ~referenced)
+    )
+    return result.rowcount or 0

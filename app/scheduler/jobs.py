@@ -6,9 +6,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, poller, reconcile, relations, undo
-from app.pipeline.matcher import Matcher
+from app.models import Cursor
+from app.pipeline import dispatcher, inbox, poller, reconcile, relations, undo
+from app.pipeline.matcher import MATCH_CURSOR, Matcher
 
 log = logging.getLogger("reposter.jobs")
 
@@ -31,6 +37,7 @@ class Pipeline:
     matcher: Matcher = field(default_factory=Matcher)
     relations_max_age: float = 900.0
     _last_relations: float = 0.0
+    _last_prune: float = 0.0
 
     async def match_all(self) -> int:
         """Match every post waiting in the inbox, batch by batch (each batch one transaction)."""
@@ -49,6 +56,20 @@ class Pipeline:
         async with transaction(self.runtime.sessions) as session:
             await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
 
+    async def prune_inbox(self) -> None:
+        """Once an hour, forget old matched posts no action refers to (preview reads recent ones)."""
+        if time.monotonic() - self._last_prune < 3600:
+            return
+        self._last_prune = time.monotonic()
+        days = self.runtime.settings.inbox_retention_days
+        async with transaction(self.runtime.sessions) as session:
+            position = await session.scalar(select(Cursor.position).where(Cursor.account_id.is_(None),
+                                                                          Cursor.source == MATCH_CURSOR))
+            removed = await inbox.prune(session, older_than=utcnow() - timedelta(days=days),
+                                        matched_through=int(position or 0))
+        if removed:
+            log.info("inbox pruned", extra={"removed": removed})
+
     async def tick(self, *, poll: bool = True) -> TickReport:
         """One round of the whole pipeline; errors of one stage never stop the others."""
         started = time.perf_counter()
@@ -60,6 +81,7 @@ class Pipeline:
         report.matched = await self._guard("match", self.match_all())
         report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
         report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))
+        await self._guard("prune", self.prune_inbox())
         report.seconds = time.perf_counter() - started
         if report.polled_new or report.matched or report.sent or report.undone or report.reconciled:
             log.info("tick", extra=report.__dict__)

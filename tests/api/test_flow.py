@@ -153,3 +153,22 @@ async def test_rule_changes_take_effect_for_the_next_post(client, admin, pipelin
     assert await repost_of("six #tea") is None
     assert await repost_of("seven #cocoa") == "done"
     assert len(pipeline.matcher.compiled.index) == 1 and other["id"] in pipeline.matcher.compiled.rules
+
+
+async def test_old_unreferenced_posts_leave_the_inbox(client, admin, pipeline, runtime):
+    from datetime import timedelta
+
+    from app.models import SeenPost
+
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee")
+    kept, dropped = world().publish("alice", "hi #coffee"), world().publish("alice", "nothing here")
+    await ingest(client, admin, [kept, dropped])
+    await pipeline.tick(poll=False)
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(update(SeenPost).values(seen_at=utcnow() - timedelta(days=30)))
+    pipeline._last_prune = -1e9
+    await pipeline.tick(poll=False)
+    async with runtime.sessions() as session:
+        left = set(await session.scalars(select(SeenPost.post_id)))
+    assert left == {kept.id}
