@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=30.0, ge=0)
     dispatch_batch: int = Field(default=50, ge=1)
     run_scheduler: bool = True
+    # the first poll of a new source takes only posts younger than this (its history is not news)
+    first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
     # matched posts no action refers to are forgotten after this many days
     inbox_retention_days: float = Field(default=7.0, gt=0)
     log_level: str = "INFO"

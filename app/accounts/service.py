@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import ValidationError
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
@@ -55,8 +57,18 @@ async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime
     return account
 
 
+def _check_config(account: Account) -> None:
+    """The account's config must fit its platform (a 422 naming each fault), before any call."""
+    try:
+        get_platform(account.platform).check_config(account.config or {})
+    except ValidationError as exc:
+        faults = [{"field": ".".join(map(str, e["loc"])) or "config", "message": e["msg"]} for e in exc.errors()]
+        raise Invalid(faults, error="invalid config") from exc
+
+
 async def _connect(account: Account, runtime: Runtime) -> None:
     """Ask the platform who these credentials are; a refusal is the caller's 422, an outage a 502."""
+    _check_config(account)
     ctx = context_for(account, runtime.fernet)
     platform = get_platform(account.platform)
     try:
@@ -64,6 +76,8 @@ async def _connect(account: Account, runtime: Runtime) -> None:
     except CredentialsInvalid as exc:
         raise Invalid(f"the platform refused these credentials: {exc}", error="credentials rejected") from exc
     except PlatformError as exc:
+        if not exc.retryable and exc.status is None:
+            raise Invalid(f"the platform refused the account: {exc}", error="invalid account") from exc
         raise AppError(f"could not reach {account.platform}: {exc}", status_code=502, error="platform unavailable") from exc
     account.platform_user_id = who.platform_user_id
     account.display_name = account.display_name or who.display_name
@@ -83,6 +97,8 @@ async def update(session: AsyncSession, *, account: Account, data: AccountUpdate
         account.credentials_encrypted = encrypt(runtime.fernet, data.credentials)
         await _connect(account, runtime)
         changes["credentials"] = "replaced"
+    elif data.config is not None:
+        _check_config(account)
     await record(session, caller, "account.update", target_type="account", target_id=account.id,
                  account_id=account.id, detail=changes)
     return account

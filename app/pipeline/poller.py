@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.context import context_for
@@ -55,29 +55,36 @@ async def poll_due(runtime) -> int:
                 continue
             wanted[account.id] = await desired_sources(session, account, runtime)
             await _ensure_cursors(session, account, wanted[account.id], now)
-        pairs = [(aid, s) for aid, sources in wanted.items() for s in sources]
-        ids = await claim(session, Cursor, Cursor.account_id.in_(list(wanted)), Cursor.next_poll_at <= now,
-                          order=[Cursor.next_poll_at], limit=200, owner=runtime.worker_id, now=now,
+        # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
+        wanted_now = or_(*(and_(Cursor.account_id == aid, Cursor.source.in_(sources))
+                           for aid, sources in wanted.items() if sources))
+        ids = await claim(session, Cursor, wanted_now, Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
+                          limit=200, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted else []
     new = 0
     for cursor_id in ids:
-        new += await _poll_one(runtime, cursor_id, set(pairs))
+        new += await _poll_one(runtime, cursor_id)
     return new
 
 
-async def _poll_one(runtime, cursor_id: int, wanted: set[tuple[int, str]]) -> int:
-    """Fetch one source; the posts and the new cursor position commit together."""
-    async with transaction(runtime.sessions) as session:
-        cursor = await session.get(Cursor, cursor_id)
-        account = await session.get(Account, cursor.account_id)
-        if account is None or (account.id, cursor.source) not in wanted:
-            cursor.next_poll_at = utcnow() + timedelta(hours=1)  # no longer wanted: keep it quiet
+async def _poll_one(runtime, cursor_id: int) -> int:
+    """Fetch one source; the posts and the new cursor position commit together. Never raises."""
+    try:
+        async with transaction(runtime.sessions) as session:
+            cursor = await session.get(Cursor, cursor_id)
+            account = await session.get(Account, cursor.account_id)
+            new = await _fetch_into_inbox(session, runtime, account, cursor)
+            await _ensure_blocked_by(session, runtime, account)
             await release(session, Cursor, [cursor_id])
-            return 0
-        new = await _fetch_into_inbox(session, runtime, account, cursor)
-        await _ensure_blocked_by(session, runtime, account)
-        await release(session, Cursor, [cursor_id])
-        return new
+            return new
+    except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
+        log.exception("poll crashed", extra={"cursor_id": cursor_id})
+        async with transaction(runtime.sessions) as session:
+            cursor = await session.get(Cursor, cursor_id)
+            cursor.error, cursor.error_count = f"{type(exc).__name__}: {exc}", cursor.error_count + 1
+            cursor.next_poll_at = utcnow() + timedelta(seconds=runtime.settings.poll_interval_seconds)
+            await release(session, Cursor, [cursor_id])
+        return 0
 
 
 async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor) -> int:
@@ -104,6 +111,9 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
         return 0
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
+    if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
+        since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
+        posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
     cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
     if account.status == "rate_limited" and (account.rate_limited_until or now) <= now:

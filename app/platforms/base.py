@@ -201,6 +201,13 @@ class Platform(abc.ABC):
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ()
     can_like: ClassVar[bool] = True
+    # The pydantic model of `AccountContext.config` (extra keys are the service's own and ignored).
+    config_model: ClassVar[type[BaseModel] | None] = None
+
+    def check_config(self, config: dict[str, Any]) -> None:
+        """Raise pydantic's ValidationError when an account's config does not fit this platform."""
+        if self.config_model is not None:
+            self.config_model.model_validate(config)
 
     @abc.abstractmethod
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:

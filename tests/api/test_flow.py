@@ -172,3 +172,38 @@ async def test_old_unreferenced_posts_leave_the_inbox(client, admin, pipeline, r
     async with runtime.sessions() as session:
         left = set(await session.scalars(select(SeenPost.post_id)))
     assert left == {kept.id}
+
+
+async def test_a_new_source_does_not_repost_its_history(client, admin, pipeline):
+    from datetime import timedelta
+
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee")
+    old = world().publish("alice", "last week #coffee", created_at=utcnow() - timedelta(days=7))
+    recent = world().publish("alice", "this morning #coffee", created_at=utcnow() - timedelta(minutes=10))
+    await pipeline.tick()
+    done = [a["post_id"] for a in await actions(client, admin, account["id"], status="done")]
+    assert done == [recent.id] and old.id not in done
+
+
+async def test_config_that_does_not_fit_the_platform_is_a_422(client, admin):
+    bad = {"platform": "mastodon", "handle": "bot", "credentials": {"access_token": "t"}, "config": {}}
+    response = await client.post(f"{API}/accounts", json=bad, headers=admin)
+    assert response.status_code == 422 and response.json()["error"] == "invalid config"
+    assert response.json()["detail"][0]["field"] == "base_url"
+    account = await make_account(client, admin)
+    patched = await client.patch(f"{API}/accounts/{account['id']}", json={"config": {"page_size": 0}}, headers=admin)
+    assert patched.status_code == 422
+    assert (await client.get(f"{API}/accounts/{account['id']}", headers=admin)).json()["config"] == {}
+
+
+async def test_a_source_dropped_and_added_back_is_polled_at_once(client, admin, pipeline):
+    account = await make_account(client, admin, sources=["tag:coffee"])
+    await make_rule(client, admin, account["id"], "#coffee OR #tea")
+    await pipeline.tick()
+    await client.patch(f"{API}/accounts/{account['id']}", json={"sources": ["tag:tea"]}, headers=admin)
+    await pipeline.tick()
+    await client.patch(f"{API}/accounts/{account['id']}", json={"sources": ["tag:coffee", "tag:tea"]}, headers=admin)
+    post = world().publish("alice", "back again #coffee")
+    await pipeline.tick()
+    assert [a["post_id"] for a in await actions(client, admin, account["id"], status="done")] == [post.id]

@@ -9,7 +9,7 @@ import httpx
 
 from app.platforms.base import AccountContext, ConnectedAccount, Platform, PlatformError
 from app.platforms.bluesky.actions import BlueskyActionClient
-from app.platforms.bluesky.config import load_config
+from app.platforms.bluesky.config import BlueskyConfig, load_config
 from app.platforms.bluesky.feed import SOURCE_KINDS, BlueskyFeedSource
 from app.platforms.bluesky.jetstream import Connect
 from app.platforms.bluesky.profiles import ProfileCache
@@ -39,6 +39,7 @@ class BlueskyPlatform(Platform):
     }
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
+    config_model = BlueskyConfig
 
     def __init__(self, websocket_connect: Connect | None = None) -> None:
         self.profiles = ProfileCache()

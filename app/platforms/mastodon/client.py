@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.platforms.base import AccountContext, CredentialsInvalid, PlatformError
 from app.platforms.http import PlatformHTTP
@@ -37,6 +37,28 @@ class MastodonConfig(BaseModel):
     def _normalize_url(cls, value: str | None) -> str | None:
         return normalize_instance(value) if value else value
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_has_host(cls, value: str) -> str:
+        # Without a host every request would go to a relative URL and fail (UnsupportedProtocol).
+        try:
+            host = httpx.URL(value).host
+        except httpx.InvalidURL:
+            host = ""
+        if not host:
+            raise ValueError("needs the instance's URL, e.g. https://mastodon.social")
+        return value
+
+    @classmethod
+    def of(cls, config: dict[str, Any]) -> MastodonConfig:
+        """The account's config; a PlatformError (not a ValidationError, which the API would answer
+        with a bare 500) naming each fault when it is missing or wrong, e.g. without `base_url`."""
+        try:
+            return cls.model_validate(config or {})
+        except ValidationError as exc:
+            faults = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+            raise PlatformError(f"mastodon: invalid account config ({faults})", retryable=False) from None
+
 
 def normalize_instance(url: str) -> str:
     """`mastodon.social`, `https://mastodon.social/` -> `https://mastodon.social`."""
@@ -59,7 +81,7 @@ class MastodonClient:
 
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
         self.ctx = ctx
-        self.config = MastodonConfig.model_validate(ctx.config)
+        self.config = MastodonConfig.of(ctx.config)
         self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM)
         self._own_id = ctx.platform_user_id
 

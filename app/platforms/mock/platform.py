@@ -183,6 +183,7 @@ class MockPlatform(Platform):
     name: ClassVar[str] = "mock"
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ("public", "tag", "tags", "user", "home", "list", "search")
+    config_model = MockConfig
 
     def world(self, ctx: AccountContext) -> World:
         return get_world(MockConfig.model_validate(ctx.config).world)

@@ -14,7 +14,7 @@ import httpx
 
 from app.platforms.base import AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
 from app.platforms.x.actions import XActions
-from app.platforms.x.client import XClient, data_of
+from app.platforms.x.client import XClient, XConfig, data_of
 from app.platforms.x.feed import XFeed
 
 log = logging.getLogger("reposter.platforms.x")
@@ -33,6 +33,7 @@ class XPlatform(Platform):
     }
     source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home")
     can_like: ClassVar[bool] = False
+    config_model = XConfig
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
         """The account's X feeds."""
