@@ -8,7 +8,7 @@ from datetime import datetime
 from app.engine.filters import duplicate_reason, filter_reason, normalized_text
 from app.engine.scope import Scope, author_keys, out_of_scope
 from app.engine.view import AccountView
-from app.platforms.base import Post
+from app.platforms.base import Author, Post
 
 NOBOT = "#nobot"
 
@@ -33,9 +33,21 @@ class Decision:
 
 
 def stop_reason(post: Post, view: AccountView, now: datetime) -> str | None:
-    """Why this account must not act on this post at all (checked again just before sending)."""
-    keys = author_keys(post)
-    if post.author.handle.lower().lstrip("@") in view.own_names() or post.author.id.lower() in view.own_names():
+    """Why this account must not act on this post at all (checked again just before sending).
+
+    For a repost, the original author is checked as well as the one who reposted it: a block or
+    an opt-out cannot be got round by someone else reposting the author.
+    """
+    for author in filter(None, (post.author, post.reposted_author)):
+        reason = _author_stop(post, author, view)
+        if reason:
+            return reason
+    return filter_reason(view.filters, post, now)
+
+
+def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
+    keys = author_keys(author)
+    if keys & view.own_names():
         return "own post"
     for key in keys:
         if key in view.blocked:
@@ -44,11 +56,11 @@ def stop_reason(post: Post, view: AccountView, now: datetime) -> str | None:
         return "opted out: author is on the account's opt-out list"
     if keys & view.blockers:
         return "opted out: author blocks the account"
-    if post.author.bio and NOBOT in post.author.bio.lower():
+    if author.bio and NOBOT in author.bio.lower():
         return "opted out: #nobot in the author's bio"
     if view.require_consent and not _consented(post, view, keys):
         return "consent: author has not tagged the account nor is on its consent list"
-    return filter_reason(view.filters, post, now)
+    return None
 
 
 def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:

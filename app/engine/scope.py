@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.platforms.base import Post
+from app.platforms.base import Author, Post
 
 SET_KINDS = ("followers", "following", "list", "users")
 _HANDLE = re.compile(r"^@?[\w.\-:]+$")
@@ -56,10 +56,10 @@ def parse_scope(text: str) -> Scope:
     return Scope("users", tuple(dict.fromkeys(items)))
 
 
-def author_keys(post: Post) -> set[str]:
-    """The ways an author can be named: lower-cased handle (with and without @) and id."""
-    handle = post.author.handle.lower().lstrip("@")
-    return {handle, post.author.id.lower()}
+def author_keys(who: Post | Author) -> set[str]:
+    """The ways an author (or a post's author) can be named: lower-cased handle without @, and id."""
+    author = who.author if isinstance(who, Post) else who
+    return {author.handle.lower().lstrip("@"), author.id.lower()} - {""}
 
 
 def out_of_scope(scope: Scope, post: Post, relations: dict[str, set[str]]) -> str | None:

@@ -161,9 +161,10 @@ class _Batch:
                      decision: Decision, view: AccountView) -> None:
         """Insert the action row (a duplicate delivery inserts nothing)."""
         text = normalized_text(post)
+        whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         values = dict(
             account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=post.author.id, author_handle=post.author.handle.lower().lstrip("@"), kind=kind,
+            author_id=whose.id, author_handle=whose.handle.lower().lstrip("@"), kind=kind,
             status=decision.status, reason=decision.reason, text=text,
             next_attempt_at=self.now if decision.status == "queued" else None,
             created_at=self.now, updated_at=self.now,

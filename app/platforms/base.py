@@ -50,6 +50,9 @@ class Post(BaseModel):
     is_reply: bool | None = None
     reply_to_author: str | None = None
     is_repost: bool | None = None
+    # For a repost: the author of the original post, whose content a repost of it amplifies (blocks,
+    # opt-outs and consent are checked on them too). `author` is whoever reposted it into the feed.
+    reposted_author: Author | None = None
     is_quote: bool | None = None
     quoted_post_id: str | None = None
     # Platform-specific handles an ActionClient needs to act (Bluesky's uri/cid, ...).

@@ -162,3 +162,22 @@ async def test_opt_outs_nobot_list_and_authors_who_block_the_account(client, adm
     assert log[posts["carol"].id]["reason"] == "opted out: author is on the account's opt-out list"
     assert log[posts["blocker"].id]["reason"] == "opted out: author blocks the account"
     assert log[posts["alice"].id]["status"] == "done"
+
+
+async def test_a_block_cannot_be_got_round_by_someone_reposting_the_author(client, admin, pipeline, account):
+    """Found trying reposter on the AT Protocol dev network: a repost by a consenting member of a
+    blocked author's post must not go out, and the log names the original author."""
+    await make_rule(client, admin, account["id"], "#coffee")
+    w = world()
+    original = w.publish("bob", "buy my beans #coffee")
+    await client.post(f"{API}/accounts/{account['id']}/blocks", json={"author": "bob", "reason": "spam"}, headers=admin)
+    shy = w.add_author("shy", followers_count=10)
+    shy.bio = "#nobot please"
+    boosts = [w.publish("alice", original.text, is_repost=True, reposted_author=w.authors["bob"].model_copy()),
+              w.publish("alice", "quiet #coffee", is_repost=True, reposted_author=shy.model_copy()),
+              w.publish("alice", "fine #coffee", is_repost=True, reposted_author=w.authors["carol"].model_copy())]
+    await _run(client, admin, pipeline, boosts)
+    log = by_post(await actions(client, admin, account["id"]))
+    assert log[boosts[0].id]["reason"] == "blocked: spam" and log[boosts[0].id]["author_handle"] == "bob"
+    assert log[boosts[1].id]["reason"] == "opted out: #nobot in the author's bio"
+    assert log[boosts[2].id]["status"] == "done" and log[boosts[2].id]["author_handle"] == "carol"

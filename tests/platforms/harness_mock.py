@@ -31,7 +31,8 @@ class MockHarness:
         if kind == "reply":
             return w.publish("carol", "agreed #coffee", is_reply=True, reply_to_author="bob").id
         if kind == "repost":
-            return w.publish("carol", "hello #coffee", is_repost=True).id
+            original = w.publish("bob", "hello #coffee")
+            return w.publish("carol", "hello #coffee", is_repost=True, reposted_author=original.author).id
         if kind == "quote":
             original = w.publish("bob", "original")
             return w.publish("carol", "look #coffee", is_quote=True, quoted_post_id=original.id).id

@@ -79,6 +79,7 @@ async def test_normalizes_a_reply(harness):
 async def test_normalizes_a_repost(harness):
     post = await _one(harness, "repost")
     assert post.is_repost is True
+    assert post.reposted_author is not None and post.reposted_author.id  # blocks and opt-outs apply to them
 
 
 async def test_normalizes_a_quote(harness):

@@ -114,7 +114,8 @@ def as_repost(post: Post, reason: dict[str, Any]) -> Post:
     ref = {**post.ref, "repost_uri": repost_uri, "author_did": post.author.id}
     created = parse_datetime(reason.get("indexedAt")) or post.created_at
     return post.model_copy(
-        update={"id": repost_uri, "author": by, "is_repost": True, "created_at": created, "ref": ref}
+        update={"id": repost_uri, "author": by, "is_repost": True, "created_at": created, "ref": ref,
+                "reposted_author": post.author}
     )
 
 

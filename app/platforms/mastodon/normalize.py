@@ -118,6 +118,7 @@ def status_to_post(status: dict[str, Any]) -> Post:
         urls=_urls(links, shown.get("card")),
         media_count=len(shown["media_attachments"]) if "media_attachments" in shown else None,
         is_repost=reblogged is not None if "reblog" in status else None,
+        reposted_author=account_to_author(reblogged["account"]) if reblogged and reblogged.get("account") else None,
         ref={"reblog_of_id": str(reblogged["id"])} if reblogged else {},
     )
     _fill_reply(post, shown)

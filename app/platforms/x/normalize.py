@@ -42,7 +42,14 @@ def post_params(field_names: str = "tweet") -> dict[str, str]:
 def posts_from_page(body: dict[str, Any]) -> list[Post]:
     """Every post of one page of search or timeline results, in the page's order."""
     users = users_by_id(body.get("includes"))
-    return [to_post(tweet, users) for tweet in body.get("data") or []]
+    tweets = tweets_by_id(body.get("includes"))
+    return [to_post(tweet, users, tweets) for tweet in body.get("data") or []]
+
+
+def tweets_by_id(includes: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """includes.tweets (includes.posts in the OpenAPI spelling) keyed by id."""
+    includes = includes or {}
+    return {str(t["id"]): t for t in (includes.get("tweets") or includes.get("posts") or []) if "id" in t}
 
 
 def users_by_id(includes: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -50,7 +57,8 @@ def users_by_id(includes: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {str(user["id"]): user for user in (includes or {}).get("users") or []}
 
 
-def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Post:
+def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
+            tweets: dict[str, dict[str, Any]] | None = None) -> Post:
     """One X post as a Post; what X did not send stays None."""
     author_id = str(tweet.get("author_id", ""))
     author = _author(author_id, users.get(author_id))
@@ -72,6 +80,7 @@ def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Post:
         is_reply="replied_to" in refs or reply_to_user is not None,
         reply_to_author=(users.get(str(reply_to_user)) or {}).get("username") if reply_to_user else None,
         is_repost="retweeted" in refs,
+        reposted_author=_original_author(tweet, refs.get("retweeted"), users, tweets or {}),
         is_quote="quoted" in refs,
         quoted_post_id=refs.get("quoted"),
         ref=_ref(author_id, refs),
@@ -92,6 +101,19 @@ def _author(author_id: str, user: dict[str, Any] | None) -> Author:
         created_at=_time(user.get("created_at")),
         bio=user.get("description"),
     )
+
+
+def _original_author(tweet: dict[str, Any], original_id: str | None, users: dict[str, dict[str, Any]],
+                     tweets: dict[str, dict[str, Any]]) -> Author | None:
+    """The retweeted post's author: from includes when X sent it, else the handle of `RT @handle:`."""
+    if original_id is None:
+        return None
+    author_id = str((tweets.get(original_id) or {}).get("author_id", ""))
+    if author_id and author_id in users:
+        return _author(author_id, users[author_id])
+    text = tweet.get("text", "")
+    handle = text[4:].split(":", 1)[0] if text.startswith("RT @") and ":" in text else ""
+    return Author(id=author_id or f"@{handle}", handle=handle) if author_id or handle else None
 
 
 def _references(tweet: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.platforms.base import PlatformError, Post, RateLimited
-from app.platforms.x.normalize import to_post, users_by_id
+from app.platforms.x.normalize import to_post, tweets_by_id, users_by_id
 
 log = logging.getLogger("reposter.platforms.x")
 
@@ -55,7 +55,9 @@ def parse_stream_line(line: str | bytes) -> StreamEvent | None:
         reason = problems[0].get("title") or problems[0].get("detail") or "no data"
         raise PlatformError(f"x: the stream reported {reason}", retryable=True)
     rule_ids = [str(rule["id"]) for rule in message.get("matching_rules") or [] if rule.get("id")]
-    return StreamEvent(post=to_post(message["data"], users_by_id(message.get("includes"))), rule_ids=rule_ids)
+    includes = message.get("includes")
+    post = to_post(message["data"], users_by_id(includes), tweets_by_id(includes))
+    return StreamEvent(post=post, rule_ids=rule_ids)
 
 
 class StreamBackoff:
