@@ -30,17 +30,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI):
         own = runtime is None
         app.state.runtime = runtime or Runtime.build(settings)
-        scheduler = None
+        scheduler = streamer = None
         if settings.run_scheduler and own:
+            from app.pipeline.streamer import Streamer
             from app.scheduler.jobs import Pipeline
             from app.scheduler.setup import start_scheduler
 
-            scheduler = start_scheduler(Pipeline(app.state.runtime), every_seconds=settings.dispatch_interval_seconds)
+            streamer = Streamer(app.state.runtime)
+            scheduler = start_scheduler(Pipeline(app.state.runtime), every_seconds=settings.dispatch_interval_seconds,
+                                        streamer=streamer)
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+                await streamer.stop()
             if own:
                 await app.state.runtime.close()
 

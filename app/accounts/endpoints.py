@@ -8,7 +8,7 @@ from app.accounts import repository, service
 from app.accounts.schemas import AccountCreate, AccountRead, AccountUpdate
 from app.auth.caller import Capability
 from app.deps import CallerDep, RuntimeDep, SessionDep
-from app.pagination import Page, PageParams, page_params
+from app.pagination import Page, PageParams, PathId, page_params
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -28,20 +28,20 @@ async def list_accounts(session: SessionDep, caller: CallerDep, page: Annotated[
 
 
 @router.get("/{account_id}", response_model=AccountRead)
-async def get_account(account_id: int, session: SessionDep, caller: CallerDep):
+async def get_account(account_id: PathId, session: SessionDep, caller: CallerDep):
     """One account (never its credentials)."""
     return AccountRead.of(await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read))
 
 
 @router.patch("/{account_id}", response_model=AccountRead)
-async def update_account(account_id: int, data: AccountUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+async def update_account(account_id: PathId, data: AccountUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
     """Change limits, sources, config or credentials."""
     account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
     return AccountRead.of(await service.update(session, account=account, data=data, runtime=runtime, caller=caller))
 
 
 @router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_account(account_id: int, session: SessionDep, caller: CallerDep) -> None:
+async def delete_account(account_id: PathId, session: SessionDep, caller: CallerDep) -> None:
     """Remove an account and everything it owns (admin)."""
     account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     await service.delete(session, account=account, caller=caller)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.patch import Patch
+
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -61,8 +63,8 @@ class AccountCreate(BaseModel):
     limits: Limits | None = None
 
 
-class AccountUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AccountUpdate(Patch):
+    nullable = frozenset({"display_name"})
 
     display_name: str | None = Field(default=None, max_length=255)
     credentials: dict[str, Any] | None = None

@@ -10,13 +10,13 @@ from app.actions.schemas import ActionRead
 from app.auth.caller import Capability
 from app.deps import CallerDep, SessionDep
 from app.models.action import ActionStatus
-from app.pagination import Page, PageParams, page_params
+from app.pagination import Page, PageParams, PathId, page_params
 
 router = APIRouter(tags=["actions"])
 
 
 @router.get("/accounts/{account_id}/actions", response_model=Page[ActionRead])
-async def list_actions(account_id: int, session: SessionDep, caller: CallerDep,
+async def list_actions(account_id: PathId, session: SessionDep, caller: CallerDep,
                        page: Annotated[PageParams, Depends(page_params)],
                        status: Annotated[list[ActionStatus] | None, Query(description="filter by status")] = None):
     """The account's queue and log, newest first; each skipped action says why."""
@@ -27,27 +27,27 @@ async def list_actions(account_id: int, session: SessionDep, caller: CallerDep,
 
 
 @router.get("/actions/{action_id}", response_model=ActionRead)
-async def get_action(action_id: int, session: SessionDep, caller: CallerDep):
+async def get_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """One action."""
     return await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.read)
 
 
 @router.post("/actions/{action_id}/approve", response_model=ActionRead)
-async def approve_action(action_id: int, session: SessionDep, caller: CallerDep):
+async def approve_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Send a post that waits for review (within the limits, after the block and filter checks)."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.approve(session, action=action, caller=caller)
 
 
 @router.post("/actions/{action_id}/reject", response_model=ActionRead)
-async def reject_action(action_id: int, session: SessionDep, caller: CallerDep):
+async def reject_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Do not send a post that waits for review or in the queue."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.reject(session, action=action, caller=caller)
 
 
 @router.post("/actions/{action_id}/undo", response_model=ActionRead, status_code=202)
-async def undo_action(action_id: int, session: SessionDep, caller: CallerDep):
+async def undo_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Undo a sent repost through the platform (queued; done within the platform's limits)."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.request_undo(session, action=action, caller=caller)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.deps import CallerDep, SessionDep
 from app.errors import NotFound
 from app.models import AuditEvent
-from app.pagination import Page, PageParams, page_params
+from app.pagination import MAX_ID, Page, PageParams, PathId, page_params
 
 router = APIRouter(tags=["audit"])
 
@@ -22,7 +22,7 @@ class AuditRead(BaseModel):
     at: datetime
     actor: str
     action: str
-    account_id: int | None
+    account_id: PathId | None
     target_type: str
     target_id: str
     detail: dict[str, Any]
@@ -30,7 +30,7 @@ class AuditRead(BaseModel):
 
 @router.get("/audit", response_model=Page[AuditRead])
 async def audit_log(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)],
-                    account_id: Annotated[int | None, Query()] = None,
+                    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                     action: Annotated[str | None, Query(description="e.g. block.create, rule.update")] = None):
     """The audit log, newest first."""
     query = select(AuditEvent)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, status
 from app.auth import repository, service
 from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
 from app.deps import CallerDep, SessionDep
-from app.pagination import Page, PageParams, page_params
+from app.pagination import Page, PageParams, PathId, page_params
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
@@ -29,7 +29,7 @@ async def list_tokens(session: SessionDep, caller: CallerDep, page: Annotated[Pa
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_token(token_id: int, session: SessionDep, caller: CallerDep) -> None:
+async def revoke_token(token_id: PathId, session: SessionDep, caller: CallerDep) -> None:
     """Revoke a token at once."""
     caller.require_admin()
     await service.revoke(session, token_id=token_id, caller=caller)

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.caller import Role
+from app.pagination import Id
 
 
 class TokenCreate(BaseModel):
@@ -12,7 +13,8 @@ class TokenCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    account_ids: list[int] = Field(default_factory=list, description="accounts an organizer/moderator token reaches")
+    account_ids: list[Id] = Field(default_factory=list, max_length=1000,
+                                  description="accounts an organizer/moderator token reaches")
 
 
 class TokenRead(BaseModel):

@@ -8,12 +8,13 @@ from app.auth.caller import Capability
 from app.deps import CallerDep, SessionDep
 from app.filters.schemas import Filters, FiltersRead
 from app.models import AccountFilters
+from app.pagination import PathId
 
 router = APIRouter(tags=["filters"])
 
 
 @router.get("/accounts/{account_id}/filters", response_model=FiltersRead)
-async def get_filters(account_id: int, session: SessionDep, caller: CallerDep):
+async def get_filters(account_id: PathId, session: SessionDep, caller: CallerDep):
     """The account's filters (all off until set)."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     row = await session.get(AccountFilters, account_id)
@@ -23,7 +24,7 @@ async def get_filters(account_id: int, session: SessionDep, caller: CallerDep):
 
 
 @router.put("/accounts/{account_id}/filters", response_model=FiltersRead)
-async def put_filters(account_id: int, data: Filters, session: SessionDep, caller: CallerDep):
+async def put_filters(account_id: PathId, data: Filters, session: SessionDep, caller: CallerDep):
     """Replace the account's filters; they apply to the next post and to posts already queued."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
     row = await session.get(AccountFilters, account_id)

@@ -9,7 +9,7 @@ from app.auth.caller import Capability
 from app.deps import CallerDep, SessionDep
 from app.moderation import repository, service
 from app.moderation.schemas import AuthorEntry, AuthorEntryRead, BlockCreate, BlockCreated, BlockRead, ListKind
-from app.pagination import Page, PageParams, page_params
+from app.pagination import Page, PageParams, PathId, page_params
 
 router = APIRouter(tags=["moderation"])
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -21,14 +21,14 @@ def _created(result: dict) -> BlockCreated:
 
 
 @router.post("/accounts/{account_id}/blocks", status_code=status.HTTP_201_CREATED, response_model=BlockCreated)
-async def block_author(account_id: int, data: BlockCreate, session: SessionDep, caller: CallerDep):
+async def block_author(account_id: PathId, data: BlockCreate, session: SessionDep, caller: CallerDep):
     """Never repost this author from this account; waiting posts of theirs are not sent."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     return _created(await service.add_block(session, account_id=account_id, data=data, caller=caller))
 
 
 @router.get("/accounts/{account_id}/blocks", response_model=Page[BlockRead])
-async def list_blocks(account_id: int, session: SessionDep, caller: CallerDep, page: PageDep):
+async def list_blocks(account_id: PathId, session: SessionDep, caller: CallerDep, page: PageDep):
     """The account's blocks, newest first."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     rows, total = await repository.blocks_page(session, account_id, limit=page.limit, offset=page.offset)
@@ -36,7 +36,7 @@ async def list_blocks(account_id: int, session: SessionDep, caller: CallerDep, p
 
 
 @router.delete("/accounts/{account_id}/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT)
-async def unblock_author(account_id: int, author: str, session: SessionDep, caller: CallerDep) -> None:
+async def unblock_author(account_id: PathId, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Lift a block."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     await service.remove_block(session, account_id=account_id, author=author, caller=caller)
@@ -65,14 +65,14 @@ async def unblock_globally(author: str, session: SessionDep, caller: CallerDep) 
 
 
 @router.post("/accounts/{account_id}/authors/{kind}", status_code=status.HTTP_201_CREATED, response_model=AuthorEntryRead)
-async def add_author(account_id: int, kind: ListKind, data: AuthorEntry, session: SessionDep, caller: CallerDep):
+async def add_author(account_id: PathId, kind: ListKind, data: AuthorEntry, session: SessionDep, caller: CallerDep):
     """Add an author to the opt-out list (never reposted) or the consent list (Bluesky opt-in)."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     return await service.add_entry(session, account_id=account_id, kind=kind, data=data, caller=caller)
 
 
 @router.get("/accounts/{account_id}/authors/{kind}", response_model=Page[AuthorEntryRead])
-async def list_authors(account_id: int, kind: ListKind, session: SessionDep, caller: CallerDep, page: PageDep):
+async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, caller: CallerDep, page: PageDep):
     """The opt-out or consent list."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     rows, total = await repository.entries_page(session, account_id, kind, limit=page.limit, offset=page.offset)
@@ -80,7 +80,7 @@ async def list_authors(account_id: int, kind: ListKind, session: SessionDep, cal
 
 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_author(account_id: int, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
+async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Take an author off a list."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     await service.remove_entry(session, account_id=account_id, kind=kind, author=author, caller=caller)

@@ -1,62 +1,94 @@
-"""Compiling a query tree for the index: anchor keys, partial evaluation, fast predicates.
+"""Compiling a query tree for the index: anchor keys, partial evaluation, fast checks.
 
-A *key* is `(namespace, value)`, something a PreparedPost either has or has not:
-`w` token, `h` hashtag, `m` mention, `a` author handle or id, `t` replied-to author,
-`u` linked host (or parent domain), `l` language (or its primary subtag), `f` an `is:`/`has:` flag.
-Most leaves are exactly "the post has key k"; phrases only need the keys of their tokens.
+A *key* is one string of `PreparedPost.keys` (a token, `#tag`, `from:alice`, `lang:it`, ...).
+Most leaves are exactly "the post has key k"; a phrase needs the keys of all its tokens and
+then their order; `followers_count:` has no key.
+
+A rule's test is compiled to a `Check`, `(need, avoid, rest)`: the post must have every key
+of `need`, none of `avoid`, and pass `rest` (a closure, or None). Set tests run in C, so most
+residual rules (`lang:it -is:reply`, `latte -decaf`) cost no Python call at all.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
-from operator import attrgetter
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from app.query.nodes import (
-    And, Followers, From, Has, Hashtag, Is, Lang, MatchAll, Mention, Node, Not, Or, Phrase, To, Url, Word,
+    And,
+    Followers,
+    From,
+    Has,
+    Hashtag,
+    Is,
+    Lang,
+    MatchAll,
+    Mention,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    To,
+    Url,
+    Word,
 )
 from app.query.prepared import PreparedPost
+from app.query.tokens import fold_handle
 
-Key = tuple[str, str]
 Predicate = Callable[[PreparedPost], bool]
-
-# The PreparedPost attribute holding each namespace's values (`t` is a single value, not a set).
-NAMESPACE_ATTRS = {"w": "token_set", "h": "hashtags", "m": "mentions", "a": "authors",
-                   "u": "hosts", "l": "langs", "f": "flags"}
-_GETTERS = {ns: attrgetter(attr) for ns, attr in NAMESPACE_ATTRS.items()}
+Check = tuple[frozenset[str], "frozenset[str] | None", "Predicate | None"]
+_NOTHING: frozenset[str] = frozenset()
 
 
-def leaf_key(node: Node) -> Key | None:
+def leaf_key(node: Node) -> str | None:
     """The key whose presence in a post is exactly the truth of this leaf, if there is one."""
-    match node:
-        case Word(token=value):
-            return ("w", value)
-        case Hashtag(tag=value):
-            return ("h", value)
-        case Mention(handle=value):
-            return ("m", value)
-        case From(handle=value):
-            return ("a", value)
-        case To(handle=value):
-            return ("t", value)
-        case Url(host=value):
-            return ("u", value)
-        case Lang(code=value):
-            return ("l", value)
-        case Is(kind=kind):
-            return ("f", f"is:{kind}")
-        case Has(kind=kind):
-            return ("f", f"has:{kind}")
-    return None
+    make = _KEY_OF.get(type(node))
+    return None if make is None else make(node)
 
 
-def choose_anchors(node: Node, cost: Callable[[Key], float]) -> tuple[list[Key], float] | None:
-    """Keys of which every post matching the node has at least one, chosen to be rare; None if none."""
+_KEY_OF: dict[type, Callable[[Any], str]] = {
+    Word: lambda n: n.token,
+    Hashtag: lambda n: "#" + n.tag,
+    Mention: lambda n: "@" + n.handle,
+    From: lambda n: "from:" + n.handle,
+    To: lambda n: "to:" + n.handle,
+    Url: lambda n: "url:" + n.host,
+    Lang: lambda n: "lang:" + n.code,
+    Is: lambda n: "is:" + n.kind,
+    Has: lambda n: "has:" + n.kind,
+}
+# Sets of narrowing keys (`{is:reply}`, `{lang:en, has:media}`) recur in thousands of checks:
+# one shared object each saves memory and keeps them in the CPU cache. Their variety is small.
+_NARROWING_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(keys: set[str]) -> frozenset[str]:
+    """The set as a frozenset, one object per distinct set of narrowing keys."""
+    frozen = frozenset(keys)
+    if len(_NARROWING_SETS) < 100_000 and all(key.startswith(("lang:", "is:", "has:")) for key in frozen):
+        return _NARROWING_SETS.setdefault(frozen, frozen)
+    return frozen
+
+
+def restrict_to_authors(node: Node, authors: Iterable[str]) -> Node | None:
+    """The node, holding only for posts by one of `authors` (handles or ids); None if there are none."""
+    handles = sorted({fold_handle(author) for author in authors} - {""})
+    if not handles:
+        return None
+    scope: Node = From(handles[0]) if len(handles) == 1 else Or(tuple(From(handle) for handle in handles))
+    if isinstance(node, MatchAll):
+        return scope
+    return And((*(node.children if isinstance(node, And) else (node,)), scope))
+
+
+def choose_anchors(node: Node, cost: Callable[[str], float]) -> tuple[list[str], float] | None:
+    """Keys of which every post matching the node has at least one, chosen rare; None if none."""
     key = leaf_key(node)
     if key is not None:
         return [key], cost(key)
     if isinstance(node, Phrase):
-        rarest = min((("w", token) for token in node.tokens), key=cost)
+        rarest = min(node.tokens, key=cost)
         return [rarest], cost(rarest)
     if isinstance(node, And):
         options = [found for child in node.children if (found := choose_anchors(child, cost))]
@@ -65,12 +97,12 @@ def choose_anchors(node: Node, cost: Callable[[Key], float]) -> tuple[list[Key],
         options = [choose_anchors(child, cost) for child in node.children]
         if not all(options):
             return None
-        keys = list(dict.fromkeys(key for option in options for key in option[0]))
-        return keys, sum(option[1] for option in options)
+        keys = list(dict.fromkeys(key for option in options for key in option[0]))  # type: ignore[index]
+        return keys, sum(option[1] for option in options)  # type: ignore[index]
     return None
 
 
-def residual(node: Node, key: Key) -> Node | bool:
+def residual(node: Node, key: str | None) -> Node | bool:
     """The node simplified for posts known to have `key` (True/False when that decides it)."""
     if isinstance(node, Not):
         inner = residual(node.child, key)
@@ -79,10 +111,40 @@ def residual(node: Node, key: Key) -> Node | bool:
         return _residual_group(node, key)
     if isinstance(node, MatchAll):
         return True
-    return True if leaf_key(node) == key else node
+    return True if key is not None and leaf_key(node) == key else node
 
 
-def _residual_group(node: And | Or, key: Key) -> Node | bool:
+def residuals(node: Node, keys: list[str]) -> list[Node | bool]:
+    """`residual(node, key)` for each key, computed once for keys that settle the same OR.
+
+    A scope of 500 authors is an OR of 500 `from:` leaves; each of its keys leaves the same
+    residual, and computing them one by one would cost 500 walks over those 500 leaves.
+    """
+    places: dict[str, list[int]] = {}
+    _leaf_places(node, None, places)
+    done: dict[tuple[str, object], Node | bool] = {}
+    out: list[Node | bool] = []
+    for key in keys:
+        seen = places.get(key, [])
+        group = ("or", seen[0]) if len(seen) == 1 and seen[0] is not None else ("key", key)
+        if group not in done:
+            done[group] = residual(node, key)
+        out.append(done[group])
+    return out
+
+
+def _leaf_places(node: Node, parent_or: int | None, places: dict[str, list[int | None]]) -> None:
+    """For every leaf key: the id of its parent when that is an OR, else None, once per leaf."""
+    if isinstance(node, (And, Or)):
+        for child in node.children:
+            _leaf_places(child, id(node) if isinstance(node, Or) else None, places)
+    elif isinstance(node, Not):
+        _leaf_places(node.child, None, places)
+    elif (key := leaf_key(node)) is not None:
+        places.setdefault(key, []).append(parent_or)
+
+
+def _residual_group(node: And | Or, key: str | None) -> Node | bool:
     decisive = isinstance(node, Or)  # the value that settles the group at once
     kept: list[Node] = []
     for child in node.children:
@@ -96,11 +158,31 @@ def _residual_group(node: And | Or, key: Key) -> Node | bool:
     return kept[0] if len(kept) == 1 else type(node)(tuple(kept), node.pos)
 
 
+def compile_check(node: Node) -> Check:
+    """The node as (keys needed, keys to avoid, closure for the rest)."""
+    children = node.children if isinstance(node, And) else (node,)
+    need: set[str] = set()
+    avoid: set[str] = set()
+    rest: list[Node] = []
+    for child in children:
+        key = leaf_key(child)
+        negated_key = leaf_key(child.child) if isinstance(child, Not) else None
+        if key is not None:
+            need.add(key)
+        elif negated_key is not None:
+            avoid.add(negated_key)
+        else:
+            need.update(child.tokens if isinstance(child, Phrase) else ())  # a cheap pre-test
+            rest.append(child)
+    closure = _all_of([predicate(child) for child in rest]) if rest else None
+    return (_shared(need) if need else _NOTHING), (_shared(avoid) if avoid else None), closure
+
+
 _CACHE: weakref.WeakValueDictionary[Node, Predicate] = weakref.WeakValueDictionary()
 
 
 def predicate(node: Node) -> Predicate:
-    """A fast test of the node on a PreparedPost; equal nodes share one function."""
+    """A test of the node on a PreparedPost; equal nodes share one function."""
     found = _CACHE.get(node)
     if found is None:
         found = _CACHE[node] = _compile(node)
@@ -108,83 +190,40 @@ def predicate(node: Node) -> Predicate:
 
 
 def _compile(node: Node) -> Predicate:
-    if isinstance(node, And):
-        return _all_of(_literal_checks(node.children) + [predicate(c) for c in node.children if not _literal(c)])
-    if isinstance(node, Or):
-        return _any_of(_any_key_checks(node.children) + [predicate(c) for c in node.children if not _positive(c)])
+    key = leaf_key(node)
+    if key is not None:
+        return lambda p: key in p.keys
     if isinstance(node, Not):
         inner = predicate(node.child)
         return lambda p: not inner(p)
-    return _leaf_predicate(node)
-
-
-def _leaf_predicate(node: Node) -> Predicate:
+    if isinstance(node, And):
+        return _from_check(*compile_check(node))
+    if isinstance(node, Or):
+        keys = frozenset(key for child in node.children if (key := leaf_key(child)) is not None)
+        others = [predicate(child) for child in node.children if leaf_key(child) is None]
+        return _any_of(([_has_any(keys)] if keys else []) + others)
     if isinstance(node, Phrase):
-        tokens = node.tokens
-        return lambda p: p.has_phrase(tokens)
+        tokens, needed = node.tokens, frozenset(node.tokens)
+        return lambda p: needed <= p.keys and p.has_phrase(tokens)
     if isinstance(node, Followers):
         low, high = node.low, node.high if node.high is not None else float("inf")
         return lambda p: p.followers is not None and low <= p.followers <= high
-    if isinstance(node, MatchAll):
-        return lambda p: True
-    ns, value = leaf_key(node)  # type: ignore[misc]
-    if ns == "t":
-        return lambda p: p.reply_to == value
-    get = _GETTERS[ns]
-    return lambda p: value in get(p)
+    return lambda p: True  # MatchAll
 
 
-def _positive(node: Node) -> bool:
-    """A leaf that is one key held in a set (everything but to:, phrases and followers)."""
-    key = leaf_key(node)
-    return key is not None and key[0] != "t"
+def _from_check(need: frozenset[str], avoid: frozenset[str] | None, rest: Predicate | None) -> Predicate:
+    if avoid is None:
+        return (lambda p: need <= p.keys) if rest is None else (lambda p: need <= p.keys and rest(p))
+    if rest is None:
+        return lambda p: need <= p.keys and avoid.isdisjoint(p.keys)
+    return lambda p: need <= p.keys and avoid.isdisjoint(p.keys) and rest(p)
 
 
-def _literal(node: Node) -> bool:
-    """A positive set leaf or the negation of one."""
-    return _positive(node.child if isinstance(node, Not) else node)
-
-
-def _literal_checks(children: tuple[Node, ...]) -> list[Predicate]:
-    """One subset / disjointness test per namespace for the set literals of an AND."""
-    required: dict[str, set[str]] = {}
-    forbidden: dict[str, set[str]] = {}
-    for child in filter(_literal, children):
-        target = forbidden if isinstance(child, Not) else required
-        ns, value = leaf_key(child.child if isinstance(child, Not) else child)  # type: ignore[misc]
-        target.setdefault(ns, set()).add(value)
-    checks = [_subset(_GETTERS[ns], frozenset(values)) for ns, values in required.items()]
-    return checks + [_disjoint(_GETTERS[ns], frozenset(values)) for ns, values in forbidden.items()]
-
-
-def _any_key_checks(children: tuple[Node, ...]) -> list[Predicate]:
-    """One intersection test per namespace for the positive set leaves of an OR."""
-    wanted: dict[str, set[str]] = {}
-    for child in filter(_positive, children):
-        ns, value = leaf_key(child)  # type: ignore[misc]
-        wanted.setdefault(ns, set()).add(value)
-    return [_intersects(_GETTERS[ns], frozenset(values)) for ns, values in wanted.items()]
-
-
-def _subset(get: Callable[[PreparedPost], frozenset[str]], values: frozenset[str]) -> Predicate:
-    if len(values) == 1:
-        (value,) = values
-        return lambda p: value in get(p)
-    return lambda p: values <= get(p)
-
-
-def _disjoint(get: Callable[[PreparedPost], frozenset[str]], values: frozenset[str]) -> Predicate:
-    if len(values) == 1:
-        (value,) = values
-        return lambda p: value not in get(p)
-    return lambda p: values.isdisjoint(get(p))
-
-
-def _intersects(get: Callable[[PreparedPost], frozenset[str]], values: frozenset[str]) -> Predicate:
-    if len(values) == 1:
-        (value,) = values
-        return lambda p: value in get(p)
-    return lambda p: not values.isdisjoint(get(p))
+def _has_any(keys: frozenset[str]) -> Predicate:
+    if len(keys) == 1:
+        (key,) = keys
+        return lambda p: key in p.keys
+    return lambda p: not keys.isdisjoint(p.keys)
 
 
 def _all_of(checks: list[Predicate]) -> Predicate:
@@ -193,9 +232,6 @@ def _all_of(checks: list[Predicate]) -> Predicate:
     if len(checks) == 2:
         first, second = checks
         return lambda p: first(p) and second(p)
-    if len(checks) == 3:
-        first, second, third = checks
-        return lambda p: first(p) and second(p) and third(p)
     return _every(tuple(checks))
 
 

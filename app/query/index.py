@@ -2,11 +2,11 @@
 
 Each rule is filed under a few *anchor keys*: keys that every post it matches must have
 (for `(espresso OR latte) lang:it`, the tokens espresso and latte), chosen as rare as the
-observed posts suggest. A post is prepared once; the index looks up each of its tokens,
-hashtags, mentions, authors, hosts, languages and flags once, and tests only the rules filed
-under what it found, with a predicate pre-simplified for "this key is present" (often nothing
-is left to test). Rules with no possible anchor (a scoped rule of narrowing terms only, or the
-empty query) are tested on every post, each distinct predicate once.
+observed posts suggest. A post is prepared once; the index looks each of its keys (tokens,
+hashtags, mentions, author, hosts, language, flags) up once, and checks only the rules filed
+under what it found, with a check pre-simplified for "this key is present" (often nothing is
+left to check). Rules with no possible anchor (a scoped rule of narrowing terms only, or the
+empty query) are checked on every post, each distinct check once.
 
 Changes are incremental: add, replace or remove one rule touches only its own keys.
 One writer and any number of concurrent readers are safe under the GIL: the containers
@@ -15,42 +15,57 @@ One writer and any number of concurrent readers are safe under the GIL: the cont
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterable
+
 from app.platforms.base import Post
-from app.query.compile import Key, Predicate, choose_anchors, predicate, residual
+from app.query.compile import (
+    Check,
+    choose_anchors,
+    compile_check,
+    residual,
+    residuals,
+    restrict_to_authors,
+)
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
 
 SAMPLE_EVERY = 64
+_Entry = tuple["str | None", "Check | None"]
 
 
 class _Bucket:
-    """The rules under one key: those it settles, and (predicate, rule ids) groups to test."""
+    """The rules under one key: those it settles, and (need, avoid, rest, rule ids) groups to check."""
 
     __slots__ = ("exact", "groups", "checks")
 
     def __init__(self) -> None:
         self.exact: frozenset[int] = frozenset()
-        self.groups: dict[Predicate, frozenset[int]] = {}
-        self.checks: tuple[tuple[Predicate, frozenset[int]], ...] = ()
+        self.groups: dict[Check, frozenset[int]] = {}
+        self.checks: tuple[tuple[object, ...], ...] = ()
 
-    def add(self, rule_id: int, test: Predicate | None) -> None:
-        if test is None:
+    def add(self, rule_id: int, check: Check | None) -> None:
+        if check is None:
             self.exact = self.exact | {rule_id}
         else:
-            self.groups[test] = self.groups.get(test, frozenset()) | {rule_id}
-            self.checks = tuple(self.groups.items())
+            self.groups[check] = self.groups.get(check, frozenset()) | {rule_id}
+            self._publish()
 
-    def remove(self, rule_id: int, test: Predicate | None) -> None:
-        if test is None:
+    def remove(self, rule_id: int, check: Check | None) -> None:
+        if check is None:
             self.exact = self.exact - {rule_id}
             return
-        left = self.groups[test] - {rule_id}
+        left = self.groups[check] - {rule_id}
         if left:
-            self.groups[test] = left
+            self.groups[check] = left
         else:
-            del self.groups[test]
-        self.checks = tuple(self.groups.items())
+            del self.groups[check]
+        self._publish()
+
+    def _publish(self) -> None:
+        """Replace (never mutate) the tuple that `match` iterates."""
+        self.checks = tuple((*check, ids) for check, ids in self.groups.items())
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.groups)
@@ -61,9 +76,9 @@ class RuleIndex:
 
     def __init__(self, stats: TermStats | None = None):
         self.stats = stats or TermStats()
-        self._tables: dict[str, dict[str, _Bucket]] = {ns: {} for ns in "whmatulf"}
+        self._table: dict[str, _Bucket] = {}
         self._always = _Bucket()
-        self._rules: dict[int, list[tuple[Key | None, Predicate | None]]] = {}
+        self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
 
     def __len__(self) -> int:
@@ -72,57 +87,81 @@ class RuleIndex:
     def __contains__(self, rule_id: object) -> bool:
         return rule_id in self._rules
 
-    def add(self, rule_id: int, node: Node) -> None:
-        """Index a rule's parsed query; ValueError if the id is already indexed (use replace)."""
+    def add(self, rule_id: int, node: Node, *, authors: Iterable[str] | None = None) -> None:
+        """Index a rule's parsed query; ValueError if the id is already indexed (use replace).
+
+        `authors` (handles or ids), when given, is the rule's scope as a set of people: the rule
+        then holds only for their posts, and a rule without a stand-alone term anchors on them
+        instead of being checked on every post.
+        """
         if rule_id in self._rules:
             raise ValueError(f"rule {rule_id} is already indexed; use replace()")
-        entries = self._entries(node)
-        for key, test in entries:
-            self._bucket(key).add(rule_id, test)
+        scoped = node if authors is None else restrict_to_authors(node, authors)
+        entries = [] if scoped is None else self._entries(scoped)
+        for key, check in entries:
+            self._bucket(key).add(rule_id, check)
         self._rules[rule_id] = entries
 
-    def replace(self, rule_id: int, node: Node) -> None:
-        """Index a rule's new query in place of its old one (or add it if it was not indexed)."""
+    def add_many(self, rules: Iterable[tuple[int, Node] | tuple[int, Node, Iterable[str] | None]]) -> None:
+        """Index many `(rule_id, node[, authors])` at once, as at start-up.
+
+        The cyclic garbage collector is paused meanwhile: it would otherwise rescan the growing
+        index over and over (about half of a 100,000-rule build). Callers holding a large index
+        for long may also `gc.freeze()` once it is built.
+        """
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for rule_id, node, *authors in rules:
+                self.add(rule_id, node, authors=authors[0] if authors else None)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def replace(self, rule_id: int, node: Node, *, authors: Iterable[str] | None = None) -> None:
+        """Index a rule's new query (and scope) in place of the old one, or add it."""
         self.remove(rule_id)
-        self.add(rule_id, node)
+        self.add(rule_id, node, authors=authors)
 
     def remove(self, rule_id: int) -> bool:
         """Forget a rule (disabled or deleted); False when it was not indexed."""
         entries = self._rules.pop(rule_id, None)
         if entries is None:
             return False
-        for key, test in entries:
+        for key, check in entries:
             bucket = self._bucket(key)
-            bucket.remove(rule_id, test)
+            bucket.remove(rule_id, check)
             if key is not None and not bucket:
-                del self._tables[key[0]][key[1]]
+                del self._table[key]
         return True
 
-    def learn(self, posts: list[Post | PreparedPost]) -> None:
+    def learn(self, posts: Iterable[Post | PreparedPost]) -> None:
         """Count the keys of sample posts, so that rules added later anchor on rarer keys."""
         for post in posts:
             self.stats.observe(prepare(post))
 
-    def _bucket(self, key: Key | None) -> _Bucket:
+    def _bucket(self, key: str | None) -> _Bucket:
         if key is None:
             return self._always
-        table = self._tables[key[0]]
-        bucket = table.get(key[1])
+        bucket = self._table.get(key)
         if bucket is None:
-            bucket = table[key[1]] = _Bucket()
+            bucket = self._table[key] = _Bucket()
         return bucket
 
-    def _entries(self, node: Node) -> list[tuple[Key | None, Predicate | None]]:
-        """(key, predicate left to test once the key is present; None when nothing is) per anchor."""
-        found = choose_anchors(node, self.stats.frequency)
-        if found is None:
-            rest = residual(node, ("", ""))
-            return [] if rest is False else [(None, None if rest is True else predicate(rest))]
-        entries: list[tuple[Key | None, Predicate | None]] = []
-        for key in found[0]:
-            rest = residual(node, key)
-            if rest is not False:
-                entries.append((key, None if rest is True else predicate(rest)))
+    def _entries(self, node: Node) -> list[_Entry]:
+        """(key, check left once the key is present, None when nothing is) for each anchor."""
+        found = choose_anchors(node, self.stats.anchor_cost)
+        keys: list[str | None] = found[0] if found else [None]  # type: ignore[assignment]
+        rests = residuals(node, found[0]) if found else [residual(node, None)]
+        compiled: dict[int, Check] = {}  # keys that leave the same residual share one check
+        entries: list[_Entry] = []
+        for key, rest in zip(keys, rests, strict=True):
+            if isinstance(rest, bool):
+                entries.extend([(key, None)] if rest else [])
+                continue
+            if id(rest) not in compiled:
+                compiled[id(rest)] = compile_check(rest)
+            entries.append((key, compiled[id(rest)]))
         return entries
 
     def match(self, post: Post | PreparedPost) -> set[int]:
@@ -131,36 +170,20 @@ class RuleIndex:
         self._seen += 1
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
-        out: set[int] = set()
-        tables = self._tables
+        keys = p.keys
         always = self._always
-        if always.exact:
-            out |= always.exact
-        for test, ids in always.checks:
-            if test(p):
+        out: set[int] = set(always.exact)
+        for need, avoid, rest, ids in always.checks:
+            if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
                 out |= ids
-        _probe(tables["w"], p.token_set, p, out)
-        _probe(tables["h"], p.hashtags, p, out)
-        _probe(tables["m"], p.mentions, p, out)
-        _probe(tables["a"], p.authors, p, out)
-        if p.reply_to is not None:
-            _probe(tables["t"], (p.reply_to,), p, out)
-        if tables["u"] and p.post.urls:
-            _probe(tables["u"], p.hosts, p, out)
-        _probe(tables["l"], p.langs, p, out)
-        _probe(tables["f"], p.flags, p, out)
+        get = self._table.get
+        for key in keys:
+            bucket = get(key)
+            if bucket is None:
+                continue
+            if bucket.exact:
+                out |= bucket.exact
+            for need, avoid, rest, ids in bucket.checks:
+                if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
+                    out |= ids
         return out
-
-
-def _probe(table: dict[str, _Bucket], values: frozenset[str] | tuple[str, ...], p: PreparedPost, out: set[int]) -> None:
-    """Add to `out` the rules filed under any of the post's values in one namespace."""
-    get = table.get
-    for value in values:
-        bucket = get(value)
-        if bucket is None:
-            continue
-        if bucket.exact:
-            out |= bucket.exact
-        for test, ids in bucket.checks:
-            if test(p):
-                out |= ids

@@ -1,44 +1,86 @@
-"""A post folded once into the sets that rule terms are tested against.
+"""A post folded once into what rule terms are tested against.
 
-The reference evaluator, `explain` and the index all read a PreparedPost, so that a post is
-tokenized once however many rules look at it.
+The index reads `keys`, one set holding every fact a rule can test by presence: the tokens
+(bare), and `#tag`, `@mention`, `from:handle`, `from:id`, `to:handle`, `url:host` (the host and
+each parent domain), `lang:xx` (and its primary subtag), `is:…` and `has:…` where they hold.
+Tokens are letters and digits only, so they never collide with the prefixed keys.
+
+The reference evaluator reads the separate sets (`hashtags`, `mentions`, ...), computed from the
+post on first use, independently of `keys`; the property test checks that the two agree.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cached_property
+
 from app.platforms.base import Post
-from app.query.tokens import fold_handle, host_suffixes, tokenize, url_host
+from app.query.tokens import CACHE_MAX, fold_handle, host_suffixes, tokenize, url_host
 
 
 class PreparedPost:
-    """The post's folded tokens, tags, handles, language, kinds and hosts. Read-only."""
-
-    __slots__ = (
-        "post", "tokens", "token_set", "hashtags", "mentions", "authors", "reply_to",
-        "langs", "flags", "followers", "_hosts",
-    )
+    """The post's folded tokens and keys, and its other facts on demand. Read-only."""
 
     def __init__(self, post: Post):
         self.post = post
         self.tokens: list[str] = tokenize(post.text)
-        self.token_set: frozenset[str] = frozenset(self.tokens)
-        self.hashtags: frozenset[str] = frozenset(map(fold_handle, post.hashtags)) if post.hashtags else _NONE
-        self.mentions: frozenset[str] = frozenset(map(fold_handle, post.mentions)) if post.mentions else _NONE
+        self.followers: int | None = post.author.followers_count
+        keys = set(self.tokens)
+        if post.hashtags:
+            keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in post.hashtags])
+        if post.mentions:
+            keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in post.mentions])
         author = post.author
-        self.authors: frozenset[str] = frozenset((fold_handle(author.handle), fold_handle(author.id)))
-        self.reply_to: str | None = fold_handle(post.reply_to_author) if post.reply_to_author else None
-        self.langs: frozenset[str] = _lang_keys(post.lang)
-        self.flags: frozenset[str] = _flags(post)
-        self.followers: int | None = author.followers_count
-        self._hosts: frozenset[str] | None = None
+        keys.add(_FROM.get(author.handle) or _remember(_FROM, "from:", author.handle))
+        keys.add(_FROM.get(author.id) or _remember(_FROM, "from:", author.id))
+        if post.reply_to_author:
+            keys.add(_TO.get(post.reply_to_author) or _remember(_TO, "to:", post.reply_to_author))
+        keys.update(_lang_keys(post.lang))
+        keys.update(_flags(post))
+        if post.urls:
+            keys.update([key for url in post.urls for key in _host_keys(url)])
+        self.keys: set[str] = keys
 
-    @property
+    @cached_property
+    def token_set(self) -> frozenset[str]:
+        """The distinct tokens of the text."""
+        return frozenset(self.tokens)
+
+    @cached_property
+    def hashtags(self) -> frozenset[str]:
+        """The post's hashtags, folded, without `#`."""
+        return frozenset(fold_handle(tag) for tag in self.post.hashtags)
+
+    @cached_property
+    def mentions(self) -> frozenset[str]:
+        """The handles the post mentions, folded, without `@`."""
+        return frozenset(fold_handle(handle) for handle in self.post.mentions)
+
+    @cached_property
+    def authors(self) -> frozenset[str]:
+        """The author's folded handle and id."""
+        return frozenset((fold_handle(self.post.author.handle), fold_handle(self.post.author.id)))
+
+    @cached_property
+    def reply_to(self) -> str | None:
+        """The folded handle of the author replied to, if known."""
+        return fold_handle(self.post.reply_to_author) if self.post.reply_to_author else None
+
+    @cached_property
+    def langs(self) -> frozenset[str]:
+        """The language and its primary subtag: `pt-BR` -> {`pt-br`, `pt`}; empty when unknown."""
+        return frozenset(key.removeprefix("lang:") for key in _lang_keys(self.post.lang))
+
+    @cached_property
+    def flags(self) -> frozenset[str]:
+        """The `is:`/`has:` terms that hold."""
+        return frozenset(_flags(self.post))
+
+    @cached_property
     def hosts(self) -> frozenset[str]:
-        """Every host the post links to, with all their parent domains (computed on first use)."""
-        if self._hosts is None:
-            hosts = (url_host(url) for url in self.post.urls)
-            self._hosts = frozenset(suffix for host in hosts if host for suffix in host_suffixes(host))
-        return self._hosts
+        """Every host the post links to, with all their parent domains."""
+        hosts = (url_host(url) for url in self.post.urls)
+        return frozenset(suffix for host in hosts if host for suffix in host_suffixes(host))
 
     def has_phrase(self, phrase: tuple[str, ...]) -> bool:
         """Whether the tokens of `phrase` occur consecutively, in order."""
@@ -59,41 +101,59 @@ def prepare(post: Post | PreparedPost) -> PreparedPost:
     return post if isinstance(post, PreparedPost) else PreparedPost(post)
 
 
-_NONE: frozenset[str] = frozenset()
-_LANGS: dict[str | None, frozenset[str]] = {}
+# Memos of raw value -> key: handles, tags and hosts repeat from post to post. Bounded.
+_TAGS: dict[str, str] = {}
+_MENTIONS: dict[str, str] = {}
+_FROM: dict[str, str] = {}
+_TO: dict[str, str] = {}
+_LANGS: dict[str | None, tuple[str, ...]] = {}
+_FLAGS: dict[tuple[bool, ...], tuple[str, ...]] = {}
+_HOSTS: dict[str, tuple[str, ...]] = {}
+_NETLOC_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#\s]*)")  # fixed; linear
 
 
-def _lang_keys(lang: str | None) -> frozenset[str]:
-    """`pt-BR` -> {`pt-br`, `pt`}: a rule's `lang:pt` holds for every variety of pt."""
+def _remember(memo: dict[str, str], prefix: str, raw: str) -> str:
+    if len(memo) >= CACHE_MAX:
+        memo.clear()
+    key = memo[raw] = prefix + fold_handle(raw)
+    return key
+
+
+def _lang_keys(lang: str | None) -> tuple[str, ...]:
+    """`pt-BR` -> (`lang:pt-br`, `lang:pt`): a rule's `lang:pt` holds for every variety of pt."""
     found = _LANGS.get(lang)
     if found is None:
         parts = (lang or "").strip().lower().replace("_", "-").split("-")
-        found = frozenset("-".join(parts[:i]) for i in range(1, len(parts) + 1)) if lang else _NONE
+        found = tuple("lang:" + "-".join(parts[:i]) for i in range(len(parts), 0, -1)) if lang else ()
         if len(_LANGS) < 10_000:  # language tags are few; a flood of junk ones is not kept
             _LANGS[lang] = found
     return found
 
 
-def _flags(post: Post) -> frozenset[str]:
+def _flags(post: Post) -> tuple[str, ...]:
     """The `is:`/`has:` terms that hold; an unknown (None) field adds nothing."""
-    key = (
-        post.is_reply is True,
-        post.is_repost is True,
-        post.is_quote is True,
-        post.author.is_bot is True,
-        not post.urls,
-        not post.media_count,
-        not post.hashtags,
-        not post.mentions,
+    state = (
+        post.is_reply is True, post.is_repost is True, post.is_quote is True, post.author.is_bot is True,
+        bool(post.urls), bool(post.media_count), bool(post.hashtags), bool(post.mentions),
     )
-    found = _FLAGS.get(key)
+    found = _FLAGS.get(state)
     if found is None:
-        names = ("is:reply", "is:repost", "is:quote", "is:bot")
-        found = [name for name, on in zip(names, key[:4]) if on]
-        found += [name for name, off in zip(_HAS, key[4:]) if not off]
-        found = _FLAGS[key] = frozenset(found)
+        found = _FLAGS[state] = tuple(name for name, on in zip(_FLAG_NAMES, state, strict=True) if on)
     return found
 
 
-_HAS = ("has:links", "has:media", "has:hashtags", "has:mentions")
-_FLAGS: dict[tuple[bool, ...], frozenset[str]] = {}
+_FLAG_NAMES = ("is:reply", "is:repost", "is:quote", "is:bot", "has:links", "has:media", "has:hashtags", "has:mentions")
+
+
+def _host_keys(url: str) -> tuple[str, ...]:
+    """`url:` keys of a link's host and its parent domains."""
+    found = _NETLOC_RE.match(url.strip())
+    netloc = found.group(1) if found else url.strip().split("/", 1)[0]
+    keys = _HOSTS.get(netloc)
+    if keys is None:
+        host = url_host("//" + netloc)
+        keys = tuple("url:" + suffix for suffix in host_suffixes(host)) if host else ()
+        if len(_HOSTS) >= CACHE_MAX:
+            _HOSTS.clear()
+        _HOSTS[netloc] = keys
+    return keys

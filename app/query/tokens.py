@@ -18,6 +18,7 @@ precision, it costs it on both sides alike and a query word always finds its own
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from functools import cache
 from urllib.parse import urlsplit
@@ -61,27 +62,36 @@ def fold(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Split text into folded tokens of letters and digits, links left out."""
+    if text.isascii():
+        return _split(text)
     tokens: list[str] = []
     known = _CHUNKS.get
-    for chunk in text.split():
-        found = known(chunk)
-        tokens += _chunk_tokens(chunk) if found is None else found
+    for chunk in text.split():  # whitespace always separates; the rest is done chunk by chunk
+        if chunk.isascii():
+            word = chunk.strip(_ASCII_PUNCTUATION)
+            if word.isalnum() and "://" not in chunk and (len(word) != 3 or word.lower() != "www"):
+                tokens.append(word.lower())
+            elif word:
+                tokens += _split(chunk)
+        else:
+            found = known(chunk)
+            tokens += _chunk_tokens(chunk) if found is None else found
     return tokens
 
 
-# Whitespace always separates, so text is tokenized one whitespace-free chunk at a time, and
-# chunks (words with their punctuation, mostly) repeat so much that a memo of them saves most of
-# the work. Bounded: emptied when full. Long chunks (links, mostly) are not kept.
+_ASCII_PUNCTUATION = string.punctuation
+# Folding non-ASCII text (NFKD, marks) is the costly part, and words repeat so much that a memo
+# of non-ASCII chunks saves most of it. Bounded: emptied when full; long chunks are not kept.
 _CHUNKS: dict[str, tuple[str, ...]] = {}
-_CHUNKS_MAX = 200_000
+CACHE_MAX = 200_000
 _CHUNK_KEEP_LENGTH = 40
 
 
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
-    """The tokens of one chunk, remembered."""
+    """The tokens of one non-ASCII chunk, remembered."""
     tokens = tuple(_split(chunk))
     if len(chunk) <= _CHUNK_KEEP_LENGTH:
-        if len(_CHUNKS) >= _CHUNKS_MAX:
+        if len(_CHUNKS) >= CACHE_MAX:
             _CHUNKS.clear()
         _CHUNKS[chunk] = tokens
     return tokens
@@ -105,7 +115,7 @@ def fold_handle(handle: str) -> str:
     found = _HANDLES.get(handle)
     if found is None:
         found = fold(handle.strip().lstrip("@#"))
-        if len(_HANDLES) >= _CHUNKS_MAX:
+        if len(_HANDLES) >= CACHE_MAX:
             _HANDLES.clear()
         _HANDLES[handle] = found
     return found
@@ -115,9 +125,9 @@ _HANDLES: dict[str, str] = {}
 
 
 def url_host(url: str) -> str | None:
-    """The lower-case host of a URL (scheme optional), or None when it has none."""
+    """The lower-case ASCII host of a URL (scheme optional), or None when it has none."""
     text = url.strip()
-    if "://" not in text:
+    if "://" not in text and not text.startswith("//"):
         text = "//" + text
     try:
         host = urlsplit(text).hostname
@@ -130,10 +140,19 @@ def ascii_host(host: str) -> str:
     """A host name in its ASCII (punycode) form, so `bücher.de` equals `xn--bcher-kva.de`."""
     if host.isascii():
         return host.lower()
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host.lower()
+    found = _HOSTS.get(host)
+    if found is None:
+        try:
+            found = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            found = host.lower()
+        if len(_HOSTS) >= CACHE_MAX:
+            _HOSTS.clear()
+        _HOSTS[host] = found
+    return found
+
+
+_HOSTS: dict[str, str] = {}
 
 
 def host_suffixes(host: str) -> list[str]:

@@ -8,7 +8,7 @@ from app.accounts.service import get_for
 from app.auth.caller import Capability
 from app.deps import CallerDep, RuntimeDep, SessionDep
 from app.errors import AppError
-from app.pagination import Page, PageParams, page_params
+from app.pagination import Page, PageParams, PathId, page_params
 from app.query import explain, parse
 from app.rules import repository, service
 from app.rules.preview import preview
@@ -29,14 +29,14 @@ router = APIRouter(tags=["rules"])
 
 
 @router.post("/accounts/{account_id}/rules", status_code=status.HTTP_201_CREATED, response_model=RuleRead)
-async def create_rule(account_id: int, data: RuleCreate, session: SessionDep, caller: CallerDep):
+async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep, caller: CallerDep):
     """Add a rule; an unparsable query is a 422 with the message and position."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
     return await service.create(session, account=account, data=data, caller=caller)
 
 
 @router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead])
-async def list_rules(account_id: int, session: SessionDep, caller: CallerDep,
+async def list_rules(account_id: PathId, session: SessionDep, caller: CallerDep,
                      page: Annotated[PageParams, Depends(page_params)]):
     """The account's rules, highest priority first."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
@@ -44,7 +44,7 @@ async def list_rules(account_id: int, session: SessionDep, caller: CallerDep,
     return Page(items=[RuleRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-async def _rule_for(session, caller, rule_id: int, need: Capability):
+async def _rule_for(session, caller, rule_id: PathId, need: Capability):
     rule = await service.get(session, rule_id=rule_id)
     if not caller.reaches(rule.account_id):
         raise AppError(f"rule {rule_id} not found", status_code=404, error="not found")
@@ -53,21 +53,21 @@ async def _rule_for(session, caller, rule_id: int, need: Capability):
 
 
 @router.get("/rules/{rule_id}", response_model=RuleRead)
-async def get_rule(rule_id: int, session: SessionDep, caller: CallerDep):
+async def get_rule(rule_id: PathId, session: SessionDep, caller: CallerDep):
     """One rule."""
     rule, _ = await _rule_for(session, caller, rule_id, Capability.read)
     return rule
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleRead)
-async def update_rule(rule_id: int, data: RuleUpdate, session: SessionDep, caller: CallerDep):
+async def update_rule(rule_id: PathId, data: RuleUpdate, session: SessionDep, caller: CallerDep):
     """Change a rule; it takes effect for the next post."""
     rule, account = await _rule_for(session, caller, rule_id, Capability.configure)
     return await service.update(session, rule=rule, account=account, data=data, caller=caller)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_rule(rule_id: int, session: SessionDep, caller: CallerDep) -> None:
+async def delete_rule(rule_id: PathId, session: SessionDep, caller: CallerDep) -> None:
     """Remove a rule."""
     rule, _ = await _rule_for(session, caller, rule_id, Capability.configure)
     await service.delete(session, rule=rule, caller=caller)
@@ -94,7 +94,7 @@ async def explain_query(data: ExplainRequest, caller: CallerDep):
 
 
 @router.post("/accounts/{account_id}/preview", response_model=PreviewResult)
-async def preview_rule(account_id: int, data: PreviewRequest, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+async def preview_rule(account_id: PathId, data: PreviewRequest, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
     """What a rule (given, or by rule_id) would do with posts (given, or recently seen), with explanations."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     return await preview(session, runtime, account=account, data=data)

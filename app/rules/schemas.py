@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.pagination import Id
+from app.patch import Patch
 from app.platforms.base import Post
 
 ActionName = Literal["repost", "quote", "like"]
@@ -25,8 +27,8 @@ class RuleCreate(BaseModel):
     priority: int = 0
 
 
-class RuleUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RuleUpdate(Patch):
+    nullable = frozenset({"quote_template"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     query: str | None = Field(default=None, max_length=2000)
@@ -97,7 +99,7 @@ class PreviewRequest(BaseModel):
 
     query: str | None = Field(default=None, max_length=2000)
     scope: str | None = None
-    rule_id: int | None = None
+    rule_id: Id | None = None
     posts: list[Post] | None = Field(default=None, max_length=1000, description="posts to try; default: recently seen")
     limit: int = Field(default=50, ge=1, le=500)
 

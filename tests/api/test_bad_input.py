@@ -114,3 +114,22 @@ async def test_validate_endpoint(client, admin):
     assert scoped["valid"] is True
     unscoped = (await client.post(f"{API}/rules/validate", json={"query": ""}, headers=admin)).json()
     assert unscoped["valid"] is False
+
+
+async def test_null_for_a_field_that_cannot_be_empty_is_a_422(client, admin, account):
+    for body in ({"enabled": None}, {"config": None}, {"sources": None}):
+        response = await client.patch(f"{API}/accounts/{account['id']}", json=body, headers=admin)
+        assert response.status_code == 422 and "cannot be null" in str(response.json()["detail"])
+    rule = (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"][0]
+    response = await client.patch(f"{API}/rules/{rule['id']}", json={"query": None, "review": None}, headers=admin)
+    assert response.status_code == 422
+    cleared = await client.patch(f"{API}/accounts/{account['id']}", json={"display_name": None}, headers=admin)
+    assert cleared.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/accounts/99999999999999999999999", "/rules/18446744073709551616",
+                                  "/actions/9223372036854775808/undo", "/accounts?offset=99999999999999999999999"])
+async def test_ids_beyond_64_bits_are_a_422_not_a_500(client, admin, path):
+    method = "POST" if path.endswith("undo") else "GET"
+    response = await client.request(method, API + path, headers=admin)
+    assert response.status_code == 422 and response.json()["error"] == "invalid request"

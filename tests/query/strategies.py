@@ -5,7 +5,21 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from app.query.nodes import (
-    And, Followers, From, Has, Hashtag, Is, Lang, Mention, Node, Not, Or, Phrase, To, Url, Word,
+    And,
+    Followers,
+    From,
+    Has,
+    Hashtag,
+    Is,
+    Lang,
+    Mention,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    To,
+    Url,
+    Word,
 )
 from tests.query.posts import make_post
 
@@ -75,7 +89,8 @@ posts = st.builds(
     _maybe_bool, _maybe_bool, _maybe_bool, _maybe_bool,
     st.sampled_from([None, 0, 3]),
     st.sampled_from([None, *COUNTS, 50]),
-    st.lists(st.sampled_from(["https://a.example.com/x", "http://other.org/", "example.net", "https://Example.com"]),
-             max_size=2),
+    st.lists(st.sampled_from(["https://a.example.com/x", "http://other.org/", "example.net", "https://Example.com",
+                              "//A.Example.com/p", "HTTPS://user@Other.org:8080/x?y#z", "mailto:bob@other.org",
+                              "https://bücher.example.com/", "not a url"]), max_size=2),
     st.sampled_from([None, "carol", "@Alice"]),
 )

@@ -1,5 +1,11 @@
-from app.query import explain, matches, parse, positive_authors, positive_hashtags, prepare
-
+from app.query import (
+    explain,
+    matches,
+    parse,
+    positive_authors,
+    positive_hashtags,
+    prepare,
+)
 from tests.query.posts import make_post
 
 

@@ -1,8 +1,24 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.query import QuerySyntaxError, normalize, parse, validate
 from app.query.nodes import (
-    And, Followers, From, Has, Hashtag, Is, Lang, MatchAll, Mention, Not, Or, Phrase, To, Url, Word,
+    And,
+    Followers,
+    From,
+    Has,
+    Hashtag,
+    Is,
+    Lang,
+    MatchAll,
+    Mention,
+    Not,
+    Or,
+    Phrase,
+    To,
+    Url,
+    Word,
 )
 
 
@@ -170,3 +186,18 @@ def test_error_to_dict():
     with pytest.raises(QuerySyntaxError) as caught:
         parse("a OR")
     assert caught.value.to_dict() == {"message": caught.value.message, "position": 2}
+
+
+_QUERY_PIECES = list('ab(")-#@:. ') + ["OR", "AND", "from:", "lang:en", "is:reply", "url:x.com", "followers_count:1..2",
+                                       "é", "½", "_", "东京"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_QUERY_PIECES), max_size=20).map("".join), st.booleans())
+def test_any_text_parses_or_fails_with_a_position_inside_it(query, scoped):
+    try:
+        node = parse(query, scoped=scoped)
+    except QuerySyntaxError as error:
+        assert 0 <= error.position <= len(query)
+        return
+    assert parse(normalize(node), scoped=True) == node

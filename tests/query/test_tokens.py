@@ -1,4 +1,8 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.query import tokenize
+from app.query.tokens import _split
 
 
 def test_splits_on_punctuation_and_symbols():
@@ -33,3 +37,14 @@ def test_underscore_separates():
 def test_empty_and_punctuation_only():
     assert tokenize("") == []
     assert tokenize("!!! ... ---") == []
+
+
+_PIECES = ["a", "Z", "é", "É", "ß", "ñ", "1", "_", "-", ".", ",", "#", "@", "'", "’", "東", "ー", "ﬁ", "²", "😀",
+           "\u0301", " ", " ", "\n", "\u00a0", "http://", "WWW.", "www", "/", ":"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_chunked_tokenizer_equals_the_plain_one(text):
+    assert tokenize(text) == _split(text)
+    assert tokenize(text) == tokenize(text)  # and again, from the memo
