@@ -56,9 +56,14 @@ async def dispatch_due(runtime) -> int:
 
 async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
     sent = 0
+    # The account's view (blocks, filters...) and its recent sends, loaded once per batch: a block
+    # that lands during these few seconds is still caught by the next batch's check.
+    cache: dict = {}
     for index, action_id in enumerate(action_ids):
-        outcome = await _dispatch_one(runtime, action_id)
+        outcome = await _dispatch_one(runtime, action_id, cache)
         sent += outcome == "done"
+        if outcome == "done":
+            cache["sent"].append(utcnow())
         if outcome == "hold":  # over a limit, rate limited or credentials: the rest wait too
             async with transaction(runtime.sessions) as session:
                 until = (await session.get(Action, action_id)).next_attempt_at
@@ -74,12 +79,12 @@ async def _hold_rest(session: AsyncSession, ids: list[int], until: datetime | No
     await release(session, Action, ids)
 
 
-async def _dispatch_one(runtime, action_id: int) -> str:
+async def _dispatch_one(runtime, action_id: int, cache: dict) -> str:
     """Check, then mark sending and commit, then call the platform and record the outcome."""
     async with transaction(runtime.sessions) as session:
         action = await session.get(Action, action_id)
         account = await session.get(Account, action.account_id)
-        verdict = await _precheck(session, action, account)
+        verdict = await _precheck(session, action, account, cache)
         if verdict != "go":
             await release(session, Action, [action_id])
             return verdict
@@ -87,7 +92,7 @@ async def _dispatch_one(runtime, action_id: int) -> str:
     return await _send(runtime, action_id)
 
 
-async def _precheck(session: AsyncSession, action: Action, account: Account) -> str:
+async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict) -> str:
     """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
     now = utcnow()
     if action.status not in ("queued", "failed"):
@@ -102,11 +107,14 @@ async def _precheck(session: AsyncSession, action: Action, account: Account) -> 
         action.status, action.reason = "skipped", f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         return "skipped"
     post = post_of(await session.get(SeenPost, action.seen_post_id))
-    reason = stop_reason(post, await account_view(session, account, now), now)
+    if "view" not in cache:
+        cache["view"] = await account_view(session, account, now)
+        cache["sent"] = await sent_times(session, account.id, now)
+    reason = stop_reason(post, cache["view"], now)
     if reason:
         action.status, action.reason, action.next_attempt_at = "skipped", reason, None
         return "skipped"
-    slot = earliest_send(limit_settings(account, action.kind), await sent_times(session, account.id, now), now)
+    slot = earliest_send(limit_settings(account, action.kind), cache["sent"], now)
     if slot > now:
         action.next_attempt_at = slot
         return "hold"

@@ -1,0 +1,117 @@
+"""The whole pipeline's throughput: inbox -> index -> decisions -> action rows -> mock platform.
+
+    python bench/pipeline.py                       # SQLite file in a temp dir
+    python bench/pipeline.py --pg postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/pipeline.py --posts 20000 --rules 10000 --accounts 50
+
+Prints posts matched per second (the matcher stage, with its action rows written) and actions
+dispatched per second (the dispatcher stage, with its checks and the mock platform's calls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+from app.accounts.crypto import encrypt  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.db.migrate import upgrade  # noqa: E402
+from app.db.session import transaction  # noqa: E402
+from app.models import Account, Rule  # noqa: E402
+from app.pipeline import inbox  # noqa: E402
+from app.platforms.mock.world import get_world  # noqa: E402
+from app.runtime import Runtime  # noqa: E402
+from app.scheduler.jobs import Pipeline  # noqa: E402
+
+WORDS = [f"w{i}" for i in range(5000)]
+TAGS = [f"tag{i}" for i in range(2000)]
+
+
+def zipf(rng: random.Random, items: list[str]) -> str:
+    return items[min(len(items) - 1, int(rng.paretovariate(1.1)) - 1)]
+
+
+async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Random) -> None:
+    world = get_world("default")
+    async with transaction(runtime.sessions) as session:
+        rows = [Account(platform="mock", handle=f"acct{i}", credentials_encrypted=encrypt(runtime.fernet, {"token": "t"}),
+                        config={}, sources=[]) for i in range(accounts)]
+        session.add_all(rows)
+        await session.flush()
+        for row in rows:
+            world.tokens[row.handle] = "t"
+            world.add_author(row.handle)
+        for i in range(rules):
+            kind = i % 3
+            query = (f"#{rng.choice(TAGS)}" if kind == 0 else f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+                     if kind == 1 else f"#{rng.choice(TAGS)} OR {rng.choice(WORDS)} -{rng.choice(WORDS)}")
+            session.add(Rule(account_id=rows[i % accounts].id, name=f"r{i}", query=query, normalized=query))
+
+
+async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
+    rng = random.Random(42)
+    runtime = Runtime.build(Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
+                                     dispatch_batch=500, retry_base_seconds=0))
+    await setup(runtime, accounts=accounts, rules=rules, rng=rng)
+    world = get_world("default")
+    batch = [world.publish(f"user{rng.randrange(3000)}", " ".join(
+        [zipf(rng, WORDS) for _ in range(rng.randint(3, 30))] + [f"#{zipf(rng, TAGS)}" for _ in range(rng.randint(0, 3))]))
+        for _ in range(posts)]
+    async with transaction(runtime.sessions) as session:
+        started = time.perf_counter()
+        await inbox.store(session, batch)
+    stored = time.perf_counter() - started
+    pipeline = Pipeline(runtime)
+    started = time.perf_counter()
+    matched = await pipeline.match_all()
+    matching = time.perf_counter() - started
+    started, sent = time.perf_counter(), 0
+    while (n := await pipeline.tick(poll=False)) and n.sent:
+        sent += n.sent
+    dispatching = time.perf_counter() - started
+    print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts (os.cpu_count()={os.cpu_count()})")
+    print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
+    print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
+    print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent)")
+    await runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg", help="a PostgreSQL server URL; a scratch database is made and dropped")
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--rules", type=int, default=2000)
+    parser.add_argument("--accounts", type=int, default=20)
+    args = parser.parse_args()
+    if args.pg:
+        name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.pg, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+        try:
+            upgrade(url)
+            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+        finally:
+            with psycopg.connect(args.pg, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        upgrade(url)
+        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+
+
+if __name__ == "__main__":
+    main()
