@@ -22,6 +22,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     fernet: Fernet
+    # credentials adapters refreshed during calls made outside a transaction, waiting to be saved
+    pending_credentials: dict[int, str] = field(default_factory=dict)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
     @classmethod

@@ -1,17 +1,29 @@
 """From an account row to what an adapter needs: decrypted credentials, config, a way to save."""
 
+from __future__ import annotations
+
 from cryptography.fernet import Fernet
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.crypto import decrypt, encrypt
 from app.models import Account
 from app.platforms.base import AccountContext
 
 
-def context_for(account: Account, fernet: Fernet) -> AccountContext:
-    """An AccountContext whose refreshed credentials are written back (encrypted) to the row."""
+def context_for(account: Account, fernet: Fernet, pending: dict[int, str] | None = None) -> AccountContext:
+    """An AccountContext whose refreshed credentials are written back, encrypted, to the row.
+
+    When the row's session is already closed (platform calls are made outside transactions),
+    pass `pending`: the new credentials wait there until `save_pending` writes them. X refresh
+    tokens are single-use, so a refreshed token that is not saved locks the account out.
+    """
 
     def save(credentials: dict) -> None:
-        account.credentials_encrypted = encrypt(fernet, credentials)
+        blob = encrypt(fernet, credentials)
+        account.credentials_encrypted = blob
+        if pending is not None and account.id is not None:
+            pending[account.id] = blob
 
     return AccountContext(
         account_id=account.id,
@@ -21,3 +33,13 @@ def context_for(account: Account, fernet: Fernet) -> AccountContext:
         credentials=decrypt(fernet, account.credentials_encrypted),
         on_credentials_changed=save,
     )
+
+
+async def save_pending(sessions: async_sessionmaker[AsyncSession], pending: dict[int, str]) -> None:
+    """Write credentials refreshed during calls made outside a transaction."""
+    if not pending:
+        return
+    async with sessions() as session, session.begin():
+        while pending:
+            account_id, blob = pending.popitem()
+            await session.execute(update(Account).where(Account.id == account_id).values(credentials_encrypted=blob))

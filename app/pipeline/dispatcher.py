@@ -128,8 +128,8 @@ async def _send(runtime, action_id: int) -> str:
         account = await session.get(Account, action.account_id)
         post = post_of(await session.get(SeenPost, action.seen_post_id))
         rule = await session.get(Rule, action.rule_id) if action.rule_id else None
-        stored_credentials = account.credentials_encrypted
-    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
+    client = get_platform(account.platform).action_client(ctx, runtime.http)
     error: Exception | None = None
     try:
         platform_id = await _call(client, action, post, rule)
@@ -138,8 +138,8 @@ async def _send(runtime, action_id: int) -> str:
     async with transaction(runtime.sessions) as session:
         fresh_action = await session.get(Action, action_id)
         fresh_account = await session.get(Account, account.id)
-        if account.credentials_encrypted != stored_credentials:  # the adapter refreshed its tokens
-            fresh_account.credentials_encrypted = account.credentials_encrypted
+        if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+            fresh_account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
         await release(session, Action, [action_id])
         if error is None:
             return _done(fresh_action, fresh_account, platform_id)

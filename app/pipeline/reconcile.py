@@ -34,7 +34,8 @@ async def _settle(runtime, action_id: int) -> None:
         action = await session.get(Action, action_id)
         account = await session.get(Account, action.account_id)
         post = post_of(await session.get(SeenPost, action.seen_post_id))
-    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
+    client = get_platform(account.platform).action_client(ctx, runtime.http)
     try:
         reposted = await client.has_reposted(post) if action.kind == "repost" else None
     except PlatformError as exc:

@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import select
 
-from app.accounts.context import context_for
+from app.accounts.context import context_for, save_pending
 from app.db.session import transaction
 from app.models import Account
 from app.pipeline import inbox
@@ -72,12 +72,14 @@ class Streamer:
         async with transaction(self.runtime.sessions) as session:
             account = await session.get(Account, account_id)
             sources = await desired_sources(session, account, self.runtime)
-        feed = get_platform(account.platform).feed_source(context_for(account, self.runtime.fernet), self.runtime.http)
+        ctx = context_for(account, self.runtime.fernet, self.runtime.pending_credentials)
+        feed = get_platform(account.platform).feed_source(ctx, self.runtime.http)
         log.info("stream open", extra={"account_id": account_id, "sources": sources})
         async with contextlib.aclosing(feed.stream(sources)) as posts:
             async for post in posts:
                 async with transaction(self.runtime.sessions) as session:
                     await inbox.store(session, [post])
+                await save_pending(self.runtime.sessions, self.runtime.pending_credentials)
 
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:

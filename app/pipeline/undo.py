@@ -52,7 +52,8 @@ async def _undo_one(runtime, action_id: int) -> int:
             await release(session, Action, [action_id])
             return 0
         post = post_of(await session.get(SeenPost, action.seen_post_id))
-    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
+    client = get_platform(account.platform).action_client(ctx, runtime.http)
     error: Exception | None = None
     try:
         await client.undo(post, action.platform_action_id, action.kind)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Cursor
@@ -93,3 +94,5 @@ class Pipeline:
         except Exception:  # noqa: BLE001 - a failing stage is logged and retried next tick
             log.exception("stage failed", extra={"stage": stage})
             return 0
+        finally:
+            await save_pending(self.runtime.sessions, self.runtime.pending_credentials)

@@ -22,6 +22,11 @@ def _harness(name, runtime, monkeypatch):
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
+    # The X adapter remembers, per account id and process, which refresh token bought which
+    # credentials; each test's fake server starts its tokens afresh, so forget the last one's.
+    from app.platforms.x import client as x_client
+
+    monkeypatch.setattr(x_client, "_renewed", {})
     h = importlib.import_module(f"tests.platforms.harness_{name}").make_harness()
     runtime.http = h.http()
     # The fakes date their posts as the documentation's examples do (years ago); take them anyway.
@@ -98,3 +103,31 @@ async def test_bluesky_reposts_only_authors_who_opted_in(client, admin, pipeline
     second = harness.add_post("plain", text="More beans #coffee")
     await pipeline.tick()
     assert harness.is_reposted(second)
+
+
+async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client, admin, pipeline, runtime, monkeypatch):
+    """X refresh tokens are single-use: a refresh during an undo (a call made outside any
+    transaction) must reach the database, or the account is locked out."""
+    from sqlalchemy import select
+
+    from app.accounts.crypto import decrypt, encrypt
+    from app.models import Account
+
+    x = _harness("x", runtime, monkeypatch)
+    account = await _connect(client, admin, x, allow_without_consent=True)
+    await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "c", "query": "#coffee"}, headers=admin)
+    post_id = x.add_post("plain", text="Fresh beans #coffee")
+    await pipeline.tick()
+    [done] = await actions(client, admin, account["id"], status="done")
+    async with runtime.sessions() as session, session.begin():  # the access token has just expired
+        row = await session.get(Account, account["id"])
+        row.credentials_encrypted = encrypt(runtime.fernet, {**decrypt(runtime.fernet, row.credentials_encrypted),
+                                                             "expires_at": 0})
+    before = x.fake.refresh_token
+    await client.post(f"{API}/actions/{done['id']}/undo", headers=admin)
+    await pipeline.tick(poll=False)  # no poll: the undo is the first call to need the new token
+    assert not x.is_reposted(post_id) and x.fake.refresh_token != before
+    async with runtime.sessions() as session:
+        blob = await session.scalar(select(Account.credentials_encrypted).where(Account.id == account["id"]))
+    saved = decrypt(runtime.fernet, blob)
+    assert saved["refresh_token"] == x.fake.refresh_token and saved["access_token"] == x.fake.access_token
