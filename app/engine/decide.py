@@ -54,7 +54,7 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
             return f"blocked: {view.blocked[key] or 'no reason given'}"
     if keys & view.optouts:
         return "opted out: author is on the account's opt-out list"
-    if keys & view.blockers:
+    if keys & view.blockers or author.blocks_account:
         return "opted out: author blocks the account"
     if author.bio and NOBOT in author.bio.lower():
         return "opted out: #nobot in the author's bio"

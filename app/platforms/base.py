@@ -29,6 +29,9 @@ class Author(BaseModel):
     is_bot: bool | None = None
     # Mastodon's `note` (bio) or Bluesky's description; used for the #nobot opt-out.
     bio: str | None = None
+    # Whether this author blocks the account that fetched the post (where the platform says so,
+    # as Bluesky's viewer.blockedBy does): such an author has opted out of it.
+    blocks_account: bool | None = None
 
 
 class Post(BaseModel):

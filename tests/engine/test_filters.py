@@ -49,3 +49,15 @@ def test_duplicates_exact_and_near():
     assert duplicate_reason(f, short_b, [(NOW, short_a)], NOW) is None
     assert duplicate_reason(f, short_a, [(NOW, short_a)], NOW)
     assert normalized_text(post("Read https://x.example/a now")) == normalized_text(post("read now"))
+
+
+def test_an_author_who_blocks_the_account_is_never_reposted_even_through_a_repost():
+    from app.engine.decide import stop_reason
+    from app.engine.view import AccountView
+
+    view = AccountView(1, "club", "bluesky")
+    blocker = Author(id="did:plc:b", handle="b", blocks_account=True)
+    assert stop_reason(post(author=blocker), view, NOW) == "opted out: author blocks the account"
+    boost = post(author=Author(id="2", handle="fan"), is_repost=True, reposted_author=blocker)
+    assert stop_reason(boost, view, NOW) == "opted out: author blocks the account"
+    assert stop_reason(post(author=Author(id="3", handle="ok", blocks_account=False)), view, NOW) is None

@@ -52,6 +52,7 @@ def author_from_view(view: dict[str, Any]) -> Author:
         created_at=parse_datetime(view.get("createdAt")),
         is_bot=None if labels is None else has_bot_label(labels),
         bio=view.get("description"),
+        blocks_account=(view.get("viewer") or {}).get("blockedBy"),
     )
 
 
