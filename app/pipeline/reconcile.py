@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -60,8 +58,3 @@ def _apply(action: Action, reposted) -> None:
         action.status, action.next_attempt_at = "failed", None
         action.error = "outcome unknown after a crash; check the platform before retrying"
 
-
-async def pending_sending(runtime) -> list[int]:
-    """Ids of rows still marked sending (for tests and metrics)."""
-    async with transaction(runtime.sessions) as session:
-        return list(await session.scalars(select(Action.id).where(Action.status == "sending")))
