@@ -8,7 +8,10 @@ under what it found, with a check pre-simplified for "this key is present" (ofte
 left to check). Rules with no possible anchor (a scoped rule of narrowing terms only, or the
 empty query) are checked on every post, each distinct check once.
 
-Changes are incremental: add, replace or remove one rule touches only its own keys.
+Changes are incremental: add, replace or remove one rule touches only its own keys. The
+`from:` keys (most of the keys when rules are scoped to long lists of people) live in
+`AUTHOR_SHARDS` small tables of their own, so that the O(n) resize a dict makes now and then
+when a key is added copies a fraction of the keys (a post has only one or two `from:` keys).
 One writer and any number of concurrent readers are safe under the GIL: the containers
 `match` iterates are replaced, never changed in place.
 """
@@ -32,6 +35,8 @@ from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
 
 SAMPLE_EVERY = 64
+AUTHOR_SHARDS = 16  # a power of two
+_SHARD_MASK = AUTHOR_SHARDS - 1
 _Entry = tuple["str | None", "Check | None"]
 
 
@@ -76,7 +81,8 @@ class RuleIndex:
 
     def __init__(self, stats: TermStats | None = None):
         self.stats = stats or TermStats()
-        self._table: dict[str, _Bucket] = {}
+        self._table: dict[str, _Bucket] = {}  # every key but `from:` ones
+        self._authors: tuple[dict[str, _Bucket], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
         self._always = _Bucket()
         self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
@@ -132,7 +138,7 @@ class RuleIndex:
             bucket = self._bucket(key)
             bucket.remove(rule_id, check)
             if key is not None and not bucket:
-                del self._table[key]
+                del self._table_of(key)[key]
         return True
 
     def learn(self, posts: Iterable[Post | PreparedPost]) -> None:
@@ -140,12 +146,16 @@ class RuleIndex:
         for post in posts:
             self.stats.observe(prepare(post))
 
+    def _table_of(self, key: str) -> dict[str, _Bucket]:
+        return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
+
     def _bucket(self, key: str | None) -> _Bucket:
         if key is None:
             return self._always
-        bucket = self._table.get(key)
+        table = self._table_of(key)
+        bucket = table.get(key)
         if bucket is None:
-            bucket = self._table[key] = _Bucket()
+            bucket = table[key] = _Bucket()
         return bucket
 
     def _entries(self, node: Node) -> list[_Entry]:
@@ -176,13 +186,15 @@ class RuleIndex:
         for need, avoid, rest, ids in always.checks:
             if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
                 out |= ids
-        get = self._table.get
-        for key in keys:
-            bucket = get(key)
+        authors = self._authors
+        found = [authors[hash(key) & _SHARD_MASK].get(key) for key in p.author_keys]
+        found += map(self._table.get, keys)  # `from:` keys are not there: they miss
+        for bucket in found:
             if bucket is None:
                 continue
-            if bucket.exact:
-                out |= bucket.exact
+            exact = bucket.exact
+            if exact:
+                out |= exact
             for need, avoid, rest, ids in bucket.checks:
                 if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
                     out |= ids

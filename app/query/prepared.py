@@ -23,22 +23,31 @@ class PreparedPost:
 
     def __init__(self, post: Post):
         self.post = post
-        self.tokens: list[str] = tokenize(post.text)
-        self.followers: int | None = post.author.followers_count
-        keys = set(self.tokens)
-        if post.hashtags:
-            keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in post.hashtags])
-        if post.mentions:
-            keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in post.mentions])
         author = post.author
-        keys.add(_FROM.get(author.handle) or _remember(_FROM, "from:", author.handle))
-        keys.add(_FROM.get(author.id) or _remember(_FROM, "from:", author.id))
-        if post.reply_to_author:
-            keys.add(_TO.get(post.reply_to_author) or _remember(_TO, "to:", post.reply_to_author))
-        keys.update(_lang_keys(post.lang))
+        self.tokens: list[str] = tokenize(post.text)
+        self.followers: int | None = author.followers_count
+        keys = set(self.tokens)
+        hashtags, mentions, urls = post.hashtags, post.mentions, post.urls
+        if hashtags:
+            keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags])
+        if mentions:
+            keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions])
+        handle, author_id = author.handle, author.id
+        by_handle = _FROM.get(handle) or _remember(_FROM, "from:", handle)
+        by_id = _FROM.get(author_id) or _remember(_FROM, "from:", author_id)
+        # the post's `from:` keys, distinct: the index files them in tables of their own
+        self.author_keys: tuple[str, ...] = (by_handle,) if by_handle == by_id else (by_handle, by_id)
+        keys.add(by_handle)
+        keys.add(by_id)
+        reply_to = post.reply_to_author
+        if reply_to:
+            keys.add(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
+        lang = post.lang
+        found = _LANGS.get(lang)
+        keys.update(_lang_keys(lang) if found is None else found)
         keys.update(_flags(post))
-        if post.urls:
-            keys.update([key for url in post.urls for key in _host_keys(url)])
+        if urls:
+            keys.update([key for url in urls for key in _host_keys(url)])
         self.keys: set[str] = keys
 
     @cached_property

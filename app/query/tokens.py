@@ -73,23 +73,31 @@ def tokenize(text: str) -> list[str]:
                 tokens.append(word.lower())
             elif word:
                 tokens += _split(chunk)
-        else:
-            found = known(chunk)
-            tokens += _chunk_tokens(chunk) if found is None else found
+            continue
+        found = known(chunk)
+        if found is None:
+            found = _chunk_tokens(chunk)
+        if " " in found:
+            tokens += found.split(" ")
+        elif found:
+            tokens.append(found)
     return tokens
 
 
 _ASCII_PUNCTUATION = string.punctuation
 # Folding non-ASCII text (NFKD, marks) is the costly part, and words repeat so much that a memo
 # of non-ASCII chunks saves most of it. Bounded: emptied when full; long chunks are not kept.
-_CHUNKS: dict[str, tuple[str, ...]] = {}
+# A chunk's tokens are kept as one string, joined by spaces (tokens have none): a dict of
+# strings only is not tracked by the cyclic GC, which would otherwise walk all its entries on
+# every full collection (tens of ms once it is large, paid by whichever call triggers it).
+_CHUNKS: dict[str, str] = {}
 CACHE_MAX = 200_000
 _CHUNK_KEEP_LENGTH = 40
 
 
-def _chunk_tokens(chunk: str) -> tuple[str, ...]:
-    """The tokens of one non-ASCII chunk, remembered."""
-    tokens = tuple(_split(chunk))
+def _chunk_tokens(chunk: str) -> str:
+    """The tokens of one non-ASCII chunk joined by spaces, remembered."""
+    tokens = " ".join(_split(chunk))
     if len(chunk) <= _CHUNK_KEEP_LENGTH:
         if len(_CHUNKS) >= CACHE_MAX:
             _CHUNKS.clear()
