@@ -13,6 +13,7 @@ from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
 from app.models import Account, Action, Cursor, SeenPost
+from app.pipeline.matcher import matched_through
 
 router = APIRouter(tags=["health"])
 
@@ -76,8 +77,7 @@ async def _poll_metrics(session, registry) -> None:
         polls.labels(platform, "error").set(errors or 0)
     for platform, count in await session.execute(select(SeenPost.platform, func.count()).group_by(SeenPost.platform)):
         inbox.labels(platform).set(count)
-    position = await session.scalar(select(Cursor.position).where(Cursor.account_id.is_(None), Cursor.source == "match"))
-    matched.set(int(position or 0))
+    matched.set(await matched_through(session))
 
 
 async def _latency_metrics(session, registry) -> None:

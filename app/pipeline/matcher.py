@@ -74,20 +74,21 @@ class CompiledRules:
         for rule in rules:
             self.known.add(rule.id)
             if rule.enabled:
-                scope = parse_scope(rule.scope)
-                entries.append((rule.id, parse(rule.query, scoped=scope.is_set),
-                                scope.value if scope.kind == "users" else None))
-                self.rules[rule.id] = _view(rule, scope)
+                entries.append(self._compile(rule))
         self.index.add_many(entries)
         if len(entries) > 1000:
             gc.freeze()
         log.info("rules indexed", extra={"rules": len(entries)})
 
-    def _put(self, rule) -> None:
+    def _compile(self, rule) -> tuple:
+        """(id, parsed query, listed authors) for the index; the rule's view for decisions."""
         scope = parse_scope(rule.scope)
-        node = parse(rule.query, scoped=scope.is_set)
-        self.index.replace(rule.id, node, authors=scope.value if scope.kind == "users" else None)
         self.rules[rule.id] = _view(rule, scope)
+        return rule.id, parse(rule.query, scoped=scope.is_set), scope.value if scope.kind == "users" else None
+
+    def _put(self, rule) -> None:
+        rule_id, node, authors = self._compile(rule)
+        self.index.replace(rule_id, node, authors=authors)
 
     def _drop(self, rule_id: int) -> None:
         self.index.remove(rule_id)
@@ -202,9 +203,18 @@ class _Batch:
                                     "status": decision.status, "reason": decision.reason})
 
 
+def _match_cursor():
+    return (Cursor.account_id.is_(None), Cursor.source == MATCH_CURSOR)
+
+
+async def matched_through(session: AsyncSession) -> int:
+    """The id of the last inbox post the matcher has read (0 before the first)."""
+    return int(await session.scalar(select(Cursor.position).where(*_match_cursor())) or 0)
+
+
 async def _cursor(session: AsyncSession) -> Cursor | None:
     """The matcher's position in the inbox, locked for this worker; None while another holds it."""
-    query = skip_locked(session, select(Cursor).where(Cursor.account_id.is_(None), Cursor.source == MATCH_CURSOR))
+    query = skip_locked(session, select(Cursor).where(*_match_cursor()))
     cursor = await session.scalar(query)
     if cursor is None:
         await session.execute(insert_ignore(session, Cursor).values(

@@ -44,17 +44,30 @@ async def _ensure_cursors(session: AsyncSession, account: Account, sources: list
             account_id=account.id, source=source, next_poll_at=now))
 
 
-async def poll_due(runtime) -> int:
-    """Poll every due source of every enabled account; returns how many posts were new."""
+async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> dict[int, list[str]]:
+    """Each active account's sources; derived ones are worked out again only when its rules or
+    settings changed (parsing every rule on every tick would not scale to 100,000 rules)."""
+    accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
+    rule_signatures = await rules_repo.signatures_by_account(session)
+    wanted: dict[int, list[str]] = {}
+    for account in accounts:
+        if account.status == "needs_attention":
+            continue
+        signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
+        known = cache.get(account.id)
+        if known is None or known[0] != signature:
+            known = cache[account.id] = (signature, await desired_sources(session, account, runtime))
+            await _ensure_cursors(session, account, known[1], now)
+        wanted[account.id] = known[1]
+    return wanted
+
+
+async def poll_due(runtime, cache: dict | None = None) -> int:
+    """Poll every due source of every enabled account; returns how many posts were new.
+    `cache` (kept by the caller across ticks) remembers each account's derived sources."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:
-        accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
-        wanted: dict[int, list[str]] = {}
-        for account in accounts:
-            if account.status == "needs_attention":
-                continue
-            wanted[account.id] = await desired_sources(session, account, runtime)
-            await _ensure_cursors(session, account, wanted[account.id], now)
+        wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
         wanted_now = or_(*(and_(Cursor.account_id == aid, Cursor.source.in_(sources))
                            for aid, sources in wanted.items() if sources))

@@ -15,7 +15,7 @@ from app.engine.limits import LimitSettings, earliest_send
 from app.models import Account, Action, SeenPost
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, release
-from app.pipeline.views import sent_times
+from app.pipeline.views import platform_windows, sent_times
 from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
 from app.platforms.registry import get_platform
 
@@ -44,8 +44,7 @@ async def _undo_one(runtime, action_id: int) -> int:
     async with transaction(runtime.sessions) as session:
         action = await session.get(Action, action_id)
         account = await session.get(Account, action.account_id)
-        windows = get_platform(account.platform).default_limits.get("windows", {}).get("undo", ())
-        slot = earliest_send(LimitSettings(windows=tuple(tuple(w) for w in windows)),
+        slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
                              await sent_times(session, account.id, now, undo=True), now)
         if slot > now or (account.rate_limited_until and account.rate_limited_until > now):
             action.next_attempt_at = max(slot, account.rate_limited_until or slot)

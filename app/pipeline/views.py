@@ -67,9 +67,13 @@ async def recent_texts(session: AsyncSession, account_id: int, minutes: int | No
     return [(at, text) for at, text in rows if text]
 
 
+def platform_windows(account: Account, kind: str) -> tuple[tuple[int, int], ...]:
+    """The platform's own (count, seconds) windows for a kind of action (`undo` included)."""
+    return tuple(tuple(w) for w in get_platform(account.platform).default_limits.get("windows", {}).get(kind, ()))
+
+
 def limit_settings(account: Account, kind: str) -> LimitSettings:
     """The account's limits plus the platform's own windows for this kind of action."""
-    windows = get_platform(account.platform).default_limits.get("windows", {}).get(kind, ())
     return LimitSettings(
         max_per_hour=account.max_per_hour,
         max_per_day=account.max_per_day,
@@ -77,7 +81,7 @@ def limit_settings(account: Account, kind: str) -> LimitSettings:
         quiet_hours_start=account.quiet_hours_start,
         quiet_hours_end=account.quiet_hours_end,
         timezone=account.timezone or "UTC",
-        windows=tuple(tuple(w) for w in windows),
+        windows=platform_windows(account, kind),
     )
 
 

@@ -26,6 +26,13 @@ async def signature(session: AsyncSession) -> tuple:
     return tuple(row)
 
 
+async def signatures_by_account(session: AsyncSession) -> dict[int, tuple]:
+    """Per account, (count, newest updated_at) of its enabled rules: it moves when they change."""
+    rows = await session.execute(select(Rule.account_id, func.count(Rule.id), func.max(Rule.updated_at))
+                                 .where(Rule.enabled.is_(True)).group_by(Rule.account_id))
+    return {account_id: (count, latest) for account_id, count, latest in rows}
+
+
 async def changed_since(session: AsyncSession, since: datetime | None) -> Sequence[Rule]:
     """Rules (enabled or not) changed at or after `since`; all rules when None."""
     query = select(Rule)

@@ -8,14 +8,11 @@ from dataclasses import dataclass, field
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.models import Cursor
 from app.pipeline import dispatcher, inbox, poller, reconcile, relations, undo
-from app.pipeline.matcher import MATCH_CURSOR, Matcher
+from app.pipeline.matcher import Matcher, matched_through
 
 log = logging.getLogger("reposter.jobs")
 
@@ -39,6 +36,8 @@ class Pipeline:
     relations_max_age: float = 900.0
     _last_relations: float = 0.0
     _last_prune: float = 0.0
+    # per account: what its derived poll sources were computed from, and the sources
+    sources: dict = field(default_factory=dict)
 
     async def match_all(self) -> int:
         """Match every post waiting in the inbox, batch by batch (each batch one transaction)."""
@@ -64,10 +63,8 @@ class Pipeline:
         self._last_prune = time.monotonic()
         days = self.runtime.settings.inbox_retention_days
         async with transaction(self.runtime.sessions) as session:
-            position = await session.scalar(select(Cursor.position).where(Cursor.account_id.is_(None),
-                                                                          Cursor.source == MATCH_CURSOR))
             removed = await inbox.prune(session, older_than=utcnow() - timedelta(days=days),
-                                        matched_through=int(position or 0))
+                                        matched_through=await matched_through(session))
         if removed:
             log.info("inbox pruned", extra={"removed": removed})
 
@@ -78,7 +75,7 @@ class Pipeline:
         report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
         await self._guard("relations", self.refresh_relations())
         if poll:
-            report.polled_new = await self._guard("poll", poller.poll_due(self.runtime))
+            report.polled_new = await self._guard("poll", poller.poll_due(self.runtime, self.sources))
         report.matched = await self._guard("match", self.match_all())
         report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
         report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))
