@@ -38,7 +38,7 @@ async def _settle(runtime, action_id: int) -> None:
         reposted = await client.has_reposted(post) if action.kind == "repost" else None
     except PlatformError as exc:
         log.warning("reconcile: platform unavailable", extra={"action_id": action_id, "error": str(exc)})
-        reposted = "unknown"
+        reposted = None  # unknown: a repost is sent again (idempotent), anything else waits for a person
     async with transaction(runtime.sessions) as session:
         action = await session.get(Action, action_id)
         _apply(action, reposted)
@@ -46,11 +46,11 @@ async def _settle(runtime, action_id: int) -> None:
     log.info("reconciled", extra={"action_id": action_id, "status": action.status})
 
 
-def _apply(action: Action, reposted) -> None:
+def _apply(action: Action, reposted: bool | None) -> None:
     """Done if the platform has it; queued again if it has not (or if a repost, which is idempotent)."""
     if reposted is True:
         action.status, action.sent_at, action.error = "done", action.sent_at or utcnow(), None
-    elif reposted is False or action.kind == "repost" or reposted == "unknown":
+    elif reposted is False or action.kind == "repost":
         # A repost sent twice is still one repost on every platform; try again.
         action.status, action.next_attempt_at = "queued", utcnow()
         action.attempts = max(0, action.attempts - 1)
