@@ -34,7 +34,7 @@ from app.query.nodes import (
     Word,
 )
 from app.query.prepared import PreparedPost
-from app.query.tokens import fold_handle
+from app.query.tokens import cjk_pairs, fold_handle
 
 Predicate = Callable[[PreparedPost], bool]
 Check = tuple[frozenset[str], "frozenset[str] | None", "Predicate | None"]
@@ -82,24 +82,85 @@ def restrict_to_authors(node: Node, authors: Iterable[str]) -> Node | None:
     return And((*(node.children if isinstance(node, And) else (node,)), scope))
 
 
-def choose_anchors(node: Node, cost: Callable[[str], float]) -> tuple[list[str], float] | None:
-    """Keys of which every post matching the node has at least one, chosen rare; None if none."""
+Plan = dict[str, "Node | bool"]
+
+
+def anchor_plan(node: Node, cost: Callable[[str], float]) -> tuple[Plan, float] | None:
+    """Anchor keys, each with what is left to check on a post that has it; None if no anchor.
+
+    Every post the node holds for has one of the keys and passes what that key leaves, and a
+    post that has a key and passes what it leaves is one the node holds for. What a key leaves
+    is only what can hold through that key: under `latte` in `(latte OR "flat white") lang:it`
+    only `lang:it` is left, not the phrase, which its own anchor covers. The keys are chosen
+    rare (an AND anchors on its cheapest part; an OR needs every alternative's anchors).
+    """
     key = leaf_key(node)
     if key is not None:
-        return [key], cost(key)
+        return {key: True}, cost(key)
     if isinstance(node, Phrase):
-        rarest = min(node.tokens, key=cost)
-        return [rarest], cost(rarest)
+        rarest = min((*node.tokens, *cjk_pairs(node.tokens)), key=cost)
+        return {rarest: node}, cost(rarest)
     if isinstance(node, And):
-        options = [found for child in node.children if (found := choose_anchors(child, cost))]
-        return min(options, key=lambda option: option[1]) if options else None
-    if isinstance(node, Or):
-        options = [choose_anchors(child, cost) for child in node.children]
-        if not all(options):
+        options = [(i, found) for i, child in enumerate(node.children) if (found := anchor_plan(child, cost))]
+        if not options:
             return None
-        keys = list(dict.fromkeys(key for option in options for key in option[0]))  # type: ignore[index]
-        return keys, sum(option[1] for option in options)  # type: ignore[index]
+        chosen, (plan, total) = min(options, key=lambda option: option[1][1])
+        others = [child for i, child in enumerate(node.children) if i != chosen]
+        keyed = [_leaf_keys(child) for child in others]
+        out: Plan = {}
+        for key, rest in plan.items():
+            parts = [rest, *(residual(child, key) if key in keys else child for child, keys in zip(others, keyed))]
+            left = _all(parts, node.pos)
+            if left is not False:
+                out[key] = left
+        return out, total
+    if isinstance(node, Or):
+        plans = [anchor_plan(child, cost) for child in node.children]
+        if not all(plans):
+            return None
+        alternatives: dict[str, list[Node | bool]] = {}
+        for plan, _ in plans:  # type: ignore[misc]
+            for key, rest in plan.items():
+                alternatives.setdefault(key, []).append(rest)
+        merged = {key: _any(rests, node.pos) for key, rests in alternatives.items()}
+        return {key: rest for key, rest in merged.items() if rest is not False}, sum(c for _, c in plans)  # type: ignore[misc]
     return None
+
+
+def _leaf_keys(node: Node) -> set[str]:
+    """Every key a leaf of the node tests."""
+    if isinstance(node, (And, Or)):
+        return set().union(*(_leaf_keys(child) for child in node.children))
+    if isinstance(node, Not):
+        return _leaf_keys(node.child)
+    key = leaf_key(node)
+    return set() if key is None else {key}
+
+
+def _all(parts: list[Node | bool], pos: int) -> Node | bool:
+    """AND of simplified parts, flattened."""
+    kept: list[Node] = []
+    for part in parts:
+        if part is False:
+            return False
+        if part is not True:
+            kept.extend(part.children if isinstance(part, And) else (part,))  # type: ignore[union-attr]
+    if not kept:
+        return True
+    return kept[0] if len(kept) == 1 else And(tuple(kept), pos)
+
+
+def _any(parts: list[Node | bool], pos: int) -> Node | bool:
+    """OR of simplified parts, flattened."""
+    kept: list[Node] = []
+    for part in parts:
+        if part is True:
+            return True
+        if part is not False:
+            kept.extend(part.children if isinstance(part, Or) else (part,))  # type: ignore[union-attr]
+    if not kept:
+        return False
+    return kept[0] if len(kept) == 1 else Or(tuple(dict.fromkeys(kept)), pos)
 
 
 def residual(node: Node, key: str | None) -> Node | bool:
@@ -112,36 +173,6 @@ def residual(node: Node, key: str | None) -> Node | bool:
     if isinstance(node, MatchAll):
         return True
     return True if key is not None and leaf_key(node) == key else node
-
-
-def residuals(node: Node, keys: list[str]) -> list[Node | bool]:
-    """`residual(node, key)` for each key, computed once for keys that settle the same OR.
-
-    A scope of 500 authors is an OR of 500 `from:` leaves; each of its keys leaves the same
-    residual, and computing them one by one would cost 500 walks over those 500 leaves.
-    """
-    places: dict[str, list[int]] = {}
-    _leaf_places(node, None, places)
-    done: dict[tuple[str, object], Node | bool] = {}
-    out: list[Node | bool] = []
-    for key in keys:
-        seen = places.get(key, [])
-        group = ("or", seen[0]) if len(seen) == 1 and seen[0] is not None else ("key", key)
-        if group not in done:
-            done[group] = residual(node, key)
-        out.append(done[group])
-    return out
-
-
-def _leaf_places(node: Node, parent_or: int | None, places: dict[str, list[int | None]]) -> None:
-    """For every leaf key: the id of its parent when that is an OR, else None, once per leaf."""
-    if isinstance(node, (And, Or)):
-        for child in node.children:
-            _leaf_places(child, id(node) if isinstance(node, Or) else None, places)
-    elif isinstance(node, Not):
-        _leaf_places(node.child, None, places)
-    elif (key := leaf_key(node)) is not None:
-        places.setdefault(key, []).append(parent_or)
 
 
 def _residual_group(node: And | Or, key: str | None) -> Node | bool:

@@ -19,17 +19,11 @@ One writer and any number of concurrent readers are safe under the GIL: the cont
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable
 
 from app.platforms.base import Post
-from app.query.compile import (
-    Check,
-    choose_anchors,
-    compile_check,
-    residual,
-    residuals,
-    restrict_to_authors,
-)
+from app.query.compile import Check, anchor_plan, compile_check, residual, restrict_to_authors
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
@@ -38,52 +32,89 @@ SAMPLE_EVERY = 64
 AUTHOR_SHARDS = 16  # a power of two
 _SHARD_MASK = AUTHOR_SHARDS - 1
 _Entry = tuple["str | None", "Check | None"]
+# What `match` reads under one key, replaced (never changed in place) by each change:
+#   (exact, checks, groups): `exact` the ids of the rules the key alone settles; `checks` the
+#   published groups, each (need, avoid, rest, ids) as in a Check but with tuples of keys;
+#   `groups` the writer's own map of Check -> published group, which `match` never reads.
+_View = tuple[tuple[int, ...], tuple[tuple[object, ...], ...], dict]
 
 
-class _Bucket:
-    """The rules under one key: those it settles, and (need, avoid, rest, rule ids) groups to check."""
+def _empty_view() -> _View:
+    return (), (), {}
 
-    __slots__ = ("exact", "groups", "checks")
 
-    def __init__(self) -> None:
-        self.exact: frozenset[int] = frozenset()
-        self.groups: dict[Check, frozenset[int]] = {}
-        self.checks: tuple[tuple[object, ...], ...] = ()
+def _changed(view: _View, rule_id: int, check: Check | None, adding: bool) -> _View:
+    """The view with one rule filed (or unfiled) under it; the old view stays as it was."""
+    exact, checks, groups = view
+    if check is None:
+        exact = (*exact, rule_id) if adding else tuple(rid for rid in exact if rid != rule_id)
+        return exact, checks, groups
+    found = groups.get(check)
+    ids: tuple[int, ...] = found[3] if found else ()
+    ids = (*ids, rule_id) if adding else tuple(rid for rid in ids if rid != rule_id)
+    if ids:
+        need, avoid, rest = check
+        groups[check] = (_as_tuple(need), None if avoid is None else _as_tuple(avoid), rest, ids)
+    else:
+        groups.pop(check, None)
+    return exact, tuple(groups.values()), groups
 
-    def add(self, rule_id: int, check: Check | None) -> None:
-        if check is None:
-            self.exact = self.exact | {rule_id}
-        else:
-            self.groups[check] = self.groups.get(check, frozenset()) | {rule_id}
-            self._publish()
 
-    def remove(self, rule_id: int, check: Check | None) -> None:
-        if check is None:
-            self.exact = self.exact - {rule_id}
-            return
-        left = self.groups[check] - {rule_id}
-        if left:
-            self.groups[check] = left
-        else:
-            del self.groups[check]
-        self._publish()
+# Key sets recur across thousands of checks (`{lang:en}`, `{is:reply}`): one tuple each.
+_TUPLES: dict[frozenset[str], tuple[str, ...]] = {}
 
-    def _publish(self) -> None:
-        """Replace (never mutate) the tuple that `match` iterates."""
-        self.checks = tuple((*check, ids) for check, ids in self.groups.items())
 
-    def __bool__(self) -> bool:
-        return bool(self.exact or self.groups)
+def _as_tuple(keys: frozenset[str]) -> tuple[str, ...]:
+    """The keys as a tuple, narrowing ones (common in posts, so rarely decisive) last."""
+    found = _TUPLES.get(keys)
+    if found is None:
+        found = tuple(sorted(keys, key=lambda key: key.startswith(("lang:", "is:", "has:"))))
+        if len(keys) <= 4 and len(_TUPLES) < 100_000:
+            _TUPLES[keys] = found
+    return found
+
+
+def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], table: dict[str, _View],
+              shards: tuple[dict[str, _View], ...], always: _View) -> set[int]:
+    """The per-post loop in Python: what `app.query._native.match` does in C, when that is built."""
+    out: set[int] = set(always[0])
+    for need, avoid, rest, ids in always[1]:
+        if keys.issuperset(need) and (avoid is None or keys.isdisjoint(avoid)) and (rest is None or rest(p)):
+            out.update(ids)
+    views = [shards[hash(key) & _SHARD_MASK].get(key) for key in author_keys]
+    views += map(table.get, keys)  # `from:` keys are not there: they miss
+    for view in views:
+        if view is None:
+            continue
+        exact, checks = view[0], view[1]
+        if exact:
+            out.update(exact)
+        for need, avoid, rest, ids in checks:
+            if keys.issuperset(need) and (avoid is None or keys.isdisjoint(avoid)) and (rest is None or rest(p)):
+                out.update(ids)
+    return out
+
+
+try:
+    from app.query._native import match as _native_match
+except ImportError:  # not built (no C compiler at install): the same loop in Python
+    _native_match = None
+NATIVE = _native_match is not None and not os.environ.get("REPOSTER_PURE_PYTHON")
 
 
 class RuleIndex:
     """Every enabled rule compiled together; `match(post)` gives the ids of the rules that hold."""
 
-    def __init__(self, stats: TermStats | None = None):
+    def __init__(self, stats: TermStats | None = None, *, native: bool | None = None):
+        """`native`: use the C loop (default: when it is built and REPOSTER_PURE_PYTHON is unset)."""
+        if native and _native_match is None:
+            raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
-        self._table: dict[str, _Bucket] = {}  # every key but `from:` ones
-        self._authors: tuple[dict[str, _Bucket], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
-        self._always = _Bucket()
+        self.native = NATIVE if native is None else native
+        self._match_loop = _native_match if self.native else _match_py
+        self._table: dict[str, _View] = {}  # every key but `from:` ones
+        self._authors: tuple[dict[str, _View], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
+        self._always: _View = _empty_view()
         self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
 
@@ -105,7 +136,7 @@ class RuleIndex:
         scoped = node if authors is None else restrict_to_authors(node, authors)
         entries = [] if scoped is None else self._entries(scoped)
         for key, check in entries:
-            self._bucket(key).add(rule_id, check)
+            self._file(key, rule_id, check, adding=True)
         self._rules[rule_id] = entries
 
     def add_many(self, rules: Iterable[tuple[int, Node] | tuple[int, Node, Iterable[str] | None]]) -> None:
@@ -135,10 +166,7 @@ class RuleIndex:
         if entries is None:
             return False
         for key, check in entries:
-            bucket = self._bucket(key)
-            bucket.remove(rule_id, check)
-            if key is not None and not bucket:
-                del self._table_of(key)[key]
+            self._file(key, rule_id, check, adding=False)
         return True
 
     def learn(self, posts: Iterable[Post | PreparedPost]) -> None:
@@ -146,32 +174,35 @@ class RuleIndex:
         for post in posts:
             self.stats.observe(prepare(post))
 
-    def _table_of(self, key: str) -> dict[str, _Bucket]:
+    def _table_of(self, key: str) -> dict[str, _View]:
         return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
 
-    def _bucket(self, key: str | None) -> _Bucket:
+    def _file(self, key: str | None, rule_id: int, check: Check | None, *, adding: bool) -> None:
+        """File (or unfile) a rule under a key by publishing the key's new view."""
         if key is None:
-            return self._always
+            self._always = _changed(self._always, rule_id, check, adding)
+            return
         table = self._table_of(key)
-        bucket = table.get(key)
-        if bucket is None:
-            bucket = table[key] = _Bucket()
-        return bucket
+        view = _changed(table.get(key) or _empty_view(), rule_id, check, adding)
+        if view[0] or view[1]:
+            table[key] = view
+        else:
+            table.pop(key, None)
 
     def _entries(self, node: Node) -> list[_Entry]:
         """(key, check left once the key is present, None when nothing is) for each anchor."""
-        found = choose_anchors(node, self.stats.anchor_cost)
-        keys: list[str | None] = found[0] if found else [None]  # type: ignore[assignment]
-        rests = residuals(node, found[0]) if found else [residual(node, None)]
-        compiled: dict[int, Check] = {}  # keys that leave the same residual share one check
+        found = anchor_plan(node, self.stats.anchor_cost)
+        plan: dict[str | None, Node | bool] = found[0] if found else {None: residual(node, None)}  # type: ignore[assignment]
+        compiled: dict[Node, Check] = {}  # keys that leave the same residual share one check
         entries: list[_Entry] = []
-        for key, rest in zip(keys, rests, strict=True):
+        for key, rest in plan.items():
             if isinstance(rest, bool):
                 entries.extend([(key, None)] if rest else [])
                 continue
-            if id(rest) not in compiled:
-                compiled[id(rest)] = compile_check(rest)
-            entries.append((key, compiled[id(rest)]))
+            check = compiled.get(rest)
+            if check is None:
+                check = compiled[rest] = compile_check(rest)
+            entries.append((key, check))
         return entries
 
     def match(self, post: Post | PreparedPost) -> set[int]:
@@ -180,22 +211,4 @@ class RuleIndex:
         self._seen += 1
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
-        keys = p.keys
-        always = self._always
-        out: set[int] = set(always.exact)
-        for need, avoid, rest, ids in always.checks:
-            if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
-                out |= ids
-        authors = self._authors
-        found = [authors[hash(key) & _SHARD_MASK].get(key) for key in p.author_keys]
-        found += map(self._table.get, keys)  # `from:` keys are not there: they miss
-        for bucket in found:
-            if bucket is None:
-                continue
-            exact = bucket.exact
-            if exact:
-                out |= exact
-            for need, avoid, rest, ids in bucket.checks:
-                if need <= keys and (avoid is None or avoid.isdisjoint(keys)) and (rest is None or rest(p)):
-                    out |= ids
-        return out
+        return self._match_loop(p, p.keys, p.author_keys, self._table, self._authors, self._always)

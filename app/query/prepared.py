@@ -1,7 +1,7 @@
 """A post folded once into what rule terms are tested against.
 
 The index reads `keys`, one set holding every fact a rule can test by presence: the tokens
-(bare), and `#tag`, `@mention`, `from:handle`, `from:id`, `to:handle`, `url:host` (the host and
+(bare), pairs of consecutive Han/kana tokens (`ab`, see `cjk_pairs`), and `#tag`, `@mention`, `from:handle`, `from:id`, `to:handle`, `url:host` (the host and
 each parent domain), `lang:xx` (and its primary subtag), `is:…` and `has:…` where they hold.
 Tokens are letters and digits only, so they never collide with the prefixed keys.
 
@@ -15,7 +15,7 @@ import re
 from functools import cached_property
 
 from app.platforms.base import Post
-from app.query.tokens import CACHE_MAX, fold_handle, host_suffixes, tokenize, url_host
+from app.query.tokens import CACHE_MAX, cjk_pairs, fold_handle, has_cjk, host_suffixes, tokenize, url_host
 
 
 class PreparedPost:
@@ -27,6 +27,8 @@ class PreparedPost:
         self.tokens: list[str] = tokenize(post.text)
         self.followers: int | None = author.followers_count
         keys = set(self.tokens)
+        if has_cjk(post.text):
+            keys.update(cjk_pairs(self.tokens))
         hashtags, mentions, urls = post.hashtags, post.mentions, post.urls
         if hashtags:
             keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags])

@@ -17,6 +17,7 @@ precision, it costs it on both sides alike and a query word always finds its own
 
 from __future__ import annotations
 
+import os
 import re
 import string
 import unicodedata
@@ -28,6 +29,7 @@ _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020
 _TOKEN_RE = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 _ASCII_TOKEN_RE = re.compile(r"[a-z0-9]+")
 _LINK_RE = re.compile(r"(?:\b(?:https?|ftp)://|\bwww\.)\S*")
+_CJK_RE = re.compile(f"[{_CJK}]")
 
 
 @cache
@@ -167,6 +169,48 @@ def host_suffixes(host: str) -> list[str]:
     """The host and every parent domain: `a.b.com` -> `a.b.com`, `b.com`, `com`."""
     labels = host.split(".")
     return [".".join(labels[i:]) for i in range(len(labels)) if labels[i]]
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text holds a Han ideograph or kana (tokens of one character each)."""
+    return not text.isascii() and _CJK_RE.search(text) is not None
+
+
+def _cjk_pairs_py(tokens: list[str] | tuple[str, ...]) -> list[str]:
+    """`ab` for every two consecutive tokens that are both one Han or kana character.
+
+    A word written in these scripts is a phrase of its characters, and single characters (kana
+    above all) are common; a pair of them is rare, so the index anchors such phrases on pairs.
+    A pair never equals a token: each of these characters is a token of its own.
+    (`app.query._native.cjk_pairs` is the same in C, used when it is built.)
+    """
+    known = _IS_CJK.get
+    flags = [len(token) == 1 and (known(token) or _is_cjk(token)) for token in tokens]
+    return [
+        first + second
+        for first, second, one, two in zip(tokens, tokens[1:], flags, flags[1:], strict=False)
+        if one and two
+    ]
+
+
+_IS_CJK: dict[str, bool] = {}
+
+
+def _is_cjk(char: str) -> bool:
+    found = _IS_CJK.get(char)
+    if found is None:
+        found = _CJK_RE.match(char) is not None
+        if len(_IS_CJK) < CACHE_MAX:
+            _IS_CJK[char] = found
+    return found
+
+
+try:
+    from app.query._native import cjk_pairs
+except ImportError:  # not built: the same in Python
+    cjk_pairs = _cjk_pairs_py
+if os.environ.get("REPOSTER_PURE_PYTHON"):
+    cjk_pairs = _cjk_pairs_py
 
 
 def is_word_char(char: str) -> bool:

@@ -28,10 +28,13 @@ TAGS = ["coffee", "tea", "cafe"]
 HANDLES = ["alice", "bob", "carol", "id-3"]
 HOSTS = ["example.com", "a.example.com", "other.org", "com"]
 COUNTS = [0, 10, 100, 5000]
+CJK = ["珈", "琲", "コ", "ー"]  # one token each; the index anchors their phrases on pairs
 
 leaf_nodes = st.one_of(
     st.sampled_from(WORDS).map(Word),
     st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(lambda ts: Phrase(tuple(ts))),
+    st.sampled_from(CJK).map(Word),
+    st.lists(st.sampled_from(CJK), min_size=2, max_size=3).map(lambda ts: Phrase(tuple(ts))),
     st.sampled_from(TAGS).map(Hashtag),
     st.sampled_from(HANDLES).map(Mention),
     st.sampled_from(HANDLES).map(From),
@@ -71,7 +74,8 @@ rule_nodes = st.recursive(
     max_leaves=8,
 )
 
-_TEXT_PIECES = ["coffee", "Café", "TEA", "latte-art", "art", "latte", "or", "#coffee", "milk", "https://x.com/tea"]
+_TEXT_PIECES = ["coffee", "Café", "TEA", "latte-art", "art", "latte", "or", "#coffee", "milk", "https://x.com/tea",
+               "珈琲", "コーヒー", "琲 珈", "コ珈琲art"]
 _maybe_bool = st.sampled_from([None, True, False])
 
 posts = st.builds(
