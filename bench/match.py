@@ -356,7 +356,8 @@ def run_size(n: int, corpus: Corpus, posts) -> None:
     gc.freeze()  # as a service does once its rules are loaded: the GC stops rescanning the index
     mean_ms, p99_ms, max_ms = change_times(index, corpus, 500)
     sample = posts[:2000]
-    anchorless = set(index._always[0]).union(*(group[3] for group in index._always[1]))
+    exact, checks, _ = index._state(index._always)
+    anchorless = set(exact).union(*(group[3] for group in checks))
     hits = sum(len(index.match(post)) for post in sample) / len(sample)
     hits_anchorless = sum(len(index.match(post) & anchorless) for post in sample) / len(sample)
     icpu, iwall, i50, i99 = measure(posts, index.match)

@@ -1,123 +1,367 @@
-/* The rule index's per-post loop in C: app.query.index falls back on the same loop in Python
- * (index._match_py) when this module is not built, and the tests run both on the same cases.
+/* The rule index's hot loops in C: app.query.index and app.query.tokens fall back on the same
+ * code in Python when this module is not built, and the tests run both on the same cases.
  *
- * It reads the index's published views, which Python builds and replaces (never mutates):
- *   view  = (exact, checks, ...)        exact: tuple of rule ids the key alone settles
- *   check = (need, avoid, rest, ids)    need: tuple of keys the post must all have,
- *                                       avoid: tuple of keys it must have none of, or None,
- *                                       rest: callable(prepared_post) -> bool, or None,
- *                                       ids: tuple of the rule ids the check settles.
- * Only public C API calls; the GIL is held throughout. A `rest` callback may run Python code
- * that replaces views, so each view is held by a reference while it is read.
+ * The index files rules under keys. What one key holds is published as a *view* that Python
+ * builds and replaces, never changes; here a view is a Packed object made by pack(exact, checks):
+ *   exact:  the ids of the rules the key alone settles,
+ *   checks: (need, avoid, rest, ids) groups: the post must have every key of `need`, none of
+ *           `avoid` (or None), pass `rest(prepared_post)` (or None); then the rules `ids` hold,
+ * all in one block of memory. With 100,000 rules the index is hundreds of MiB, and reading a
+ * check out of four scattered tuples and strings costs a cache miss each; a packed view is read
+ * in a line or two, and keys are compared by their hash against a small table of the post's
+ * keys built once per post (the key strings themselves are read only when the hashes agree).
+ * Only public C API calls; the GIL is held throughout. A `rest` callback may run Python code that
+ * replaces views, so a view is held by a reference while it is read.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <structmember.h>
+
+/* ---- packed views --------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t need, n_need;   /* slice of hashes[] / keys[] */
+    uint32_t avoid, n_avoid; /* slice of hashes[] / keys[] */
+    uint32_t ids, n_ids;     /* slice of ids[] */
+    PyObject *rest;          /* strong reference, or NULL */
+} PackedCheck;
+
+typedef struct {
+    PyObject_VAR_HEAD        /* ob_size: bytes of data after the struct */
+    Py_ssize_t n_exact, n_checks, n_keys, n_ids;
+    int64_t *exact;
+    PackedCheck *checks;
+    Py_hash_t *hashes;
+    int64_t *ids;
+    PyObject **keys;         /* strong references, for equality when hashes agree */
+    PyObject *state;         /* the writer's own data (app.query.index), never read here */
+} Packed;
+
+static PyTypeObject PackedType;
+
+static void
+packed_dealloc(Packed *self)
+{
+    for (Py_ssize_t i = 0; i < self->n_keys; i++)
+        Py_XDECREF(self->keys[i]);
+    for (Py_ssize_t i = 0; i < self->n_checks; i++)
+        Py_XDECREF(self->checks[i].rest);
+    Py_XDECREF(self->state);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+packed_sizeof(Packed *self, PyObject *unused)
+{
+    return PyLong_FromSsize_t((Py_ssize_t)sizeof(Packed) + Py_SIZE(self));
+}
+
+static PyMethodDef packed_methods[] = {
+    {"__sizeof__", (PyCFunction)packed_sizeof, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef packed_members[] = {
+    {"state", T_OBJECT, offsetof(Packed, state), READONLY, "what pack() was given as `state`"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject PackedType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "app.query._native.Packed",
+    .tp_doc = "One key's rules packed by pack(); read by match().",
+    .tp_basicsize = sizeof(Packed),
+    .tp_itemsize = 1,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)packed_dealloc,
+    .tp_methods = packed_methods,
+    .tp_members = packed_members,
+};
 
 static int
-add_ids(PyObject *out, PyObject *ids)
+tuple_or_none_size(PyObject *obj, const char *what, Py_ssize_t *size)
 {
-    if (!PyTuple_CheckExact(ids)) {
-        PyErr_SetString(PyExc_TypeError, "rule ids must be a tuple");
+    if (obj == Py_None) {
+        *size = 0;
+        return 0;
+    }
+    if (!PyTuple_CheckExact(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a tuple", what);
         return -1;
     }
-    Py_ssize_t n = PyTuple_GET_SIZE(ids);
+    *size = PyTuple_GET_SIZE(obj);
+    return 0;
+}
+
+static int
+copy_ids(PyObject *tuple, int64_t *into)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        long long value = PyLong_AsLongLong(PyTuple_GET_ITEM(tuple, i));
+        if (value == -1 && PyErr_Occurred())
+            return -1;
+        into[i] = (int64_t)value;
+    }
+    return 0;
+}
+
+static int
+copy_keys(Packed *self, PyObject *tuple, Py_ssize_t at)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        PyObject *key = PyTuple_GET_ITEM(tuple, i);
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_SetString(PyExc_TypeError, "keys must be str");
+            return -1;
+        }
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1)
+            return -1;
+        self->hashes[at + i] = hash;
+        Py_INCREF(key);
+        self->keys[at + i] = key;
+        self->n_keys = at + i + 1;
+    }
+    return 0;
+}
+
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+PyDoc_STRVAR(pack_doc,
+"pack(exact, checks, state) -> Packed\n\n"
+"One key's rules in one block of memory: `exact` a tuple of rule ids, `checks` a tuple of\n"
+"(need, avoid, rest, ids) with tuples of str keys, a tuple or None, a callable or None, and a\n"
+"tuple of rule ids; `state` is kept as the `state` attribute.");
+
+static PyObject *
+pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "pack(exact: tuple, checks: tuple, state)");
+        return NULL;
+    }
+    PyObject *exact = args[0], *checks = args[1];
+    Py_ssize_t n_checks = PyTuple_GET_SIZE(checks), n_keys = 0, n_ids = 0;
+    for (Py_ssize_t i = 0; i < n_checks; i++) {
+        PyObject *check = PyTuple_GET_ITEM(checks, i);
+        Py_ssize_t n_need, n_avoid;
+        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 4
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 3))) {
+            PyErr_SetString(PyExc_TypeError, "a check is (need: tuple, avoid: tuple | None, rest, ids: tuple)");
+            return NULL;
+        }
+        if (tuple_or_none_size(PyTuple_GET_ITEM(check, 1), "avoid", &n_avoid) < 0)
+            return NULL;
+        n_need = PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 0));
+        n_keys += n_need + n_avoid;
+        n_ids += PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 3));
+    }
+    Py_ssize_t n_exact = PyTuple_GET_SIZE(exact);
+    if (n_keys > UINT32_MAX || n_ids > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many rules under one key");
+        return NULL;
+    }
+    /* layout, in the order match() reads it: exact, checks, hashes, ids, keys */
+    size_t at_checks = ALIGN8(sizeof(int64_t) * (size_t)n_exact);
+    size_t at_hashes = at_checks + sizeof(PackedCheck) * (size_t)n_checks;
+    size_t at_ids = at_hashes + sizeof(Py_hash_t) * (size_t)n_keys;
+    size_t at_keys = at_ids + sizeof(int64_t) * (size_t)n_ids;
+    size_t size = at_keys + sizeof(PyObject *) * (size_t)n_keys;
+    Packed *self = PyObject_NewVar(Packed, &PackedType, (Py_ssize_t)size);
+    if (self == NULL)
+        return NULL;
+    char *data = (char *)self + sizeof(Packed);
+    self->exact = (int64_t *)data;
+    self->checks = (PackedCheck *)(data + at_checks);
+    self->hashes = (Py_hash_t *)(data + at_hashes);
+    self->ids = (int64_t *)(data + at_ids);
+    self->keys = (PyObject **)(data + at_keys);
+    self->n_exact = n_exact;
+    self->n_checks = 0;
+    self->n_keys = 0;
+    self->n_ids = n_ids;
+    Py_INCREF(args[2]);
+    self->state = args[2];
+    if (copy_ids(exact, self->exact) < 0)
+        goto fail;
+    uint32_t key_at = 0, id_at = 0;
+    for (Py_ssize_t i = 0; i < n_checks; i++) {
+        PyObject *check = PyTuple_GET_ITEM(checks, i);
+        PyObject *need = PyTuple_GET_ITEM(check, 0), *avoid = PyTuple_GET_ITEM(check, 1);
+        PyObject *rest = PyTuple_GET_ITEM(check, 2), *ids = PyTuple_GET_ITEM(check, 3);
+        PackedCheck *out = &self->checks[i];
+        out->rest = NULL;
+        self->n_checks = i + 1;
+        out->need = key_at;
+        out->n_need = (uint32_t)PyTuple_GET_SIZE(need);
+        if (copy_keys(self, need, key_at) < 0)
+            goto fail;
+        key_at += out->n_need;
+        out->avoid = key_at;
+        out->n_avoid = avoid == Py_None ? 0 : (uint32_t)PyTuple_GET_SIZE(avoid);
+        if (avoid != Py_None && copy_keys(self, avoid, key_at) < 0)
+            goto fail;
+        key_at += out->n_avoid;
+        if (rest != Py_None) {
+            if (!PyCallable_Check(rest)) {
+                PyErr_SetString(PyExc_TypeError, "rest must be callable or None");
+                goto fail;
+            }
+            Py_INCREF(rest);
+            out->rest = rest;
+        }
+        out->ids = id_at;
+        out->n_ids = (uint32_t)PyTuple_GET_SIZE(ids);
+        if (copy_ids(ids, self->ids + id_at) < 0)
+            goto fail;
+        id_at += out->n_ids;
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* ---- the post's keys, by hash ---------------------------------------------------------- */
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key; /* borrowed from the post's key set; NULL: empty slot */
+} Slot;
+
+typedef struct {
+    Slot *slots;
+    size_t mask;
+} KeyTable;
+
+#define STACK_SLOTS 256
+
+static int
+keys_build(KeyTable *table, PyObject *keys, Slot *stack)
+{
+    Py_ssize_t n = PySet_GET_SIZE(keys);
+    size_t size = 16;
+    while (size < (size_t)n * 2)
+        size <<= 1;
+    if (size <= STACK_SLOTS) {
+        table->slots = stack;
+        memset(stack, 0, sizeof(Slot) * size);
+    } else {
+        table->slots = PyMem_Calloc(size, sizeof(Slot));
+        if (table->slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    table->mask = size - 1;
+    PyObject *iterator = PyObject_GetIter(keys), *key;
+    if (iterator == NULL)
+        return -1;
+    while ((key = PyIter_Next(iterator)) != NULL) {
+        Py_hash_t hash = PyObject_Hash(key);
+        Py_DECREF(key); /* the set keeps it alive */
+        if (hash == -1) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+        size_t i = (size_t)hash & table->mask;
+        while (table->slots[i].key != NULL)
+            i = (i + 1) & table->mask;
+        table->slots[i].hash = hash;
+        table->slots[i].key = key;
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static void
+keys_free(KeyTable *table, Slot *stack)
+{
+    if (table->slots != stack)
+        PyMem_Free(table->slots);
+}
+
+/* 1 when the post has the key, 0 when not, -1 on error. */
+static int
+keys_has(const KeyTable *table, Py_hash_t hash, PyObject *key)
+{
+    for (size_t i = (size_t)hash & table->mask; table->slots[i].key != NULL; i = (i + 1) & table->mask) {
+        if (table->slots[i].hash == hash) {
+            int equal = PyObject_RichCompareBool(table->slots[i].key, key, Py_EQ);
+            if (equal != 0)
+                return equal;
+        }
+    }
+    return 0;
+}
+
+/* ---- matching -------------------------------------------------------------------------- */
+
+static int
+add_ids(PyObject *out, const int64_t *ids, Py_ssize_t n)
+{
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (PySet_Add(out, PyTuple_GET_ITEM(ids, i)) < 0)
+        PyObject *id = PyLong_FromLongLong(ids[i]);
+        if (id == NULL)
+            return -1;
+        int status = PySet_Add(out, id);
+        Py_DECREF(id);
+        if (status < 0)
             return -1;
     }
     return 0;
 }
 
-/* 1 when `keys` holds every key of the tuple `need`, 0 when not, -1 on error. */
 static int
-has_all(PyObject *keys, PyObject *need)
+check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table, PyObject *post)
 {
-    if (!PyTuple_CheckExact(need)) {
-        PyErr_SetString(PyExc_TypeError, "needed keys must be a tuple");
-        return -1;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(need);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int found = PySet_Contains(keys, PyTuple_GET_ITEM(need, i));
+    for (uint32_t k = check->need; k < check->need + check->n_need; k++) {
+        int found = keys_has(table, self->hashes[k], self->keys[k]);
         if (found <= 0)
             return found;
     }
-    return 1;
-}
-
-/* 1 when `keys` holds no key of `avoid` (a tuple, or None), 0 when it holds one, -1 on error. */
-static int
-has_none(PyObject *keys, PyObject *avoid)
-{
-    if (avoid == Py_None)
-        return 1;
-    if (!PyTuple_CheckExact(avoid)) {
-        PyErr_SetString(PyExc_TypeError, "avoided keys must be a tuple or None");
-        return -1;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(avoid);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int found = PySet_Contains(keys, PyTuple_GET_ITEM(avoid, i));
+    for (uint32_t k = check->avoid; k < check->avoid + check->n_avoid; k++) {
+        int found = keys_has(table, self->hashes[k], self->keys[k]);
         if (found != 0)
             return found < 0 ? -1 : 0;
     }
-    return 1;
-}
-
-static int
-scan_checks(PyObject *post, PyObject *keys, PyObject *checks, PyObject *out)
-{
-    if (!PyTuple_CheckExact(checks)) {
-        PyErr_SetString(PyExc_TypeError, "checks must be a tuple");
+    if (check->rest == NULL)
+        return 1;
+    PyObject *held = PyObject_CallOneArg(check->rest, post);
+    if (held == NULL)
         return -1;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(checks);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *check = PyTuple_GET_ITEM(checks, i);
-        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 4) {
-            PyErr_SetString(PyExc_TypeError, "a check must be a 4-tuple");
-            return -1;
-        }
-        int ok = has_all(keys, PyTuple_GET_ITEM(check, 0));
-        if (ok > 0)
-            ok = has_none(keys, PyTuple_GET_ITEM(check, 1));
-        if (ok > 0) {
-            PyObject *rest = PyTuple_GET_ITEM(check, 2);
-            if (rest != Py_None) {
-                PyObject *held = PyObject_CallOneArg(rest, post);
-                if (held == NULL)
-                    return -1;
-                ok = PyObject_IsTrue(held);
-                Py_DECREF(held);
-            }
-        }
-        if (ok < 0)
-            return -1;
-        if (ok > 0 && add_ids(out, PyTuple_GET_ITEM(check, 3)) < 0)
-            return -1;
-    }
-    return 0;
+    int truth = PyObject_IsTrue(held);
+    Py_DECREF(held);
+    return truth;
 }
 
 /* Add to `out` the ids of the rules of one view that hold for the post. */
 static int
-scan(PyObject *post, PyObject *keys, PyObject *view, PyObject *out)
+scan(PyObject *post, const KeyTable *table, PyObject *view, PyObject *out)
 {
-    if (!PyTuple_CheckExact(view) || PyTuple_GET_SIZE(view) < 2) {
-        PyErr_SetString(PyExc_TypeError, "a view must be a tuple (exact, checks, ...)");
+    if (!Py_IS_TYPE(view, &PackedType)) {
+        PyErr_SetString(PyExc_TypeError, "views must be packed by pack()");
         return -1;
     }
-    Py_INCREF(view);
-    int status = add_ids(out, PyTuple_GET_ITEM(view, 0));
-    if (status == 0 && PyTuple_GET_SIZE(PyTuple_GET_ITEM(view, 1)) != 0)
-        status = scan_checks(post, keys, PyTuple_GET_ITEM(view, 1), out);
-    Py_DECREF(view);
+    Packed *self = (Packed *)view;
+    Py_INCREF(self);
+    int status = add_ids(out, self->exact, self->n_exact);
+    for (Py_ssize_t i = 0; status == 0 && i < self->n_checks; i++) {
+        const PackedCheck *check = &self->checks[i];
+        int holds = check_holds(self, check, table, post);
+        if (holds < 0)
+            status = -1;
+        else if (holds)
+            status = add_ids(out, self->ids + check->ids, check->n_ids);
+    }
+    Py_DECREF(self);
     return status;
 }
 
 /* Look `key` up in `table` and scan what is filed there; 0 when nothing is. */
 static int
-scan_key(PyObject *post, PyObject *keys, PyObject *table, PyObject *key, PyObject *out)
+scan_key(PyObject *post, const KeyTable *keys, PyObject *table, PyObject *key, PyObject *out)
 {
     PyObject *view = PyDict_GetItemWithError(table, key); /* borrowed */
     if (view == NULL)
@@ -127,9 +371,9 @@ scan_key(PyObject *post, PyObject *keys, PyObject *table, PyObject *key, PyObjec
 
 PyDoc_STRVAR(match_doc,
 "match(post, keys, author_keys, table, shards, always) -> set\n\n"
-"The ids of the rules that hold for a prepared post: `always` is scanned, each key of the\n"
-"tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each key of the\n"
-"set `keys` in `table`.");
+"The ids of the rules that hold for a prepared post: the view `always` is scanned, each key of\n"
+"the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each key of\n"
+"the set `keys` in the dict `table`.");
 
 static PyObject *
 match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -140,7 +384,7 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *post = args[0], *keys = args[1], *author_keys = args[2];
     PyObject *table = args[3], *shards = args[4], *always = args[5];
-    if (!PyAnySet_Check(keys) || !PyTuple_CheckExact(author_keys) || !PyDict_CheckExact(table)
+    if (!PyAnySet_CheckExact(keys) || !PyTuple_CheckExact(author_keys) || !PyDict_CheckExact(table)
         || !PyTuple_CheckExact(shards) || PyTuple_GET_SIZE(shards) == 0) {
         PyErr_SetString(PyExc_TypeError, "match(post, set, tuple, dict, tuple of dicts, view)");
         return NULL;
@@ -150,10 +394,14 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "the number of shards must be a power of two");
         return NULL;
     }
+    Slot stack[STACK_SLOTS];
+    KeyTable post_keys;
+    if (keys_build(&post_keys, keys, stack) < 0)
+        return NULL;
     PyObject *out = PySet_New(NULL);
     if (out == NULL)
-        return NULL;
-    if (scan(post, keys, always, out) < 0)
+        goto fail;
+    if (scan(post, &post_keys, always, out) < 0)
         goto fail;
     Py_ssize_t n_authors = PyTuple_GET_SIZE(author_keys);
     for (Py_ssize_t i = 0; i < n_authors; i++) {
@@ -166,28 +414,262 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_TypeError, "shards must be dicts");
             goto fail;
         }
-        if (scan_key(post, keys, shard, key, out) < 0)
+        if (scan_key(post, &post_keys, shard, key, out) < 0)
             goto fail;
     }
-    PyObject *iterator = PyObject_GetIter(keys);
-    if (iterator == NULL)
-        goto fail;
-    PyObject *key;
-    while ((key = PyIter_Next(iterator)) != NULL) {
-        int status = scan_key(post, keys, table, key, out);
-        Py_DECREF(key);
-        if (status < 0) {
-            Py_DECREF(iterator);
+    for (size_t i = 0; i <= post_keys.mask; i++) {
+        PyObject *key = post_keys.slots[i].key;
+        if (key != NULL && scan_key(post, &post_keys, table, key, out) < 0)
             goto fail;
-        }
     }
-    Py_DECREF(iterator);
-    if (PyErr_Occurred())
-        goto fail;
+    keys_free(&post_keys, stack);
     return out;
 fail:
-    Py_DECREF(out);
+    keys_free(&post_keys, stack);
+    Py_XDECREF(out);
     return NULL;
+}
+
+/* ---- tokenizing ------------------------------------------------------------------------ */
+
+static int
+append_new(PyObject *list, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    int status = PyList_Append(list, item);
+    Py_DECREF(item);
+    return status;
+}
+
+static int
+is_ascii_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_ascii_space(unsigned char c)
+{
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+}
+
+static int
+starts_link(const unsigned char *s, Py_ssize_t left)
+{
+    return (left >= 7 && memcmp(s, "http://", 7) == 0) || (left >= 8 && memcmp(s, "https://", 8) == 0)
+        || (left >= 6 && memcmp(s, "ftp://", 6) == 0) || (left >= 4 && memcmp(s, "www.", 4) == 0);
+}
+
+/* The tokens of folded ASCII text, as app.query.tokens._split gives them: links (`http://`,
+ * `https://`, `ftp://` or `www.` after a non-word character, up to the next whitespace) are
+ * blanked, then every run of [a-z0-9] is a token. `buf` is changed. */
+static int
+ascii_tokens(unsigned char *buf, Py_ssize_t n, PyObject *out)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((buf[i] == 'h' || buf[i] == 'f' || buf[i] == 'w') && (i == 0 || !is_ascii_word(buf[i - 1]))
+            && starts_link(buf + i, n - i)) {
+            Py_ssize_t j = i;
+            while (j < n && !is_ascii_space(buf[j]))
+                buf[j++] = ' ';
+            i = j;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n;) {
+        if (!is_ascii_word(buf[i]) || buf[i] == '_') {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && is_ascii_word(buf[j]) && buf[j] != '_')
+            j++;
+        if (append_new(out, PyUnicode_FromStringAndSize((const char *)buf + i, j - i)) < 0)
+            return -1;
+        i = j;
+    }
+    return 0;
+}
+
+/* How single characters fold (app.query.tokens.fold: NFKD, casefold, marks dropped), for the
+ * characters whose folding is ASCII, or ASCII plus characters that are neither letters, digits,
+ * `_` nor whitespace (written here as \x01: they only separate tokens). Set once by
+ * set_folds(); entry[0] is the length, FOLD_UNKNOWN where a chunk must go to Python. */
+#define FOLD_LOW_END 0x3000
+#define FOLD_HIGH_START 0x1F000
+#define FOLD_HIGH_END 0x1FB00
+#define FOLD_ENTRIES (FOLD_LOW_END + (FOLD_HIGH_END - FOLD_HIGH_START))
+#define FOLD_UNKNOWN 0xFF
+static unsigned char folds[FOLD_ENTRIES][8];
+static int folds_set = 0;
+
+static const unsigned char *
+fold_of(Py_UCS4 c)
+{
+    if (!folds_set)
+        return NULL;
+    const unsigned char *entry = NULL;
+    if (c < FOLD_LOW_END)
+        entry = folds[c];
+    else if (c >= FOLD_HIGH_START && c < FOLD_HIGH_END)
+        entry = folds[FOLD_LOW_END + (c - FOLD_HIGH_START)];
+    return (entry == NULL || entry[0] == FOLD_UNKNOWN) ? NULL : entry;
+}
+
+PyDoc_STRVAR(set_folds_doc,
+"set_folds(table: bytes) -> None\n\n"
+"The folding of code points 0-0x2FFF then 0x1F000-0x1FAFF, 8 bytes each: the length of the\n"
+"folded form (0xFF: not foldable here) then its ASCII bytes.");
+
+static PyObject *
+set_folds(PyObject *module, PyObject *table)
+{
+    if (!PyBytes_CheckExact(table) || PyBytes_GET_SIZE(table) != (Py_ssize_t)sizeof(folds)) {
+        PyErr_Format(PyExc_ValueError, "set_folds() takes bytes of length %zu", sizeof(folds));
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(table);
+    for (size_t i = 0; i < FOLD_ENTRIES; i++) {
+        if (data[8 * i] != FOLD_UNKNOWN && data[8 * i] > 7) {
+            PyErr_SetString(PyExc_ValueError, "a folded form has at most 7 bytes");
+            return NULL;
+        }
+    }
+    memcpy(folds, data, sizeof(folds));
+    folds_set = 1;
+    Py_RETURN_NONE;
+}
+
+/* The tokens of one chunk (no whitespace) folded here: 1 when done, 0 when a character of it
+ * cannot be folded here (the caller then asks Python), -1 on error. */
+static int
+folded_chunk(const void *data, int kind, Py_ssize_t start, Py_ssize_t end, PyObject *out)
+{
+    unsigned char stack[512], *buf = stack;
+    size_t cap = 7 * (size_t)(end - start);
+    if (cap > sizeof(stack)) {
+        buf = PyMem_Malloc(cap);
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    Py_ssize_t n = 0;
+    int status = 1;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 128) {
+            buf[n++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : (unsigned char)c;
+            continue;
+        }
+        const unsigned char *entry = fold_of(c);
+        if (entry == NULL) {
+            status = 0;
+            break;
+        }
+        memcpy(buf + n, entry + 1, entry[0]);
+        n += entry[0];
+    }
+    if (status == 1 && ascii_tokens(buf, n, out) < 0)
+        status = -1;
+    if (buf != stack)
+        PyMem_Free(buf);
+    return status;
+}
+
+/* Append the tokens of a non-ASCII chunk, from the memo or from `split_chunk(chunk)`; both give
+ * the chunk's tokens joined by spaces. */
+static int
+other_chunk(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *memo, PyObject *split_chunk,
+            PyObject *out)
+{
+    PyObject *chunk = PyUnicode_Substring(text, start, end);
+    if (chunk == NULL)
+        return -1;
+    PyObject *found = PyDict_GetItemWithError(memo, chunk); /* borrowed */
+    if (found != NULL)
+        Py_INCREF(found);
+    else if (!PyErr_Occurred())
+        found = PyObject_CallOneArg(split_chunk, chunk);
+    Py_DECREF(chunk);
+    if (found == NULL)
+        return -1;
+    if (!PyUnicode_Check(found)) {
+        Py_DECREF(found);
+        PyErr_SetString(PyExc_TypeError, "a chunk's tokens must be a str");
+        return -1;
+    }
+    int status = 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(found);
+    if (length == 0) {
+        /* no tokens */
+    } else if (PyUnicode_FindChar(found, ' ', 0, length, 1) == -1) {
+        status = PyList_Append(out, found);
+    } else {
+        PyObject *parts = PyUnicode_Split(found, NULL, -1);
+        if (parts == NULL) {
+            status = -1;
+        } else {
+            Py_ssize_t size = PyList_GET_SIZE(out);
+            status = PyList_SetSlice(out, size, size, parts);
+            Py_DECREF(parts);
+        }
+    }
+    Py_DECREF(found);
+    return status;
+}
+
+PyDoc_STRVAR(tokenize_doc,
+"tokenize(text, memo, split_chunk) -> list\n\n"
+"The folded tokens of a text, as app.query.tokens.tokenize gives them: the text is split at\n"
+"whitespace; chunks of ASCII and of characters set_folds() told about are tokenized here; the\n"
+"tokens of other chunks come from the dict `memo`, or else from `split_chunk(chunk)`, as one str\n"
+"with the tokens joined by spaces.");
+
+static PyObject *
+tokenize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "tokenize(text: str, memo: dict, split_chunk)");
+        return NULL;
+    }
+    PyObject *text = args[0], *memo = args[1], *split_chunk = args[2];
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(c)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        int ascii = 1;
+        while (i < n) {
+            c = PyUnicode_READ(kind, data, i);
+            if (c < 128) {
+                if (Py_UNICODE_ISSPACE(c))
+                    break;
+            } else if (Py_UNICODE_ISSPACE(c)) {
+                break;
+            } else {
+                ascii = 0;
+            }
+            i++;
+        }
+        int status = folded_chunk(data, kind, start, i, out);
+        if (status == 0 && !ascii)
+            status = other_chunk(text, start, i, memo, split_chunk, out);
+        if (status < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
 }
 
 /* Keep in step with _CJK in app/query/tokens.py (a test compares the two on every code point). */
@@ -240,20 +722,270 @@ cjk_pairs(PyObject *module, PyObject *tokens)
     return out;
 }
 
+/* ---- a post's keys ---------------------------------------------------------------------- */
+
+/* Set once by set_key_context(): app.query.prepared's memos and its helpers for their misses. */
+static PyObject *memo_tags, *memo_mentions, *memo_from, *memo_to, *memo_langs;
+static PyObject *remember, *lang_keys, *host_keys, *flag_names;
+static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to;
+static PyObject *s_author, *s_hashtags, *s_mentions, *s_urls, *s_handle, *s_id, *s_reply_to_author, *s_lang;
+static PyObject *s_is_reply, *s_is_repost, *s_is_quote, *s_is_bot, *s_media_count;
+
+PyDoc_STRVAR(set_key_context_doc,
+"set_key_context(tags, mentions, froms, tos, langs, remember, lang_keys, host_keys, flag_names)\n\n"
+"The memos (dicts) and helpers post_keys() uses: remember(memo, prefix, raw) -> key on a\n"
+"memo's miss, lang_keys(lang) -> tuple on a miss of `langs`, host_keys(url) -> tuple, and the\n"
+"8 names of is:reply, is:repost, is:quote, is:bot, has:links, has:media, has:hashtags, has:mentions.");
+
+static PyObject *
+set_key_context(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "set_key_context() takes 9 arguments");
+        return NULL;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (!PyDict_CheckExact(args[i])) {
+            PyErr_SetString(PyExc_TypeError, "the memos must be dicts");
+            return NULL;
+        }
+    }
+    if (!PyTuple_CheckExact(args[8]) || PyTuple_GET_SIZE(args[8]) != 8) {
+        PyErr_SetString(PyExc_TypeError, "flag_names must be a tuple of 8 str");
+        return NULL;
+    }
+    PyObject **slots[] = {&memo_tags, &memo_mentions, &memo_from, &memo_to, &memo_langs,
+                          &remember, &lang_keys, &host_keys, &flag_names};
+    for (int i = 0; i < 9; i++) {
+        Py_INCREF(args[i]);
+        Py_XSETREF(*slots[i], args[i]);
+    }
+    Py_RETURN_NONE;
+}
+
+/* The key of a raw value from a memo, or from remember(memo, prefix, raw): a new reference. */
+static PyObject *
+memo_key(PyObject *memo, PyObject *prefix, PyObject *raw)
+{
+    PyObject *key = PyDict_GetItemWithError(memo, raw);
+    if (key != NULL) {
+        Py_INCREF(key);
+        return key;
+    }
+    if (PyErr_Occurred())
+        return NULL;
+    return PyObject_CallFunctionObjArgs(remember, memo, prefix, raw, NULL);
+}
+
+static int
+add_key(PyObject *keys, PyObject *key) /* steals `key` */
+{
+    if (key == NULL)
+        return -1;
+    int status = PySet_Add(keys, key);
+    Py_DECREF(key);
+    return status;
+}
+
+static int
+add_all(PyObject *keys, PyObject *items) /* steals `items`, a list or tuple */
+{
+    if (items == NULL)
+        return -1;
+    if (!PyList_Check(items) && !PyTuple_Check(items)) {
+        Py_DECREF(items);
+        PyErr_SetString(PyExc_TypeError, "keys must come as a list or tuple");
+        return -1;
+    }
+    int status = 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(items); i++)
+        status = PySet_Add(keys, PySequence_Fast_ITEMS(items)[i]);
+    Py_DECREF(items);
+    return status;
+}
+
+/* Each raw value of a list attribute, through a memo, into the keys. */
+static int
+add_memo_keys(PyObject *keys, PyObject *values, PyObject *memo, PyObject *prefix)
+{
+    if (!PyList_Check(values) && !PyTuple_Check(values)) {
+        PyErr_SetString(PyExc_TypeError, "hashtags and mentions must be lists");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(values); i++) {
+        if (add_key(keys, memo_key(memo, prefix, PySequence_Fast_ITEMS(values)[i])) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* 1 when the attribute is True, or (truthy) non-empty / non-zero; 0 when not; -1 on error. */
+static int
+attr_flag(PyObject *obj, PyObject *name, int is_true)
+{
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    int on = is_true ? value == Py_True : (value == Py_None ? 0 : PyObject_IsTrue(value));
+    Py_DECREF(value);
+    return on;
+}
+
+PyDoc_STRVAR(post_keys_doc,
+"post_keys(post, tokens) -> (keys, author_keys)\n\n"
+"What app.query.prepared._post_keys gives: the set of every key of the post, and its\n"
+"distinct `from:` keys (by handle, by id).");
+
+static PyObject *
+post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "post_keys(post, tokens: list)");
+        return NULL;
+    }
+    if (memo_tags == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "set_key_context() was not called");
+        return NULL;
+    }
+    PyObject *post = args[0], *tokens = args[1];
+    PyObject *keys = PySet_New(tokens), *author = NULL, *value = NULL, *by_handle = NULL, *by_id = NULL;
+    PyObject *result = NULL;
+    int flags[8], n_tags = 0, n_mentions = 0, n_urls = 0;
+    if (keys == NULL)
+        return NULL;
+    if (add_all(keys, cjk_pairs(module, tokens)) < 0)
+        goto done;
+    author = PyObject_GetAttr(post, s_author);
+    if (author == NULL)
+        goto done;
+    /* hashtags, mentions */
+    value = PyObject_GetAttr(post, s_hashtags);
+    if (value == NULL || add_memo_keys(keys, value, memo_tags, prefix_tag) < 0)
+        goto done;
+    n_tags = (int)(PySequence_Fast_GET_SIZE(value) > 0);
+    Py_CLEAR(value);
+    value = PyObject_GetAttr(post, s_mentions);
+    if (value == NULL || add_memo_keys(keys, value, memo_mentions, prefix_mention) < 0)
+        goto done;
+    n_mentions = (int)(PySequence_Fast_GET_SIZE(value) > 0);
+    Py_CLEAR(value);
+    /* from: by handle and by id */
+    value = PyObject_GetAttr(author, s_handle);
+    if (value == NULL || (by_handle = memo_key(memo_from, prefix_from, value)) == NULL)
+        goto done;
+    Py_CLEAR(value);
+    value = PyObject_GetAttr(author, s_id);
+    if (value == NULL || (by_id = memo_key(memo_from, prefix_from, value)) == NULL)
+        goto done;
+    Py_CLEAR(value);
+    if (PySet_Add(keys, by_handle) < 0 || PySet_Add(keys, by_id) < 0)
+        goto done;
+    /* to: */
+    value = PyObject_GetAttr(post, s_reply_to_author);
+    if (value == NULL)
+        goto done;
+    if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
+        goto done;
+    Py_CLEAR(value);
+    /* lang: */
+    value = PyObject_GetAttr(post, s_lang);
+    if (value == NULL)
+        goto done;
+    PyObject *langs = PyDict_GetItemWithError(memo_langs, value);
+    if (langs != NULL) {
+        Py_INCREF(langs);
+    } else if (!PyErr_Occurred()) {
+        langs = PyObject_CallOneArg(lang_keys, value);
+    }
+    if (add_all(keys, langs) < 0)
+        goto done;
+    Py_CLEAR(value);
+    /* url: */
+    value = PyObject_GetAttr(post, s_urls);
+    if (value == NULL || (!PyList_Check(value) && !PyTuple_Check(value))) {
+        if (value != NULL)
+            PyErr_SetString(PyExc_TypeError, "urls must be a list");
+        goto done;
+    }
+    n_urls = (int)(PySequence_Fast_GET_SIZE(value) > 0);
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(value); i++) {
+        if (add_all(keys, PyObject_CallOneArg(host_keys, PySequence_Fast_ITEMS(value)[i])) < 0)
+            goto done;
+    }
+    Py_CLEAR(value);
+    /* is: and has: */
+    flags[0] = attr_flag(post, s_is_reply, 1);
+    flags[1] = attr_flag(post, s_is_repost, 1);
+    flags[2] = attr_flag(post, s_is_quote, 1);
+    flags[3] = attr_flag(author, s_is_bot, 1);
+    flags[4] = n_urls;
+    flags[5] = attr_flag(post, s_media_count, 0);
+    flags[6] = n_tags;
+    flags[7] = n_mentions;
+    for (int i = 0; i < 8; i++) {
+        if (flags[i] < 0)
+            goto done;
+        if (flags[i] && PySet_Add(keys, PyTuple_GET_ITEM(flag_names, i)) < 0)
+            goto done;
+    }
+    int same = PyObject_RichCompareBool(by_handle, by_id, Py_EQ);
+    if (same < 0)
+        goto done;
+    PyObject *author_keys = same ? PyTuple_Pack(1, by_handle) : PyTuple_Pack(2, by_handle, by_id);
+    if (author_keys != NULL) {
+        result = PyTuple_Pack(2, keys, author_keys);
+        Py_DECREF(author_keys);
+    }
+done:
+    Py_XDECREF(value);
+    Py_XDECREF(author);
+    Py_XDECREF(by_handle);
+    Py_XDECREF(by_id);
+    Py_DECREF(keys);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"match", (PyCFunction)(void (*)(void))match, METH_FASTCALL, match_doc},
     {"cjk_pairs", cjk_pairs, METH_O, cjk_pairs_doc},
+    {"pack", (PyCFunction)(void (*)(void))pack, METH_FASTCALL, pack_doc},
+    {"tokenize", (PyCFunction)(void (*)(void))tokenize, METH_FASTCALL, tokenize_doc},
+    {"set_folds", set_folds, METH_O, set_folds_doc},
+    {"set_key_context", (PyCFunction)(void (*)(void))set_key_context, METH_FASTCALL, set_key_context_doc},
+    {"post_keys", (PyCFunction)(void (*)(void))post_keys, METH_FASTCALL, post_keys_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "app.query._native",
-    "The rule index's per-post loop in C (optional; app.query.index has the same loop in Python).",
+    "The rule index's hot loops in C (optional; app.query has the same code in Python).",
     -1, methods,
 };
 
 PyMODINIT_FUNC
 PyInit__native(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&PackedType) < 0)
+        return NULL;
+    struct { PyObject **slot; const char *text; } names[] = {
+        {&prefix_tag, "#"}, {&prefix_mention, "@"}, {&prefix_from, "from:"}, {&prefix_to, "to:"},
+        {&s_author, "author"}, {&s_hashtags, "hashtags"}, {&s_mentions, "mentions"}, {&s_urls, "urls"},
+        {&s_handle, "handle"}, {&s_id, "id"}, {&s_reply_to_author, "reply_to_author"}, {&s_lang, "lang"},
+        {&s_is_reply, "is_reply"}, {&s_is_repost, "is_repost"}, {&s_is_quote, "is_quote"},
+        {&s_is_bot, "is_bot"}, {&s_media_count, "media_count"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
+            return NULL;
+    }
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL)
+        return NULL;
+    Py_INCREF(&PackedType);
+    if (PyModule_AddObject(mod, "Packed", (PyObject *)&PackedType) < 0) {
+        Py_DECREF(&PackedType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

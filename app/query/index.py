@@ -32,23 +32,23 @@ SAMPLE_EVERY = 64
 AUTHOR_SHARDS = 16  # a power of two
 _SHARD_MASK = AUTHOR_SHARDS - 1
 _Entry = tuple["str | None", "Check | None"]
-# What `match` reads under one key, replaced (never changed in place) by each change:
-#   (exact, checks, groups): `exact` the ids of the rules the key alone settles; `checks` the
-#   published groups, each (need, avoid, rest, ids) as in a Check but with tuples of keys;
-#   `groups` the writer's own map of Check -> published group, which `match` never reads.
-_View = tuple[tuple[int, ...], tuple[tuple[object, ...], ...], dict]
+# What `match` reads under one key is a *view*, replaced (never changed in place) by each change.
+# The writer's state of a key is (exact, checks, groups): `exact` the ids of the rules the key
+# alone settles; `checks` the published groups, each (need, avoid, rest, ids) as in a Check but
+# with tuples of keys; `groups` the writer's own map of Check -> published group. The Python
+# loop reads the state itself as the view; the C loop reads a `_native.Packed` of exact and
+# checks, which holds the state for the writer as its `state`.
+_State = tuple[tuple[int, ...], tuple[tuple[object, ...], ...], dict]
+_EMPTY: _State = ((), (), {})
 
 
-def _empty_view() -> _View:
-    return (), (), {}
-
-
-def _changed(view: _View, rule_id: int, check: Check | None, adding: bool) -> _View:
-    """The view with one rule filed (or unfiled) under it; the old view stays as it was."""
-    exact, checks, groups = view
+def _changed(state: _State, rule_id: int, check: Check | None, adding: bool) -> _State:
+    """The state with one rule filed (or unfiled) under the key; the old state stays as it was."""
+    exact, checks, groups = state
     if check is None:
         exact = (*exact, rule_id) if adding else tuple(rid for rid in exact if rid != rule_id)
         return exact, checks, groups
+    groups = dict(groups) if groups is _EMPTY[2] else groups
     found = groups.get(check)
     ids: tuple[int, ...] = found[3] if found else ()
     ids = (*ids, rule_id) if adding else tuple(rid for rid in ids if rid != rule_id)
@@ -74,8 +74,8 @@ def _as_tuple(keys: frozenset[str]) -> tuple[str, ...]:
     return found
 
 
-def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], table: dict[str, _View],
-              shards: tuple[dict[str, _View], ...], always: _View) -> set[int]:
+def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], table: dict[str, _State],
+              shards: tuple[dict[str, _State], ...], always: _State) -> set[int]:
     """The per-post loop in Python: what `app.query._native.match` does in C, when that is built."""
     out: set[int] = set(always[0])
     for need, avoid, rest, ids in always[1]:
@@ -97,8 +97,9 @@ def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], tab
 
 try:
     from app.query._native import match as _native_match
+    from app.query._native import pack as _native_pack
 except ImportError:  # not built (no C compiler at install): the same loop in Python
-    _native_match = None
+    _native_match = _native_pack = None
 NATIVE = _native_match is not None and not os.environ.get("REPOSTER_PURE_PYTHON")
 
 
@@ -112,9 +113,9 @@ class RuleIndex:
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
         self._match_loop = _native_match if self.native else _match_py
-        self._table: dict[str, _View] = {}  # every key but `from:` ones
-        self._authors: tuple[dict[str, _View], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
-        self._always: _View = _empty_view()
+        self._table: dict[str, object] = {}  # key -> view; every key but `from:` ones
+        self._authors: tuple[dict[str, object], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
+        self._always: object = self._view(_EMPTY)
         self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
 
@@ -174,18 +175,26 @@ class RuleIndex:
         for post in posts:
             self.stats.observe(prepare(post))
 
-    def _table_of(self, key: str) -> dict[str, _View]:
+    def _view(self, state: _State) -> object:
+        """What `match` reads for a key's state: the state itself, or it packed for the C loop."""
+        return _native_pack(state[0], state[1], state) if self.native else state  # type: ignore[misc]
+
+    def _state(self, view: object) -> _State:
+        return view.state if self.native else view  # type: ignore[attr-defined,return-value]
+
+    def _table_of(self, key: str) -> dict[str, object]:
         return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
 
     def _file(self, key: str | None, rule_id: int, check: Check | None, *, adding: bool) -> None:
         """File (or unfile) a rule under a key by publishing the key's new view."""
         if key is None:
-            self._always = _changed(self._always, rule_id, check, adding)
+            self._always = self._view(_changed(self._state(self._always), rule_id, check, adding))
             return
         table = self._table_of(key)
-        view = _changed(table.get(key) or _empty_view(), rule_id, check, adding)
-        if view[0] or view[1]:
-            table[key] = view
+        view = table.get(key)
+        state = _changed(_EMPTY if view is None else self._state(view), rule_id, check, adding)
+        if state[0] or state[1]:
+            table[key] = self._view(state)
         else:
             table.pop(key, None)
 

@@ -15,6 +15,7 @@ import re
 from functools import cached_property
 
 from app.platforms.base import Post
+from app.query import tokens as tokens_module
 from app.query.tokens import CACHE_MAX, cjk_pairs, fold_handle, has_cjk, host_suffixes, tokenize, url_host
 
 
@@ -23,34 +24,12 @@ class PreparedPost:
 
     def __init__(self, post: Post):
         self.post = post
-        author = post.author
         self.tokens: list[str] = tokenize(post.text)
-        self.followers: int | None = author.followers_count
-        keys = set(self.tokens)
-        if has_cjk(post.text):
-            keys.update(cjk_pairs(self.tokens))
-        hashtags, mentions, urls = post.hashtags, post.mentions, post.urls
-        if hashtags:
-            keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags])
-        if mentions:
-            keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions])
-        handle, author_id = author.handle, author.id
-        by_handle = _FROM.get(handle) or _remember(_FROM, "from:", handle)
-        by_id = _FROM.get(author_id) or _remember(_FROM, "from:", author_id)
-        # the post's `from:` keys, distinct: the index files them in tables of their own
-        self.author_keys: tuple[str, ...] = (by_handle,) if by_handle == by_id else (by_handle, by_id)
-        keys.add(by_handle)
-        keys.add(by_id)
-        reply_to = post.reply_to_author
-        if reply_to:
-            keys.add(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
-        lang = post.lang
-        found = _LANGS.get(lang)
-        keys.update(_lang_keys(lang) if found is None else found)
-        keys.update(_flags(post))
-        if urls:
-            keys.update([key for url in urls for key in _host_keys(url)])
+        self.followers: int | None = post.author.followers_count
+        keys, author_keys = _post_keys(post, self.tokens)
         self.keys: set[str] = keys
+        # the post's `from:` keys, distinct: the index files them in tables of their own
+        self.author_keys: tuple[str, ...] = author_keys
 
     @cached_property
     def token_set(self) -> frozenset[str]:
@@ -123,6 +102,33 @@ _HOSTS: dict[str, tuple[str, ...]] = {}
 _NETLOC_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#\s]*)")  # fixed; linear
 
 
+def _post_keys_py(post: Post, tokens: list[str]) -> tuple[set[str], tuple[str, ...]]:
+    """Every key of the post, and its distinct `from:` keys (by handle, by id)."""
+    keys = set(tokens)
+    if has_cjk(post.text):
+        keys.update(cjk_pairs(tokens))
+    author, hashtags, mentions, urls = post.author, post.hashtags, post.mentions, post.urls
+    if hashtags:
+        keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags])
+    if mentions:
+        keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions])
+    handle, author_id = author.handle, author.id
+    by_handle = _FROM.get(handle) or _remember(_FROM, "from:", handle)
+    by_id = _FROM.get(author_id) or _remember(_FROM, "from:", author_id)
+    keys.add(by_handle)
+    keys.add(by_id)
+    reply_to = post.reply_to_author
+    if reply_to:
+        keys.add(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
+    lang = post.lang
+    found = _LANGS.get(lang)
+    keys.update(_lang_keys(lang) if found is None else found)
+    keys.update(_flags(post))
+    if urls:
+        keys.update([key for url in urls for key in _host_keys(url)])
+    return keys, (by_handle,) if by_handle == by_id else (by_handle, by_id)
+
+
 def _remember(memo: dict[str, str], prefix: str, raw: str) -> str:
     if len(memo) >= CACHE_MAX:
         memo.clear()
@@ -168,3 +174,11 @@ def _host_keys(url: str) -> tuple[str, ...]:
             _HOSTS.clear()
         _HOSTS[netloc] = keys
     return keys
+
+
+_post_keys = _post_keys_py
+if tokens_module._native is not None:  # the same in C (app/query/_native.c), when it is built
+    tokens_module._native.set_key_context(
+        _TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES
+    )
+    _post_keys = tokens_module._native.post_keys

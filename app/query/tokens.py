@@ -22,6 +22,7 @@ import re
 import string
 import unicodedata
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -63,7 +64,10 @@ def fold(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split text into folded tokens of letters and digits, links left out."""
+    """Split text into folded tokens of letters and digits, links left out.
+
+    (Replaced below by the same in C, `app.query._native.tokenize`, when that is built.)
+    """
     if text.isascii():
         return _split(text)
     tokens: list[str] = []
@@ -205,11 +209,44 @@ def _is_cjk(char: str) -> bool:
     return found
 
 
-try:
-    from app.query._native import cjk_pairs
-except ImportError:  # not built: the same in Python
-    cjk_pairs = _cjk_pairs_py
-if os.environ.get("REPOSTER_PURE_PYTHON"):
+def fold_table() -> bytes:
+    """How each code point of 0-0x2FFF and 0x1F000-0x1FAFF folds, for the C tokenizer.
+
+    8 bytes each: the length of the folded form, then the form, where it is ASCII but for
+    characters that are neither letters, digits, `_` nor whitespace (written \\x01: they only
+    separate tokens, and do not end a link); 0xFF where it is not (`ø`, Greek, Han...).
+    """
+    table = bytearray(8 * (0x3000 + 0xB00))
+    for slot, cp in enumerate([*range(0x3000), *range(0x1F000, 0x1FB00)]):
+        char = chr(cp)
+        folded = unicodedata.normalize("NFKD", char).casefold()
+        folded = "".join(c for c in folded if unicodedata.category(c)[0] != "M")  # = fold(char)
+        mapped = "".join(c if c.isascii() else "\x01" for c in folded)
+        foldable = not char.isspace() and len(mapped) <= 7 and all(
+            c.isascii() or not (c.isalnum() or c == "_" or c.isspace()) for c in folded
+        )
+        table[8 * slot] = len(mapped) if foldable else 0xFF
+        if foldable:
+            table[8 * slot + 1 : 8 * slot + 1 + len(mapped)] = mapped.encode("ascii")
+    return bytes(table)
+
+
+_tokenize_py = tokenize
+_native: Any = None
+if not os.environ.get("REPOSTER_PURE_PYTHON"):
+    try:
+        from app.query import _native
+    except ImportError:  # not built (no C compiler at install): the Python versions above
+        _native = None
+
+if _native is not None:
+    _native.set_folds(fold_table())
+    cjk_pairs = _native.cjk_pairs
+
+    def tokenize(text: str) -> list[str]:  # noqa: F811 - the same, in C
+        """Split text into folded tokens of letters and digits, links left out."""
+        return _native.tokenize(text, _CHUNKS, _chunk_tokens)
+else:
     cjk_pairs = _cjk_pairs_py
 
 

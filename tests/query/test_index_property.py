@@ -5,12 +5,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.query import RuleIndex, matches, normalize, parse, prepare
+from app.query import index as index_module
 from app.query.nodes import MatchAll
 from app.query.tokens import fold_handle
 from tests.query.posts import make_post
 from tests.query.strategies import posts, rule_nodes
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The C loop (when built) and the Python loop both answer like the evaluator.
+LOOPS = [True, False] if index_module.NATIVE else [False]
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # A rule's scope as a set of people (handles or ids, any case), or None for anyone.
@@ -34,9 +37,10 @@ def expected(rules, post):
     st.lists(posts, min_size=1, max_size=6),
     st.lists(st.tuples(st.sampled_from(["remove", "replace", "add"]), st.integers(0, 30), rules), max_size=8),
     st.booleans(),
+    st.sampled_from(LOOPS),
 )
-def test_index_agrees_with_the_evaluator(initial, sample, changes, learned):
-    index = RuleIndex()
+def test_index_agrees_with_the_evaluator(initial, sample, changes, learned, native):
+    index = RuleIndex(native=native)
     if learned:
         index.learn(sample * 50)  # real frequencies: anchors differ from the prior's
     rules = dict(enumerate(initial))

@@ -1,0 +1,61 @@
+"""The C loops (app.query._native) give exactly what their Python fallbacks give.
+
+The index's own property test runs both loops (tests/query/test_index_property.py); here, the
+tokenizer and the character tables are compared on every code point they cover. Under CI=true
+the extension must have been built: a C compiler is part of the test machine.
+"""
+
+import os
+
+import pytest
+
+from app.query import RuleIndex, index, parse, tokens
+from tests.query.posts import make_post
+
+native = pytest.mark.skipif(tokens._native is None and not os.environ.get("CI"), reason="C extension not built")
+
+
+def test_the_extension_is_built_in_ci():
+    if os.environ.get("CI") and not os.environ.get("REPOSTER_PURE_PYTHON"):
+        assert tokens._native is not None, "app.query._native was not built (pip install -e . needs a C compiler)"
+        assert index.NATIVE and RuleIndex().native
+
+
+@native
+def test_every_foldable_code_point_tokenizes_as_in_python():
+    """Each code point the C table covers, alone, between letters, around and inside a link."""
+    for cp in [*range(0x80, 0x3000), *range(0x1F000, 0x1FB00)]:
+        c = chr(cp)
+        for text in (c, f"a{c}b", f"A{c}1 x", f"http://x{c}y z", f"{c}www.y.z w", f"x{c}http://y z", f"{c}{c}é"):
+            assert tokens.tokenize(text) == tokens._split(text), (hex(cp), text)
+
+
+@native
+def test_cjk_pairs_agree_on_every_code_point():
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        pair = [chr(cp), chr(cp)]
+        assert tokens.cjk_pairs(pair) == tokens._cjk_pairs_py(pair), hex(cp)
+
+
+@native
+def test_both_loops_give_the_same_ids():
+    posts = [
+        make_post("Flat white and latte art #coffee", handle="alice", hashtags=["coffee"], lang="en"),
+        make_post("東京の珈琲", lang="ja"),
+    ]
+    rules = ["latte", '"latte art" -decaf', "#coffee OR tea", "珈琲", "from:alice lang:en", ""]
+    loops = [RuleIndex(native=True), RuleIndex(native=False)]
+    for loop in loops:
+        for rid, query in enumerate(rules):
+            loop.add(rid, parse(query, scoped=True))
+    for post in posts:
+        assert loops[0].match(post) == loops[1].match(post)
+    assert loops[0].match(posts[0]) == {0, 1, 2, 4, 5}
+
+
+def test_native_is_refused_when_not_built(monkeypatch):
+    monkeypatch.setattr(index, "_native_match", None)
+    with pytest.raises(RuntimeError, match="not built"):
+        RuleIndex(native=True)
