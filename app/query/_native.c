@@ -442,33 +442,60 @@ append_new(PyObject *list, PyObject *item)
     return status;
 }
 
+/* Keep in step with _CJK in app/query/tokens.py (a test compares the two on every code point). */
 static int
-is_ascii_word(unsigned char c)
+is_cjk(Py_UCS4 c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
+    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x31f0 && c <= 0x31ff) || (c >= 0x3400 && c <= 0x4dbf)
+        || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
 }
 
 static int
-is_ascii_space(unsigned char c)
+is_ascii_alnum(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+/* A word character, as the regex \w (and so \b) has it. */
+static int
+is_word(Py_UCS4 c)
+{
+    return c < 128 ? (is_ascii_alnum(c) || c == '_') : Py_UNICODE_ISALNUM(c);
+}
+
+static int
+is_ascii_space(Py_UCS4 c)
 {
     return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
 }
 
 static int
-starts_link(const unsigned char *s, Py_ssize_t left)
+starts_with(const Py_UCS4 *s, Py_ssize_t left, const char *prefix)
 {
-    return (left >= 7 && memcmp(s, "http://", 7) == 0) || (left >= 8 && memcmp(s, "https://", 8) == 0)
-        || (left >= 6 && memcmp(s, "ftp://", 6) == 0) || (left >= 4 && memcmp(s, "www.", 4) == 0);
+    Py_ssize_t i = 0;
+    for (; prefix[i] != '\0'; i++) {
+        if (i >= left || s[i] != (Py_UCS4)(unsigned char)prefix[i])
+            return 0;
+    }
+    return 1;
 }
 
-/* The tokens of folded ASCII text, as app.query.tokens._split gives them: links (`http://`,
- * `https://`, `ftp://` or `www.` after a non-word character, up to the next whitespace) are
- * blanked, then every run of [a-z0-9] is a token. `buf` is changed. */
 static int
-ascii_tokens(unsigned char *buf, Py_ssize_t n, PyObject *out)
+starts_link(const Py_UCS4 *s, Py_ssize_t left)
+{
+    return starts_with(s, left, "http://") || starts_with(s, left, "https://") || starts_with(s, left, "ftp://")
+        || starts_with(s, left, "www.");
+}
+
+/* The tokens of a folded buffer (lower-case ASCII, Han/kana, \x01 for other non-word characters,
+ * maybe whitespace), as app.query.tokens._split gives them for the folded text: links (`http://`,
+ * `https://`, `ftp://` or `www.` after a non-word character, up to the next whitespace) are
+ * dropped, then each Han/kana character is a token and each run of [a-z0-9] is one. */
+static int
+folded_tokens(Py_UCS4 *buf, Py_ssize_t n, PyObject *out)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
-        if ((buf[i] == 'h' || buf[i] == 'f' || buf[i] == 'w') && (i == 0 || !is_ascii_word(buf[i - 1]))
+        if ((buf[i] == 'h' || buf[i] == 'f' || buf[i] == 'w') && (i == 0 || !is_word(buf[i - 1]))
             && starts_link(buf + i, n - i)) {
             Py_ssize_t j = i;
             while (j < n && !is_ascii_space(buf[j]))
@@ -476,15 +503,31 @@ ascii_tokens(unsigned char *buf, Py_ssize_t n, PyObject *out)
             i = j;
         }
     }
+    char run[256];
     for (Py_ssize_t i = 0; i < n;) {
-        if (!is_ascii_word(buf[i]) || buf[i] == '_') {
+        Py_UCS4 c = buf[i];
+        if (is_cjk(c)) {
+            if (append_new(out, PyUnicode_FromOrdinal((int)c)) < 0)
+                return -1;
+            i++;
+            continue;
+        }
+        if (!is_ascii_alnum(c)) {
             i++;
             continue;
         }
         Py_ssize_t j = i;
-        while (j < n && is_ascii_word(buf[j]) && buf[j] != '_')
+        while (j < n && is_ascii_alnum(buf[j]))
             j++;
-        if (append_new(out, PyUnicode_FromStringAndSize((const char *)buf + i, j - i)) < 0)
+        PyObject *token;
+        if (j - i <= (Py_ssize_t)sizeof(run)) {
+            for (Py_ssize_t k = i; k < j; k++)
+                run[k - i] = (char)buf[k];
+            token = PyUnicode_FromStringAndSize(run, j - i);
+        } else {
+            token = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf + i, j - i);
+        }
+        if (append_new(out, token) < 0)
             return -1;
         i = j;
     }
@@ -492,51 +535,59 @@ ascii_tokens(unsigned char *buf, Py_ssize_t n, PyObject *out)
 }
 
 /* How single characters fold (app.query.tokens.fold: NFKD, casefold, marks dropped), for the
- * characters whose folding is ASCII, or ASCII plus characters that are neither letters, digits,
- * `_` nor whitespace (written here as \x01: they only separate tokens). Set once by
- * set_folds(); entry[0] is the length, FOLD_UNKNOWN where a chunk must go to Python. */
-#define FOLD_LOW_END 0x3000
-#define FOLD_HIGH_START 0x1F000
-#define FOLD_HIGH_END 0x1FB00
-#define FOLD_ENTRIES (FOLD_LOW_END + (FOLD_HIGH_END - FOLD_HIGH_START))
-#define FOLD_UNKNOWN 0xFF
-static unsigned char folds[FOLD_ENTRIES][8];
-static int folds_set = 0;
+ * characters whose folded form holds only ASCII, Han/kana, and characters that are neither
+ * letters, digits, `_` nor whitespace (written 0x01: they only separate tokens). Set once by
+ * set_folds(); FOLD_WIDTH code points each: the length, then the form; FOLD_UNKNOWN where a
+ * chunk must go to Python. Ranges: 0-0x9FFF, 0xF900-0xFAFF, 0xFE00-0xFFFF, 0x1F000-0x1FAFF. */
+#define FOLD_WIDTH 6
+#define FOLD_UNKNOWN 0xFFFFFFFFu
+static const Py_UCS4 fold_ranges[][2] = {{0, 0xA000}, {0xF900, 0xFB00}, {0xFE00, 0x10000}, {0x1F000, 0x1FB00}};
+#define FOLD_RANGES (sizeof(fold_ranges) / sizeof(fold_ranges[0]))
+#define FOLD_ENTRIES (0xA000 + 0x200 + 0x200 + 0xB00)
+static uint32_t (*folds)[FOLD_WIDTH] = NULL;
 
-static const unsigned char *
+static const uint32_t *
 fold_of(Py_UCS4 c)
 {
-    if (!folds_set)
+    if (folds == NULL)
         return NULL;
-    const unsigned char *entry = NULL;
-    if (c < FOLD_LOW_END)
-        entry = folds[c];
-    else if (c >= FOLD_HIGH_START && c < FOLD_HIGH_END)
-        entry = folds[FOLD_LOW_END + (c - FOLD_HIGH_START)];
-    return (entry == NULL || entry[0] == FOLD_UNKNOWN) ? NULL : entry;
+    size_t base = 0;
+    for (size_t r = 0; r < FOLD_RANGES; r++) {
+        if (c >= fold_ranges[r][0] && c < fold_ranges[r][1]) {
+            const uint32_t *entry = folds[base + (c - fold_ranges[r][0])];
+            return entry[0] == FOLD_UNKNOWN ? NULL : entry;
+        }
+        base += fold_ranges[r][1] - fold_ranges[r][0];
+    }
+    return NULL;
 }
 
 PyDoc_STRVAR(set_folds_doc,
 "set_folds(table: bytes) -> None\n\n"
-"The folding of code points 0-0x2FFF then 0x1F000-0x1FAFF, 8 bytes each: the length of the\n"
-"folded form (0xFF: not foldable here) then its ASCII bytes.");
+"How each code point of 0-0x9FFF, 0xF900-0xFAFF, 0xFE00-0xFFFF and 0x1F000-0x1FAFF folds: 6\n"
+"native uint32 each, the length of the folded form (0xFFFFFFFF: not foldable here), then it.");
 
 static PyObject *
 set_folds(PyObject *module, PyObject *table)
 {
-    if (!PyBytes_CheckExact(table) || PyBytes_GET_SIZE(table) != (Py_ssize_t)sizeof(folds)) {
-        PyErr_Format(PyExc_ValueError, "set_folds() takes bytes of length %zu", sizeof(folds));
+    size_t size = sizeof(uint32_t) * FOLD_WIDTH * FOLD_ENTRIES;
+    if (!PyBytes_CheckExact(table) || (size_t)PyBytes_GET_SIZE(table) != size) {
+        PyErr_Format(PyExc_ValueError, "set_folds() takes bytes of length %zu", size);
         return NULL;
     }
-    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(table);
+    uint32_t (*copy)[FOLD_WIDTH] = PyMem_Malloc(size);
+    if (copy == NULL)
+        return PyErr_NoMemory();
+    memcpy(copy, PyBytes_AS_STRING(table), size);
     for (size_t i = 0; i < FOLD_ENTRIES; i++) {
-        if (data[8 * i] != FOLD_UNKNOWN && data[8 * i] > 7) {
-            PyErr_SetString(PyExc_ValueError, "a folded form has at most 7 bytes");
+        if (copy[i][0] != FOLD_UNKNOWN && copy[i][0] > FOLD_WIDTH - 1) {
+            PyMem_Free(copy);
+            PyErr_SetString(PyExc_ValueError, "a folded form has at most 5 code points");
             return NULL;
         }
     }
-    memcpy(folds, data, sizeof(folds));
-    folds_set = 1;
+    PyMem_Free(folds);
+    folds = copy;
     Py_RETURN_NONE;
 }
 
@@ -545,10 +596,10 @@ set_folds(PyObject *module, PyObject *table)
 static int
 folded_chunk(const void *data, int kind, Py_ssize_t start, Py_ssize_t end, PyObject *out)
 {
-    unsigned char stack[512], *buf = stack;
-    size_t cap = 7 * (size_t)(end - start);
-    if (cap > sizeof(stack)) {
-        buf = PyMem_Malloc(cap);
+    Py_UCS4 stack[512], *buf = stack;
+    size_t cap = (FOLD_WIDTH - 1) * (size_t)(end - start);
+    if (cap > sizeof(stack) / sizeof(stack[0])) {
+        buf = PyMem_Malloc(cap * sizeof(Py_UCS4));
         if (buf == NULL) {
             PyErr_NoMemory();
             return -1;
@@ -559,18 +610,18 @@ folded_chunk(const void *data, int kind, Py_ssize_t start, Py_ssize_t end, PyObj
     for (Py_ssize_t i = start; i < end; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c < 128) {
-            buf[n++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : (unsigned char)c;
+            buf[n++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
             continue;
         }
-        const unsigned char *entry = fold_of(c);
+        const uint32_t *entry = fold_of(c);
         if (entry == NULL) {
             status = 0;
             break;
         }
-        memcpy(buf + n, entry + 1, entry[0]);
-        n += entry[0];
+        for (uint32_t k = 1; k <= entry[0]; k++)
+            buf[n++] = entry[k];
     }
-    if (status == 1 && ascii_tokens(buf, n, out) < 0)
+    if (status == 1 && folded_tokens(buf, n, out) < 0)
         status = -1;
     if (buf != stack)
         PyMem_Free(buf);
@@ -670,14 +721,6 @@ tokenize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     return out;
-}
-
-/* Keep in step with _CJK in app/query/tokens.py (a test compares the two on every code point). */
-static int
-is_cjk(Py_UCS4 c)
-{
-    return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x31f0 && c <= 0x31ff) || (c >= 0x3400 && c <= 0x4dbf)
-        || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
 }
 
 PyDoc_STRVAR(cjk_pairs_doc,

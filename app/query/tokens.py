@@ -21,6 +21,7 @@ import os
 import re
 import string
 import unicodedata
+from array import array
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -103,6 +104,8 @@ _CHUNK_KEEP_LENGTH = 40
 
 def _chunk_tokens(chunk: str) -> str:
     """The tokens of one non-ASCII chunk joined by spaces, remembered."""
+    if _native is not None and not _FOLDS_SET:
+        _set_folds()  # first non-ASCII text: the C tokenizer learns to fold most of it itself
     tokens = " ".join(_split(chunk))
     if len(chunk) <= _CHUNK_KEEP_LENGTH:
         if len(_CHUNKS) >= CACHE_MAX:
@@ -209,26 +212,33 @@ def _is_cjk(char: str) -> bool:
     return found
 
 
-def fold_table() -> bytes:
-    """How each code point of 0-0x2FFF and 0x1F000-0x1FAFF folds, for the C tokenizer.
+_FOLD_RANGES = ((0, 0xA000), (0xF900, 0xFB00), (0xFE00, 0x10000), (0x1F000, 0x1FB00))
+_FOLD_WIDTH = 6
 
-    8 bytes each: the length of the folded form, then the form, where it is ASCII but for
-    characters that are neither letters, digits, `_` nor whitespace (written \\x01: they only
-    separate tokens, and do not end a link); 0xFF where it is not (`ø`, Greek, Han...).
+
+def fold_table() -> bytes:
+    """How each code point of `_FOLD_RANGES` folds, for the C tokenizer.
+
+    `_FOLD_WIDTH` native uint32 each: the length of the folded form, then the form, where it
+    holds only ASCII, Han/kana, and characters that are neither letters, digits, `_` nor
+    whitespace (written 0x01: they only separate tokens, and do not end a link); 0xFFFFFFFF
+    where it holds anything else (`ø`, Greek, Hangul...): such chunks are folded in Python.
     """
-    table = bytearray(8 * (0x3000 + 0xB00))
-    for slot, cp in enumerate([*range(0x3000), *range(0x1F000, 0x1FB00)]):
-        char = chr(cp)
-        folded = unicodedata.normalize("NFKD", char).casefold()
-        folded = "".join(c for c in folded if unicodedata.category(c)[0] != "M")  # = fold(char)
-        mapped = "".join(c if c.isascii() else "\x01" for c in folded)
-        foldable = not char.isspace() and len(mapped) <= 7 and all(
-            c.isascii() or not (c.isalnum() or c == "_" or c.isspace()) for c in folded
-        )
-        table[8 * slot] = len(mapped) if foldable else 0xFF
-        if foldable:
-            table[8 * slot + 1 : 8 * slot + 1 + len(mapped)] = mapped.encode("ascii")
-    return bytes(table)
+    table = array("I")
+    for low, high in _FOLD_RANGES:
+        for cp in range(low, high):
+            char = chr(cp)
+            if not unicodedata.decomposition(char) and char.casefold() == char:  # most of them: fast
+                folded = "" if unicodedata.category(char)[0] == "M" else char
+            else:
+                folded = unicodedata.normalize("NFKD", char).casefold()
+                folded = "".join(c for c in folded if unicodedata.category(c)[0] != "M")  # = fold(char)
+            foldable = not char.isspace() and len(folded) < _FOLD_WIDTH and all(
+                c.isascii() or _CJK_RE.match(c) or not (c.isalnum() or c == "_" or c.isspace()) for c in folded
+            )
+            form = [ord(c) if c.isascii() or _CJK_RE.match(c) else 1 for c in folded] if foldable else []
+            table.extend([len(form) if foldable else 0xFFFFFFFF, *form, *[0] * (_FOLD_WIDTH - 1 - len(form))])
+    return table.tobytes()
 
 
 _tokenize_py = tokenize
@@ -239,8 +249,17 @@ if not os.environ.get("REPOSTER_PURE_PYTHON"):
     except ImportError:  # not built (no C compiler at install): the Python versions above
         _native = None
 
-if _native is not None:
+_FOLDS_SET = False
+
+
+def _set_folds() -> None:
+    """Give the C tokenizer its folding table (60-70 ms, so done at the first non-ASCII text)."""
+    global _FOLDS_SET
     _native.set_folds(fold_table())
+    _FOLDS_SET = True
+
+
+if _native is not None:
     cjk_pairs = _native.cjk_pairs
 
     def tokenize(text: str) -> list[str]:  # noqa: F811 - the same, in C
