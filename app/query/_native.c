@@ -24,6 +24,8 @@ typedef struct {
     uint32_t need, n_need;   /* slice of hashes[] / keys[] */
     uint32_t avoid, n_avoid; /* slice of hashes[] / keys[] */
     uint32_t ids, n_ids;     /* slice of ids[] */
+    int64_t low, high;       /* followers range; -1: no bound (low -1: no range at all) */
+    PyObject *phrases;       /* tuple of tuples of str that must all occur, or NULL */
     PyObject *rest;          /* strong reference, or NULL */
 } PackedCheck;
 
@@ -45,8 +47,10 @@ packed_dealloc(Packed *self)
 {
     for (Py_ssize_t i = 0; i < self->n_keys; i++)
         Py_XDECREF(self->keys[i]);
-    for (Py_ssize_t i = 0; i < self->n_checks; i++)
+    for (Py_ssize_t i = 0; i < self->n_checks; i++) {
         Py_XDECREF(self->checks[i].rest);
+        Py_XDECREF(self->checks[i].phrases);
+    }
     Py_XDECREF(self->state);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -131,8 +135,9 @@ copy_keys(Packed *self, PyObject *tuple, Py_ssize_t at)
 PyDoc_STRVAR(pack_doc,
 "pack(exact, checks, state) -> Packed\n\n"
 "One key's rules in one block of memory: `exact` a tuple of rule ids, `checks` a tuple of\n"
-"(need, avoid, rest, ids) with tuples of str keys, a tuple or None, a callable or None, and a\n"
-"tuple of rule ids; `state` is kept as the `state` attribute.");
+"(need, avoid, rest, ids, phrases, low, high): a tuple of str keys, a tuple or None, a callable\n"
+"or None, a tuple of rule ids, a tuple of phrases (tuples of str), the followers range (-1: no\n"
+"bound). `state` is kept as the `state` attribute.");
 
 static PyObject *
 pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -146,9 +151,11 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < n_checks; i++) {
         PyObject *check = PyTuple_GET_ITEM(checks, i);
         Py_ssize_t n_need, n_avoid;
-        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 4
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 3))) {
-            PyErr_SetString(PyExc_TypeError, "a check is (need: tuple, avoid: tuple | None, rest, ids: tuple)");
+        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 7
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 3))
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "a check is (need: tuple, avoid: tuple | None, rest, ids: tuple, phrases: tuple, low, high)");
             return NULL;
         }
         if (tuple_or_none_size(PyTuple_GET_ITEM(check, 1), "avoid", &n_avoid) < 0)
@@ -190,8 +197,10 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *check = PyTuple_GET_ITEM(checks, i);
         PyObject *need = PyTuple_GET_ITEM(check, 0), *avoid = PyTuple_GET_ITEM(check, 1);
         PyObject *rest = PyTuple_GET_ITEM(check, 2), *ids = PyTuple_GET_ITEM(check, 3);
+        PyObject *phrases = PyTuple_GET_ITEM(check, 4);
         PackedCheck *out = &self->checks[i];
         out->rest = NULL;
+        out->phrases = NULL;
         self->n_checks = i + 1;
         out->need = key_at;
         out->n_need = (uint32_t)PyTuple_GET_SIZE(need);
@@ -211,6 +220,27 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_INCREF(rest);
             out->rest = rest;
         }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++) {
+            PyObject *phrase = PyTuple_GET_ITEM(phrases, k);
+            if (!PyTuple_CheckExact(phrase) || PyTuple_GET_SIZE(phrase) == 0) {
+                PyErr_SetString(PyExc_TypeError, "a phrase is a non-empty tuple of str");
+                goto fail;
+            }
+            for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(phrase); t++) {
+                if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(phrase, t))) {
+                    PyErr_SetString(PyExc_TypeError, "a phrase is a non-empty tuple of str");
+                    goto fail;
+                }
+            }
+        }
+        if (PyTuple_GET_SIZE(phrases) > 0) {
+            Py_INCREF(phrases);
+            out->phrases = phrases;
+        }
+        out->low = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 5));
+        out->high = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 6));
+        if ((out->low == -1 || out->high == -1) && PyErr_Occurred())
+            goto fail;
         out->ids = id_at;
         out->n_ids = (uint32_t)PyTuple_GET_SIZE(ids);
         if (copy_ids(ids, self->ids + id_at) < 0)
@@ -313,8 +343,33 @@ add_ids(PyObject *out, const int64_t *ids, Py_ssize_t n)
     return 0;
 }
 
+/* 1 when the tokens hold the phrase's tokens consecutively, 0 when not, -1 on error. */
 static int
-check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table, PyObject *post)
+has_phrase(PyObject *tokens, PyObject *phrase)
+{
+    Py_ssize_t n = PyList_GET_SIZE(tokens), size = PyTuple_GET_SIZE(phrase);
+    for (Py_ssize_t i = 0; i + size <= n; i++) {
+        Py_ssize_t k = 0;
+        for (; k < size; k++) {
+            int equal = PyObject_RichCompareBool(PyList_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k), Py_EQ);
+            if (equal < 0)
+                return -1;
+            if (!equal)
+                break;
+        }
+        if (k == size)
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    PyObject *post, *tokens;
+    int64_t followers; /* -1: unknown */
+} PostFacts;
+
+static int
+check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table, const PostFacts *facts)
 {
     for (uint32_t k = check->need; k < check->need + check->n_need; k++) {
         int found = keys_has(table, self->hashes[k], self->keys[k]);
@@ -326,9 +381,19 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
         if (found != 0)
             return found < 0 ? -1 : 0;
     }
+    if (check->low >= 0
+        && (facts->followers < 0 || facts->followers < check->low || (check->high >= 0 && facts->followers > check->high)))
+        return 0;
+    if (check->phrases != NULL) {
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(check->phrases); k++) {
+            int found = has_phrase(facts->tokens, PyTuple_GET_ITEM(check->phrases, k));
+            if (found <= 0)
+                return found;
+        }
+    }
     if (check->rest == NULL)
         return 1;
-    PyObject *held = PyObject_CallOneArg(check->rest, post);
+    PyObject *held = PyObject_CallOneArg(check->rest, facts->post);
     if (held == NULL)
         return -1;
     int truth = PyObject_IsTrue(held);
@@ -338,7 +403,7 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
 
 /* Add to `out` the ids of the rules of one view that hold for the post. */
 static int
-scan(PyObject *post, const KeyTable *table, PyObject *view, PyObject *out)
+scan(const PostFacts *post, const KeyTable *table, PyObject *view, PyObject *out)
 {
     if (!Py_IS_TYPE(view, &PackedType)) {
         PyErr_SetString(PyExc_TypeError, "views must be packed by pack()");
@@ -361,7 +426,7 @@ scan(PyObject *post, const KeyTable *table, PyObject *view, PyObject *out)
 
 /* Look `key` up in `table` and scan what is filed there; 0 when nothing is. */
 static int
-scan_key(PyObject *post, const KeyTable *keys, PyObject *table, PyObject *key, PyObject *out)
+scan_key(const PostFacts *post, const KeyTable *keys, PyObject *table, PyObject *key, PyObject *out)
 {
     PyObject *view = PyDict_GetItemWithError(table, key); /* borrowed */
     if (view == NULL)
@@ -370,20 +435,30 @@ scan_key(PyObject *post, const KeyTable *keys, PyObject *table, PyObject *key, P
 }
 
 PyDoc_STRVAR(match_doc,
-"match(post, keys, author_keys, table, shards, always) -> set\n\n"
+"match(post, keys, author_keys, table, shards, always, tokens, followers) -> set\n\n"
 "The ids of the rules that hold for a prepared post: the view `always` is scanned, each key of\n"
 "the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each key of\n"
-"the set `keys` in the dict `table`.");
+"the set `keys` in the dict `table`; `tokens` (a list) and `followers` (int or None) are the\n"
+"post's, for phrases and followers ranges.");
 
 static PyObject *
 match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "match() takes 6 arguments");
+    if (nargs != 8 || !PyList_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "match() takes 8 arguments; tokens must be a list");
         return NULL;
     }
-    PyObject *post = args[0], *keys = args[1], *author_keys = args[2];
+    PyObject *keys = args[1], *author_keys = args[2];
     PyObject *table = args[3], *shards = args[4], *always = args[5];
+    PostFacts facts = {args[0], args[6], -1};
+    if (args[7] != Py_None) {
+        int overflow = 0;
+        long long followers = PyLong_AsLongLongAndOverflow(args[7], &overflow);
+        if (followers == -1 && PyErr_Occurred())
+            return NULL;
+        facts.followers = overflow > 0 ? INT64_MAX : (overflow < 0 || followers < 0 ? -1 : followers);
+    }
+    PostFacts *post = &facts;
     if (!PyAnySet_CheckExact(keys) || !PyTuple_CheckExact(author_keys) || !PyDict_CheckExact(table)
         || !PyTuple_CheckExact(shards) || PyTuple_GET_SIZE(shards) == 0) {
         PyErr_SetString(PyExc_TypeError, "match(post, set, tuple, dict, tuple of dicts, view)");
@@ -806,11 +881,42 @@ set_key_context(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* The key of a raw value from a memo, or from remember(memo, prefix, raw): a new reference. */
+/* prefix + fold_handle(raw) built here when `raw` is ASCII (strip whitespace, then leading `@`
+ * and `#`, lower-case); NULL without an error set when it is not. */
+static PyObject *
+ascii_key(PyObject *prefix, PyObject *raw)
+{
+    if (!PyUnicode_CheckExact(raw) || !PyUnicode_IS_ASCII(raw) || !PyUnicode_IS_ASCII(prefix))
+        return NULL;
+    const unsigned char *text = PyUnicode_1BYTE_DATA(raw);
+    Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(raw), length = PyUnicode_GET_LENGTH(prefix);
+    while (start < end && is_ascii_space(text[start]))
+        start++;
+    while (end > start && is_ascii_space(text[end - 1]))
+        end--;
+    while (start < end && (text[start] == '@' || text[start] == '#'))
+        start++;
+    PyObject *key = PyUnicode_New(length + (end - start), 127);
+    if (key == NULL)
+        return NULL;
+    unsigned char *out = PyUnicode_1BYTE_DATA(key);
+    memcpy(out, PyUnicode_1BYTE_DATA(prefix), (size_t)length);
+    for (Py_ssize_t i = start; i < end; i++) {
+        unsigned char c = text[i];
+        out[length + i - start] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+    }
+    return key;
+}
+
+/* The key of a raw value: built here when ASCII, else from a memo, or from
+ * remember(memo, prefix, raw) on a miss. A new reference. */
 static PyObject *
 memo_key(PyObject *memo, PyObject *prefix, PyObject *raw)
 {
-    PyObject *key = PyDict_GetItemWithError(memo, raw);
+    PyObject *key = ascii_key(prefix, raw);
+    if (key != NULL || PyErr_Occurred())
+        return key;
+    key = PyDict_GetItemWithError(memo, raw);
     if (key != NULL) {
         Py_INCREF(key);
         return key;
@@ -862,11 +968,41 @@ add_memo_keys(PyObject *keys, PyObject *values, PyObject *memo, PyObject *prefix
     return 0;
 }
 
+/* An attribute, read from the instance dict when it is there (a pydantic model keeps its
+ * fields there; this skips the class look-ups of getattr), else by getattr. New reference. */
+static PyObject *
+field(PyObject *obj, PyObject *fields, PyObject *name)
+{
+    if (fields != NULL) {
+        PyObject *value = PyDict_GetItemWithError(fields, name);
+        if (value != NULL) {
+            Py_INCREF(value);
+            return value;
+        }
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+/* The instance dict of an object, or NULL (no error) when it has none. New reference. */
+static PyObject *
+fields_of(PyObject *obj)
+{
+    PyObject *fields = PyObject_GenericGetDict(obj, NULL);
+    if (fields == NULL || !PyDict_Check(fields)) {
+        PyErr_Clear();
+        Py_XDECREF(fields);
+        return NULL;
+    }
+    return fields;
+}
+
 /* 1 when the attribute is True, or (truthy) non-empty / non-zero; 0 when not; -1 on error. */
 static int
-attr_flag(PyObject *obj, PyObject *name, int is_true)
+attr_flag(PyObject *obj, PyObject *fields, PyObject *name, int is_true)
 {
-    PyObject *value = PyObject_GetAttr(obj, name);
+    PyObject *value = field(obj, fields, name);
     if (value == NULL)
         return -1;
     int on = is_true ? value == Py_True : (value == Py_None ? 0 : PyObject_IsTrue(value));
@@ -892,46 +1028,48 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *post = args[0], *tokens = args[1];
     PyObject *keys = PySet_New(tokens), *author = NULL, *value = NULL, *by_handle = NULL, *by_id = NULL;
+    PyObject *post_fields = fields_of(post), *author_fields = NULL;
     PyObject *result = NULL;
     int flags[8], n_tags = 0, n_mentions = 0, n_urls = 0;
     if (keys == NULL)
         return NULL;
     if (add_all(keys, cjk_pairs(module, tokens)) < 0)
         goto done;
-    author = PyObject_GetAttr(post, s_author);
+    author = field(post, post_fields, s_author);
     if (author == NULL)
         goto done;
+    author_fields = fields_of(author);
     /* hashtags, mentions */
-    value = PyObject_GetAttr(post, s_hashtags);
+    value = field(post, post_fields, s_hashtags);
     if (value == NULL || add_memo_keys(keys, value, memo_tags, prefix_tag) < 0)
         goto done;
     n_tags = (int)(PySequence_Fast_GET_SIZE(value) > 0);
     Py_CLEAR(value);
-    value = PyObject_GetAttr(post, s_mentions);
+    value = field(post, post_fields, s_mentions);
     if (value == NULL || add_memo_keys(keys, value, memo_mentions, prefix_mention) < 0)
         goto done;
     n_mentions = (int)(PySequence_Fast_GET_SIZE(value) > 0);
     Py_CLEAR(value);
     /* from: by handle and by id */
-    value = PyObject_GetAttr(author, s_handle);
+    value = field(author, author_fields, s_handle);
     if (value == NULL || (by_handle = memo_key(memo_from, prefix_from, value)) == NULL)
         goto done;
     Py_CLEAR(value);
-    value = PyObject_GetAttr(author, s_id);
+    value = field(author, author_fields, s_id);
     if (value == NULL || (by_id = memo_key(memo_from, prefix_from, value)) == NULL)
         goto done;
     Py_CLEAR(value);
     if (PySet_Add(keys, by_handle) < 0 || PySet_Add(keys, by_id) < 0)
         goto done;
     /* to: */
-    value = PyObject_GetAttr(post, s_reply_to_author);
+    value = field(post, post_fields, s_reply_to_author);
     if (value == NULL)
         goto done;
     if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
         goto done;
     Py_CLEAR(value);
     /* lang: */
-    value = PyObject_GetAttr(post, s_lang);
+    value = field(post, post_fields, s_lang);
     if (value == NULL)
         goto done;
     PyObject *langs = PyDict_GetItemWithError(memo_langs, value);
@@ -944,7 +1082,7 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     Py_CLEAR(value);
     /* url: */
-    value = PyObject_GetAttr(post, s_urls);
+    value = field(post, post_fields, s_urls);
     if (value == NULL || (!PyList_Check(value) && !PyTuple_Check(value))) {
         if (value != NULL)
             PyErr_SetString(PyExc_TypeError, "urls must be a list");
@@ -957,12 +1095,12 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_CLEAR(value);
     /* is: and has: */
-    flags[0] = attr_flag(post, s_is_reply, 1);
-    flags[1] = attr_flag(post, s_is_repost, 1);
-    flags[2] = attr_flag(post, s_is_quote, 1);
-    flags[3] = attr_flag(author, s_is_bot, 1);
+    flags[0] = attr_flag(post, post_fields, s_is_reply, 1);
+    flags[1] = attr_flag(post, post_fields, s_is_repost, 1);
+    flags[2] = attr_flag(post, post_fields, s_is_quote, 1);
+    flags[3] = attr_flag(author, author_fields, s_is_bot, 1);
     flags[4] = n_urls;
-    flags[5] = attr_flag(post, s_media_count, 0);
+    flags[5] = attr_flag(post, post_fields, s_media_count, 0);
     flags[6] = n_tags;
     flags[7] = n_mentions;
     for (int i = 0; i < 8; i++) {
@@ -981,6 +1119,8 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 done:
     Py_XDECREF(value);
+    Py_XDECREF(post_fields);
+    Py_XDECREF(author_fields);
     Py_XDECREF(author);
     Py_XDECREF(by_handle);
     Py_XDECREF(by_id);

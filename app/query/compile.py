@@ -209,6 +209,38 @@ def compile_check(node: Node) -> Check:
     return (_shared(need) if need else _NOTHING), (_shared(avoid) if avoid else None), closure
 
 
+# What the index checks under a key: keys needed, keys to avoid, phrases that must all occur,
+# a followers range (low, high; -1: no bound) and a closure for the rest (or None).
+IndexCheck = tuple[
+    frozenset[str], "frozenset[str] | None", "Predicate | None", tuple[tuple[str, ...], ...], int, int
+]
+
+
+def compile_index_check(node: Node) -> IndexCheck:
+    """The node as an IndexCheck: phrases and follower ranges are data the index's C loop tests
+    itself; only what remains (ORs, negated groups and phrases) is a Python closure."""
+    children = node.children if isinstance(node, And) else (node,)
+    rest: list[Node] = []
+    phrases: list[tuple[str, ...]] = []
+    low = high = -1
+    for child in children:
+        if isinstance(child, Phrase):
+            phrases.append(child.tokens)
+        elif isinstance(child, Followers):
+            low = max(low, child.low)
+            if child.high is not None:
+                high = child.high if high < 0 else min(high, child.high)
+        else:
+            rest.append(child)
+    if rest:
+        need, avoid, closure = compile_check(rest[0] if len(rest) == 1 else And(tuple(rest), node.pos))
+    else:
+        need, avoid, closure = _NOTHING, None, None
+    if phrases:
+        need = frozenset(need.union(*phrases))
+    return need, avoid, closure, tuple(dict.fromkeys(phrases)), low, high
+
+
 _CACHE: weakref.WeakValueDictionary[Node, Predicate] = weakref.WeakValueDictionary()
 
 

@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable
 
 from app.platforms.base import Post
-from app.query.compile import Check, anchor_plan, compile_check, residual, restrict_to_authors
+from app.query.compile import IndexCheck, anchor_plan, compile_index_check, residual, restrict_to_authors
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
@@ -31,18 +31,19 @@ from app.query.stats import TermStats
 SAMPLE_EVERY = 64
 AUTHOR_SHARDS = 16  # a power of two
 _SHARD_MASK = AUTHOR_SHARDS - 1
-_Entry = tuple["str | None", "Check | None"]
+_Entry = tuple["str | None", "IndexCheck | None"]
 # What `match` reads under one key is a *view*, replaced (never changed in place) by each change.
 # The writer's state of a key is (exact, checks, groups): `exact` the ids of the rules the key
-# alone settles; `checks` the published groups, each (need, avoid, rest, ids) as in a Check but
-# with tuples of keys; `groups` the writer's own map of Check -> published group. The Python
+# alone settles; `checks` the published groups, each (need, avoid, rest, ids, phrases, low,
+# high) as in an IndexCheck but with tuples of keys; `groups` the writer's own map of
+# IndexCheck -> published group. The Python
 # loop reads the state itself as the view; the C loop reads a `_native.Packed` of exact and
 # checks, which holds the state for the writer as its `state`.
 _State = tuple[tuple[int, ...], tuple[tuple[object, ...], ...], dict]
 _EMPTY: _State = ((), (), {})
 
 
-def _changed(state: _State, rule_id: int, check: Check | None, adding: bool) -> _State:
+def _changed(state: _State, rule_id: int, check: IndexCheck | None, adding: bool) -> _State:
     """The state with one rule filed (or unfiled) under the key; the old state stays as it was."""
     exact, checks, groups = state
     if check is None:
@@ -53,8 +54,8 @@ def _changed(state: _State, rule_id: int, check: Check | None, adding: bool) -> 
     ids: tuple[int, ...] = found[3] if found else ()
     ids = (*ids, rule_id) if adding else tuple(rid for rid in ids if rid != rule_id)
     if ids:
-        need, avoid, rest = check
-        groups[check] = (_as_tuple(need), None if avoid is None else _as_tuple(avoid), rest, ids)
+        need, avoid, rest, phrases, low, high = check
+        groups[check] = (_as_tuple(need), None if avoid is None else _as_tuple(avoid), rest, ids, phrases, low, high)
     else:
         groups.pop(check, None)
     return exact, tuple(groups.values()), groups
@@ -77,20 +78,25 @@ def _as_tuple(keys: frozenset[str]) -> tuple[str, ...]:
 def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], table: dict[str, _State],
               shards: tuple[dict[str, _State], ...], always: _State) -> set[int]:
     """The per-post loop in Python: what `app.query._native.match` does in C, when that is built."""
-    out: set[int] = set(always[0])
-    for need, avoid, rest, ids in always[1]:
-        if keys.issuperset(need) and (avoid is None or keys.isdisjoint(avoid)) and (rest is None or rest(p)):
-            out.update(ids)
-    views = [shards[hash(key) & _SHARD_MASK].get(key) for key in author_keys]
+    views = [always]
+    views += [shards[hash(key) & _SHARD_MASK].get(key) for key in author_keys]
     views += map(table.get, keys)  # `from:` keys are not there: they miss
+    out: set[int] = set()
+    followers = p.followers
     for view in views:
         if view is None:
             continue
         exact, checks = view[0], view[1]
         if exact:
             out.update(exact)
-        for need, avoid, rest, ids in checks:
-            if keys.issuperset(need) and (avoid is None or keys.isdisjoint(avoid)) and (rest is None or rest(p)):
+        for need, avoid, rest, ids, phrases, low, high in checks:
+            if (
+                keys.issuperset(need)
+                and (avoid is None or keys.isdisjoint(avoid))
+                and (low < 0 or (followers is not None and low <= followers and (high < 0 or followers <= high)))
+                and all(map(p.has_phrase, phrases))
+                and (rest is None or rest(p))
+            ):
                 out.update(ids)
     return out
 
@@ -112,7 +118,6 @@ class RuleIndex:
             raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
-        self._match_loop = _native_match if self.native else _match_py
         self._table: dict[str, object] = {}  # key -> view; every key but `from:` ones
         self._authors: tuple[dict[str, object], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
         self._always: object = self._view(_EMPTY)
@@ -185,7 +190,7 @@ class RuleIndex:
     def _table_of(self, key: str) -> dict[str, object]:
         return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
 
-    def _file(self, key: str | None, rule_id: int, check: Check | None, *, adding: bool) -> None:
+    def _file(self, key: str | None, rule_id: int, check: IndexCheck | None, *, adding: bool) -> None:
         """File (or unfile) a rule under a key by publishing the key's new view."""
         if key is None:
             self._always = self._view(_changed(self._state(self._always), rule_id, check, adding))
@@ -202,7 +207,7 @@ class RuleIndex:
         """(key, check left once the key is present, None when nothing is) for each anchor."""
         found = anchor_plan(node, self.stats.anchor_cost)
         plan: dict[str | None, Node | bool] = found[0] if found else {None: residual(node, None)}  # type: ignore[assignment]
-        compiled: dict[Node, Check] = {}  # keys that leave the same residual share one check
+        compiled: dict[Node, IndexCheck] = {}  # keys that leave the same residual share one check
         entries: list[_Entry] = []
         for key, rest in plan.items():
             if isinstance(rest, bool):
@@ -210,7 +215,7 @@ class RuleIndex:
                 continue
             check = compiled.get(rest)
             if check is None:
-                check = compiled[rest] = compile_check(rest)
+                check = compiled[rest] = compile_index_check(rest)
             entries.append((key, check))
         return entries
 
@@ -220,4 +225,6 @@ class RuleIndex:
         self._seen += 1
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
-        return self._match_loop(p, p.keys, p.author_keys, self._table, self._authors, self._always)
+        if self.native:
+            return _native_match(p, p.keys, p.author_keys, self._table, self._authors, self._always, p.tokens, p.followers)
+        return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)

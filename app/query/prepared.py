@@ -177,8 +177,9 @@ def _host_keys(url: str) -> tuple[str, ...]:
 
 
 _post_keys = _post_keys_py
+_native_post_keys = None
 if tokens_module._native is not None:  # the same in C (app/query/_native.c), when it is built
     tokens_module._native.set_key_context(
         _TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES
     )
-    _post_keys = tokens_module._native.post_keys
+    _post_keys = _native_post_keys = tokens_module._native.post_keys

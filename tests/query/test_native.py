@@ -8,9 +8,12 @@ the extension must have been built: a C compiler is part of the test machine.
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.query import RuleIndex, index, parse, tokens
+from app.query import RuleIndex, index, parse, prepared, tokens
 from tests.query.posts import make_post
+from tests.query.strategies import posts
 
 native = pytest.mark.skipif(tokens._native is None and not os.environ.get("CI"), reason="C extension not built")
 
@@ -59,3 +62,24 @@ def test_native_is_refused_when_not_built(monkeypatch):
     monkeypatch.setattr(index, "_native_match", None)
     with pytest.raises(RuntimeError, match="not built"):
         RuleIndex(native=True)
+
+
+_HANDLES = ["alice", " @Bob ", "#Tag", "Zoë", "ÅSA", "did:plc:AbC", "\t@#x\n", "", "@", "名前"]
+
+
+@native
+@settings(max_examples=300, deadline=None)
+@given(
+    posts,
+    st.lists(st.sampled_from(_HANDLES), max_size=3),
+    st.lists(st.sampled_from(_HANDLES), max_size=3),
+    st.sampled_from(_HANDLES),
+    st.sampled_from([None, "", "Bob", " @Zoë"]),
+)
+def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, reply_to):
+    post = post.model_copy(
+        update={"hashtags": tags, "mentions": mentions, "reply_to_author": reply_to,
+                "author": post.author.model_copy(update={"handle": handle})}
+    )
+    found = tokens._tokenize_py(post.text)
+    assert prepared._native_post_keys(post, found) == prepared._post_keys_py(post, found)
