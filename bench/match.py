@@ -336,7 +336,8 @@ def evaluator(rules, posts, index: RuleIndex) -> tuple[float, float, float, int,
 
 
 def floor(index: RuleIndex):
-    """Tokenize the text and one dict look-up per token, in the index's own table, no rule logic."""
+    """Tokenize the text and one look-up per token in the index's own table (a dict, or the C
+    KeyIndex when the extension is built), no rule logic."""
     get = index._table.get  # the real table, so that its size and memory are the real ones
 
     def run(post) -> None:

@@ -253,6 +253,309 @@ fail:
     return NULL;
 }
 
+/* ---- KeyIndex: key -> view ----------------------------------------------------------------- */
+
+/* The index's table of keys, in place of a dict: open addressing with the hash stored in the
+ * slot, so a key that is not there (most of a post's keys) costs one read of one cache line,
+ * where a dict of tens of thousands of str keys reads the stored key object on each probe.
+ * Keys are str; values any object. Not tracked by the cyclic GC: views hold no cycles. */
+
+typedef struct {
+    Py_hash_t hash;
+    PyObject *key;   /* NULL: empty; &deleted: a deleted slot */
+    PyObject *value;
+} Slot3;
+
+typedef struct {
+    PyObject_HEAD
+    Slot3 *slots;
+    size_t mask;
+    Py_ssize_t used;   /* live keys */
+    Py_ssize_t filled; /* live and deleted slots */
+} KeyIndex;
+
+static PyTypeObject KeyIndexType;
+static PyObject deleted_marker;
+#define DELETED (&deleted_marker)
+
+/* The slot holding `key`, or NULL when it is not there (*error set on an error). */
+static Slot3 *
+ki_find(KeyIndex *self, PyObject *key, Py_hash_t hash, int *error)
+{
+    for (size_t i = (size_t)hash & self->mask;; i = (i + 1) & self->mask) {
+        Slot3 *slot = &self->slots[i];
+        if (slot->key == NULL)
+            return NULL;
+        if (slot->key != DELETED && slot->hash == hash) {
+            if (slot->key == key)
+                return slot;
+            int equal = PyObject_RichCompareBool(slot->key, key, Py_EQ);
+            if (equal < 0) {
+                *error = 1;
+                return NULL;
+            }
+            if (equal)
+                return slot;
+        }
+    }
+}
+
+static int
+ki_resize(KeyIndex *self, size_t size)
+{
+    Slot3 *slots = PyMem_Calloc(size, sizeof(Slot3));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Slot3 *old = self->slots;
+    size_t old_size = old == NULL ? 0 : self->mask + 1;
+    for (size_t i = 0; i < old_size; i++) {
+        if (old[i].key == NULL || old[i].key == DELETED)
+            continue;
+        size_t j = (size_t)old[i].hash & (size - 1);
+        while (slots[j].key != NULL)
+            j = (j + 1) & (size - 1);
+        slots[j] = old[i];
+    }
+    PyMem_Free(old);
+    self->slots = slots;
+    self->mask = size - 1;
+    self->filled = self->used;
+    return 0;
+}
+
+static PyObject *
+ki_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "KeyIndex() takes no arguments");
+        return NULL;
+    }
+    KeyIndex *self = (KeyIndex *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->slots = NULL;
+    self->used = self->filled = 0;
+    if (ki_resize(self, 8) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void
+ki_dealloc(KeyIndex *self)
+{
+    if (self->slots != NULL) {
+        for (size_t i = 0; i <= self->mask; i++) {
+            if (self->slots[i].key != NULL && self->slots[i].key != DELETED) {
+                Py_DECREF(self->slots[i].key);
+                Py_DECREF(self->slots[i].value);
+            }
+        }
+        PyMem_Free(self->slots);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+ki_check_key(PyObject *key, Py_hash_t *hash)
+{
+    if (!PyUnicode_CheckExact(key)) {
+        PyErr_SetString(PyExc_TypeError, "KeyIndex keys must be str");
+        return -1;
+    }
+    *hash = PyObject_Hash(key);
+    return *hash == -1 ? -1 : 0;
+}
+
+/* The value under `key` (borrowed), or NULL: not there, or an error (then PyErr_Occurred). */
+static PyObject *
+ki_get_borrowed(KeyIndex *self, PyObject *key)
+{
+    Py_hash_t hash;
+    int error = 0;
+    if (ki_check_key(key, &hash) < 0)
+        return NULL;
+    Slot3 *slot = ki_find(self, key, hash, &error);
+    return slot == NULL ? NULL : slot->value;
+}
+
+static int
+ki_set(KeyIndex *self, PyObject *key, PyObject *value)
+{
+    Py_hash_t hash;
+    int error = 0;
+    if (ki_check_key(key, &hash) < 0)
+        return -1;
+    Slot3 *slot = ki_find(self, key, hash, &error);
+    if (error)
+        return -1;
+    if (value == NULL) { /* delete */
+        if (slot == NULL) {
+            PyErr_SetObject(PyExc_KeyError, key);
+            return -1;
+        }
+        PyObject *old_key = slot->key, *old_value = slot->value;
+        slot->key = DELETED;
+        slot->value = NULL;
+        self->used--;
+        Py_DECREF(old_key);
+        Py_DECREF(old_value);
+        return 0;
+    }
+    Py_INCREF(value);
+    if (slot != NULL) {
+        Py_SETREF(slot->value, value);
+        return 0;
+    }
+    if ((size_t)(self->filled + 1) * 3 > (self->mask + 1) * 2) {
+        size_t size = 8;
+        while (size < (size_t)(self->used + 1) * 3)
+            size <<= 1;
+        if (ki_resize(self, size) < 0) {
+            Py_DECREF(value);
+            return -1;
+        }
+    }
+    size_t i = (size_t)hash & self->mask;
+    while (self->slots[i].key != NULL && self->slots[i].key != DELETED)
+        i = (i + 1) & self->mask;
+    if (self->slots[i].key == NULL)
+        self->filled++;
+    Py_INCREF(key);
+    self->slots[i].hash = hash;
+    self->slots[i].key = key;
+    self->slots[i].value = value;
+    self->used++;
+    return 0;
+}
+
+static PyObject *
+ki_subscript(KeyIndex *self, PyObject *key)
+{
+    PyObject *value = ki_get_borrowed(self, key);
+    if (value == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    Py_INCREF(value);
+    return value;
+}
+
+static int
+ki_ass_subscript(KeyIndex *self, PyObject *key, PyObject *value)
+{
+    return ki_set(self, key, value);
+}
+
+static Py_ssize_t
+ki_length(KeyIndex *self)
+{
+    return self->used;
+}
+
+static int
+ki_contains(KeyIndex *self, PyObject *key)
+{
+    PyObject *value = ki_get_borrowed(self, key);
+    return value != NULL ? 1 : (PyErr_Occurred() ? -1 : 0);
+}
+
+static PyObject *
+ki_get(KeyIndex *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(key, default=None)");
+        return NULL;
+    }
+    PyObject *value = ki_get_borrowed(self, args[0]);
+    if (value == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        value = nargs == 2 ? args[1] : Py_None;
+    }
+    Py_INCREF(value);
+    return value;
+}
+
+static PyObject *
+ki_pop(KeyIndex *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "pop(key[, default])");
+        return NULL;
+    }
+    PyObject *value = ki_get_borrowed(self, args[0]);
+    if (value == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        if (nargs == 2) {
+            Py_INCREF(args[1]);
+            return args[1];
+        }
+        PyErr_SetObject(PyExc_KeyError, args[0]);
+        return NULL;
+    }
+    Py_INCREF(value);
+    if (ki_set(self, args[0], NULL) < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    return value;
+}
+
+static PyObject *
+ki_keys(KeyIndex *self, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out != NULL && i <= self->mask; i++) {
+        PyObject *key = self->slots[i].key;
+        if (key != NULL && key != DELETED && PyList_Append(out, key) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
+}
+
+static PyObject *
+ki_sizeof(KeyIndex *self, PyObject *unused)
+{
+    return PyLong_FromSize_t(sizeof(KeyIndex) + (self->mask + 1) * sizeof(Slot3));
+}
+
+static PyMethodDef ki_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))ki_get, METH_FASTCALL, "get(key, default=None)"},
+    {"pop", (PyCFunction)(void (*)(void))ki_pop, METH_FASTCALL, "pop(key[, default])"},
+    {"keys", (PyCFunction)ki_keys, METH_NOARGS, "a list of the keys"},
+    {"__sizeof__", (PyCFunction)ki_sizeof, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMappingMethods ki_as_mapping = {
+    .mp_length = (lenfunc)ki_length,
+    .mp_subscript = (binaryfunc)ki_subscript,
+    .mp_ass_subscript = (objobjargproc)ki_ass_subscript,
+};
+
+static PySequenceMethods ki_as_sequence = {
+    .sq_contains = (objobjproc)ki_contains,
+};
+
+static PyTypeObject KeyIndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "app.query._native.KeyIndex",
+    .tp_doc = "A table of str key -> view for the index (get, pop, [], in, len, keys).",
+    .tp_basicsize = sizeof(KeyIndex),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = ki_new,
+    .tp_dealloc = (destructor)ki_dealloc,
+    .tp_methods = ki_methods,
+    .tp_as_mapping = &ki_as_mapping,
+    .tp_as_sequence = &ki_as_sequence,
+};
+
 /* ---- the post's keys, by hash ---------------------------------------------------------- */
 
 typedef struct {
@@ -424,21 +727,22 @@ scan(const PostFacts *post, const KeyTable *table, PyObject *view, PyObject *out
     return status;
 }
 
-/* Look `key` up in `table` and scan what is filed there; 0 when nothing is. */
+/* Look `key` (of hash `hash`) up in `table` and scan what is filed there; 0 when nothing is. */
 static int
-scan_key(const PostFacts *post, const KeyTable *keys, PyObject *table, PyObject *key, PyObject *out)
+scan_key(const PostFacts *post, const KeyTable *keys, KeyIndex *table, PyObject *key, Py_hash_t hash, PyObject *out)
 {
-    PyObject *view = PyDict_GetItemWithError(table, key); /* borrowed */
-    if (view == NULL)
-        return PyErr_Occurred() ? -1 : 0;
-    return scan(post, keys, view, out);
+    int error = 0;
+    Slot3 *slot = ki_find(table, key, hash, &error);
+    if (slot == NULL)
+        return error ? -1 : 0;
+    return scan(post, keys, slot->value, out);
 }
 
 PyDoc_STRVAR(match_doc,
 "match(post, keys, author_keys, table, shards, always, tokens, followers) -> set\n\n"
 "The ids of the rules that hold for a prepared post: the view `always` is scanned, each key of\n"
 "the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each key of\n"
-"the set `keys` in the dict `table`; `tokens` (a list) and `followers` (int or None) are the\n"
+"the set `keys` in the KeyIndex `table`; `tokens` (a list) and `followers` (int or None) are the\n"
 "post's, for phrases and followers ranges.");
 
 static PyObject *
@@ -459,9 +763,9 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         facts.followers = overflow > 0 ? INT64_MAX : (overflow < 0 || followers < 0 ? -1 : followers);
     }
     PostFacts *post = &facts;
-    if (!PyAnySet_CheckExact(keys) || !PyTuple_CheckExact(author_keys) || !PyDict_CheckExact(table)
+    if (!PyAnySet_CheckExact(keys) || !PyTuple_CheckExact(author_keys) || !Py_IS_TYPE(table, &KeyIndexType)
         || !PyTuple_CheckExact(shards) || PyTuple_GET_SIZE(shards) == 0) {
-        PyErr_SetString(PyExc_TypeError, "match(post, set, tuple, dict, tuple of dicts, view)");
+        PyErr_SetString(PyExc_TypeError, "match(post, set, tuple, KeyIndex, tuple of KeyIndex, view, ...)");
         return NULL;
     }
     Py_ssize_t n_shards = PyTuple_GET_SIZE(shards);
@@ -485,16 +789,16 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (hash == -1)
             goto fail;
         PyObject *shard = PyTuple_GET_ITEM(shards, (Py_ssize_t)((size_t)hash & (size_t)(n_shards - 1)));
-        if (!PyDict_CheckExact(shard)) {
-            PyErr_SetString(PyExc_TypeError, "shards must be dicts");
+        if (!Py_IS_TYPE(shard, &KeyIndexType)) {
+            PyErr_SetString(PyExc_TypeError, "shards must be KeyIndex");
             goto fail;
         }
-        if (scan_key(post, &post_keys, shard, key, out) < 0)
+        if (scan_key(post, &post_keys, (KeyIndex *)shard, key, hash, out) < 0)
             goto fail;
     }
     for (size_t i = 0; i <= post_keys.mask; i++) {
         PyObject *key = post_keys.slots[i].key;
-        if (key != NULL && scan_key(post, &post_keys, table, key, out) < 0)
+        if (key != NULL && scan_key(post, &post_keys, (KeyIndex *)table, key, post_keys.slots[i].hash, out) < 0)
             goto fail;
     }
     keys_free(&post_keys, stack);
@@ -1164,9 +1468,17 @@ PyInit__native(void)
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL)
         return NULL;
+    if (PyType_Ready(&KeyIndexType) < 0)
+        return NULL;
     Py_INCREF(&PackedType);
     if (PyModule_AddObject(mod, "Packed", (PyObject *)&PackedType) < 0) {
         Py_DECREF(&PackedType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(&KeyIndexType);
+    if (PyModule_AddObject(mod, "KeyIndex", (PyObject *)&KeyIndexType) < 0) {
+        Py_DECREF(&KeyIndexType);
         Py_DECREF(mod);
         return NULL;
     }

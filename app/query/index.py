@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 
 from app.platforms.base import Post
 from app.query.compile import IndexCheck, anchor_plan, compile_index_check, residual, restrict_to_authors
@@ -102,10 +102,11 @@ def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], tab
 
 
 try:
+    from app.query import _native
     from app.query._native import match as _native_match
     from app.query._native import pack as _native_pack
 except ImportError:  # not built (no C compiler at install): the same loop in Python
-    _native_match = _native_pack = None
+    _native = _native_match = _native_pack = None
 NATIVE = _native_match is not None and not os.environ.get("REPOSTER_PURE_PYTHON")
 
 
@@ -118,8 +119,9 @@ class RuleIndex:
             raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
-        self._table: dict[str, object] = {}  # key -> view; every key but `from:` ones
-        self._authors: tuple[dict[str, object], ...] = tuple({} for _ in range(AUTHOR_SHARDS))
+        table = _native.KeyIndex if self.native else dict  # the same mapping, in C when it is built
+        self._table: MutableMapping[str, object] = table()  # key -> view; every key but `from:` ones
+        self._authors: tuple[MutableMapping[str, object], ...] = tuple(table() for _ in range(AUTHOR_SHARDS))
         self._always: object = self._view(_EMPTY)
         self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
@@ -187,7 +189,7 @@ class RuleIndex:
     def _state(self, view: object) -> _State:
         return view.state if self.native else view  # type: ignore[attr-defined,return-value]
 
-    def _table_of(self, key: str) -> dict[str, object]:
+    def _table_of(self, key: str) -> MutableMapping[str, object]:
         return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
 
     def _file(self, key: str | None, rule_id: int, check: IndexCheck | None, *, adding: bool) -> None:

@@ -83,3 +83,29 @@ def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, repl
     )
     found = tokens._tokenize_py(post.text)
     assert prepared._native_post_keys(post, found) == prepared._post_keys_py(post, found)
+
+
+@native
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["set", "pop", "del"]), st.integers(0, 60), st.integers()), max_size=300))
+def test_key_index_behaves_like_a_dict(ops):
+    """Inserts, replaces, deletes (leaving deleted slots), resizes: the same as a dict."""
+    table, model = tokens._native.KeyIndex(), {}
+    for op, n, value in ops:
+        key = f"k{n}"
+        if op == "set":
+            table[key] = model[key] = value
+        elif op == "pop":
+            assert table.pop(key, None) == model.pop(key, None)
+        elif key in model:
+            del table[key], model[key]
+        else:
+            with pytest.raises(KeyError):
+                del table[key]
+        assert len(table) == len(model)
+    assert sorted(table.keys()) == sorted(model)
+    for n in range(61):
+        key = f"k{n}"
+        assert (key in table) == (key in model) and table.get(key) == model.get(key)
+    with pytest.raises(TypeError):
+        table[1] = "only str keys"
