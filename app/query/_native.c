@@ -18,6 +18,22 @@
 #include <stdint.h>
 #include <structmember.h>
 
+/* a == b for two objects of which at least one is an exact str: by length, kind and bytes for
+ * two exact str (what str.__eq__ does), else by rich comparison. 1, 0, or -1 on error. */
+static inline int
+same_str(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+        int kind = PyUnicode_KIND(a);
+        return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+            && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * (size_t)kind) == 0;
+    }
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
 /* ---- packed views --------------------------------------------------------------------- */
 
 typedef struct {
@@ -98,11 +114,37 @@ tuple_or_none_size(PyObject *obj, const char *what, Py_ssize_t *size)
     return 0;
 }
 
-static int
-copy_ids(PyObject *tuple, int64_t *into)
+/* Rule ids come as a tuple of int, or as a buffer of int64 (array('q')), copied at once. */
+static Py_ssize_t
+ids_count(PyObject *ids)
 {
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
-        long long value = PyLong_AsLongLong(PyTuple_GET_ITEM(tuple, i));
+    if (PyTuple_CheckExact(ids))
+        return PyTuple_GET_SIZE(ids);
+    Py_buffer view;
+    if (PyObject_GetBuffer(ids, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    Py_ssize_t n = -1;
+    if (view.itemsize != 8 || view.format == NULL || (strcmp(view.format, "q") != 0 && strcmp(view.format, "l") != 0))
+        PyErr_SetString(PyExc_TypeError, "rule ids must be a tuple of int or an array('q')");
+    else
+        n = view.len / 8;
+    PyBuffer_Release(&view);
+    return n;
+}
+
+static int
+copy_ids(PyObject *ids, int64_t *into)
+{
+    if (!PyTuple_CheckExact(ids)) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(ids, &view, PyBUF_C_CONTIGUOUS) < 0)
+            return -1;
+        memcpy(into, view.buf, (size_t)view.len);
+        PyBuffer_Release(&view);
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ids); i++) {
+        long long value = PyLong_AsLongLong(PyTuple_GET_ITEM(ids, i));
         if (value == -1 && PyErr_Occurred())
             return -1;
         into[i] = (int64_t)value;
@@ -134,16 +176,17 @@ copy_keys(Packed *self, PyObject *tuple, Py_ssize_t at)
 
 PyDoc_STRVAR(pack_doc,
 "pack(exact, checks, state) -> Packed\n\n"
-"One key's rules in one block of memory: `exact` a tuple of rule ids, `checks` a tuple of\n"
+"One key's rules in one block of memory: `exact` the rule ids (a tuple, or an array('q')),\n"
+"`checks` a tuple of\n"
 "(need, avoid, rest, ids, phrases, low, high): a tuple of str keys, a tuple or None, a callable\n"
-"or None, a tuple of rule ids, a tuple of phrases (tuples of str), the followers range (-1: no\n"
+"or None, rule ids as `exact`, a tuple of phrases (tuples of str), the followers range (-1: no\n"
 "bound). `state` is kept as the `state` attribute.");
 
 static PyObject *
 pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "pack(exact: tuple, checks: tuple, state)");
+    if (nargs != 3 || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "pack(exact, checks: tuple, state)");
         return NULL;
     }
     PyObject *exact = args[0], *checks = args[1];
@@ -152,8 +195,7 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *check = PyTuple_GET_ITEM(checks, i);
         Py_ssize_t n_need, n_avoid;
         if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 7
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 3))
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))) {
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))) {
             PyErr_SetString(PyExc_TypeError,
                             "a check is (need: tuple, avoid: tuple | None, rest, ids: tuple, phrases: tuple, low, high)");
             return NULL;
@@ -162,9 +204,14 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         n_need = PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 0));
         n_keys += n_need + n_avoid;
-        n_ids += PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 3));
+        Py_ssize_t n = ids_count(PyTuple_GET_ITEM(check, 3));
+        if (n < 0)
+            return NULL;
+        n_ids += n;
     }
-    Py_ssize_t n_exact = PyTuple_GET_SIZE(exact);
+    Py_ssize_t n_exact = ids_count(exact);
+    if (n_exact < 0)
+        return NULL;
     if (n_keys > UINT32_MAX || n_ids > UINT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "too many rules under one key");
         return NULL;
@@ -242,7 +289,7 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if ((out->low == -1 || out->high == -1) && PyErr_Occurred())
             goto fail;
         out->ids = id_at;
-        out->n_ids = (uint32_t)PyTuple_GET_SIZE(ids);
+        out->n_ids = (uint32_t)ids_count(ids);
         if (copy_ids(ids, self->ids + id_at) < 0)
             goto fail;
         id_at += out->n_ids;
@@ -289,7 +336,7 @@ ki_find(KeyIndex *self, PyObject *key, Py_hash_t hash, int *error)
         if (slot->key != DELETED && slot->hash == hash) {
             if (slot->key == key)
                 return slot;
-            int equal = PyObject_RichCompareBool(slot->key, key, Py_EQ);
+            int equal = same_str(slot->key, key);
             if (equal < 0) {
                 *error = 1;
                 return NULL;
@@ -621,7 +668,7 @@ keys_has(const KeyTable *table, Py_hash_t hash, PyObject *key)
 {
     for (size_t i = (size_t)hash & table->mask; table->slots[i].key != NULL; i = (i + 1) & table->mask) {
         if (table->slots[i].hash == hash) {
-            int equal = PyObject_RichCompareBool(table->slots[i].key, key, Py_EQ);
+            int equal = same_str(table->slots[i].key, key);
             if (equal != 0)
                 return equal;
         }
@@ -654,7 +701,7 @@ has_phrase(PyObject *tokens, PyObject *phrase)
     for (Py_ssize_t i = 0; i + size <= n; i++) {
         Py_ssize_t k = 0;
         for (; k < size; k++) {
-            int equal = PyObject_RichCompareBool(PyList_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k), Py_EQ);
+            int equal = same_str(PyList_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k));
             if (equal < 0)
                 return -1;
             if (!equal)
