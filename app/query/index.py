@@ -10,10 +10,15 @@ empty query) are checked on every post, each distinct check once.
 
 Changes are incremental: add, replace or remove one rule touches only its own keys. The
 `from:` keys (most of the keys when rules are scoped to long lists of people) live in
-`AUTHOR_SHARDS` small tables of their own, so that the O(n) resize a dict makes now and then
+`AUTHOR_SHARDS` small tables of their own, so that the O(n) resize a table makes now and then
 when a key is added copies a fraction of the keys (a post has only one or two `from:` keys).
-One writer and any number of concurrent readers are safe under the GIL: the containers
-`match` iterates are replaced, never changed in place.
+One writer and any number of concurrent readers are safe under the GIL: what `match` reads
+under a key (its *view*) is replaced, never changed in place.
+
+Where the C extension `app.query._native` is built, the tables are its `KeyIndex`, the views
+its `Packed` blocks and the per-post walk its `match`; otherwise dicts, tuples and `_match_py`,
+the same walk in Python. Both give the same answers (tests/query/test_index_property.py runs
+both against the reference evaluator).
 """
 
 from __future__ import annotations
