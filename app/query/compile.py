@@ -110,7 +110,7 @@ def anchor_plan(node: Node, cost: Callable[[str], float]) -> tuple[Plan, float] 
         out: Plan = {}
         for key, rest in plan.items():
             parts = [rest, *(residual(child, key) if key in keys else child for child, keys in zip(others, keyed))]
-            left = _all(parts, node.pos)
+            left = _combine(And, parts, node.pos)
             if left is not False:
                 out[key] = left
         return out, total
@@ -122,8 +122,9 @@ def anchor_plan(node: Node, cost: Callable[[str], float]) -> tuple[Plan, float] 
         for plan, _ in plans:  # type: ignore[misc]
             for key, rest in plan.items():
                 alternatives.setdefault(key, []).append(rest)
-        merged = {key: _any(rests, node.pos) for key, rests in alternatives.items()}
-        return {key: rest for key, rest in merged.items() if rest is not False}, sum(c for _, c in plans)  # type: ignore[misc]
+        merged = {key: _combine(Or, rests, node.pos) for key, rests in alternatives.items()}
+        total = sum(c for _, c in plans)  # type: ignore[misc]
+        return {key: rest for key, rest in merged.items() if rest is not False}, total
     return None
 
 
@@ -137,30 +138,18 @@ def _leaf_keys(node: Node) -> set[str]:
     return set() if key is None else {key}
 
 
-def _all(parts: list[Node | bool], pos: int) -> Node | bool:
-    """AND of simplified parts, flattened."""
+def _combine(kind: type[And | Or], parts: list[Node | bool], pos: int) -> Node | bool:
+    """AND (`kind` And) or OR (`kind` Or) of simplified parts, flattened; a bool when that settles it."""
+    settles = kind is Or  # the value of one part that settles the whole group
     kept: list[Node] = []
     for part in parts:
-        if part is False:
-            return False
-        if part is not True:
-            kept.extend(part.children if isinstance(part, And) else (part,))  # type: ignore[union-attr]
+        if part is settles:
+            return settles
+        if not isinstance(part, bool):
+            kept.extend(part.children if isinstance(part, kind) else (part,))
     if not kept:
-        return True
-    return kept[0] if len(kept) == 1 else And(tuple(kept), pos)
-
-
-def _any(parts: list[Node | bool], pos: int) -> Node | bool:
-    """OR of simplified parts, flattened."""
-    kept: list[Node] = []
-    for part in parts:
-        if part is True:
-            return True
-        if part is not False:
-            kept.extend(part.children if isinstance(part, Or) else (part,))  # type: ignore[union-attr]
-    if not kept:
-        return False
-    return kept[0] if len(kept) == 1 else Or(tuple(dict.fromkeys(kept)), pos)
+        return not settles
+    return kept[0] if len(kept) == 1 else kind(tuple(dict.fromkeys(kept)), pos)
 
 
 def residual(node: Node, key: str | None) -> Node | bool:

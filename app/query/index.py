@@ -30,7 +30,13 @@ from bisect import bisect_left
 from collections.abc import Iterable, MutableMapping, Sequence
 
 from app.platforms.base import Post
-from app.query.compile import IndexCheck, anchor_plan, compile_index_check, residual, restrict_to_authors
+from app.query.compile import (
+    IndexCheck,
+    anchor_plan,
+    compile_index_check,
+    residual,
+    restrict_to_authors,
+)
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
@@ -226,7 +232,8 @@ class RuleIndex:
     def _entries(self, node: Node) -> list[_Entry]:
         """(key, check left once the key is present, None when nothing is) for each anchor."""
         found = anchor_plan(node, self.stats.anchor_cost)
-        plan: dict[str | None, Node | bool] = found[0] if found else {None: residual(node, None)}  # type: ignore[assignment]
+        plan: dict[str | None, Node | bool]
+        plan = found[0] if found else {None: residual(node, None)}  # type: ignore[assignment]
         compiled: dict[Node, IndexCheck] = {}  # keys that leave the same residual share one check
         entries: list[_Entry] = []
         for key, rest in plan.items():
@@ -246,5 +253,7 @@ class RuleIndex:
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
         if self.native:
-            return _native_match(p, p.keys, p.author_keys, self._table, self._authors, self._always, p.tokens, p.followers)
+            return _native_match(
+                p, p.keys, p.author_keys, self._table, self._authors, self._always, p.tokens, p.followers
+            )
         return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)

@@ -16,7 +16,15 @@ from functools import cached_property
 
 from app.platforms.base import Post
 from app.query import tokens as tokens_module
-from app.query.tokens import CACHE_MAX, cjk_pairs, fold_handle, has_cjk, host_suffixes, tokenize, url_host
+from app.query.tokens import (
+    CACHE_MAX,
+    cjk_pairs,
+    fold_handle,
+    has_cjk,
+    host_suffixes,
+    tokenize,
+    url_host,
+)
 
 
 class PreparedPost:

@@ -262,7 +262,7 @@ def _set_folds() -> None:
 if _native is not None:
     cjk_pairs = _native.cjk_pairs
 
-    def tokenize(text: str) -> list[str]:  # noqa: F811 - the same, in C
+    def tokenize(text: str) -> list[str]:
         """Split text into folded tokens of letters and digits, links left out."""
         return _native.tokenize(text, _CHUNKS, _chunk_tokens)
 else:
