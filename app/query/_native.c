@@ -607,7 +607,7 @@ static PyTypeObject KeyIndexType = {
 
 typedef struct {
     Py_hash_t hash;
-    PyObject *key; /* borrowed from the post's key set; NULL: empty slot */
+    PyObject *key; /* borrowed from the post's key lists; NULL: empty slot */
 } Slot;
 
 typedef struct {
@@ -618,9 +618,29 @@ typedef struct {
 #define STACK_SLOTS 256
 
 static int
-keys_build(KeyTable *table, PyObject *keys, Slot *stack)
+keys_put(KeyTable *table, PyObject *key)
 {
-    Py_ssize_t n = PySet_GET_SIZE(keys);
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1)
+        return -1;
+    size_t i = (size_t)hash & table->mask;
+    for (; table->slots[i].key != NULL; i = (i + 1) & table->mask) {
+        if (table->slots[i].hash == hash) {
+            int equal = same_str(table->slots[i].key, key);
+            if (equal != 0)
+                return equal < 0 ? -1 : 0; /* already there */
+        }
+    }
+    table->slots[i].hash = hash;
+    table->slots[i].key = key;
+    return 0;
+}
+
+/* The post's keys by hash: its tokens and its other keys (two lists; repeats dropped). */
+static int
+keys_build(KeyTable *table, PyObject *tokens, PyObject *extra, Slot *stack)
+{
+    Py_ssize_t n = PyList_GET_SIZE(tokens) + PyList_GET_SIZE(extra);
     size_t size = 16;
     while (size < (size_t)n * 2)
         size <<= 1;
@@ -635,24 +655,14 @@ keys_build(KeyTable *table, PyObject *keys, Slot *stack)
         }
     }
     table->mask = size - 1;
-    PyObject *iterator = PyObject_GetIter(keys), *key;
-    if (iterator == NULL)
-        return -1;
-    while ((key = PyIter_Next(iterator)) != NULL) {
-        Py_hash_t hash = PyObject_Hash(key);
-        Py_DECREF(key); /* the set keeps it alive */
-        if (hash == -1) {
-            Py_DECREF(iterator);
-            return -1;
+    PyObject *lists[2] = {tokens, extra};
+    for (int l = 0; l < 2; l++) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
+            if (keys_put(table, PyList_GET_ITEM(lists[l], i)) < 0)
+                return -1;
         }
-        size_t i = (size_t)hash & table->mask;
-        while (table->slots[i].key != NULL)
-            i = (i + 1) & table->mask;
-        table->slots[i].hash = hash;
-        table->slots[i].key = key;
     }
-    Py_DECREF(iterator);
-    return PyErr_Occurred() ? -1 : 0;
+    return 0;
 }
 
 static void
@@ -786,22 +796,22 @@ scan_key(const PostFacts *post, const KeyTable *keys, KeyIndex *table, PyObject 
 }
 
 PyDoc_STRVAR(match_doc,
-"match(post, keys, author_keys, table, shards, always, tokens, followers) -> set\n\n"
+"match(post, tokens, keys, author_keys, table, shards, always, followers) -> set\n\n"
 "The ids of the rules that hold for a prepared post: the view `always` is scanned, each key of\n"
-"the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each key of\n"
-"the set `keys` in the KeyIndex `table`; `tokens` (a list) and `followers` (int or None) are the\n"
-"post's, for phrases and followers ranges.");
+"the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each of the\n"
+"post's keys (the lists `tokens` and `keys`) in the KeyIndex `table`; `followers` (int or None)\n"
+"is the post's, for followers ranges.");
 
 static PyObject *
 match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8 || !PyList_CheckExact(args[6])) {
-        PyErr_SetString(PyExc_TypeError, "match() takes 8 arguments; tokens must be a list");
+    if (nargs != 8 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "match() takes 8 arguments; tokens and keys must be lists");
         return NULL;
     }
-    PyObject *keys = args[1], *author_keys = args[2];
-    PyObject *table = args[3], *shards = args[4], *always = args[5];
-    PostFacts facts = {args[0], args[6], -1};
+    PyObject *tokens = args[1], *keys = args[2], *author_keys = args[3];
+    PyObject *table = args[4], *shards = args[5], *always = args[6];
+    PostFacts facts = {args[0], tokens, -1};
     if (args[7] != Py_None) {
         int overflow = 0;
         long long followers = PyLong_AsLongLongAndOverflow(args[7], &overflow);
@@ -810,9 +820,9 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         facts.followers = overflow > 0 ? INT64_MAX : (overflow < 0 || followers < 0 ? -1 : followers);
     }
     PostFacts *post = &facts;
-    if (!PyAnySet_CheckExact(keys) || !PyTuple_CheckExact(author_keys) || !Py_IS_TYPE(table, &KeyIndexType)
+    if (!PyTuple_CheckExact(author_keys) || !Py_IS_TYPE(table, &KeyIndexType)
         || !PyTuple_CheckExact(shards) || PyTuple_GET_SIZE(shards) == 0) {
-        PyErr_SetString(PyExc_TypeError, "match(post, set, tuple, KeyIndex, tuple of KeyIndex, view, ...)");
+        PyErr_SetString(PyExc_TypeError, "match(post, list, list, tuple, KeyIndex, tuple of KeyIndex, view, followers)");
         return NULL;
     }
     Py_ssize_t n_shards = PyTuple_GET_SIZE(shards);
@@ -822,8 +832,10 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Slot stack[STACK_SLOTS];
     KeyTable post_keys;
-    if (keys_build(&post_keys, keys, stack) < 0)
+    if (keys_build(&post_keys, tokens, keys, stack) < 0) {
+        keys_free(&post_keys, stack);
         return NULL;
+    }
     PyObject *out = PySet_New(NULL);
     if (out == NULL)
         goto fail;
@@ -1282,7 +1294,7 @@ add_key(PyObject *keys, PyObject *key) /* steals `key` */
 {
     if (key == NULL)
         return -1;
-    int status = PySet_Add(keys, key);
+    int status = PyList_Append(keys, key);
     Py_DECREF(key);
     return status;
 }
@@ -1299,7 +1311,7 @@ add_all(PyObject *keys, PyObject *items) /* steals `items`, a list or tuple */
     }
     int status = 0;
     for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(items); i++)
-        status = PySet_Add(keys, PySequence_Fast_ITEMS(items)[i]);
+        status = PyList_Append(keys, PySequence_Fast_ITEMS(items)[i]);
     Py_DECREF(items);
     return status;
 }
@@ -1363,8 +1375,8 @@ attr_flag(PyObject *obj, PyObject *fields, PyObject *name, int is_true)
 
 PyDoc_STRVAR(post_keys_doc,
 "post_keys(post, tokens) -> (keys, author_keys)\n\n"
-"What app.query.prepared._post_keys gives: the set of every key of the post, and its\n"
-"distinct `from:` keys (by handle, by id).");
+"What app.query.prepared._post_keys_py gives: a list of the post's keys other than its tokens\n"
+"(repeats possible), and its distinct `from:` keys (by handle, by id).");
 
 static PyObject *
 post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1378,7 +1390,7 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *post = args[0], *tokens = args[1];
-    PyObject *keys = PySet_New(tokens), *author = NULL, *value = NULL, *by_handle = NULL, *by_id = NULL;
+    PyObject *keys = PyList_New(0), *author = NULL, *value = NULL, *by_handle = NULL, *by_id = NULL;
     PyObject *post_fields = fields_of(post), *author_fields = NULL;
     PyObject *result = NULL;
     int flags[8], n_tags = 0, n_mentions = 0, n_urls = 0;
@@ -1410,7 +1422,7 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (value == NULL || (by_id = memo_key(memo_from, prefix_from, value)) == NULL)
         goto done;
     Py_CLEAR(value);
-    if (PySet_Add(keys, by_handle) < 0 || PySet_Add(keys, by_id) < 0)
+    if (PyList_Append(keys, by_handle) < 0 || PyList_Append(keys, by_id) < 0)
         goto done;
     /* to: */
     value = field(post, post_fields, s_reply_to_author);
@@ -1457,7 +1469,7 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (int i = 0; i < 8; i++) {
         if (flags[i] < 0)
             goto done;
-        if (flags[i] && PySet_Add(keys, PyTuple_GET_ITEM(flag_names, i)) < 0)
+        if (flags[i] && PyList_Append(keys, PyTuple_GET_ITEM(flag_names, i)) < 0)
             goto done;
     }
     int same = PyObject_RichCompareBool(by_handle, by_id, Py_EQ);

@@ -254,6 +254,6 @@ class RuleIndex:
             self.stats.observe(p)
         if self.native:
             return _native_match(
-                p, p.keys, p.author_keys, self._table, self._authors, self._always, p.tokens, p.followers
+                p, p.tokens, p.extra_keys, p.author_keys, self._table, self._authors, self._always, p.followers
             )
         return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)

@@ -1,9 +1,11 @@
 """A post folded once into what rule terms are tested against.
 
-The index reads `keys`, one set holding every fact a rule can test by presence: the tokens
-(bare), pairs of consecutive Han/kana tokens (`ab`, see `cjk_pairs`), and `#tag`, `@mention`, `from:handle`, `from:id`, `to:handle`, `url:host` (the host and
-each parent domain), `lang:xx` (and its primary subtag), `is:…` and `has:…` where they hold.
-Tokens are letters and digits only, so they never collide with the prefixed keys.
+The index reads the post's *keys*, every fact a rule can test by presence: the tokens (bare),
+pairs of consecutive Han/kana tokens (`ab`, see `cjk_pairs`), and `#tag`, `@mention`,
+`from:handle`, `from:id`, `to:handle`, `url:host` (the host and each parent domain), `lang:xx`
+(and its primary subtag), `is:…` and `has:…` where they hold. Tokens are letters and digits only,
+so they never collide with the prefixed keys. They are kept as two lists, `tokens` and
+`extra_keys` (the C loop reads them as they are); `keys` is their set, made on first use.
 
 The reference evaluator reads the separate sets (`hashtags`, `mentions`, ...), computed from the
 post on first use, independently of `keys`; the property test checks that the two agree.
@@ -34,10 +36,16 @@ class PreparedPost:
         self.post = post
         self.tokens: list[str] = tokenize(post.text)
         self.followers: int | None = post.author.followers_count
-        keys, author_keys = _post_keys(post, self.tokens)
-        self.keys: set[str] = keys
+        extra_keys, author_keys = _post_keys(post, self.tokens)
+        # every key but the tokens, repeats possible (the index's C loop reads the two lists)
+        self.extra_keys: list[str] = extra_keys
         # the post's `from:` keys, distinct: the index files them in tables of their own
         self.author_keys: tuple[str, ...] = author_keys
+
+    @cached_property
+    def keys(self) -> set[str]:
+        """Every key of the post: its tokens and the others."""
+        return set(self.tokens).union(self.extra_keys)
 
     @cached_property
     def token_set(self) -> frozenset[str]:
@@ -110,30 +118,29 @@ _HOSTS: dict[str, tuple[str, ...]] = {}
 _NETLOC_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#\s]*)")  # fixed; linear
 
 
-def _post_keys_py(post: Post, tokens: list[str]) -> tuple[set[str], tuple[str, ...]]:
-    """Every key of the post, and its distinct `from:` keys (by handle, by id)."""
-    keys = set(tokens)
+def _post_keys_py(post: Post, tokens: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The post's keys other than its tokens (repeats possible), and its distinct `from:` keys."""
+    keys: list[str] = []
     if has_cjk(post.text):
-        keys.update(cjk_pairs(tokens))
+        keys += cjk_pairs(tokens)
     author, hashtags, mentions, urls = post.author, post.hashtags, post.mentions, post.urls
     if hashtags:
-        keys.update([_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags])
+        keys += [_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags]
     if mentions:
-        keys.update([_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions])
+        keys += [_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions]
     handle, author_id = author.handle, author.id
     by_handle = _FROM.get(handle) or _remember(_FROM, "from:", handle)
     by_id = _FROM.get(author_id) or _remember(_FROM, "from:", author_id)
-    keys.add(by_handle)
-    keys.add(by_id)
+    keys += (by_handle, by_id)
     reply_to = post.reply_to_author
     if reply_to:
-        keys.add(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
+        keys.append(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
     lang = post.lang
     found = _LANGS.get(lang)
-    keys.update(_lang_keys(lang) if found is None else found)
-    keys.update(_flags(post))
+    keys += _lang_keys(lang) if found is None else found
+    keys += _flags(post)
     if urls:
-        keys.update([key for url in urls for key in _host_keys(url)])
+        keys += [key for url in urls for key in _host_keys(url)]
     return keys, (by_handle,) if by_handle == by_id else (by_handle, by_id)
 
 

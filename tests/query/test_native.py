@@ -82,7 +82,9 @@ def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, repl
                 "author": post.author.model_copy(update={"handle": handle})}
     )
     found = tokens._tokenize_py(post.text)
-    assert prepared._native_post_keys(post, found) == prepared._post_keys_py(post, found)
+    keys, author_keys = prepared._native_post_keys(post, found)
+    expected_keys, expected_author_keys = prepared._post_keys_py(post, found)
+    assert set(keys) == set(expected_keys) and author_keys == expected_author_keys
 
 
 @native
