@@ -42,6 +42,8 @@ typedef struct {
     uint32_t ids, n_ids;     /* slice of ids[] */
     int64_t low, high;       /* followers range; -1: no bound (low -1: no range at all) */
     PyObject *phrases;       /* tuple of tuples of str that must all occur, or NULL */
+    PyObject *absent;        /* tuple of tuples of str none of which may occur, or NULL */
+    PyObject *any_of;        /* tuple of frozensets of str keys, one of each to be had, or NULL */
     PyObject *rest;          /* strong reference, or NULL */
 } PackedCheck;
 
@@ -66,6 +68,8 @@ packed_dealloc(Packed *self)
     for (Py_ssize_t i = 0; i < self->n_checks; i++) {
         Py_XDECREF(self->checks[i].rest);
         Py_XDECREF(self->checks[i].phrases);
+        Py_XDECREF(self->checks[i].absent);
+        Py_XDECREF(self->checks[i].any_of);
     }
     Py_XDECREF(self->state);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -172,15 +176,33 @@ copy_keys(Packed *self, PyObject *tuple, Py_ssize_t at)
     return 0;
 }
 
+/* Whether `phrases` is a tuple of non-empty tuples of str (TypeError set when not). */
+static int
+phrases_ok(PyObject *phrases)
+{
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++) {
+        PyObject *phrase = PyTuple_GET_ITEM(phrases, k);
+        int ok = PyTuple_CheckExact(phrase) && PyTuple_GET_SIZE(phrase) > 0;
+        for (Py_ssize_t t = 0; ok && t < PyTuple_GET_SIZE(phrase); t++)
+            ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(phrase, t));
+        if (!ok) {
+            PyErr_SetString(PyExc_TypeError, "a phrase is a non-empty tuple of str");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
 PyDoc_STRVAR(pack_doc,
 "pack(exact, checks, state) -> Packed\n\n"
 "One key's rules in one block of memory: `exact` the rule ids (a tuple, or an array('q')),\n"
 "`checks` a tuple of\n"
-"(need, avoid, rest, ids, phrases, low, high): a tuple of str keys, a tuple or None, a callable\n"
+"(need, avoid, rest, ids, phrases, low, high, absent, any_of): a tuple of str keys, a tuple or None, a callable\n"
 "or None, rule ids as `exact`, a tuple of phrases (tuples of str), the followers range (-1: no\n"
-"bound). `state` is kept as the `state` attribute.");
+"bound), a tuple of phrases that must not occur, a tuple of frozensets of keys of each of which\n"
+"the post must have one. `state` is kept as the `state` attribute.");
 
 static PyObject *
 pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -194,10 +216,11 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < n_checks; i++) {
         PyObject *check = PyTuple_GET_ITEM(checks, i);
         Py_ssize_t n_need, n_avoid;
-        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 7
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))) {
-            PyErr_SetString(PyExc_TypeError,
-                            "a check is (need: tuple, avoid: tuple | None, rest, ids: tuple, phrases: tuple, low, high)");
+        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 9
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 7)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 8))) {
+            PyErr_SetString(PyExc_TypeError, "a check is (need: tuple, avoid: tuple | None, rest, ids, phrases: "
+                                             "tuple, low, high, absent: tuple, any_of: tuple of frozensets)");
             return NULL;
         }
         if (tuple_or_none_size(PyTuple_GET_ITEM(check, 1), "avoid", &n_avoid) < 0)
@@ -244,10 +267,13 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *check = PyTuple_GET_ITEM(checks, i);
         PyObject *need = PyTuple_GET_ITEM(check, 0), *avoid = PyTuple_GET_ITEM(check, 1);
         PyObject *rest = PyTuple_GET_ITEM(check, 2), *ids = PyTuple_GET_ITEM(check, 3);
-        PyObject *phrases = PyTuple_GET_ITEM(check, 4);
+        PyObject *phrases = PyTuple_GET_ITEM(check, 4), *absent = PyTuple_GET_ITEM(check, 7);
+        PyObject *any_of = PyTuple_GET_ITEM(check, 8);
         PackedCheck *out = &self->checks[i];
         out->rest = NULL;
         out->phrases = NULL;
+        out->absent = NULL;
+        out->any_of = NULL;
         self->n_checks = i + 1;
         out->need = key_at;
         out->n_need = (uint32_t)PyTuple_GET_SIZE(need);
@@ -267,22 +293,25 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_INCREF(rest);
             out->rest = rest;
         }
-        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(phrases); k++) {
-            PyObject *phrase = PyTuple_GET_ITEM(phrases, k);
-            if (!PyTuple_CheckExact(phrase) || PyTuple_GET_SIZE(phrase) == 0) {
-                PyErr_SetString(PyExc_TypeError, "a phrase is a non-empty tuple of str");
-                goto fail;
-            }
-            for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(phrase); t++) {
-                if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(phrase, t))) {
-                    PyErr_SetString(PyExc_TypeError, "a phrase is a non-empty tuple of str");
-                    goto fail;
-                }
-            }
-        }
+        if (!phrases_ok(phrases) || !phrases_ok(absent))
+            goto fail;
         if (PyTuple_GET_SIZE(phrases) > 0) {
             Py_INCREF(phrases);
             out->phrases = phrases;
+        }
+        if (PyTuple_GET_SIZE(absent) > 0) {
+            Py_INCREF(absent);
+            out->absent = absent;
+        }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(any_of); k++) {
+            if (!PyFrozenSet_CheckExact(PyTuple_GET_ITEM(any_of, k))) {
+                PyErr_SetString(PyExc_TypeError, "any_of holds frozensets");
+                goto fail;
+            }
+        }
+        if (PyTuple_GET_SIZE(any_of) > 0) {
+            Py_INCREF(any_of);
+            out->any_of = any_of;
         }
         out->low = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 5));
         out->high = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 6));
@@ -724,9 +753,25 @@ has_phrase(PyObject *tokens, PyObject *phrase)
 }
 
 typedef struct {
-    PyObject *post, *tokens;
-    int64_t followers; /* -1: unknown */
+    PyObject *post, *tokens, *keys; /* keys: the post's keys but its tokens (a list) */
+    int64_t followers;              /* -1: unknown */
 } PostFacts;
+
+/* 1 when the post has a key of the frozenset `one_of` (its other keys are tried first: ORs of
+ * keys are most often scopes of `from:` keys), 0 when not, -1 on error. */
+static int
+has_one_of(const PostFacts *facts, PyObject *one_of)
+{
+    PyObject *lists[2] = {facts->keys, facts->tokens};
+    for (int l = 0; l < 2; l++) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
+            int found = PySet_Contains(one_of, PyList_GET_ITEM(lists[l], i));
+            if (found != 0)
+                return found;
+        }
+    }
+    return 0;
+}
 
 static int
 check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table, const PostFacts *facts)
@@ -749,6 +794,20 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
             int found = has_phrase(facts->tokens, PyTuple_GET_ITEM(check->phrases, k));
             if (found <= 0)
                 return found;
+        }
+    }
+    if (check->any_of != NULL) {
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(check->any_of); k++) {
+            int found = has_one_of(facts, PyTuple_GET_ITEM(check->any_of, k));
+            if (found <= 0)
+                return found;
+        }
+    }
+    if (check->absent != NULL) {
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(check->absent); k++) {
+            int found = has_phrase(facts->tokens, PyTuple_GET_ITEM(check->absent, k));
+            if (found != 0)
+                return found < 0 ? -1 : 0;
         }
     }
     if (check->rest == NULL)
@@ -811,7 +870,7 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *tokens = args[1], *keys = args[2], *author_keys = args[3];
     PyObject *table = args[4], *shards = args[5], *always = args[6];
-    PostFacts facts = {args[0], tokens, -1};
+    PostFacts facts = {args[0], tokens, keys, -1};
     if (args[7] != Py_None) {
         int overflow = 0;
         long long followers = PyLong_AsLongLongAndOverflow(args[7], &overflow);

@@ -186,11 +186,11 @@ def compile_check(node: Node) -> Check:
     rest: list[Node] = []
     for child in children:
         key = leaf_key(child)
-        negated_key = leaf_key(child.child) if isinstance(child, Not) else None
+        negated = _negated_keys(child)
         if key is not None:
             need.add(key)
-        elif negated_key is not None:
-            avoid.add(negated_key)
+        elif negated is not None:
+            avoid.update(negated)
         else:
             need.update(child.tokens if isinstance(child, Phrase) else ())  # a cheap pre-test
             rest.append(child)
@@ -198,22 +198,45 @@ def compile_check(node: Node) -> Check:
     return (_shared(need) if need else _NOTHING), (_shared(avoid) if avoid else None), closure
 
 
-# What the index checks under a key: keys needed, keys to avoid, phrases that must all occur,
-# a followers range (low, high; -1: no bound) and a closure for the rest (or None).
+def _negated_keys(node: Node) -> list[str] | None:
+    """For `-k` and `-(k1 OR k2 ...)` of keyed leaves, the keys a post must not have; else None."""
+    if not isinstance(node, Not):
+        return None
+    inner = node.child.children if isinstance(node.child, Or) else (node.child,)
+    keys = [leaf_key(child) for child in inner]
+    return None if None in keys else keys  # type: ignore[return-value]
+
+
+# What the index checks under a key: keys needed, keys to avoid, a closure for the rest (or
+# None), phrases that must all occur, a followers range (low, high; -1: no bound), phrases none
+# of which may occur, and sets of keys of each of which the post must have one.
 IndexCheck = tuple[
-    frozenset[str], "frozenset[str] | None", "Predicate | None", tuple[tuple[str, ...], ...], int, int
+    frozenset[str], "frozenset[str] | None", "Predicate | None", tuple[tuple[str, ...], ...], int, int,
+    tuple[tuple[str, ...], ...], tuple[frozenset[str], ...],
 ]
 
 
 def compile_index_check(node: Node) -> IndexCheck:
-    """The node as an IndexCheck: phrases and follower ranges are data the index's C loop tests
-    itself; only what remains (ORs, negated groups and phrases) is a Python closure."""
+    """The node as an IndexCheck: keys, phrases (also negated, and in negated ORs), ORs of keys
+    and follower ranges are data the index's C loop tests itself; only what remains (other ORs,
+    negated ANDs) is a Python closure."""
     children = node.children if isinstance(node, And) else (node,)
     rest: list[Node] = []
     phrases: list[tuple[str, ...]] = []
+    absent: list[tuple[str, ...]] = []
+    avoided: set[str] = set()
+    any_of: list[frozenset[str]] = []
     low = high = -1
     for child in children:
-        if isinstance(child, Phrase):
+        negated = child.child.children if isinstance(child, Not) and isinstance(child.child, Or) else (
+            (child.child,) if isinstance(child, Not) else ()
+        )
+        if negated and all(isinstance(n, Phrase) or leaf_key(n) is not None for n in negated):
+            absent += [n.tokens for n in negated if isinstance(n, Phrase)]  # -(a OR "b c") = -a -"b c"
+            avoided.update(key for n in negated if (key := leaf_key(n)) is not None)
+        elif isinstance(child, Or) and all(leaf_key(n) is not None for n in child.children):
+            any_of.append(frozenset(leaf_key(n) for n in child.children))  # type: ignore[misc]
+        elif isinstance(child, Phrase):
             phrases.append(child.tokens)
         elif isinstance(child, Followers):
             low = max(low, child.low)
@@ -227,7 +250,12 @@ def compile_index_check(node: Node) -> IndexCheck:
         need, avoid, closure = _NOTHING, None, None
     if phrases:
         need = frozenset(need.union(*phrases))
-    return need, avoid, closure, tuple(dict.fromkeys(phrases)), low, high
+    if avoided:
+        avoid = frozenset(avoided.union(avoid or ()))
+    return (
+        need, avoid, closure, tuple(dict.fromkeys(phrases)), low, high, tuple(dict.fromkeys(absent)),
+        tuple(dict.fromkeys(any_of)),
+    )
 
 
 _CACHE: weakref.WeakValueDictionary[Node, Predicate] = weakref.WeakValueDictionary()

@@ -47,8 +47,8 @@ _SHARD_MASK = AUTHOR_SHARDS - 1
 _Entry = tuple["str | None", "IndexCheck | None"]
 # What `match` reads under one key is a *view*, replaced (never changed in place) by each change.
 # The writer's state of a key is (exact, checks, groups): `exact` the ids of the rules the key
-# alone settles (a sorted array of int64); `checks` the published groups, each (need, avoid, rest, ids, phrases, low,
-# high) as in an IndexCheck but with tuples of keys; `groups` the writer's own map of
+# alone settles (a sorted array of int64); `checks` the published groups, each (need, avoid,
+# rest, ids, phrases, low, high, absent, any_of) as in an IndexCheck but with tuples of keys; `groups` the writer's own map of
 # IndexCheck -> published group. The Python
 # loop reads the state itself as the view; the C loop reads a `_native.Packed` of exact and
 # checks, which holds the state for the writer as its `state`.
@@ -78,8 +78,9 @@ def _changed(state: _State, rule_id: int, check: IndexCheck | None, adding: bool
     found = groups.get(check)
     ids = _with(found[3] if found else (), rule_id, adding)
     if ids:
-        need, avoid, rest, phrases, low, high = check
-        groups[check] = (_as_tuple(need), None if avoid is None else _as_tuple(avoid), rest, ids, phrases, low, high)
+        need, avoid, rest, phrases, low, high, absent, any_of = check
+        avoid_keys = None if avoid is None else _as_tuple(avoid)
+        groups[check] = (_as_tuple(need), avoid_keys, rest, ids, phrases, low, high, absent, any_of)
     else:
         groups.pop(check, None)
     return exact, tuple(groups.values()), groups
@@ -113,12 +114,14 @@ def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], tab
         exact, checks = view[0], view[1]
         if exact:
             out.update(exact)
-        for need, avoid, rest, ids, phrases, low, high in checks:
+        for need, avoid, rest, ids, phrases, low, high, absent, any_of in checks:
             if (
                 keys.issuperset(need)
                 and (avoid is None or keys.isdisjoint(avoid))
+                and all(not keys.isdisjoint(one_of) for one_of in any_of)
                 and (low < 0 or (followers is not None and low <= followers and (high < 0 or followers <= high)))
                 and all(map(p.has_phrase, phrases))
+                and not any(map(p.has_phrase, absent))
                 and (rest is None or rest(p))
             ):
                 out.update(ids)
