@@ -5,8 +5,9 @@ Most leaves are exactly "the post has key k"; a phrase needs the keys of all its
 then their order; `followers_count:` has no key.
 
 A rule's test is compiled to a `Check`, `(need, avoid, rest)`: the post must have every key
-of `need`, none of `avoid`, and pass `rest` (a closure, or None). Set tests run in C, so most
-residual rules (`lang:it -is:reply`, `latte -decaf`) cost no Python call at all.
+of `need`, none of `avoid`, and pass `rest` (a closure, or None). What the index checks under
+an anchor is an `IndexCheck`, which also carries as data what its C loop tests itself (phrases,
+negated phrases, ORs of keys, follower ranges), so that most rules cost no Python call at all.
 """
 
 from __future__ import annotations
