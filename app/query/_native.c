@@ -984,10 +984,18 @@ starts_link(const Py_UCS4 *s, Py_ssize_t left)
         || starts_with(s, left, "www.");
 }
 
-/* The tokens of a folded buffer (lower-case ASCII, Han/kana, \x01 for other non-word characters,
- * maybe whitespace), as app.query.tokens._split gives them for the folded text: links (`http://`,
- * `https://`, `ftp://` or `www.` after a non-word character, up to the next whitespace) are
- * dropped, then each Han/kana character is a token and each run of [a-z0-9] is one. */
+/* A character of a token other than Han/kana: a letter or digit (regex [^\W_]). */
+static int
+is_token_char(Py_UCS4 c)
+{
+    return c < 128 ? is_ascii_alnum(c) : (!is_cjk(c) && Py_UNICODE_ISALNUM(c));
+}
+
+/* The tokens of a folded buffer (ASCII, letters and digits of any script, \x01 for other
+ * non-word characters, maybe ASCII whitespace), as app.query.tokens._split gives them for the
+ * folded text: links (`http://`, `https://`, `ftp://` or `www.` after a non-word character, up
+ * to the next whitespace) are dropped, then each Han/kana character is a token and each run of
+ * other letters and digits is one. */
 static int
 folded_tokens(Py_UCS4 *buf, Py_ssize_t n, PyObject *out)
 {
@@ -1009,15 +1017,18 @@ folded_tokens(Py_UCS4 *buf, Py_ssize_t n, PyObject *out)
             i++;
             continue;
         }
-        if (!is_ascii_alnum(c)) {
+        if (!is_token_char(c)) {
             i++;
             continue;
         }
         Py_ssize_t j = i;
-        while (j < n && is_ascii_alnum(buf[j]))
+        int ascii = 1;
+        while (j < n && is_token_char(buf[j])) {
+            ascii &= buf[j] < 128;
             j++;
+        }
         PyObject *token;
-        if (j - i <= (Py_ssize_t)sizeof(run)) {
+        if (ascii && j - i <= (Py_ssize_t)sizeof(run)) {
             for (Py_ssize_t k = i; k < j; k++)
                 run[k - i] = (char)buf[k];
             token = PyUnicode_FromStringAndSize(run, j - i);
@@ -1031,16 +1042,19 @@ folded_tokens(Py_UCS4 *buf, Py_ssize_t n, PyObject *out)
     return 0;
 }
 
-/* How single characters fold (app.query.tokens.fold: NFKD, casefold, marks dropped), for the
- * characters whose folded form holds only ASCII, Han/kana, and characters that are neither
- * letters, digits, `_` nor whitespace (written 0x01: they only separate tokens). Set once by
- * set_folds(); FOLD_WIDTH code points each: the length, then the form; FOLD_UNKNOWN where a
- * chunk must go to Python. Ranges: 0-0x9FFF, 0xF900-0xFAFF, 0xFE00-0xFFFF, 0x1F000-0x1FAFF. */
+/* How single characters fold (app.query.tokens.fold: NFKD, casefold, marks dropped): letters
+ * and digits of any script as they are, other non-ASCII characters written 0x01 (they only
+ * separate tokens). Set once by set_folds(); FOLD_WIDTH code points each: the length, then the
+ * form; FOLD_UNKNOWN where a chunk must go to Python (non-ASCII whitespace in the form, or a
+ * form too long). Ranges: 0-0x9FFF, 0xAC00-0xD7AF (Hangul), 0xF900-0xFAFF, 0xFE00-0xFFFF,
+ * 0x1F000-0x1FAFF. */
 #define FOLD_WIDTH 6
 #define FOLD_UNKNOWN 0xFFFFFFFFu
-static const Py_UCS4 fold_ranges[][2] = {{0, 0xA000}, {0xF900, 0xFB00}, {0xFE00, 0x10000}, {0x1F000, 0x1FB00}};
+static const Py_UCS4 fold_ranges[][2] = {
+    {0, 0xA000}, {0xAC00, 0xD7B0}, {0xF900, 0xFB00}, {0xFE00, 0x10000}, {0x1F000, 0x1FB00},
+};
 #define FOLD_RANGES (sizeof(fold_ranges) / sizeof(fold_ranges[0]))
-#define FOLD_ENTRIES (0xA000 + 0x200 + 0x200 + 0xB00)
+#define FOLD_ENTRIES (0xA000 + (0xD7B0 - 0xAC00) + 0x200 + 0x200 + 0xB00)
 static uint32_t (*folds)[FOLD_WIDTH] = NULL;
 
 static const uint32_t *
@@ -1061,7 +1075,8 @@ fold_of(Py_UCS4 c)
 
 PyDoc_STRVAR(set_folds_doc,
 "set_folds(table: bytes) -> None\n\n"
-"How each code point of 0-0x9FFF, 0xF900-0xFAFF, 0xFE00-0xFFFF and 0x1F000-0x1FAFF folds: 6\n"
+"How each code point of 0-0x9FFF, 0xAC00-0xD7AF, 0xF900-0xFAFF, 0xFE00-0xFFFF and\n"
+"0x1F000-0x1FAFF folds: 6\n"
 "native uint32 each, the length of the folded form (0xFFFFFFFF: not foldable here), then it.");
 
 static PyObject *

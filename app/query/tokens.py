@@ -212,31 +212,33 @@ def _is_cjk(char: str) -> bool:
     return found
 
 
-_FOLD_RANGES = ((0, 0xA000), (0xF900, 0xFB00), (0xFE00, 0x10000), (0x1F000, 0x1FB00))
+_FOLD_RANGES = ((0, 0xA000), (0xAC00, 0xD7B0), (0xF900, 0xFB00), (0xFE00, 0x10000), (0x1F000, 0x1FB00))
 _FOLD_WIDTH = 6
 
 
 def fold_table() -> bytes:
     """How each code point of `_FOLD_RANGES` folds, for the C tokenizer.
 
-    `_FOLD_WIDTH` native uint32 each: the length of the folded form, then the form, where it
-    holds only ASCII, Han/kana, and characters that are neither letters, digits, `_` nor
-    whitespace (written 0x01: they only separate tokens, and do not end a link); 0xFFFFFFFF
-    where it holds anything else (`ø`, Greek, Hangul...): such chunks are folded in Python.
+    `_FOLD_WIDTH` native uint32 each: the length of the folded form, then the form, letters and
+    digits of any script as they are, other non-ASCII characters written 0x01 (they only separate
+    tokens, and do not end a link); 0xFFFFFFFF where the form holds non-ASCII whitespace or is
+    too long: chunks with such characters, or with characters outside the ranges, are folded in
+    Python.
     """
     table = array("I")
     for low, high in _FOLD_RANGES:
         for cp in range(low, high):
             char = chr(cp)
-            if not unicodedata.decomposition(char) and char.casefold() == char:  # most of them: fast
+            if unicodedata.is_normalized("NFKD", char) and char.casefold() == char:  # most: fast
                 folded = "" if unicodedata.category(char)[0] == "M" else char
             else:
                 folded = unicodedata.normalize("NFKD", char).casefold()
                 folded = "".join(c for c in folded if unicodedata.category(c)[0] != "M")  # = fold(char)
             foldable = not char.isspace() and len(folded) < _FOLD_WIDTH and all(
-                c.isascii() or _CJK_RE.match(c) or not (c.isalnum() or c == "_" or c.isspace()) for c in folded
+                c.isascii() or not c.isspace() for c in folded
             )
-            form = [ord(c) if c.isascii() or _CJK_RE.match(c) else 1 for c in folded] if foldable else []
+            keep = [c.isascii() or c.isalnum() or _CJK_RE.match(c) is not None for c in folded]  # Han/kana: all tokens
+            form = [ord(c) if kept else 1 for c, kept in zip(folded, keep, strict=True)] if foldable else []
             table.extend([len(form) if foldable else 0xFFFFFFFF, *form, *[0] * (_FOLD_WIDTH - 1 - len(form))])
     return table.tobytes()
 
