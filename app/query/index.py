@@ -24,7 +24,6 @@ both against the reference evaluator).
 from __future__ import annotations
 
 import gc
-import os
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, MutableMapping, Sequence
@@ -37,6 +36,7 @@ from app.query.compile import (
     residual,
     restrict_to_authors,
 )
+from app.query.native import native as _c
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
@@ -128,25 +128,22 @@ def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], tab
     return out
 
 
-try:
-    from app.query import _native
-    from app.query._native import match as _native_match
-    from app.query._native import pack as _native_pack
-except ImportError:  # not built (no C compiler at install): the same loop in Python
-    _native = _native_match = _native_pack = None
-NATIVE = _native_match is not None and not os.environ.get("REPOSTER_PURE_PYTHON")
+_native_match = None if _c is None else _c.match  # None: the same loop in Python
+_native_pack = None if _c is None else _c.pack
+_KeyIndex = None if _c is None else _c.KeyIndex
+NATIVE = _native_match is not None
 
 
 class RuleIndex:
     """Every enabled rule compiled together; `match(post)` gives the ids of the rules that hold."""
 
     def __init__(self, stats: TermStats | None = None, *, native: bool | None = None):
-        """`native`: use the C loop (default: when it is built and REPOSTER_PURE_PYTHON is unset)."""
+        """`native`: use the C loop (default: when app.query.native has it)."""
         if native and _native_match is None:
             raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
-        table = _native.KeyIndex if self.native else dict  # the same mapping, in C when it is built
+        table = _KeyIndex if self.native else dict  # the same mapping, in C when it is built
         self._table: MutableMapping[str, object] = table()  # key -> view; every key but `from:` ones
         self._authors: tuple[MutableMapping[str, object], ...] = tuple(table() for _ in range(AUTHOR_SHARDS))
         self._always: object = self._view(_EMPTY)

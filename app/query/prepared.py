@@ -17,7 +17,7 @@ import re
 from functools import cached_property
 
 from app.platforms.base import Post
-from app.query import tokens as tokens_module
+from app.query.native import native
 from app.query.tokens import (
     CACHE_MAX,
     cjk_pairs,
@@ -193,8 +193,6 @@ def _host_keys(url: str) -> tuple[str, ...]:
 
 _post_keys = _post_keys_py
 _native_post_keys = None
-if tokens_module._native is not None:  # the same in C (app/query/_native.c), when it is built
-    tokens_module._native.set_key_context(
-        _TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES
-    )
-    _post_keys = _native_post_keys = tokens_module._native.post_keys
+if native is not None:  # the same in C (app/query/_native.c), when it is built
+    native.set_key_context(_TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES)
+    _post_keys = _native_post_keys = native.post_keys

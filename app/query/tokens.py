@@ -17,7 +17,6 @@ precision, it costs it on both sides alike and a query word always finds its own
 
 from __future__ import annotations
 
-import os
 import re
 import string
 import unicodedata
@@ -25,6 +24,8 @@ from array import array
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
+
+from app.query.native import native
 
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Fixed patterns, never built from user input; none of them can backtrack.
@@ -244,12 +245,7 @@ def fold_table() -> bytes:
 
 
 _tokenize_py = tokenize
-_native: Any = None
-if not os.environ.get("REPOSTER_PURE_PYTHON"):
-    try:
-        from app.query import _native
-    except ImportError:  # not built (no C compiler at install): the Python versions above
-        _native = None
+_native: Any = native  # None: the Python versions above
 
 _FOLDS_SET = False
 
