@@ -48,10 +48,10 @@ _Entry = tuple["str | None", "IndexCheck | None"]
 # What `match` reads under one key is a *view*, replaced (never changed in place) by each change.
 # The writer's state of a key is (exact, checks, groups): `exact` the ids of the rules the key
 # alone settles (a sorted array of int64); `checks` the published groups, each (need, avoid,
-# rest, ids, phrases, low, high, absent, any_of) as in an IndexCheck but with tuples of keys; `groups` the writer's own map of
-# IndexCheck -> published group. The Python
-# loop reads the state itself as the view; the C loop reads a `_native.Packed` of exact and
-# checks, which holds the state for the writer as its `state`.
+# rest, ids, phrases, low, high, absent, any_of) as in an IndexCheck but with tuples of keys;
+# `groups` the writer's own map of IndexCheck -> published group. The Python loop reads the
+# state itself as the view; the C loop reads a `_native.Packed` of exact and checks, which holds
+# the state for the writer as its `state`.
 _State = tuple[Sequence[int], tuple[tuple[object, ...], ...], dict]
 _EMPTY: _State = ((), (), {})
 
