@@ -1,11 +1,17 @@
-/* The rule index's hot loops in C: app.query.index and app.query.tokens fall back on the same
- * code in Python when this module is not built, and the tests run both on the same cases.
+/* The rule index's hot loops in C: app.query.index, app.query.prepared and app.query.tokens fall
+ * back on the same code in Python when this module is not built (or REPOSTER_PURE_PYTHON is set,
+ * see app.query.native), and the tests compare the two on the same cases.
+ *
+ * Here: the tokenizer (tokenize, set_folds, cjk_pairs), a post's keys (post_keys,
+ * set_key_context), the table of keys (KeyIndex), the packed views (Packed, pack) and the
+ * per-post walk (match).
  *
  * The index files rules under keys. What one key holds is published as a *view* that Python
  * builds and replaces, never changes; here a view is a Packed object made by pack(exact, checks):
  *   exact:  the ids of the rules the key alone settles,
- *   checks: (need, avoid, rest, ids) groups: the post must have every key of `need`, none of
- *           `avoid` (or None), pass `rest(prepared_post)` (or None); then the rules `ids` hold,
+ *   checks: groups of rules with one test: keys the post must have and must not have, phrases
+ *           it must and must not hold, ORs of keys of which it must have one, a range of
+ *           follower counts, and `rest(prepared_post)` for anything else (or None),
  * all in one block of memory. With 100,000 rules the index is hundreds of MiB, and reading a
  * check out of four scattered tuples and strings costs a cache miss each; a packed view is read
  * in a line or two, and keys are compared by their hash against a small table of the post's
