@@ -199,13 +199,17 @@ def compile_check(node: Node) -> Check:
     return (_shared(need) if need else _NOTHING), (_shared(avoid) if avoid else None), closure
 
 
+def _negated(node: Node) -> tuple[Node, ...]:
+    """What a negation excludes, one by one: `-x` -> (x,), `-(x OR y)` -> (x, y); () if no negation."""
+    if not isinstance(node, Not):
+        return ()
+    return node.child.children if isinstance(node.child, Or) else (node.child,)
+
+
 def _negated_keys(node: Node) -> list[str] | None:
     """For `-k` and `-(k1 OR k2 ...)` of keyed leaves, the keys a post must not have; else None."""
-    if not isinstance(node, Not):
-        return None
-    inner = node.child.children if isinstance(node.child, Or) else (node.child,)
-    keys = [leaf_key(child) for child in inner]
-    return None if None in keys else keys  # type: ignore[return-value]
+    keys = [leaf_key(child) for child in _negated(node)]
+    return None if not keys or None in keys else keys  # type: ignore[return-value]
 
 
 # What the index checks under a key: keys needed, keys to avoid, a closure for the rest (or
@@ -229,9 +233,7 @@ def compile_index_check(node: Node) -> IndexCheck:
     any_of: list[frozenset[str]] = []
     low = high = -1
     for child in children:
-        negated = child.child.children if isinstance(child, Not) and isinstance(child.child, Or) else (
-            (child.child,) if isinstance(child, Not) else ()
-        )
+        negated = _negated(child)
         if negated and all(isinstance(n, Phrase) or leaf_key(n) is not None for n in negated):
             absent += [n.tokens for n in negated if isinstance(n, Phrase)]  # -(a OR "b c") = -a -"b c"
             avoided.update(key for n in negated if (key := leaf_key(n)) is not None)

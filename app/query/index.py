@@ -128,10 +128,7 @@ def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], tab
     return out
 
 
-_native_match = None if _c is None else _c.match  # None: the same loop in Python
-_native_pack = None if _c is None else _c.pack
-_KeyIndex = None if _c is None else _c.KeyIndex
-NATIVE = _native_match is not None
+NATIVE = _c is not None  # False: the same loop in Python
 
 
 class RuleIndex:
@@ -139,11 +136,11 @@ class RuleIndex:
 
     def __init__(self, stats: TermStats | None = None, *, native: bool | None = None):
         """`native`: use the C loop (default: when app.query.native has it)."""
-        if native and _native_match is None:
+        if native and _c is None:
             raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
-        table = _KeyIndex if self.native else dict  # the same mapping, in C when it is built
+        table = _c.KeyIndex if self.native else dict  # the same mapping, in C when it is built
         self._table: MutableMapping[str, object] = table()  # key -> view; every key but `from:` ones
         self._authors: tuple[MutableMapping[str, object], ...] = tuple(table() for _ in range(AUTHOR_SHARDS))
         self._always: object = self._view(_EMPTY)
@@ -208,7 +205,7 @@ class RuleIndex:
 
     def _view(self, state: _State) -> object:
         """What `match` reads for a key's state: the state itself, or it packed for the C loop."""
-        return _native_pack(state[0], state[1], state) if self.native else state  # type: ignore[misc]
+        return _c.pack(state[0], state[1], state) if self.native else state  # type: ignore[union-attr]
 
     def _state(self, view: object) -> _State:
         return view.state if self.native else view  # type: ignore[attr-defined,return-value]
@@ -253,7 +250,7 @@ class RuleIndex:
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
         if self.native:
-            return _native_match(
+            return _c.match(  # type: ignore[union-attr]
                 p, p.tokens, p.extra_keys, p.author_keys, self._table, self._authors, self._always, p.followers
             )
         return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)

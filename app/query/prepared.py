@@ -192,7 +192,6 @@ def _host_keys(url: str) -> tuple[str, ...]:
 
 
 _post_keys = _post_keys_py
-_native_post_keys = None
 if native is not None:  # the same in C (app/query/_native.c), when it is built
     native.set_key_context(_TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES)
-    _post_keys = _native_post_keys = native.post_keys
+    _post_keys = native.post_keys

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from app.query import RuleIndex, index, parse, prepared, tokens
 from app.query.native import native
+from tests.ci import unavailable
 from tests.query.posts import make_post
 from tests.query.strategies import posts
 
-# Skipped only outside CI when the extension is not built, or when REPOSTER_PURE_PYTHON asks for
-# the Python code; in CI without it, a missing extension fails (here and in the test below).
-needs_c = pytest.mark.skipif(
-    native is None and (not os.environ.get("CI") or bool(os.environ.get("REPOSTER_PURE_PYTHON"))),
-    reason="C extension not built, or REPOSTER_PURE_PYTHON set",
-)
+
+def needs_c() -> None:
+    """The C extension, for the tests comparing it with Python (in CI its absence fails)."""
+    if native is None:
+        unavailable("the C extension is not built (or REPOSTER_PURE_PYTHON is set)")
 
 
 def test_the_extension_is_built_in_ci():
@@ -30,17 +30,17 @@ def test_the_extension_is_built_in_ci():
         assert index.NATIVE and RuleIndex().native
 
 
-@needs_c
 def test_every_foldable_code_point_tokenizes_as_in_python():
     """Each code point the C table covers, alone, between letters, around and inside a link."""
+    needs_c()
     for cp in [cp for low, high in tokens._FOLD_RANGES for cp in range(max(low, 0x80), high)]:
         c = chr(cp)
         for text in (c, f"a{c}b", f"A{c}1 x", f"http://x{c}y z", f"{c}www.y.z w", f"x{c}http://y z", f"{c}{c}é"):
             assert tokens.tokenize(text) == tokens._split(text), (hex(cp), text)
 
 
-@needs_c
 def test_cjk_pairs_agree_on_every_code_point():
+    needs_c()
     for cp in range(0x110000):
         if 0xD800 <= cp < 0xE000:
             continue
@@ -48,8 +48,8 @@ def test_cjk_pairs_agree_on_every_code_point():
         assert tokens.cjk_pairs(pair) == tokens._cjk_pairs_py(pair), hex(cp)
 
 
-@needs_c
 def test_both_loops_give_the_same_ids():
+    needs_c()
     posts = [
         make_post("Flat white and latte art #coffee", handle="alice", hashtags=["coffee"], lang="en"),
         make_post("東京の珈琲", lang="ja"),
@@ -65,7 +65,7 @@ def test_both_loops_give_the_same_ids():
 
 
 def test_native_is_refused_when_not_built(monkeypatch):
-    monkeypatch.setattr(index, "_native_match", None)
+    monkeypatch.setattr(index, "_c", None)
     with pytest.raises(RuntimeError, match="not built"):
         RuleIndex(native=True)
 
@@ -73,7 +73,6 @@ def test_native_is_refused_when_not_built(monkeypatch):
 _HANDLES = ["alice", " @Bob ", "#Tag", "Zoë", "ÅSA", "did:plc:AbC", "\t@#x\n", "", "@", "名前"]
 
 
-@needs_c
 @settings(max_examples=300, deadline=None)
 @given(
     posts,
@@ -83,21 +82,22 @@ _HANDLES = ["alice", " @Bob ", "#Tag", "Zoë", "ÅSA", "did:plc:AbC", "\t@#x\n",
     st.sampled_from([None, "", "Bob", " @Zoë"]),
 )
 def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, reply_to):
+    needs_c()
     post = post.model_copy(
         update={"hashtags": tags, "mentions": mentions, "reply_to_author": reply_to,
                 "author": post.author.model_copy(update={"handle": handle})}
     )
     found = tokens._tokenize_py(post.text)
-    keys, author_keys = prepared._native_post_keys(post, found)
+    keys, author_keys = native.post_keys(post, found)
     expected_keys, expected_author_keys = prepared._post_keys_py(post, found)
     assert set(keys) == set(expected_keys) and author_keys == expected_author_keys
 
 
-@needs_c
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["set", "pop", "del"]), st.integers(0, 60), st.integers()), max_size=300))
 def test_key_index_behaves_like_a_dict(ops):
     """Inserts, replaces, deletes (leaving deleted slots), resizes: the same as a dict."""
+    needs_c()
     table, model = native.KeyIndex(), {}
     for op, n, value in ops:
         key = f"k{n}"
