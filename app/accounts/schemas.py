@@ -74,6 +74,19 @@ class AccountUpdate(Patch):
     limits: Limits | None = None
 
 
+class ConditionRead(BaseModel):
+    """One thing the account's owner should know about (app/accounts/conditions.py)."""
+
+    code: str
+    severity: str
+    message: str
+    since: datetime
+    updated_at: datetime
+    until: datetime | None = None
+    http_status: int | None = None
+    source: str | None = None
+
+
 class AccountRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -88,6 +101,7 @@ class AccountRead(BaseModel):
     status: str
     status_detail: str | None
     rate_limited_until: datetime | None
+    conditions: list[ConditionRead]
     limits: Limits
     has_credentials: bool
     created_at: datetime
@@ -96,7 +110,8 @@ class AccountRead(BaseModel):
     @classmethod
     def of(cls, account: Any) -> AccountRead:
         """Build from the ORM row (limits gathered from their columns)."""
-        data = {k: getattr(account, k) for k in cls.model_fields if hasattr(account, k) and k != "limits"}
+        data = {k: getattr(account, k) for k in cls.model_fields if hasattr(account, k) and k not in ("limits", "conditions")}
+        data["conditions"] = sorted((account.conditions or {}).values(), key=lambda c: c["code"])
         data["limits"] = Limits.model_validate(account)
         data["has_credentials"] = bool(account.credentials_encrypted)
         return cls(**data)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
+from app.accounts.conditions import clear_condition
 from app.accounts.context import context_for
 from app.accounts.crypto import encrypt
 from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
@@ -81,7 +82,8 @@ async def _connect(account: Account, runtime: Runtime) -> None:
         raise AppError(f"could not reach {account.platform}: {exc}", status_code=502, error="platform unavailable") from exc
     account.platform_user_id = who.platform_user_id
     account.display_name = account.display_name or who.display_name
-    account.status, account.status_detail = "active", None
+    clear_condition(account, "credentials")
+    clear_condition(account, "missing_scope")
 
 
 async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime, caller: Caller) -> Account:

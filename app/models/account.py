@@ -26,6 +26,8 @@ class Account(Base):
     status: Mapped[str] = mapped_column(String(32), default="active")
     status_detail: Mapped[str | None] = mapped_column(Text)
     rate_limited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What is wrong right now, by code (app/accounts/conditions.py); status is derived from it.
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     max_per_hour: Mapped[int | None] = mapped_column(Integer)
     max_per_day: Mapped[int | None] = mapped_column(Integer)
     min_interval_seconds: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.conditions import SEND_BUCKET, clear_condition, needs_attention, send_blocked_until
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -97,11 +98,12 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
     now = utcnow()
     if action.status not in ("queued", "failed"):
         return "gone"
-    if not account.enabled or account.status == "needs_attention":
+    if not account.enabled or needs_attention(account):
         action.next_attempt_at = now + timedelta(minutes=5)
         return "hold"
-    if account.rate_limited_until and account.rate_limited_until > now:
-        action.next_attempt_at = account.rate_limited_until
+    held = send_blocked_until(account, now)
+    if held:
+        action.next_attempt_at = held
         return "hold"
     if account.max_queue_age_seconds and action.created_at + timedelta(seconds=account.max_queue_age_seconds) < now:
         action.status, action.reason = "skipped", f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
@@ -150,8 +152,7 @@ def _done(action: Action, account: Account, platform_id: str) -> str:
     now = utcnow()
     action.status, action.platform_action_id, action.sent_at, action.error = "done", platform_id, now, None
     action.next_attempt_at, account.last_sent_at = None, now
-    if account.status == "rate_limited":
-        account.status, account.rate_limited_until, account.status_detail = "active", None, None
+    clear_condition(account, f"rate_limited:{SEND_BUCKET}", now=now)
     log.info("sent", extra={"account_id": account.id, "action_id": action.id, "post_id": action.post_id,
                             "kind": action.kind})
     return "done"

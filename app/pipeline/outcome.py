@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.accounts.conditions import SEND_BUCKET, Severity, set_condition
 from app.db.base import utcnow
 from app.models import Account, Action
 from app.platforms.base import ActionRefused, CredentialsInvalid, PlatformError, Post, RateLimited
@@ -16,13 +17,13 @@ def apply_failure(action: Action, account: Account, exc: PlatformError, settings
     if isinstance(exc, RateLimited):
         # Waiting as told is not a failed attempt: back to the queue, due when the platform said.
         action.status, action.attempts, action.next_attempt_at = "queued", max(0, action.attempts - 1), exc.retry_at
-        account.status, account.rate_limited_until = "rate_limited", exc.retry_at
-        account.status_detail = f"rate limited until {exc.retry_at.isoformat()}"
+        set_condition(account, f"rate_limited:{SEND_BUCKET}", severity=Severity.limit, http_status=429,
+                      message=f"sends rate limited until {exc.retry_at.isoformat()}", until=exc.retry_at)
         return "hold"
     if isinstance(exc, CredentialsInvalid):
         action.status, action.attempts = "queued", max(0, action.attempts - 1)
         action.next_attempt_at = now + timedelta(minutes=5)
-        account.status, account.status_detail = "needs_attention", str(exc)
+        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
         return "hold"
     action.status = "failed"
     final = isinstance(exc, ActionRefused) or not exc.retryable or action.attempts >= settings.max_attempts

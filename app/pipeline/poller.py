@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.conditions import Severity, clear_condition, expire, needs_attention, set_condition
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.dialect import insert_ignore
@@ -51,7 +52,7 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     rule_signatures = await rules_repo.signatures_by_account(session)
     wanted: dict[int, list[str]] = {}
     for account in accounts:
-        if account.status == "needs_attention":
+        if needs_attention(account):
             continue
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
         known = cache.get(account.id)
@@ -110,11 +111,14 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     except RateLimited as exc:
         cursor.error_count += 1
         cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
-        account.status, account.rate_limited_until = "rate_limited", exc.retry_at
+        # A poll's limit is the poll bucket's own: it never holds the account's sends.
+        set_condition(account, f"rate_limited:poll:{cursor.source}", severity=Severity.limit, http_status=429,
+                      message=f"polling {cursor.source} rate limited until {exc.retry_at.isoformat()}",
+                      until=exc.retry_at, source=cursor.source)
         return 0
     except CredentialsInvalid as exc:
         cursor.error_count += 1
-        account.status, account.status_detail = "needs_attention", str(exc)
+        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
         cursor.error, cursor.next_poll_at = str(exc), now + interval
         return 0
     except PlatformError as exc:
@@ -129,8 +133,8 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
     cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
-    if account.status == "rate_limited" and (account.rate_limited_until or now) <= now:
-        account.status, account.rate_limited_until = "active", None
+    clear_condition(account, f"rate_limited:poll:{cursor.source}", now=now)
+    expire(account, now)
     log.info("polled", extra={"account_id": account.id, "source": cursor.source, "posts": len(posts), "new": new})
     return new
 

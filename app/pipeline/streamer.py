@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import select
 
+from app.accounts.conditions import Severity, needs_attention, set_condition
 from app.accounts.context import context_for, save_pending
 from app.db.session import transaction
 from app.models import Account
@@ -35,7 +36,7 @@ class Streamer:
         """Streams for the accounts that want one, and only those."""
         async with transaction(self.runtime.sessions) as session:
             accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
-            wanted = {a.id for a in accounts if (a.config or {}).get("stream") and a.status != "needs_attention"}
+            wanted = {a.id for a in accounts if (a.config or {}).get("stream") and not needs_attention(a)}
         for account_id in set(self.tasks) - wanted:
             self.tasks.pop(account_id).cancel()
         for account_id in wanted - set(self.tasks):
@@ -84,4 +85,4 @@ class Streamer:
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:
             account = await session.get(Account, account_id)
-            account.status, account.status_detail = "needs_attention", detail
+            set_condition(account, "credentials", severity=Severity.attention, message=detail)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_
 
+from app.accounts.conditions import SEND_BUCKET, Severity, send_blocked_until, set_condition
 from app.accounts.context import context_for
 from app.audit import record
 from app.db.base import utcnow
@@ -46,8 +47,9 @@ async def _undo_one(runtime, action_id: int) -> int:
         account = await session.get(Account, action.account_id)
         slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
                              await sent_times(session, account.id, now, undo=True), now)
-        if slot > now or (account.rate_limited_until and account.rate_limited_until > now):
-            action.next_attempt_at = max(slot, account.rate_limited_until or slot)
+        held = send_blocked_until(account, now)
+        if slot > now or held:
+            action.next_attempt_at = max(slot, held or slot)
             await release(session, Action, [action_id])
             return 0
         post = post_of(await session.get(SeenPost, action.seen_post_id))
@@ -84,10 +86,11 @@ def _undo_failed(action: Action, account: Account, error: Exception, settings) -
     log.warning("undo failed", extra={"action_id": action.id, "error": str(error)})
     if isinstance(error, RateLimited):
         action.next_attempt_at = error.retry_at
-        account.status, account.rate_limited_until = "rate_limited", error.retry_at
+        set_condition(account, f"rate_limited:{SEND_BUCKET}", severity=Severity.limit, http_status=429,
+                      message=f"undos rate limited until {error.retry_at.isoformat()}", until=error.retry_at)
     elif isinstance(error, CredentialsInvalid):
         action.next_attempt_at = now + timedelta(minutes=5)
-        account.status, account.status_detail = "needs_attention", str(error)
+        set_condition(account, "credentials", severity=Severity.attention, message=str(error), http_status=error.status)
     elif isinstance(error, PlatformError) and error.retryable and action.undo_attempts < settings.max_attempts:
         action.next_attempt_at = now + timedelta(seconds=settings.retry_base_seconds * 2 ** (action.undo_attempts - 1))
     else:
