@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
     # matched posts no action refers to are forgotten after this many days
     inbox_retention_days: float = Field(default=7.0, gt=0)
+    # Reposted originals are looked at again (deleted? edited?) this often, for this many days.
+    originals_check_seconds: float = Field(default=3600.0, gt=0)
+    originals_check_days: float = Field(default=7.0, ge=0)
+    originals_batch: int = Field(default=20, ge=1)
     log_level: str = "INFO"
 
     @field_validator("database_url")

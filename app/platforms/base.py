@@ -186,6 +186,15 @@ class ActionClient(abc.ABC):
     async def has_reposted(self, post: Post) -> bool | None:
         """Whether this account has reposted `post`; None when the platform cannot tell."""
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post as the platform shows it now (with any edits), or None once its author deleted it.
+
+        Used to notice originals that change after they were reposted. For a repost item it looks up
+        the original. Raises PlatformError when the platform cannot be asked, ActionRefused where
+        the platform cannot look a post up at all.
+        """
+        raise ActionRefused("this platform cannot look a post up")
+
     @abc.abstractmethod
     async def followers(self) -> set[str]:
         """Ids and lower-cased handles of the accounts following this account (paginated)."""
@@ -207,6 +216,8 @@ class Platform(abc.ABC):
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ()
     can_like: ClassVar[bool] = True
+    # Whether a repost stays (pointing at nothing) when its original is deleted, as on Bluesky.
+    reposts_outlive_originals: ClassVar[bool] = False
     # The pydantic model of `AccountContext.config` (extra keys are the service's own and ignored).
     config_model: ClassVar[type[BaseModel] | None] = None
 

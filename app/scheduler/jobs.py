@@ -11,7 +11,7 @@ from datetime import timedelta
 from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, inbox, poller, reconcile, relations, undo
+from app.pipeline import dispatcher, inbox, originals, poller, reconcile, relations, undo
 from app.pipeline.matcher import Matcher, matched_through
 
 log = logging.getLogger("reposter.jobs")
@@ -24,6 +24,7 @@ class TickReport:
     matched: int = 0
     sent: int = 0
     undone: int = 0
+    originals: int = 0  # reposted originals found deleted or edited
     seconds: float = 0.0
 
 
@@ -79,6 +80,7 @@ class Pipeline:
         report.matched = await self._guard("match", self.match_all())
         report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
         report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))
+        report.originals = await self._guard("originals", originals.check_due(self.runtime))
         await self._guard("prune", self.prune_inbox())
         report.seconds = time.perf_counter() - started
         if report.polled_new or report.matched or report.sent or report.undone or report.reconciled:

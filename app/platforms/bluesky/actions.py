@@ -7,7 +7,7 @@ from typing import Any
 
 from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
 from app.platforms.bluesky import graph, richtext
-from app.platforms.bluesky.normalize import uri_parts
+from app.platforms.bluesky.normalize import post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
 
 COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post"}
@@ -69,6 +69,13 @@ class BlueskyActionClient(ActionClient):
             return None
         viewer = view.get("viewer")
         return None if viewer is None else bool(viewer.get("repost"))
+
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post's current view (app.bsky.feed.getPosts); None once its record is deleted."""
+        try:
+            return post_from_view(await self._view(post))
+        except PostGone:
+            return None
 
     async def followers(self) -> set[str]:
         """DIDs and handles of the account's followers."""

@@ -25,6 +25,8 @@ class BlueskyPlatform(Platform):
     """Bluesky through the account's PDS (XRPC), with Jetstream for push."""
 
     name: ClassVar[str] = "bluesky"
+    # A repost record names its subject; deleting the post leaves our repost pointing at nothing.
+    reposts_outlive_originals: ClassVar[bool] = True
     # Writes cost points: a create 3, a delete 1; 5,000 points an hour and 35,000 a day per
     # account, so creates alone reach 1,666 an hour and 11,666 a day at most. `windows` are the
     # platform's own (count, seconds) caps per action kind; `require_consent` is Bluesky's rule

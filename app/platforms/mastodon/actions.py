@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, ActionClient, ActionRefused, PlatformError, Post
+from app.platforms.base import AccountContext, ActionClient, ActionRefused, PlatformError, Post, PostGone
 from app.platforms.mastodon.client import MastodonClient
+from app.platforms.mastodon.normalize import status_to_post
 
 
 def target_id(post: Post) -> str:
@@ -88,6 +89,14 @@ class MastodonActionClient(ActionClient):
         status = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
         value = status.get("reblogged")
         return value if isinstance(value, bool) else None
+
+    async def fetch_post(self, post: Post) -> Post | None:
+        """GET /api/v1/statuses/:id (the boosted original for a boost); None once deleted (404)."""
+        try:
+            status = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
+        except PostGone:
+            return None
+        return status_to_post(status)
 
     async def followers(self) -> set[str]:
         """Ids and accts of the accounts following this one, every page of the Link header."""

@@ -149,6 +149,15 @@ class MockActions(ActionClient):
         """Whether the world holds this account's repost of the post."""
         return await call(self.world, lambda: (self.me, post.id) in self.world.reposts)
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post as the world holds it now; None once deleted."""
+
+        def op() -> Post | None:
+            found = self.world.find(post.id)
+            return found.model_copy(deep=True) if found is not None else None
+
+        return await call(self.world, op)
+
     async def followers(self) -> set[str]:
         """Handles (and ids) of the account's followers."""
         return await call(self.world, lambda: self._people(lambda f, t: t == self.me, lambda f, t: f))

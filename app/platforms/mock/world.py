@@ -88,6 +88,24 @@ class World:
         """A post by id (None once deleted)."""
         return next((p for p in self.posts if p.id == post_id), None)
 
+    def edit(self, post_id: str, text: str, **fields) -> Post:
+        """The author edits a post: new text (tags, mentions and links read from it again)."""
+        old = self.find(post_id)
+        if old is None:
+            raise KeyError(post_id)
+        words = text.split()
+        changes = {
+            "text": text,
+            "hashtags": [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("#") and len(w) > 1],
+            "mentions": [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("@") and len(w) > 1],
+            "urls": [w for w in words if w.startswith(("http://", "https://"))],
+            **fields,
+        }
+        new = old.model_copy(update=changes)
+        with self._lock:
+            self.posts = [new if p.id == post_id else p for p in self.posts]
+        return new
+
     def delete(self, post_id: str) -> None:
         """The author deletes a post; reposts of it vanish with it."""
         with self._lock:

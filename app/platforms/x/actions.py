@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
 from app.platforms.x.client import XClient
+from app.platforms.x.normalize import post_params, to_post, tweets_by_id, users_by_id
 
 NO_LIKES = "x: automated likes are against X's automation rules"
 
@@ -74,6 +75,31 @@ class XActions(ActionClient):
             if not token:
                 return False
         return None
+
+    async def fetch_post(self, post: Post) -> Post | None:
+        """GET /2/tweets/:id, then its latest version when it was edited; None once deleted.
+
+        An edit on X makes a new post id; every version lists them all in edit_history_tweet_ids
+        (edit_history_post_ids in the OpenAPI spelling), newest last.
+        """
+        tweet, body = await self._tweet(post.id)
+        if tweet is None:
+            return None
+        history = [str(i) for i in tweet.get("edit_history_tweet_ids") or tweet.get("edit_history_post_ids") or []]
+        if history and history[-1] != str(tweet.get("id")):
+            tweet, body = await self._tweet(history[-1])
+            if tweet is None:
+                return None
+        return to_post(tweet, users_by_id(body.get("includes")), tweets_by_id(body.get("includes")))
+
+    async def _tweet(self, tweet_id: str) -> tuple[dict | None, dict]:
+        """One post with the fields a Post needs; (None, body) when X says it is not found."""
+        params = post_params(self.client.config.field_names)
+        try:
+            body = await self.client.call("GET", f"/2/tweets/{tweet_id}", params=params, gone=True)
+        except PostGone:
+            return None, {}
+        return body.get("data") or None, body
 
     async def followers(self) -> set[str]:
         """Ids and lower-cased usernames of the account's followers (GET /2/users/:id/followers)."""
