@@ -573,6 +573,11 @@ class BlueskyHarness:
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         self.server.failures += [(status, headers or {})] * times
 
+    def delete_post(self, post_id: str) -> None:
+        """The author deletes the post record; reposts of it stay in their reposters' repos."""
+        self.server.posts.pop(post_id, None)
+        self.server.entries = [e for e in self.server.entries if e.key != post_id]
+
     def is_reposted(self, post_id: str) -> bool:
         entry = next((e for e in self.server.entries if e.key == post_id), None)
         return self.server.viewer_record("app.bsky.feed.repost", entry.post_uri if entry else post_id) is not None

@@ -688,3 +688,14 @@ async def test_a_429_with_ratelimit_reset_raises_until_the_window_resets():
     with pytest.raises(RateLimited) as info:
         await h.platform.action_client(h.context(), h.http()).repost(post)
     assert int(info.value.retry_at.timestamp()) == reset
+
+
+async def test_fetch_post_reads_the_original_of_a_repost_item_and_sees_its_deletion():
+    h = BlueskyHarness()
+    item = await _post(h, "repost")
+    client = h.platform.action_client(h.context(), h.http())
+    fresh = await client.fetch_post(item)
+    assert fresh.id == item.ref["uri"] and fresh.text == item.text and fresh.hashtags == item.hashtags
+    del h.server.posts[item.ref["uri"]]
+    assert await client.fetch_post(item) is None
+    h.validate_requests()

@@ -107,6 +107,13 @@ class Fixtures:
                 parts.append(html.escape(piece))
         return f"<p>{''.join(parts)}</p>" if text else "", tags, mentions
 
+    def edit_status(self, status_id: str, text: str) -> dict[str, Any]:
+        """The author edits a status: same id, new content, tags and mentions, and `edited_at` set."""
+        status = self.statuses[status_id]
+        status["content"], status["tags"], status["mentions"] = self.content(text)
+        status["edited_at"] = "2025-06-01T12:30:00.000Z"
+        return status
+
     def new_status(self, author: dict, text: str, **extra: Any) -> dict[str, Any]:
         """A Status entity by `author`: `reblog_of`, `quote_of`, `reply_to` ids, `media`."""
         sid = next_id()

@@ -175,3 +175,15 @@ async def test_own_id_is_looked_up_when_the_context_lacks_it(fake, actions):
     await actions.following()
     verify = [ex for ex in fake.exchanges if ex.request.url.path.endswith("verify_credentials")]
     assert len(verify) == 1
+
+
+async def test_fetch_post_sees_an_edit_and_a_deletion(fake, actions, contract):
+    status = fake.new_status(fake.add_account("alice"), "beans #coffee")
+    post = post_of(fake, status)
+    assert (await actions.fetch_post(post)).hashtags == ["coffee"]
+    fake.edit_status(status["id"], "beans, no tag")
+    edited = await actions.fetch_post(post)
+    assert edited.id == post.id and edited.text == "beans, no tag" and edited.hashtags == []
+    del fake.statuses[status["id"]]
+    assert await actions.fetch_post(post) is None
+    fake.validate(contract)

@@ -101,6 +101,7 @@ class FakeX:
             ("DELETE", re.compile(r"/2/users/(\d+)/retweets/(\d+)"), "user", self._unretweet),
             ("POST", re.compile(r"/2/tweets"), "user", self._create),
             ("DELETE", re.compile(r"/2/tweets/(\d+)"), "user", self._delete),
+            ("GET", re.compile(r"/2/tweets/(\d+)"), "user", self._get_tweet),
             ("GET", re.compile(r"/2/tweets/(\d+)/retweeted_by"), "user", self._retweeted_by),
             ("GET", re.compile(r"/2/users/(\d+)/(followers|following)"), "user", self._follows),
             ("GET", re.compile(r"/2/lists/(\d+)/members"), "user", self._members),
@@ -135,6 +136,14 @@ class FakeX:
             **extra,
         }
         return tid
+
+    def edit_tweet(self, tweet_id: str, text: str) -> str:
+        """An edit, as X makes one: a new post id, and every version lists the whole history."""
+        new_id = self.add_tweet(self.tweets[tweet_id]["author_id"], text)
+        history = self.tweets[tweet_id]["edit_history_tweet_ids"] + [new_id]
+        for tid in history:
+            self.tweets[tid]["edit_history_tweet_ids"] = list(history)
+        return new_id
 
     def user_id(self, username: str) -> str:
         return next(uid for uid, u in self.users.items() if u["username"] == username)
@@ -354,6 +363,19 @@ class FakeX:
         if self.tweets.pop(tweet_id, None) is None:
             return 404, {"title": "Not Found Error", "detail": f"Could not find post with id: [{tweet_id}]."}
         return 200, {"data": {"deleted": True}}
+
+    def _get_tweet(self, request: httpx.Request, tweet_id: str) -> tuple[int, Any]:
+        """GET /2/tweets/:id; a deleted post is a 200 whose body holds only a Not Found error."""
+        if tweet_id not in self.tweets:
+            return 200, {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                                     "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                                     "resource_id": tweet_id,
+                                     "type": "https://api.x.com/2/problems/resource-not-found"}]}
+        tweet = self.tweets[tweet_id]
+        body: dict[str, Any] = {"data": self._render_tweet(tweet, request)}
+        if includes := self._includes([tweet], request):
+            body["includes"] = includes
+        return 200, body
 
     def _retweeted_by(self, request: httpx.Request, tweet_id: str) -> tuple[int, Any]:
         ids = self.retweeters.get(tweet_id, []) + ([ME_ID] if tweet_id in self.retweeted else [])

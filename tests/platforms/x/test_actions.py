@@ -131,3 +131,17 @@ async def test_connect_with_a_bad_token(hx):
     async with hx.http() as http:
         with pytest.raises(CredentialsInvalid):
             await hx.platform.connect(hx.context(access_token="wrong", refresh_token=None), http)
+
+
+async def test_fetch_post_follows_an_edit_to_its_latest_version_and_sees_a_deletion(h):
+    post = await _post(h)
+    async with h.http() as http:
+        client = h.platform.action_client(h.context(), http)
+        same = await client.fetch_post(post)
+        assert same.text == post.text and same.hashtags == post.hashtags
+        newest = h.fake.edit_tweet(post.id, "hello world, no tag now")
+        edited = await client.fetch_post(post)
+        assert edited.id == newest and edited.text == "hello world, no tag now" and edited.hashtags == []
+        del h.fake.tweets[post.id], h.fake.tweets[newest]
+        assert await client.fetch_post(post) is None
+    h.validate_requests()
