@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
@@ -33,7 +34,12 @@ class Settings(BaseSettings):
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
     # matched posts no action refers to are forgotten after this many days
     inbox_retention_days: float = Field(default=7.0, gt=0)
+    # this many failed polls of a source in a row raise the account condition `source:<source>`
+    source_failure_threshold: int = Field(default=3, ge=1)
     log_level: str = "INFO"
+    # json (one object per line) or text (message and key=value fields); unset: json for serve and
+    # worker, text for the demo and the other commands
+    log_format: Literal["json", "text"] | None = None
 
     @field_validator("database_url")
     @classmethod
