@@ -2,13 +2,17 @@
 rate-limits a poll or drops the stream (issue 9, section 6)."""
 
 import asyncio
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.db.session import transaction
+from app.models import Action
 from app.pipeline.streamer import Streamer
 from app.platforms.http import RetryPolicy
-from tests.api.helpers import API, make_account
+from tests.api.helpers import API, ingest, make_account, make_rule, world
 from tests.api.test_real_platforms import REAL, _connect, _harness
 
 
@@ -177,3 +181,42 @@ async def test_health_of_a_quiet_account_lists_nothing_wrong(client, admin):
     assert [(s["source"], s["state"]) for s in health["sources"]] == [("public", "never_polled")]
     assert health["actions_waiting"] == 0 and health["oldest_waiting_since"] is None
     assert (await client.get(f"{API}/accounts/999999/health", headers=admin)).status_code == 404
+
+
+async def test_metrics_count_accounts_failing_sources_and_the_oldest_waiting_action(client, admin, pipeline, proxied):
+    harness, proxy = proxied
+    account = await _connect(client, admin, harness, allow_without_consent=True)
+    await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "c", "query": "#coffee"}, headers=admin)
+    await pipeline.tick()
+    before = (await client.get("/metrics")).text
+    assert f'reposter_accounts{{enabled="true",platform="{harness.name}",status="active"}} 1.0' in before
+    assert f'reposter_sources{{platform="{harness.name}"}} 1.0' in before
+    assert "reposter_sources_failing{" not in before
+    proxy.mode = "outage"
+    harness.add_post("plain", text="Fresh beans today #coffee")
+    for _ in range(3):
+        await pipeline.tick()
+    text = (await client.get("/metrics")).text
+    assert f'reposter_sources_failing{{kind="http",platform="{harness.name}"}} 1.0' in text
+    assert f'reposter_source_consecutive_failures_max{{platform="{harness.name}"}} 3.0' in text
+    assert f'reposter_account_conditions{{code="source",platform="{harness.name}",severity="warning"}} 1.0' in text
+    ready = (await client.get("/readyz")).json()
+    assert ready["status"] == "ready" and ready["accounts"] == {"not_active": 0, "with_failing_sources": 1}
+
+
+async def test_metrics_show_how_long_the_oldest_due_action_has_waited(client, admin, pipeline, runtime):
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee")
+    world().add_author("alice", followers_count=50)
+    await ingest(client, admin, [world().publish("alice", "hi #coffee")])
+    await pipeline.match_all()  # queued, not sent: as behind a hanging server
+    async with transaction(runtime.sessions) as session:
+        [action] = (await session.scalars(select(Action))).all()
+        action.created_at -= timedelta(days=2)  # due two days ago and still not sent
+        action.next_attempt_at = created = action.created_at
+    text = (await client.get("/metrics")).text
+    line = next(x for x in text.splitlines() if x.startswith('reposter_oldest_waiting_action_seconds{platform="mock"}'))
+    assert float(line.split()[-1]) >= 2 * 24 * 3600
+    health = await _get(client, admin, f"/accounts/{account['id']}/health")
+    assert health["actions_waiting"] == 1
+    assert datetime.fromisoformat(health["oldest_waiting_since"]) == created
