@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     # worker, text for the demo and the other commands
     log_format: Literal["json", "text"] | None = None
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_name(cls, value):
+        """`REPOSTER_LOG_FORMAT=` (empty) means the command's default; `JSON` means json."""
+        return (value.strip().lower() or None) if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
