@@ -17,9 +17,8 @@ from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account
-from app.pipeline import inbox
+from app.pipeline import inbox, stream_state
 from app.pipeline.poller import desired_sources
-from app.pipeline import stream_state
 from app.pipeline.source_health import describe
 from app.pipeline.stream_state import StreamPhase
 from app.platforms.base import CredentialsInvalid, PlatformError, set_stream_reporter
