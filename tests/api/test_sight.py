@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.db.session import transaction
 from app.models import Action
+from app.pipeline.source_health import describe
 from app.pipeline.streamer import Streamer
 from app.platforms.http import RetryPolicy
 from tests.api.helpers import API, ingest, make_account, make_rule, world
@@ -30,6 +31,8 @@ class FaultProxy(httpx.AsyncBaseTransport):
         answers = {"outage": (503, {"error": "Service Unavailable"}, {}),
                    "revoked": (401, {"error": "The access token was revoked"}, {}),
                    "limited": (429, {"error": "Too many requests"}, {"Retry-After": "900"})}
+        if self.mode == "garbage":  # a 200 whose body is not what the documentation promises
+            return httpx.Response(200, json={"unexpected": True}, request=request)
         if self.mode in answers:
             status, body, headers = answers[self.mode]
             return httpx.Response(status, json=body, headers=headers, request=request)
@@ -102,6 +105,24 @@ async def test_a_hanging_server_is_shown_as_a_timeout(client, admin, pipeline, p
     row = await _source(client, admin, account["id"], harness.source)
     assert row["last_error"]["kind"] == "timeout" and row["last_error"]["http_status"] is None
     assert "ReadTimeout" in row["last_error"]["message"] and row["consecutive_failures"] == 1
+
+
+async def test_an_answer_the_adapter_cannot_read_says_so(client, admin, pipeline, mastodon):
+    harness, proxy = mastodon
+    account = await _connect(client, admin, harness)
+    proxy.mode = "garbage"
+    await pipeline.tick()
+    row = await _source(client, admin, account["id"], harness.source)
+    error = row["last_error"]
+    assert error["kind"] == "platform" and error["http_status"] is None and "expected a list" in error["message"]
+    assert row["consecutive_failures"] == 1 and row["poll_count"] == 1
+
+
+def test_failures_outside_the_platform_error_family_are_named_by_what_they_are():
+    assert describe(TimeoutError())[0] == "timeout"  # a time budget around the call (asyncio.timeout)
+    assert describe(ConnectionResetError("reset by peer"))[0] == "transport"
+    kind, status, message = describe(KeyError("statuses"))
+    assert kind == "internal" and status is None and "KeyError" in message  # our adapter's bug, said so
 
 
 async def test_a_revoked_token_says_why_the_account_needs_attention(client, admin, pipeline, mastodon):
