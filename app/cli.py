@@ -8,6 +8,7 @@ import logging
 import sys
 
 from app.config import get_settings
+from app.logs import setup_logging
 
 
 def _demo(args) -> None:
@@ -23,8 +24,9 @@ def _serve(args) -> None:
 
     settings = get_settings()
     settings.run_scheduler = args.with_worker
+    # log_config=None: uvicorn's own lines (startup, access) go through app/logs.py's handler too
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), log_config=None)
 
 
 def _worker(args) -> None:
@@ -38,7 +40,8 @@ def _worker(args) -> None:
         runtime = Runtime.build(settings)
         streamer = Streamer(runtime)
         start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
-        print(f"reposter worker {runtime.worker_id} ticking every {settings.dispatch_interval_seconds}s", flush=True)
+        logging.getLogger("reposter.worker").info("worker started", extra={
+            "worker_id": runtime.worker_id, "every_seconds": settings.dispatch_interval_seconds})
         try:
             await asyncio.Event().wait()
         finally:
@@ -183,10 +186,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Services log JSON lines for a log collector; people at a terminal read text.
+JSON_BY_DEFAULT = ("serve", "worker")
+
+
+def log_choice(command: str, settings) -> tuple[str, str]:
+    """(format, level) for `command`: REPOSTER_LOG_FORMAT / REPOSTER_LOG_LEVEL when set, else json for
+    services and text elsewhere; the demo prints its own activity, so its logs start at WARNING."""
+    fmt = settings.log_format or ("json" if command in JSON_BY_DEFAULT else "text")
+    quiet = command in ("demo", "keygen") and "log_level" not in settings.model_fields_set
+    return fmt, "WARNING" if quiet else settings.log_level
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `reposter` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level if args.command not in ("demo", "keygen") else "WARNING")
+    fmt, level = log_choice(args.command, get_settings())
+    setup_logging(fmt=fmt, level=level)
     args.func(args)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, field_validator
@@ -37,7 +38,18 @@ class Settings(BaseSettings):
     originals_check_seconds: float = Field(default=3600.0, gt=0)
     originals_check_days: float = Field(default=7.0, ge=0)
     originals_batch: int = Field(default=20, ge=1)
+    # this many failed polls of a source in a row raise the account condition `source:<source>`
+    source_failure_threshold: int = Field(default=3, ge=1)
     log_level: str = "INFO"
+    # json (one object per line) or text (message and key=value fields); unset: json for serve and
+    # worker, text for the demo and the other commands
+    log_format: Literal["json", "text"] | None = None
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_name(cls, value):
+        """`REPOSTER_LOG_FORMAT=` (empty) means the command's default; `JSON` means json."""
+        return (value.strip().lower() or None) if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -115,3 +115,76 @@ class AccountRead(BaseModel):
         data["limits"] = Limits.model_validate(account)
         data["has_credentials"] = bool(account.credentials_encrypted)
         return cls(**data)
+
+
+class ErrorRead(BaseModel):
+    """One failure: what kind (timeout, transport, http, rate_limited, credentials, refused, not_found,
+    internal, ...), the HTTP status if the platform answered, its message and when it happened."""
+
+    kind: str
+    http_status: int | None = None
+    message: str
+    at: datetime | None = Field(description="null only for errors recorded before times were kept")
+
+
+class SourceHealth(BaseModel):
+    """How one source's polls go. `state`: ok, failing (its last poll failed), never_polled."""
+
+    source: str
+    wanted: bool = Field(description="polled now (false: no longer among the account's sources)")
+    state: str
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: ErrorRead | None = Field(description="the last failure, kept after a later success")
+    consecutive_failures: int
+    next_poll_at: datetime | None
+    poll_count: int
+    error_count: int
+
+
+class StreamRead(BaseModel):
+    """The push feed: off (not asked for), starting (no worker opened it yet), connecting, connected,
+    reconnecting (see last_error), unavailable (the server offers none; polling carries the feed),
+    stopped (refused credentials)."""
+
+    state: str
+    since: datetime | None = None
+    connected_at: datetime | None = None
+    last_post_at: datetime | None = None
+    failures: int = 0
+    last_error: ErrorRead | None = None
+    message: str | None = None
+
+
+class RateLimitRead(BaseModel):
+    """A platform bucket that is exhausted until `until` (`send` holds reposts, likes and undos)."""
+
+    bucket: str
+    until: datetime | None
+    holds_sends: bool
+    message: str
+
+
+class RelationHealth(BaseModel):
+    """A cached list of people (followers, following, list:<id>, blocked_by) and its last refresh."""
+
+    kind: str
+    members: int
+    refreshed_at: datetime
+    error: str | None
+
+
+class AccountHealth(BaseModel):
+    """Everything that can be wrong with an account, in one answer."""
+
+    account_id: int
+    status: str
+    status_detail: str | None
+    needs_attention: list[ConditionRead] = Field(description="a person must act before the account sends again")
+    warnings: list[ConditionRead]
+    rate_limits: list[RateLimitRead]
+    stream: StreamRead
+    sources: list[SourceHealth]
+    relations: list[RelationHealth]
+    actions_waiting: int = Field(description="queued and due now, or failed with a retry due")
+    oldest_waiting_since: datetime | None

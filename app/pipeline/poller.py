@@ -17,7 +17,14 @@ from app.models import Account, Cursor, RelationCache
 from app.pipeline import inbox
 from app.pipeline.leases import claim, release
 from app.pipeline.relations import refresh
-from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
+from app.pipeline.source_health import describe, record_failure, record_notices, record_success
+from app.platforms.base import (
+    CredentialsInvalid,
+    PlatformError,
+    RateLimited,
+    reset_notice_reporter,
+    set_notice_reporter,
+)
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
 from app.rules import repository as rules_repo
@@ -92,11 +99,14 @@ async def _poll_one(runtime, cursor_id: int) -> int:
             await release(session, Cursor, [cursor_id])
             return new
     except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
-        log.exception("poll crashed", extra={"cursor_id": cursor_id})
+        log.exception("poll crashed", extra={"cursor_id": cursor_id, "error_kind": describe(exc)[0]})
         async with transaction(runtime.sessions) as session:
             cursor = await session.get(Cursor, cursor_id)
-            cursor.error, cursor.error_count = f"{type(exc).__name__}: {exc}", cursor.error_count + 1
-            cursor.next_poll_at = utcnow() + timedelta(seconds=runtime.settings.poll_interval_seconds)
+            account = await session.get(Account, cursor.account_id) if cursor.account_id else None
+            now = utcnow()
+            cursor.poll_count += 1
+            record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
+            cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
             await release(session, Cursor, [cursor_id])
         return 0
 
@@ -106,37 +116,45 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
+    notices: dict[str, str] = {}
+    token = set_notice_reporter(notices.__setitem__)
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
-    except RateLimited as exc:
-        cursor.error_count += 1
-        cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
-        # A poll's limit is the poll bucket's own: it never holds the account's sends.
-        set_condition(account, f"rate_limited:poll:{cursor.source}", severity=Severity.limit, http_status=429,
-                      message=f"polling {cursor.source} rate limited until {exc.retry_at.isoformat()}",
-                      until=exc.retry_at, source=cursor.source)
-        return 0
-    except CredentialsInvalid as exc:
-        cursor.error_count += 1
-        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
-        cursor.error, cursor.next_poll_at = str(exc), now + interval
-        return 0
     except PlatformError as exc:
-        cursor.error_count += 1
-        cursor.error, cursor.next_poll_at = str(exc), now + interval
-        log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error": str(exc)})
+        _poll_failed(runtime, account, cursor, exc, now)
         return 0
+    finally:
+        reset_notice_reporter(token)
+    record_notices(cursor, account, notices, now)
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
         since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
-    cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
+    cursor.position, cursor.next_poll_at = position, now + interval
+    record_success(cursor, account, now)
     clear_condition(account, f"rate_limited:poll:{cursor.source}", now=now)
     expire(account, now)
     log.info("polled", extra={"account_id": account.id, "source": cursor.source, "posts": len(posts), "new": new})
     return new
+
+
+def _poll_failed(runtime, account: Account, cursor: Cursor, exc: PlatformError, now) -> None:
+    """Record the failure on the source (kind, status, message, time, count) and on the account."""
+    record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
+    cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
+    if isinstance(exc, RateLimited):
+        cursor.next_poll_at = exc.retry_at
+        # A poll's limit is the poll bucket's own: it never holds the account's sends.
+        set_condition(account, f"rate_limited:poll:{cursor.source}", severity=Severity.limit, http_status=429,
+                      message=f"polling {cursor.source} rate limited until {exc.retry_at.isoformat()}",
+                      until=exc.retry_at, source=cursor.source)
+    elif isinstance(exc, CredentialsInvalid):
+        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
+    log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error_kind": exc.kind,
+                                      "http_status": exc.status, "error": str(exc),
+                                      "consecutive_failures": cursor.consecutive_failures})
 
 
 async def _ensure_blocked_by(session: AsyncSession, runtime, account: Account) -> None:

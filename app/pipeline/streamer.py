@@ -14,14 +14,19 @@ from sqlalchemy import select
 
 from app.accounts.conditions import Severity, needs_attention, set_condition
 from app.accounts.context import context_for, save_pending
+from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account
-from app.pipeline import inbox
+from app.pipeline import inbox, stream_state
 from app.pipeline.poller import desired_sources
-from app.platforms.base import CredentialsInvalid
+from app.pipeline.source_health import describe
+from app.pipeline.stream_state import StreamPhase
+from app.platforms.base import CredentialsInvalid, PlatformError, set_stream_reporter
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.streamer")
+
+NO_PUSH = PlatformError("the platform offers no stream; polling carries the feed", kind="unavailable")
 
 
 class Streamer:
@@ -31,6 +36,7 @@ class Streamer:
         self.runtime = runtime
         self.tasks: dict[int, asyncio.Task] = {}
         self.max_backoff = max_backoff
+        self._writes: set[asyncio.Task] = set()  # state writes the adapters' reports started
 
     async def sync(self) -> None:
         """Streams for the accounts that want one, and only those."""
@@ -49,23 +55,31 @@ class Streamer:
         """Close every stream."""
         for task in self.tasks.values():
             task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await asyncio.gather(*self.tasks.values(), *self._writes, return_exceptions=True)
         self.tasks.clear()
 
     async def _run(self, account_id: int) -> None:
         backoff = 1.0
+        set_stream_reporter(self._reporter(account_id))  # this task's own context: its adapter reports here
         while True:
+            await self._record(account_id, StreamPhase.connecting)
             try:
                 await self._stream_once(account_id)
                 backoff = 1.0
+                await self._record(account_id, StreamPhase.reconnecting, PlatformError("the server closed the stream",
+                                                                                      kind="closed"))
             except NotImplementedError:
                 log.info("platform has no push; polling only", extra={"account_id": account_id})
+                await self._record(account_id, StreamPhase.unavailable, NO_PUSH)
                 return
             except CredentialsInvalid as exc:
                 await self._needs_attention(account_id, str(exc))
+                await self._record(account_id, StreamPhase.stopped, exc)
                 return
             except Exception as exc:  # noqa: BLE001 - a stream error never stops the worker
-                log.warning("stream dropped", extra={"account_id": account_id, "error": str(exc)})
+                log.warning("stream dropped", extra={"account_id": account_id, "error": str(exc),
+                                                     "error_kind": describe(exc)[0], "retry_in": backoff})
+                await self._record(account_id, StreamPhase.reconnecting, exc)
             await asyncio.sleep(backoff)
             backoff = min(self.max_backoff, backoff * 2)
 
@@ -80,7 +94,24 @@ class Streamer:
             async for post in posts:
                 async with transaction(self.runtime.sessions) as session:
                     await inbox.store(session, [post])
+                    await stream_state.saw_post(session, account_id, utcnow())
                 await save_pending(self.runtime.sessions, self.runtime.pending_credentials)
+
+    def _reporter(self, account_id: int):
+        """What the adapter's reports become: a state write, in order (a later report wins)."""
+        def report(phase: str, error: BaseException | None) -> None:
+            task = asyncio.get_running_loop().create_task(self._record(account_id, phase, error, at=utcnow()))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+        return report
+
+    async def _record(self, account_id: int, phase, error: BaseException | None = None, at=None) -> None:
+        """Record the stream's state; a database hiccup here must not end the stream."""
+        try:
+            await stream_state.record(self.runtime.sessions, account_id, phase, error=error,
+                                      worker_id=self.runtime.worker_id, at=at)
+        except Exception:  # noqa: BLE001 - state is for people; the stream goes on
+            log.exception("stream state not recorded", extra={"account_id": account_id, "state": str(phase)})
 
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -63,16 +64,22 @@ class Post(BaseModel):
 
 
 class PlatformError(Exception):
-    """A platform call failed. `retryable` says whether trying again later may succeed."""
+    """A platform call failed. `retryable` says whether trying again later may succeed; `kind` names
+    the failure for people (timeout, transport, http, rate_limited, credentials, not_found, refused)."""
 
-    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
+    kind_default: str | None = None  # each subclass names its own kind
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None, kind: str | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.kind = kind or self.kind_default or ("http" if status is not None else "platform")
 
 
 class RateLimited(PlatformError):
     """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`."""
+
+    kind_default = "rate_limited"
 
     def __init__(self, message: str, *, retry_at: datetime):
         super().__init__(message, retryable=True, status=429)
@@ -82,6 +89,8 @@ class RateLimited(PlatformError):
 class CredentialsInvalid(PlatformError):
     """401/403 on credentials: the account needs its owner's attention; do not retry blindly."""
 
+    kind_default = "credentials"
+
     def __init__(self, message: str, *, status: int | None = 401):
         super().__init__(message, retryable=False, status=status)
 
@@ -89,12 +98,16 @@ class CredentialsInvalid(PlatformError):
 class PostGone(PlatformError):
     """The post (or the repost being undone) no longer exists on the platform."""
 
+    kind_default = "not_found"
+
     def __init__(self, message: str = "post no longer exists"):
         super().__init__(message, retryable=False, status=404)
 
 
 class ActionRefused(PlatformError):
     """The platform (or its automation rules) does not allow this action, e.g. likes on X."""
+
+    kind_default = "refused"
 
     def __init__(self, message: str):
         super().__init__(message, retryable=False, status=None)
@@ -247,3 +260,48 @@ class Platform(abc.ABC):
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Sources to poll when the account names none: by default one per rule hashtag."""
         return [f"tag:{tag}" for tag in hashtags] or ["home"]
+
+
+# -- stream health ------------------------------------------------------------------------------
+# Streams reconnect inside the adapter, out of the streamer's sight; they say how the connection is
+# doing through `report_stream`, and the streamer (which sets the reporter for its task) records it
+# for the account's owner. Without a reporter set, reporting does nothing.
+StreamReporter = Callable[[str, BaseException | None], None]
+_stream_reporter: ContextVar[StreamReporter | None] = ContextVar("stream_reporter", default=None)
+
+
+def set_stream_reporter(reporter: StreamReporter | None) -> None:
+    """Route this task's (and its child tasks') stream reports to `reporter`."""
+    _stream_reporter.set(reporter)
+
+
+def report_stream(state: str, error: BaseException | None = None) -> None:
+    """A stream says `connected` when a connection opens, `reconnecting` (with the error) when it drops."""
+    reporter = _stream_reporter.get()
+    if reporter is not None:
+        reporter(state, error)
+
+
+# -- notices ------------------------------------------------------------------------------------
+# Something an adapter noticed that the account's owner should know, though the call succeeded
+# (a poll cut short, so older posts were skipped). The poller collects them around each fetch and
+# raises them on the account; without a collector set, a notice goes nowhere but the adapter's log.
+NoticeReporter = Callable[[str, str], None]
+_notice_reporter: ContextVar[NoticeReporter | None] = ContextVar("notice_reporter", default=None)
+
+
+def set_notice_reporter(reporter: NoticeReporter | None) -> Any:
+    """Route this task's notices to `reporter`; returns the token to reset it with."""
+    return _notice_reporter.set(reporter)
+
+
+def reset_notice_reporter(token: Any) -> None:
+    """Undo `set_notice_reporter`."""
+    _notice_reporter.reset(token)
+
+
+def report_notice(code: str, message: str) -> None:
+    """Tell the account's owner `message` (under `code`) about the call in progress."""
+    reporter = _notice_reporter.get()
+    if reporter is not None:
+        reporter(code, message)

@@ -102,7 +102,8 @@ class PlatformHTTP:
             try:
                 response = await self._send(method, url, headers, kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = PlatformError(f"{self.platform}: {type(exc).__name__} on {method} {path}")
+                kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "transport"
+                last = PlatformError(f"{self.platform}: {type(exc).__name__} on {method} {path}", kind=kind)
                 await self.retry.pause(self.retry.backoff * 2 ** (attempt - 1))
                 continue
             if response.status_code == 429:

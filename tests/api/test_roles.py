@@ -29,6 +29,8 @@ def account_endpoints(account_id: int, rule_id: int, action_id: int):
     """(method, path, body, capability) for every account-scoped endpoint."""
     return [
         ("GET", f"/accounts/{account_id}", None, "read"),
+        ("GET", f"/accounts/{account_id}/health", None, "read"),
+        ("GET", f"/accounts/{account_id}/sources", None, "read"),
         ("PATCH", f"/accounts/{account_id}", {"sources": ["public"]}, "configure"),
         ("GET", f"/accounts/{account_id}/rules", None, "read"),
         ("POST", f"/accounts/{account_id}/rules", {"name": "n", "query": "tea"}, "configure"),

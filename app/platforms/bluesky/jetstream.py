@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import websockets
 from websockets.exceptions import WebSocketException
 
-from app.platforms.base import Author, PlatformError, Post
+from app.platforms.base import Author, PlatformError, Post, report_stream
 from app.platforms.bluesky.normalize import post_from_record
 
 log = logging.getLogger("reposter.platforms.bluesky.jetstream")
@@ -145,6 +145,7 @@ class JetstreamReader:
         while True:
             try:
                 async with self.connect(self.url()) as socket:
+                    report_stream("connected")
                     async for message in socket:
                         failures = 0
                         post = self._accept(message)
@@ -153,6 +154,7 @@ class JetstreamReader:
                 log.info("jetstream: connection closed, reconnecting")
             except (TimeoutError, OSError, WebSocketException) as exc:
                 log.warning("jetstream: connection lost", extra={"error": type(exc).__name__})
+                report_stream("reconnecting", exc)
             failures += 1
             if self.max_reconnects is not None and failures > self.max_reconnects:
                 raise PlatformError(f"bluesky: jetstream unreachable after {failures} attempts")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
+from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited, report_stream
 from app.platforms.http import retry_at_from_headers
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.normalize import status_to_post
@@ -130,9 +130,11 @@ async def _keep_streaming(api: MastodonClient, endpoint: Endpoint, queue: asynci
                 return
             wait = _rate_limit_wait(exc) or delay
             log.warning("mastodon stream: reconnecting", extra={"path": path, "error": str(exc)})
+            report_stream("reconnecting", exc)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             wait = delay
             log.warning("mastodon stream: connection lost", extra={"path": path, "error": type(exc).__name__})
+            report_stream("reconnecting", exc)
         await api.http.retry.pause(wait)
         await asyncio.sleep(0)  # let the consumer run even when pauses are instant (tests)
         delay = min(delay * 2, MAX_BACKOFF)
@@ -154,6 +156,7 @@ async def _stream_once(api: MastodonClient, endpoint: Endpoint) -> AsyncIterator
     connection = api.http.http.stream("GET", f"{base}{path}", params=params, headers=headers, timeout=timeout)
     async with connection as response:
         _raise_for_status(response, path)
+        report_stream("connected")
         async for event in read_events(response):
             post = event_to_post(event)
             if post is not None:

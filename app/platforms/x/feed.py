@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from app.platforms.base import FeedSource, PlatformError, Post
+from app.platforms.base import FeedSource, PlatformError, Post, report_notice, report_stream
 from app.platforms.x.client import XClient, data_of
 from app.platforms.x.normalize import post_params, posts_from_page
 from app.platforms.x.rules import rule_for_source, sync_stream_rules
@@ -82,6 +82,8 @@ class XFeed(FeedSource):
                 break
         if token and cursor:
             log.warning("x poll stopped at max_pages; older posts were skipped", extra={"path": path, "cursor": cursor})
+            report_notice("posts_skipped", f"a poll stopped after {self.config.max_pages} pages; older posts were "
+                                           "skipped (raise max_pages or poll more often)")
         return _newer_than(posts, cursor)
 
     async def _user_id(self, handle: str) -> str:
@@ -108,6 +110,8 @@ class XFeed(FeedSource):
             try:
                 async with aclosing(self.client.stream_lines(STREAM_PATH, STREAM_PARAMS)) as lines:
                     async for line in lines:
+                        if not connected:
+                            report_stream("connected")
                         connected = True
                         event = parse_stream_line(line)
                         if event is not None and ours.intersection(event.rule_ids):
@@ -116,6 +120,7 @@ class XFeed(FeedSource):
                 error = exc
             delay = backoff.next_delay(error, connected)
             log.info("x stream reconnecting", extra={"delay": delay, "reason": str(error or "closed")})
+            report_stream("reconnecting", error or PlatformError("x: the stream closed", kind="closed"))
             await self.client.http.retry.pause(delay)
 
     async def _stream_rule_ids(self, sources: list[str]) -> set[str]:
