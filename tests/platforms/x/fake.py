@@ -239,9 +239,12 @@ class FakeX:
         return page, meta
 
     def _tweet_page(self, tweets: list[dict[str, Any]], request: httpx.Request, token_param: str) -> tuple[int, Any]:
-        since = request.url.params.get("since_id")
+        q = request.url.params
+        since, until, start = q.get("since_id"), q.get("until_id"), q.get("start_time")
         newest_first = sorted(
-            (t for t in tweets if not since or int(t["id"]) > int(since)), key=lambda t: -int(t["id"])
+            (t for t in tweets if (not since or int(t["id"]) > int(since)) and (not until or int(t["id"]) < int(until))
+             and (not start or t["created_at"] >= start.replace("Z", ".000Z"))),
+            key=lambda t: -int(t["id"]),
         )
         page, meta = self._page(newest_first, request, token_param)
         if not page:
