@@ -2,6 +2,12 @@
 
 Polling stays on as the safety net (a stream can drop posts while it reconnects); the inbox's
 unique (platform, post id) makes a post that arrives both ways one post.
+
+A refusal that retrying cannot mend (a server without streaming answers 404; the platform has no
+push; a stream that needs what the account lacks) stops the account's stream and raises the
+account condition `stream` (a warning naming the server's answer): polling carries the feed, and
+the stream is tried again after STREAM_RETRY_SECONDS (servers gain streaming), or at once when
+the condition is cleared. The first post a stream delivers clears it.
 """
 
 from __future__ import annotations
@@ -9,19 +15,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.accounts.conditions import Severity, needs_attention, set_condition
+from app.accounts.conditions import Severity, clear_condition, needs_attention, set_condition
 from app.accounts.context import context_for, save_pending
 from app.db.session import transaction
 from app.models import Account
 from app.pipeline import inbox
 from app.pipeline.poller import desired_sources
-from app.platforms.base import CredentialsInvalid
+from app.db.base import utcnow
+from app.platforms.base import CredentialsInvalid, PlatformError
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.streamer")
+
+# How long a stream the server refused stays off before it is tried again.
+STREAM_RETRY_SECONDS = 6 * 3600
+
+
+def refused_lately(account: Account, now: datetime) -> bool:
+    """Whether the account's stream was refused for good less than STREAM_RETRY_SECONDS ago."""
+    refused = (account.conditions or {}).get("stream")
+    if not refused:
+        return False
+    return datetime.fromisoformat(refused["updated_at"]) > now - timedelta(seconds=STREAM_RETRY_SECONDS)
 
 
 class Streamer:
@@ -30,13 +49,16 @@ class Streamer:
     def __init__(self, runtime, *, max_backoff: float = 300.0) -> None:
         self.runtime = runtime
         self.tasks: dict[int, asyncio.Task] = {}
+        self.platforms: dict[int, str] = {}  # account id -> platform, for the log lines
         self.max_backoff = max_backoff
 
     async def sync(self) -> None:
         """Streams for the accounts that want one, and only those."""
         async with transaction(self.runtime.sessions) as session:
             accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
-            wanted = {a.id for a in accounts if (a.config or {}).get("stream") and not needs_attention(a)}
+            now = utcnow()
+            wanted = {a.id for a in accounts
+                      if (a.config or {}).get("stream") and not needs_attention(a) and not refused_lately(a, now)}
         for account_id in set(self.tasks) - wanted:
             self.tasks.pop(account_id).cancel()
         for account_id in wanted - set(self.tasks):
@@ -59,28 +81,52 @@ class Streamer:
                 await self._stream_once(account_id)
                 backoff = 1.0
             except NotImplementedError:
-                log.info("platform has no push; polling only", extra={"account_id": account_id})
+                await self._unavailable(account_id, "the platform has no streaming; polling carries the feed")
                 return
             except CredentialsInvalid as exc:
                 await self._needs_attention(account_id, str(exc))
                 return
+            except PlatformError as exc:
+                if not exc.retryable:  # retrying cannot mend it: 404 (no streaming), no bearer token...
+                    await self._unavailable(account_id, f"stream unavailable, polling instead: {exc}", exc)
+                    return
+                log.warning("stream dropped", extra={**self._fields(account_id, exc), "error": str(exc)})
             except Exception as exc:  # noqa: BLE001 - a stream error never stops the worker
-                log.warning("stream dropped", extra={"account_id": account_id, "error": str(exc)})
+                log.warning("stream dropped", extra={**self._fields(account_id, exc), "error": str(exc)})
             await asyncio.sleep(backoff)
             backoff = min(self.max_backoff, backoff * 2)
+
+    def _fields(self, account_id: int, exc: BaseException | None = None) -> dict:
+        """What every stream log line carries: the account, its platform, the path and status."""
+        return {"account_id": account_id, "platform": self.platforms.get(account_id),
+                "path": getattr(exc, "path", None), "status": getattr(exc, "status", None)}
 
     async def _stream_once(self, account_id: int) -> None:
         async with transaction(self.runtime.sessions) as session:
             account = await session.get(Account, account_id)
             sources = await desired_sources(session, account, self.runtime)
+        self.platforms[account_id] = account.platform
         ctx = context_for(account, self.runtime.fernet, self.runtime.pending_credentials)
         feed = get_platform(account.platform).feed_source(ctx, self.runtime.http)
-        log.info("stream open", extra={"account_id": account_id, "sources": sources})
+        log.info("stream open", extra={**self._fields(account_id), "sources": sources})
+        delivered = False
         async with contextlib.aclosing(feed.stream(sources)) as posts:
             async for post in posts:
                 async with transaction(self.runtime.sessions) as session:
                     await inbox.store(session, [post])
+                    if not delivered:  # the stream works: whatever refused it before is over
+                        clear_condition(await session.get(Account, account_id), "stream")
+                        delivered = True
                 await save_pending(self.runtime.sessions, self.runtime.pending_credentials)
+
+    async def _unavailable(self, account_id: int, message: str, exc: PlatformError | None = None) -> None:
+        """The stream is refused for good: say so on the account; polling carries the feed."""
+        log.warning("stream unavailable; polling carries the feed", extra={**self._fields(account_id, exc),
+                                                                           "error": message})
+        async with transaction(self.runtime.sessions) as session:
+            account = await session.get(Account, account_id)
+            set_condition(account, "stream", severity=Severity.warning, message=message,
+                          http_status=getattr(exc, "status", None))
 
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:

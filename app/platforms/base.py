@@ -100,6 +100,20 @@ class ActionRefused(PlatformError):
         super().__init__(message, retryable=False, status=None)
 
 
+class StreamUnavailable(PlatformError):
+    """The server refuses the stream for good (404, 405, 410, 501, or the platform says this app
+    or server has no streaming): retrying cannot mend it; polling carries the feed. `path` is
+    the endpoint asked (no query: it may carry a token)."""
+
+    def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
+        super().__init__(message, retryable=False, status=status)
+        self.path = path
+
+
+# HTTP answers that mean "no stream here" rather than "not now".
+STREAM_REFUSALS = (404, 405, 410, 501)
+
+
 class AccountContext(BaseModel):
     """What an adapter knows of the account it acts for. Credentials are decrypted here only.
 

@@ -156,6 +156,21 @@ async def test_a_burst_beyond_max_pages_is_read_over_the_next_polls(source):
     h.validate_requests()
 
 
+@pytest.mark.parametrize("source", ["home", "tag:coffee", "user:writer.bsky.social"])
+async def test_an_empty_first_poll_then_a_burst_beyond_a_page_is_read_whole(source):
+    h = BlueskyHarness(source)
+    feed = h.platform.feed_source(h.context(max_pages=3), h.http())
+    posts, cursor = await feed.fetch(h.source, None)
+    assert posts == [] and cursor is not None
+    burst = [h.add_post("plain", text=f"burst {i} #coffee") for i in range(15)]
+    seen: list[str] = []
+    for _ in range(4):
+        posts, cursor = await feed.fetch(h.source, cursor)
+        seen += [p.id for p in posts]
+    assert sorted(seen) == sorted(burst) and len(seen) == len(set(seen))
+    h.validate_requests()
+
+
 async def test_posts_arriving_while_a_gap_is_read_are_not_lost():
     h = BlueskyHarness("home")
     h.add_post("plain")

@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import websockets
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 
-from app.platforms.base import Author, PlatformError, Post
+from app.platforms.base import STREAM_REFUSALS, Author, PlatformError, Post, StreamUnavailable
 from app.platforms.bluesky.normalize import post_from_record
 
 log = logging.getLogger("reposter.platforms.bluesky.jetstream")
@@ -151,8 +151,17 @@ class JetstreamReader:
                         if post is not None:
                             yield post
                 log.info("jetstream: connection closed, reconnecting")
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                fields = {"platform": "bluesky", "path": urlsplit(self.base_url).path, "status": status}
+                if status in STREAM_REFUSALS:  # no Jetstream at that address: polling carries the feed
+                    host = urlsplit(self.base_url).hostname
+                    raise StreamUnavailable(f"bluesky: {host} has no Jetstream (the websocket handshake answered "
+                                            f"HTTP {status})", status=status, path=fields["path"]) from exc
+                log.warning("jetstream: connection refused", extra={**fields, "error": type(exc).__name__})
             except (TimeoutError, OSError, WebSocketException) as exc:
-                log.warning("jetstream: connection lost", extra={"error": type(exc).__name__})
+                log.warning("jetstream: connection lost", extra={"platform": "bluesky", "error": type(exc).__name__,
+                                                                  "path": urlsplit(self.base_url).path})
             failures += 1
             if self.max_reconnects is not None and failures > self.max_reconnects:
                 raise PlatformError(f"bluesky: jetstream unreachable after {failures} attempts")

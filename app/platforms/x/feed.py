@@ -20,7 +20,7 @@ from app.platforms.x.client import XClient, data_of
 from app.platforms.x.cursor import START_SLACK_SECONDS, Gap, XCursor, start_time
 from app.platforms.x.normalize import post_params, posts_from_page
 from app.platforms.x.rules import rule_for_source, sync_stream_rules
-from app.platforms.x.stream import STREAM_PARAMS, STREAM_PATH, StreamBackoff, parse_stream_line
+from app.platforms.x.stream import STREAM_PARAMS, STREAM_PATH, StreamBackoff, parse_stream_line, refusal
 
 log = logging.getLogger("reposter.platforms.x")
 
@@ -146,9 +146,11 @@ class XFeed(FeedSource):
                         if event is not None and ours.intersection(event.rule_ids):
                             yield event.post
             except PlatformError as exc:
-                error = exc
+                error = refusal(exc)
             delay = backoff.next_delay(error, connected)
-            log.info("x stream reconnecting", extra={"delay": delay, "reason": str(error or "closed")})
+            log.info("x stream reconnecting", extra={"account_id": self.client.ctx.account_id, "platform": "x",
+                                                      "path": STREAM_PATH, "status": getattr(error, "status", None),
+                                                      "delay": delay, "reason": str(error or "closed")})
             await self.client.http.retry.pause(delay)
 
     async def _stream_rule_ids(self, sources: list[str]) -> set[str]:
