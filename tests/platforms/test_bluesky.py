@@ -602,6 +602,34 @@ async def test_jetstream_resumes_a_little_before_the_last_event_and_drops_replay
     ]  # backoff resets after a working connection
 
 
+async def test_a_server_without_jetstream_ends_the_stream_at_once():
+    from websockets.datastructures import Headers
+    from websockets.exceptions import InvalidStatus
+    from websockets.http11 import Response
+
+    from app.platforms.base import StreamUnavailable
+
+    attempts: list[str] = []
+
+    @asynccontextmanager
+    async def connect(url):
+        attempts.append(url)
+        raise InvalidStatus(Response(404, "Not Found", Headers()))
+        yield  # pragma: no cover
+
+    slept: list[float] = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    reader = JetstreamReader("wss://jet.test/subscribe", StreamFilter(everything=True), connect=connect, sleep=sleep)
+    with pytest.raises(StreamUnavailable) as info:
+        async for _ in reader.posts():
+            pass
+    assert info.value.status == 404 and info.value.path == "/subscribe" and "jet.test has no Jetstream" in str(info.value)
+    assert len(attempts) == 1 and slept == []
+
+
 def test_stream_filter_and_subscribe_url():
     handles: dict[str, str] = {}
     post = parse_event(json.dumps(EVENTS[1]), handles)[1]
