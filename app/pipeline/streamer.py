@@ -6,8 +6,8 @@ unique (platform, post id) makes a post that arrives both ways one post.
 A refusal that retrying cannot mend (a server without streaming answers 404; the platform has no
 push; a stream that needs what the account lacks) stops the account's stream and raises the
 account condition `stream` (a warning naming the server's answer): polling carries the feed, and
-the stream is tried again after STREAM_RETRY_SECONDS (servers gain streaming), or at once when
-the condition is cleared. The first post a stream delivers clears it.
+the stream is tried again after STREAM_RETRY_SECONDS (servers gain streaming). The first post a
+stream delivers clears it.
 """
 
 from __future__ import annotations

@@ -118,3 +118,16 @@ async def test_a_server_without_streaming_shows_on_the_account_and_polling_carri
     assert [a["post_id"] for a in await actions(client, admin, account["id"], status="done")] == [post]
     response = await client.get(f"{API}/accounts/{account['id']}", headers=admin)
     assert response.json()["status"] == "active"
+
+
+async def test_the_mock_reads_a_burst_after_an_empty_first_poll_whole(client, admin, pipeline, runtime):
+    from tests.api.helpers import make_account, make_rule, world
+
+    runtime.settings.poll_interval_seconds = 0.001
+    account = await make_account(client, admin, sources=["tag:coffee"])
+    await make_rule(client, admin, account["id"], "#coffee")
+    await pipeline.tick()  # an empty first poll
+    burst = [world().publish("alice", f"burst {i} #coffee").id for i in range(100)]
+    await pipeline.tick()
+    acted = [a["post_id"] for a in await actions(client, admin, account["id"])]
+    assert sorted(acted) == sorted(burst)
