@@ -91,9 +91,8 @@ class XFeed(FeedSource):
         path, params, page_param, search = request
         bounds = {"since_id": since_id, "start_time": start_time(start), "until_id": until_id}
         query = {**params, **{k: v for k, v in bounds.items() if v is not None}}
-        floor = Walk(since_id=since_id, start=start, until_id=until_id)
         try:
-            return await self._pages(path, query, page_param, pages, floor)
+            return await self._pages(path, query, page_param, pages, Walk(since_id, start, until_id))
         except PlatformError as exc:
             if not search or exc.status != 400 or not (since_id or start):
                 raise
@@ -102,7 +101,7 @@ class XFeed(FeedSource):
             log.info("x since_id refused; reading the whole search window", extra={"query": params["query"]})
             query.pop("since_id", None)
             query.pop("start_time", None)
-            return await self._pages(path, query, page_param, pages, floor)
+            return await self._pages(path, query, page_param, pages, Walk(since_id, start, until_id))
 
     async def _pages(self, path: str, query: dict[str, Any], page_param: str, pages: int, walk: Walk) -> Walk:
         """Follow next_token for up to `pages` pages; `walk.complete` says whether it reached the end."""
