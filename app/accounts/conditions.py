@@ -16,7 +16,6 @@ Codes (a code may carry a suffix after ':' naming a bucket or source):
 - `stream`                  warning:   the stream is unavailable; polling carries the feed
 - `followers_empty`         warning:   the followers list is empty though the account reports followers
 - `source:<source>`         warning:   a source keeps failing (see its own health for details)
-- `source_notice:<source>`  warning:   a poll went through but the adapter noticed something (pages skipped)
 """
 
 from __future__ import annotations

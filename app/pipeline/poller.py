@@ -17,14 +17,8 @@ from app.models import Account, Cursor, RelationCache
 from app.pipeline import inbox
 from app.pipeline.leases import claim, release
 from app.pipeline.relations import refresh
-from app.pipeline.source_health import describe, record_failure, record_notices, record_success
-from app.platforms.base import (
-    CredentialsInvalid,
-    PlatformError,
-    RateLimited,
-    reset_notice_reporter,
-    set_notice_reporter,
-)
+from app.pipeline.source_health import describe, record_failure, record_success
+from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
 from app.rules import repository as rules_repo
@@ -116,16 +110,11 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
-    notices: dict[str, str] = {}
-    token = set_notice_reporter(notices.__setitem__)
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
     except PlatformError as exc:
         _poll_failed(runtime, account, cursor, exc, now)
         return 0
-    finally:
-        reset_notice_reporter(token)
-    record_notices(cursor, account, notices, now)
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are

@@ -53,14 +53,3 @@ def record_failure(cursor: Cursor, account: Any, exc: BaseException, *, now: dat
 def source_code(source: str) -> str:
     """The account condition code for one source."""
     return f"source:{source}"
-
-
-def record_notices(cursor: Cursor, account: Any, notices: dict[str, str], now: datetime) -> None:
-    """What the adapter noticed during a successful poll (e.g. pages skipped) is raised on the account
-    as `source_notice:<source>`; a poll that notices nothing clears it."""
-    code = f"source_notice:{cursor.source}"
-    if not notices:
-        clear_condition(account, code, now=now)
-        return
-    set_condition(account, code, severity=Severity.warning, source=cursor.source, now=now,
-                  message=f"source {cursor.source}: " + "; ".join(notices.values()))

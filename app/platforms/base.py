@@ -113,6 +113,20 @@ class ActionRefused(PlatformError):
         super().__init__(message, retryable=False, status=None)
 
 
+class StreamUnavailable(PlatformError):
+    """The server refuses the stream for good (404, 405, 410, 501, or the platform says this app
+    or server has no streaming): retrying cannot mend it; polling carries the feed. `path` is
+    the endpoint asked (no query: it may carry a token)."""
+
+    def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
+        super().__init__(message, retryable=False, status=status)
+        self.path = path
+
+
+# HTTP answers that mean "no stream here" rather than "not now".
+STREAM_REFUSALS = (404, 405, 410, 501)
+
+
 class AccountContext(BaseModel):
     """What an adapter knows of the account it acts for. Credentials are decrypted here only.
 
@@ -280,28 +294,3 @@ def report_stream(state: str, error: BaseException | None = None) -> None:
     reporter = _stream_reporter.get()
     if reporter is not None:
         reporter(state, error)
-
-
-# -- notices ------------------------------------------------------------------------------------
-# Something an adapter noticed that the account's owner should know, though the call succeeded
-# (a poll cut short, so older posts were skipped). The poller collects them around each fetch and
-# raises them on the account; without a collector set, a notice goes nowhere but the adapter's log.
-NoticeReporter = Callable[[str, str], None]
-_notice_reporter: ContextVar[NoticeReporter | None] = ContextVar("notice_reporter", default=None)
-
-
-def set_notice_reporter(reporter: NoticeReporter | None) -> Any:
-    """Route this task's notices to `reporter`; returns the token to reset it with."""
-    return _notice_reporter.set(reporter)
-
-
-def reset_notice_reporter(token: Any) -> None:
-    """Undo `set_notice_reporter`."""
-    _notice_reporter.reset(token)
-
-
-def report_notice(code: str, message: str) -> None:
-    """Tell the account's owner `message` (under `code`) about the call in progress."""
-    reporter = _notice_reporter.get()
-    if reporter is not None:
-        reporter(code, message)

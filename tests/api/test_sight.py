@@ -252,16 +252,3 @@ def x(runtime, monkeypatch):
     return _proxied("x", runtime, monkeypatch)
 
 
-async def test_a_poll_cut_short_says_so_on_the_account_until_a_poll_reads_everything(client, admin, pipeline, x):
-    harness, _ = x
-    account = await _connect(client, admin, harness, max_pages=2)
-    harness.add_post("plain")
-    await pipeline.tick()  # the first poll: its cursor
-    for _ in range(7):  # more than two pages of two
-        harness.add_post("plain")
-    await pipeline.tick()
-    code = f"source_notice:{harness.source}"
-    [notice] = [c for c in (await _get(client, admin, f"/accounts/{account['id']}"))["conditions"] if c["code"] == code]
-    assert notice["severity"] == "warning" and "older posts were skipped" in notice["message"]
-    await pipeline.tick()  # nothing new: read to the end
-    assert code not in {c["code"] for c in (await _get(client, admin, f"/accounts/{account['id']}"))["conditions"]}

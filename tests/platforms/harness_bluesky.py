@@ -100,6 +100,8 @@ class FakeBluesky:
         self.entries: list[Entry] = []
         self.records: dict[tuple[str, str], dict[str, Any]] = {}  # the account's repo
         self.followers: list[str] = []
+        # A server profile: getFollowers lists nobody, though the account's profile counts followers.
+        self.followers_hidden = False
         self.follows: list[str] = []
         self.list_members: set[str] = set()
         self.list_uri = f"at://{self.me}/app.bsky.graph.list/3kcurated2222"
@@ -415,8 +417,17 @@ class FakeBluesky:
     def x_getFollowers(self, params, body, token):
         return 200, {
             "subject": self.profile_view(self.resolve(params["actor"][0])),
-            **self.actor_page("followers", self.followers, params),
+            **self.actor_page("followers", [] if self.followers_hidden else self.followers, params),
         }
+
+    def x_getProfile(self, params, body, token):
+        did = self.resolve(params["actor"][0])
+        if did not in self.profiles:
+            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
+        view = self.profile_view(did, detailed=True)
+        if did == self.me and not self.followers_hidden:  # the count agrees with the list
+            view["followersCount"] = len(self.followers)
+        return 200, view
 
     def x_getFollows(self, params, body, token):
         return 200, {

@@ -156,6 +156,21 @@ async def test_a_burst_beyond_max_pages_is_read_over_the_next_polls(source):
     h.validate_requests()
 
 
+@pytest.mark.parametrize("source", ["home", "tag:coffee", "user:writer.bsky.social"])
+async def test_an_empty_first_poll_then_a_burst_beyond_a_page_is_read_whole(source):
+    h = BlueskyHarness(source)
+    feed = h.platform.feed_source(h.context(max_pages=3), h.http())
+    posts, cursor = await feed.fetch(h.source, None)
+    assert posts == [] and cursor is not None
+    burst = [h.add_post("plain", text=f"burst {i} #coffee") for i in range(15)]
+    seen: list[str] = []
+    for _ in range(4):
+        posts, cursor = await feed.fetch(h.source, cursor)
+        seen += [p.id for p in posts]
+    assert sorted(seen) == sorted(burst) and len(seen) == len(set(seen))
+    h.validate_requests()
+
+
 async def test_posts_arriving_while_a_gap_is_read_are_not_lost():
     h = BlueskyHarness("home")
     h.add_post("plain")
@@ -585,6 +600,34 @@ async def test_jetstream_resumes_a_little_before_the_last_event_and_drops_replay
         1.0,
         2.0,
     ]  # backoff resets after a working connection
+
+
+async def test_a_server_without_jetstream_ends_the_stream_at_once():
+    from websockets.datastructures import Headers
+    from websockets.exceptions import InvalidStatus
+    from websockets.http11 import Response
+
+    from app.platforms.base import StreamUnavailable
+
+    attempts: list[str] = []
+
+    @asynccontextmanager
+    async def connect(url):
+        attempts.append(url)
+        raise InvalidStatus(Response(404, "Not Found", Headers()))
+        yield  # pragma: no cover
+
+    slept: list[float] = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    reader = JetstreamReader("wss://jet.test/subscribe", StreamFilter(everything=True), connect=connect, sleep=sleep)
+    with pytest.raises(StreamUnavailable) as info:
+        async for _ in reader.posts():
+            pass
+    assert info.value.status == 404 and info.value.path == "/subscribe" and "jet.test has no Jetstream" in str(info.value)
+    assert len(attempts) == 1 and slept == []
 
 
 def test_stream_filter_and_subscribe_url():

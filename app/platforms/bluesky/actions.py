@@ -81,6 +81,11 @@ class BlueskyActionClient(ActionClient):
         """DIDs and handles of the account's followers."""
         return await graph.followers(self.xrpc)
 
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (app.bsky.actor.getProfile)."""
+        body = await self.xrpc.query("app.bsky.actor.getProfile", {"actor": await self.xrpc.did()}, public=True)
+        return body.get("followersCount")
+
     async def following(self) -> set[str]:
         """DIDs and handles of the accounts this account follows."""
         return await graph.follows(self.xrpc)

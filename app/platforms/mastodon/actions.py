@@ -102,6 +102,11 @@ class MastodonActionClient(ActionClient):
         """Ids and accts of the accounts following this one, every page of the Link header."""
         return await self._accounts(f"/api/v1/accounts/{await self.api.own_id()}/followers")
 
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (verify_credentials)."""
+        me = await self.api.call("GET", "/api/v1/accounts/verify_credentials")
+        return me.get("followers_count") if isinstance(me, dict) else None
+
     async def following(self) -> set[str]:
         """Ids and accts of the accounts this one follows, every page of the Link header."""
         return await self._accounts(f"/api/v1/accounts/{await self.api.own_id()}/following")

@@ -31,6 +31,10 @@ class MastodonConfig(BaseModel):
     streaming_url: str | None = None
     # Quote with Mastodon 4.5's `quoted_status_id` as well as a link to the post.
     native_quotes: bool = True
+    # Whether the instance takes `any[]` on tag timelines (several tags in one call). None: ask
+    # the instance once a day (Mastodon itself does; Takahē and GoToSocial answer with the first
+    # tag only, so their tags are read one call each).
+    tag_any: bool | None = None
 
     @field_validator("base_url", "streaming_url")
     @classmethod

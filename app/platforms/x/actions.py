@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
-from app.platforms.x.client import XClient
+from app.platforms.x.client import XClient, data_of
 from app.platforms.x.normalize import post_params, to_post, tweets_by_id, users_by_id
 
 NO_LIKES = "x: automated likes are against X's automation rules"
@@ -104,6 +104,11 @@ class XActions(ActionClient):
     async def followers(self) -> set[str]:
         """Ids and lower-cased usernames of the account's followers (GET /2/users/:id/followers)."""
         return await self.client.user_set(f"/2/users/{await self.client.me_id()}/followers")
+
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (GET /2/users/me public_metrics)."""
+        body = await self.client.call("GET", "/2/users/me", params={"user.fields": "public_metrics"})
+        return (data_of(body, "the account").get("public_metrics") or {}).get("followers_count")
 
     async def following(self) -> set[str]:
         """Ids and lower-cased usernames of the accounts it follows (GET /2/users/:id/following)."""

@@ -1,5 +1,12 @@
 """A fake Mastodon instance behind httpx.MockTransport, answering as docs.joinmastodon.org says.
 
+Server profiles (../shared/platform-specs/mastodon-servers.md) make it play servers that differ:
+`version` (GET /api/v1/instance), `ignores_any` (a tag timeline answers with the first tag only),
+`opaque_ids` (ids are a second plus a hash, not in time order), `delivery_order` (timelines list
+statuses in the order they reached the server, whatever their ids), `followers_hidden` (the
+followers endpoint lists nobody though the account reports followers) and `streaming` (False: the
+streaming API answers 404). `FakeMastodon.takahe()` is Takahē 0.11 as it was seen.
+
 It keeps accounts, statuses, boosts, favourites, follows and lists in memory, pages timelines
 with max_id / since_id / min_id and a Link header, streams server-sent events, registers OAuth
 apps and exchanges codes. Every request and 2xx answer is kept, so that tests can check both
@@ -57,6 +64,34 @@ class FakeMastodon(Fixtures):
     stream_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (client_id, challenge)
+    # -- the server profile (see the module's docstring) --
+    version: str = "4.3.0"
+    ignores_any: bool = False
+    opaque_ids: bool = False
+    delivery_order: bool = False
+    followers_hidden: bool = False
+    streaming: bool = True
+    arrival: dict[str, int] = field(default_factory=dict)  # status id -> the order it arrived in
+    opaque_second: int = 1_764_489_600  # the second every opaque id starts with (a busy second)
+
+    @classmethod
+    def takahe(cls, **profile: Any) -> FakeMastodon:
+        """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API."""
+        return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False, **profile})
+
+    def make_id(self) -> str:
+        if not self.opaque_ids:
+            return super().make_id()
+        # A second plus a hash (seen on a real server): equal seconds sort by the hash, not by time.
+        n = len(self.arrival)
+        return f"{self.opaque_second}{hashlib.sha1(str(n).encode()).hexdigest()[:8]}"
+
+    def arrived(self, status_id: str) -> None:
+        self.arrival.setdefault(status_id, len(self.arrival))
+
+    def deliver_late(self, author: dict, text: str, before: str) -> dict[str, Any]:
+        """A status made before `before` (an id, so it sorts below it) that reaches the server now."""
+        return self.new_status(author, text, status_id=str(int(before) - 1))
 
     # -- the HTTP face ---------------------------------------------------------------------
 
@@ -114,6 +149,7 @@ class FakeMastodon(Fixtures):
     def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
         s = r"([^/]+)"
         return [
+            ("GET", r"/api/v1/instance", self._instance),
             ("GET", r"/api/v1/timelines/home", self._home),
             ("GET", r"/api/v1/timelines/public", self._public),
             ("GET", rf"/api/v1/timelines/tag/{s}", self._tag),
@@ -139,16 +175,44 @@ class FakeMastodon(Fixtures):
         """Mastodon's id pagination: newest first; min_id pages forward from the cursor."""
         q = request.url.params
         limit = min(int(q.get("limit", default)), cap)
-        items = sorted(items, key=lambda s: _key(s["id"]), reverse=True)
+        key = self._order_key
+        items = sorted(items, key=lambda s: key(s["id"]), reverse=True)
         if q.get("max_id"):
-            items = [s for s in items if _key(s["id"]) < _key(q["max_id"])]
+            items = [s for s in items if key(s["id"]) < key(q["max_id"])]
         if q.get("since_id"):
-            items = [s for s in items if _key(s["id"]) > _key(q["since_id"])]
+            items = [s for s in items if key(s["id"]) > key(q["since_id"])]
         if q.get("min_id"):
-            items = [s for s in items if _key(s["id"]) > _key(q["min_id"])][-limit:]
+            items = [s for s in items if key(s["id"]) > key(q["min_id"])][-limit:]
         page = [self.render(s) for s in items[:limit]]
         headers = self._links(request, page[-1]["id"], page[0]["id"], older=len(page) == limit) if page else {}
         return self._reply(request, 200, page, headers)
+
+    def _order_key(self, status_id: str) -> Any:
+        """Where a status stands in the server's timelines: by id (Mastodon), or by arrival
+        (a server whose ids are not in time order, or that lists in delivery order)."""
+        if self.opaque_ids or self.delivery_order:
+            return self.arrival.get(status_id, -1)
+        return _key(status_id)
+
+    def _instance(self, request: httpx.Request) -> httpx.Response:
+        host = httpx.URL(self.base).host
+        instance = {
+            "uri": host, "title": "A fake instance", "short_description": "", "description": "",
+            "email": f"admin@{host}", "version": self.version, "urls": {"streaming_api": f"wss://{host}"},
+            "stats": {"user_count": len(self.accounts), "status_count": len(self.statuses), "domain_count": 1},
+            "languages": ["en"], "registrations": False, "approval_required": False, "invites_enabled": False,
+            "configuration": {
+                "accounts": {"max_featured_tags": 10},
+                "statuses": {"max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+                "media_attachments": {"supported_mime_types": ["image/png"], "image_size_limit": 10485760,
+                                      "image_matrix_limit": 16777216, "video_size_limit": 41943040,
+                                      "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
+                "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
+                          "max_expiration": 2629746},
+            },
+            "rules": [],
+        }
+        return self._reply(request, 200, instance)
 
     def _links(self, request: httpx.Request, oldest: str, newest: str, *, older: bool) -> dict[str, str]:
         """Link: <…max_id=oldest>; rel="next" (when the page was full), <…min_id=newest>; rel="prev"."""
@@ -169,7 +233,8 @@ class FakeMastodon(Fixtures):
         return self._page(request, [s for s in self._timeline() if s["reblog"] is None])
 
     def _tag(self, request: httpx.Request, tag: str) -> httpx.Response:
-        wanted = {tag.lower(), *(t.lower() for t in request.url.params.get_list("any[]"))}
+        extra = [] if self.ignores_any else request.url.params.get_list("any[]")
+        wanted = {tag.lower(), *(t.lower() for t in extra)}
         found = [s for s in self._timeline() if s["reblog"] is None and wanted & {t["name"].lower() for t in s["tags"]}]
         return self._page(request, found)
 
@@ -203,7 +268,7 @@ class FakeMastodon(Fixtures):
         return self._reply(request, 200, self.credential_account())
 
     def _follows(self, request: httpx.Request, account_id: str, kind: str) -> httpx.Response:
-        ids = self.followers if kind == "followers" else self.following
+        ids = self.following if kind == "following" else [] if self.followers_hidden else self.followers
         return self._account_page(request, ids)
 
     def _list_accounts(self, request: httpx.Request, list_id: str) -> httpx.Response:
@@ -283,6 +348,8 @@ class FakeMastodon(Fixtures):
         self.stream_events.setdefault(stream, []).append((event, payload))
 
     def _stream(self, request: httpx.Request, kind: str) -> httpx.Response:
+        if not self.streaming:
+            return self._reply(request, 404, {"error": "Not Found"})
         q = request.url.params
         name = {"hashtag": f"hashtag:{q.get('tag', '')}", "list": f"list:{q.get('list', '')}"}.get(kind, kind)
         lines = [":)\n"]

@@ -6,6 +6,7 @@ import html
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 BASE = "https://social.example"
@@ -114,13 +115,19 @@ class Fixtures:
         status["edited_at"] = "2025-06-01T12:30:00.000Z"
         return status
 
+    def make_id(self) -> str:
+        """The id of a new status (a server profile may mint them otherwise)."""
+        return next_id()
+
     def new_status(self, author: dict, text: str, **extra: Any) -> dict[str, Any]:
-        """A Status entity by `author`: `reblog_of`, `quote_of`, `reply_to` ids, `media`."""
-        sid = next_id()
+        """A Status entity by `author`: `reblog_of`, `quote_of`, `reply_to` ids, `media`, and
+        `status_id` for one minted earlier (a status delivered late keeps the id it was made with)."""
+        sid = extra.get("status_id") or self.make_id()
         body, tags, mentions = self.content(text)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         status: dict[str, Any] = {
             "id": sid,
-            "created_at": "2025-06-01T12:00:00.000Z",
+            "created_at": extra.get("created_at") or now,
             "in_reply_to_id": None,
             "in_reply_to_account_id": None,
             "sensitive": False,
@@ -157,7 +164,11 @@ class Fixtures:
         if extra.get("quote_of"):
             status["quote"] = {"state": "accepted", "quoted_status": self.statuses[extra["quote_of"]]}
         self.statuses[sid] = status
+        self.arrived(sid)
         return status
+
+    def arrived(self, status_id: str) -> None:
+        """A hook: the server notes the order statuses reach it in."""
 
 
 def _image(n: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -70,6 +71,8 @@ class FakeX:
         self.refuse_double_retweet = False  # X v2 answers 200 again; older behaviour was a 403
         self.retweeters: dict[str, list[str]] = {}
         self.followers: list[str] = []
+        # A server profile: the followers endpoint lists nobody, though public_metrics counts them.
+        self.followers_hidden = False
         self.following: list[str] = []
         self.lists: dict[str, list[str]] = {}
         self.rules: dict[str, dict[str, str]] = {}
@@ -129,7 +132,7 @@ class FakeX:
             "id": tid,
             "text": text,
             "author_id": author_id,
-            "created_at": f"2026-03-01T10:{len(self.tweets) % 60:02d}:00.000Z",
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "lang": "en",
             "entities": entities,
             "edit_history_tweet_ids": [tid],
@@ -248,9 +251,12 @@ class FakeX:
         return page, meta
 
     def _tweet_page(self, tweets: list[dict[str, Any]], request: httpx.Request, token_param: str) -> tuple[int, Any]:
-        since = request.url.params.get("since_id")
+        q = request.url.params
+        since, until, start = q.get("since_id"), q.get("until_id"), q.get("start_time")
         newest_first = sorted(
-            (t for t in tweets if not since or int(t["id"]) > int(since)), key=lambda t: -int(t["id"])
+            (t for t in tweets if (not since or int(t["id"]) > int(since)) and (not until or int(t["id"]) < int(until))
+             and (not start or t["created_at"] >= start.replace("Z", ".000Z"))),
+            key=lambda t: -int(t["id"]),
         )
         page, meta = self._page(newest_first, request, token_param)
         if not page:
@@ -294,7 +300,10 @@ class FakeX:
         }
 
     def _me(self, request: httpx.Request) -> tuple[int, Any]:
-        return 200, {"data": self._render_user(self.users[ME_ID], request)}
+        me = self._render_user(self.users[ME_ID], request)
+        if "public_metrics" in me and not self.followers_hidden:  # the count agrees with the list
+            me["public_metrics"] = {**me["public_metrics"], "followers_count": len(self.followers)}
+        return 200, {"data": me}
 
     def _by_username(self, request: httpx.Request, username: str) -> tuple[int, Any]:
         for user in self.users.values():
@@ -382,7 +391,9 @@ class FakeX:
         return self._users_page(ids, request)
 
     def _follows(self, request: httpx.Request, uid: str, which: str) -> tuple[int, Any]:
-        return self._users_page(self.followers if which == "followers" else self.following, request)
+        if which == "followers":
+            return self._users_page([] if self.followers_hidden else self.followers, request)
+        return self._users_page(self.following, request)
 
     def _members(self, request: httpx.Request, list_id: str) -> tuple[int, Any]:
         return self._users_page(self.lists.get(list_id, []), request)
