@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ConnectedAccount, Platform
+from app.platforms.base import AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
 from app.platforms.mastodon.actions import MastodonActionClient
 from app.platforms.mastodon.client import MastodonClient, MastodonConfig
 from app.platforms.mastodon.feed import MastodonFeedSource
 from app.platforms.mastodon.sources import SOURCE_KINDS, fold_tags
+
+log = logging.getLogger("reposter.platforms.mastodon")
 
 
 class MastodonPlatform(Platform):
@@ -38,19 +41,49 @@ class MastodonPlatform(Platform):
         return MastodonActionClient(ctx, http)
 
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
-        """verify_credentials (CredentialsInvalid on a bad token), then set the bot flag if unset."""
+        """verify_credentials (CredentialsInvalid on a bad token), then the bot flag, best-effort."""
         api = MastodonClient(ctx, http)
         me = await api.call("GET", "/api/v1/accounts/verify_credentials")
-        if me.get("bot") is not True:
-            me = await api.call("PATCH", "/api/v1/accounts/update_credentials", json={"bot": True})
+        warning = None if me.get("bot") is True else await set_bot_flag(api)
         host = httpx.URL(api.config.base_url).host
         acct = me.get("acct") or me["username"]
+        # A local account's acct is `alice` on Mastodon and `alice@domain` on Takahē: both name it,
+        # with the API's host or the profile URL's (the web domain) as the domain.
+        domains = {host, httpx.URL(me.get("url") or api.config.base_url).host}
         return ConnectedAccount(
             platform_user_id=str(me["id"]),
             handle=acct if "@" in acct else f"{acct}@{host}",
             display_name=me.get("display_name") or None,
+            aliases=[me["username"], *(f"{me['username']}@{d}" for d in sorted(domains) if d)],
+            warnings=[warning] if warning else [],
         )
 
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Rule hashtags folded five to a tag-timeline call; the home timeline when there are none."""
         return fold_tags(hashtags) or ["home"]
+
+
+BOT_FLAG_HOWTO = (
+    "tick 'This is an automated account' in the account's profile settings, or log in again with the "
+    "whole write scope (reposter mastodon login --scopes 'read write'); then send the credentials again "
+    "(PATCH /api/v1/accounts/{id}) to check"
+)
+
+
+async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
+    """Set the bot flag and read it back; a ConnectWarning when the server refused it or did not keep it.
+
+    Sent as the form value `bot=true`: Takahē answers a JSON `true` with 200 and leaves the flag off.
+    Takahē also wants the whole `write` scope for it, beyond the documented `write:accounts`."""
+    try:
+        answer = await api.call("PATCH", "/api/v1/accounts/update_credentials", data={"bot": "true"})
+        if answer.get("bot") is not True:  # the answer may predate the change: ask once more
+            answer = await api.call("GET", "/api/v1/accounts/verify_credentials")
+    except PlatformError as exc:
+        log.warning("mastodon bot flag refused", extra={"account": api.ctx.account_id, "status": exc.status})
+        return ConnectWarning(code="bot_flag", http_status=exc.status,
+                              message=f"the server refused to set the bot flag ({exc}); {BOT_FLAG_HOWTO}")
+    if answer.get("bot") is True:
+        return None
+    log.warning("mastodon bot flag did not stick", extra={"account": api.ctx.account_id})
+    return ConnectWarning(code="bot_flag", message=f"the server accepted the bot flag but left it off; {BOT_FLAG_HOWTO}")
