@@ -79,3 +79,28 @@ async def test_a_mastodon_handle_may_leave_out_its_own_instance(client, admin, m
     other = await client.post(f"{API}/accounts", json=_body(mastodon, handle="reposter_bot@elsewhere.example"),
                               headers=admin)
     assert other.status_code == 422 and other.json()["error"] == "handle mismatch"
+
+
+async def test_unretweets_are_spaced_as_x_allows(client, admin, pipeline, runtime, monkeypatch):
+    """X allows 50 unretweets per 15 minutes per user: one per 18 s, however many are asked at once."""
+    from datetime import datetime, timedelta
+
+    from tests.api.helpers import actions
+
+    x = _harness("x", runtime, monkeypatch)
+    body = _body(x, sources=[x.source], limits={"min_interval_seconds": 0},
+                 config={**x.context().config, "allow_without_consent": True})
+    account = (await client.post(f"{API}/accounts", json=body, headers=admin)).json()
+    await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "c", "query": "#coffee"}, headers=admin)
+    posts = [x.add_post("plain", text=f"Fresh beans {n} #coffee") for n in range(2)]  # one page: the first poll reads it whole
+    await pipeline.tick()
+    done = await actions(client, admin, account["id"], status="done")
+    assert len(done) == 2 and all(x.is_reposted(p) for p in posts)
+    for action in done:
+        assert (await client.post(f"{API}/actions/{action['id']}/undo", headers=admin)).status_code == 202
+    await pipeline.tick(poll=False)
+    [undone] = await actions(client, admin, account["id"], status="undone")
+    waiting = await actions(client, admin, account["id"], status="done")
+    assert len(waiting) == 1 and sum(x.is_reposted(p) for p in posts) == 1
+    first = datetime.fromisoformat(undone["undone_at"])
+    assert all(datetime.fromisoformat(a["next_attempt_at"]) >= first + timedelta(seconds=18) for a in waiting)
