@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from app.pipeline.outcome import render_quote
 from app.platforms.base import ActionRefused, CredentialsInvalid, PlatformError, PostGone
 from app.platforms.mastodon.actions import MastodonActionClient
 from app.platforms.mastodon.normalize import status_to_post
@@ -113,6 +114,18 @@ async def test_quote_links_the_post_and_quotes_it_natively(fake, actions, contra
     await actions.undo(post, quote_id, kind="quote")
     assert quote_id not in fake.statuses
     fake.validate(contract)
+
+
+async def test_a_quote_whose_text_has_the_url_carries_it_once(fake, actions):
+    status = fake.new_status(fake.add_account("alice"), "quote me")
+    post = post_of(fake, status)
+    quote_id = await actions.quote(post, render_quote("Look: {url} via {author}", post, None))
+    body = json.loads(fake.exchanges[-1].request.content)
+    assert body["status"] == f"Look: {post.url} via @alice" and body["status"].count(post.url) == 1
+    other = post_of(fake, fake.new_status(fake.add_account("bob"), "me too"))
+    await actions.quote(other, render_quote(None, other, None))  # the default template: `{url}`
+    assert json.loads(fake.exchanges[-1].request.content)["status"] == other.url
+    assert quote_id in fake.statuses
 
 
 async def test_a_quote_the_author_does_not_allow_is_refused_not_linked(fake, actions):
