@@ -126,6 +126,28 @@ def _run_login(command: str, run) -> None:
         sys.exit(1)
 
 
+async def _own_handle(platform: str, http, credentials: dict, config: dict) -> str | None:
+    """Whose the new credentials are, for the printed connect command (connect accepts no other
+    handle); None when the platform cannot tell now."""
+    import httpx
+
+    from app.platforms.base import AccountContext, PlatformError
+
+    ctx = AccountContext(handle="", config=config, credentials=credentials)
+    try:
+        if platform == "mastodon":
+            from app.platforms.mastodon.client import MastodonClient
+
+            client = MastodonClient(ctx, http)
+            acct = (await client.call("GET", "/api/v1/accounts/verify_credentials"))["acct"]
+            return acct if "@" in acct else f"{acct}@{httpx.URL(client.config.base_url).host}"
+        from app.platforms.x.client import XClient, data_of
+
+        return data_of(await XClient(ctx, http).call("GET", "/2/users/me"), "the account")["username"]
+    except (PlatformError, KeyError):
+        return None
+
+
 def _mastodon_login(args) -> None:
     from app.platforms.mastodon.login import exchange_code, start_login
 
@@ -138,7 +160,9 @@ def _mastodon_login(args) -> None:
             if not code:
                 raise ValueError("no authorization code was pasted")
             token = await exchange_code(http, login, code)
-        _print_account_body("mastodon", args.handle or "<handle>", token.credentials(), {"base_url": login.instance})
+            handle = await _own_handle("mastodon", http, token.credentials(), {"base_url": login.instance})
+        _print_account_body("mastodon", handle or args.handle or "<handle>", token.credentials(),
+                            {"base_url": login.instance})
 
     _run_login("mastodon login", run)
 
@@ -150,7 +174,8 @@ def _x_login(args) -> None:
         async with _login_http() as http:
             credentials = await login_interactively(http, client_id=args.client_id, redirect_uri=args.redirect_uri,
                                                     client_secret=args.client_secret, scopes=tuple(args.scopes.split()))
-        _print_account_body("x", args.handle or "<handle>", credentials, {})
+            handle = await _own_handle("x", http, credentials, {})
+        _print_account_body("x", handle or args.handle or "<handle>", credentials, {})
 
     _run_login("x login", run)
 

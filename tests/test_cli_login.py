@@ -56,9 +56,10 @@ def test_mastodon_login_works_on_a_server_that_takes_redirect_uris_as_a_string(m
     fake = FakeMastodon(redirect_uris_string_only=True)  # Takahē, GoToSocial
     serve(fake.handle)
     _person(monkeypatch, capsys, lambda out: fake.authorize(_authorize_url(out, f"{BASE}/oauth/authorize")))
-    main(["mastodon", "login", "--instance", "social.example", "--handle", "reposter_bot"])
+    main(["mastodon", "login", "--instance", "social.example", "--handle", "someone_else"])
     out = capsys.readouterr().out
     assert fake.token in out and '"base_url": "https://social.example"' in out
+    assert '"handle": "reposter_bot@social.example"' in out  # the token's own account: connect takes no other
     assert fake.apps["client-1"]["redirect_uris"] == ["urn:ietf:wg:oauth:2.0:oob"]
 
 
@@ -110,6 +111,7 @@ def test_x_login_asks_for_list_read_and_any_scopes_given(monkeypatch, capsys, se
     asked: list[list[str]] = []
     _person(monkeypatch, capsys, approve)
     main(["x", "login", "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT])
-    assert "list.read" in asked[0] and fake.access_token in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "list.read" in asked[0] and fake.access_token in out and '"handle": "reposter_acct"' in out
     main(["x", "login", "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT, "--scopes", "tweet.read users.read"])
     assert asked[1] == ["tweet.read", "users.read"]

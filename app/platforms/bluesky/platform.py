@@ -80,8 +80,8 @@ async def label_as_bot(xrpc: XrpcClient, did: str) -> tuple[dict[str, Any], Conn
     if _has_bot_label(record):
         return record, None
     log.warning("bluesky bot label did not stick", extra={"account": xrpc.ctx.account_id})
-    return record, ConnectWarning(code="bot_flag",
-                                  message=f"the server accepted the bot self-label but did not keep it; {BOT_LABEL_HOWTO}")
+    message = f"the server accepted the bot self-label but did not keep it; {BOT_LABEL_HOWTO}"
+    return record, ConnectWarning(code="bot_flag", message=message)
 
 
 async def set_bot_label(xrpc: XrpcClient, did: str) -> dict[str, Any]:

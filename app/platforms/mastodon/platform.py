@@ -86,4 +86,5 @@ async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
     if answer.get("bot") is True:
         return None
     log.warning("mastodon bot flag did not stick", extra={"account": api.ctx.account_id})
-    return ConnectWarning(code="bot_flag", message=f"the server accepted the bot flag but left it off; {BOT_FLAG_HOWTO}")
+    message = f"the server accepted the bot flag but left it off; {BOT_FLAG_HOWTO}"
+    return ConnectWarning(code="bot_flag", message=message)
