@@ -47,20 +47,33 @@ class MastodonPlatform(Platform):
         warning = None if me.get("bot") is True else await set_bot_flag(api)
         host = httpx.URL(api.config.base_url).host
         acct = me.get("acct") or me["username"]
-        # A local account's acct is `alice` on Mastodon and `alice@domain` on Takahē: both name it,
-        # with the API's host or the profile URL's (the web domain) as the domain.
-        domains = {host, httpx.URL(me.get("url") or api.config.base_url).host}
+        domains = await own_domains(api, me, ctx.handle)
         return ConnectedAccount(
             platform_user_id=str(me["id"]),
             handle=acct if "@" in acct else f"{acct}@{host}",
             display_name=me.get("display_name") or None,
-            aliases=[me["username"], *(f"{me['username']}@{d}" for d in sorted(domains) if d)],
+            # A local account's acct is `alice` on Mastodon and `alice@domain` on Takahē: both name it.
+            aliases=[me["username"], *(f"{me['username']}@{d}" for d in sorted(domains))],
             warnings=[warning] if warning else [],
         )
 
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Rule hashtags folded five to a tag-timeline call; the home timeline when there are none."""
         return fold_tags(hashtags) or ["home"]
+
+
+async def own_domains(api: MastodonClient, me: dict[str, Any], given: str) -> set[str]:
+    """The domains a local handle may carry: the API's host, the profile URL's, and when `given`
+    names another, the instance's own `domain` (a server whose handles are @alice@example.org
+    may serve its API and web pages at social.example.org)."""
+    domains = {httpx.URL(api.config.base_url).host, httpx.URL(me.get("url") or api.config.base_url).host}
+    wanted = given.strip().lstrip("@").partition("@")[2].lower()
+    if wanted and wanted not in domains:
+        try:
+            domains.add(str((await api.call("GET", "/api/v2/instance")).get("domain") or "").lower())
+        except PlatformError:
+            pass  # an older server without v2: the handle is compared with the hosts only
+    return domains - {""}
 
 
 BOT_FLAG_HOWTO = (

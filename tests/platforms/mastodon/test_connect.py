@@ -3,6 +3,8 @@ the bot flag is best-effort and read back, and the handle may be spelt with or w
 
 from __future__ import annotations
 
+import httpx
+
 from app.platforms.mastodon.platform import MastodonPlatform
 from tests.platforms.mastodon.conftest import context
 from tests.platforms.mastodon.fake_server import FakeMastodon
@@ -55,3 +57,21 @@ async def test_a_server_that_reports_local_accounts_with_their_domain_names_them
     account = await MastodonPlatform().connect(context(fake), fake.client())
     assert account.handle == "reposter_bot@social.example"
     assert account.is_named("reposter_bot") and account.is_named("@reposter_bot@social.example")
+
+
+async def test_a_handle_on_the_instance_domain_rather_than_its_host_names_it_too():
+    """LOCAL_DOMAIN example.org, API and web pages at social.example: @reposter_bot@example.org."""
+    fake = FakeMastodon()
+
+    def instance(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/instance":
+            return httpx.Response(200, json={"domain": "example.org", "title": "Example", "version": "4.3.0"})
+        return fake.handle(request)
+
+    ctx = context(fake)
+    ctx.handle = "reposter_bot@example.org"
+    account = await MastodonPlatform().connect(ctx, httpx.AsyncClient(transport=httpx.MockTransport(instance)))
+    assert account.is_named("reposter_bot@example.org") and account.is_named("reposter_bot@social.example")
+    ctx.handle = "reposter_bot@elsewhere.example"
+    account = await MastodonPlatform().connect(ctx, httpx.AsyncClient(transport=httpx.MockTransport(instance)))
+    assert not account.is_named("reposter_bot@elsewhere.example")
