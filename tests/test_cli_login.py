@@ -6,12 +6,15 @@ wrong, the command prints one line on stderr and exits non-zero: never a traceba
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from app.cli import main
+from app.platforms.base import AccountContext, PlatformError
+from app.platforms.x.platform import XPlatform
 from tests.platforms.mastodon.fake_server import BASE, FakeMastodon
 from tests.platforms.x.fake import CLIENT_ID, FakeX
 
@@ -105,7 +108,7 @@ def test_x_login_asks_for_list_read_and_any_scopes_given(monkeypatch, capsys, se
     def approve(out: str) -> str:
         query = {k: v[0] for k, v in parse_qs(urlsplit(_authorize_url(out, "https://x.com/i/oauth2/authorize")).query).items()}
         asked.append(query["scope"].split())
-        fake.auth_code, fake.auth_challenge = "code-1", query["code_challenge"]
+        fake.auth_code, fake.auth_challenge, fake.auth_scopes = "code-1", query["code_challenge"], query["scope"]
         return f"{REDIRECT}?state={query['state']}&code=code-1"
 
     asked: list[list[str]] = []
@@ -113,5 +116,19 @@ def test_x_login_asks_for_list_read_and_any_scopes_given(monkeypatch, capsys, se
     main(["x", "login", "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT])
     out = capsys.readouterr().out
     assert "list.read" in asked[0] and fake.access_token in out and '"handle": "reposter_acct"' in out
+    fake.lists["77"] = [fake.user_id("coffee_lover")]
+    assert "coffee_lover" in await_(_list_members(fake))  # the token carries list.read: list: scopes work
     main(["x", "login", "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT, "--scopes", "tweet.read users.read"])
     assert asked[1] == ["tweet.read", "users.read"]
+    with pytest.raises(PlatformError, match="list.read"):
+        await_(_list_members(fake))
+
+
+async def _list_members(fake: FakeX) -> set[str]:
+    ctx = AccountContext(handle="reposter_acct", credentials={"access_token": fake.access_token})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
+        return await XPlatform().action_client(ctx, http).list_members("77")
+
+
+def await_(coroutine):
+    return asyncio.run(coroutine)
