@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.actions import repository as actions_repository
 from app.db.base import utcnow
 from app.engine.decide import RuleView, decide
-from app.actions import repository as actions_repository
 from app.errors import Invalid
 from app.models import Account, Action, SeenPost
 from app.pipeline.inbox import post_of
@@ -59,7 +59,8 @@ async def preview(session: AsyncSession, runtime, *, account: Account, data: Pre
     for post in posts:
         mine = [a for a in existing if a.post_id == post.id]
         # Never compare a post with itself: its own actions' texts leave the duplicate check.
-        view.recent_texts = [t for t in recent if t not in {(a.created_at, a.text) for a in mine}]
+        own = {(a.created_at, a.text) for a in mine}
+        view.recent_texts = [t for t in recent if t not in own]
         items.append(_item(post, node, rule, view, now, next((a for a in mine if a.kind == rule.action), None)))
     return PreviewResult(query=query, scope=str(scope), items=items)
 
