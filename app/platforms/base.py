@@ -150,12 +150,32 @@ class AccountContext(BaseModel):
             self.on_credentials_changed(credentials)
 
 
+class ConnectWarning(BaseModel):
+    """Something `connect` could not do although the credentials work (the bot flag did not stick).
+
+    The accounts service raises it as the account condition `code` (app/accounts/conditions.py),
+    severity warning: the account connects, and its owner sees what to do."""
+
+    code: str
+    message: str
+    http_status: int | None = None
+
+
 class ConnectedAccount(BaseModel):
-    """What `Platform.connect` learned: who the credentials belong to."""
+    """What `Platform.connect` learned: who the credentials belong to, and what it could not do."""
 
     platform_user_id: str
     handle: str
     display_name: str | None = None
+    # Other spellings of this account's handle the platform accepts (Mastodon's bare `alice`
+    # for `alice@own.instance`); the service compares a given handle with these too.
+    aliases: list[str] = Field(default_factory=list)
+    warnings: list[ConnectWarning] = Field(default_factory=list)
+
+    def is_named(self, given: str) -> bool:
+        """Whether `given` names this account: its handle, an alias or its id (case and a leading @ aside)."""
+        names = {self.handle, self.platform_user_id, *self.aliases}
+        return given.strip().lstrip("@").lower() in {n.lstrip("@").lower() for n in names}
 
 
 class FeedSource(abc.ABC):
@@ -264,7 +284,10 @@ class Platform(abc.ABC):
     @abc.abstractmethod
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
         """Check the credentials (raise CredentialsInvalid if wrong) and prepare the account
-        (the bot flag or label where the platform has one). Returns who the account is."""
+        (the bot flag or label where the platform has one). Returns who the account is.
+
+        Preparing is best-effort: what could not be done (a bot flag the server refused or did not
+        keep) is returned in `warnings`, never raised, so that working credentials connect."""
 
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""

@@ -104,12 +104,21 @@ class PreviewRequest(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
 
 
+class ExistingAction(BaseModel):
+    """An action the account already has on a previewed post."""
+
+    id: int
+    kind: str
+    status: str
+
+
 class PreviewItem(BaseModel):
     post: dict[str, Any]
     matched: bool
-    would: str = Field(description="queued | review | skipped | no match")
+    would: str = Field(description="queued | review | skipped | no match | already acted (see `action`)")
     reason: str | None
     terms: list[TermHeld]
+    action: ExistingAction | None = Field(default=None, description="the account's action on this post, if any")
 
 
 class PreviewResult(BaseModel):

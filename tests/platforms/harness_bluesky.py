@@ -112,6 +112,10 @@ class FakeBluesky:
         self.expired: set[str] = set()  # tokens the server calls expired whatever their exp says
         self.logins = 0
         self.refreshes = 0
+        # Server profiles for the bot self-label: a session not allowed to write the profile (an
+        # OAuth session without that permission), and a server that keeps the record but not its labels.
+        self.refuse_profile_writes = False
+        self.drop_self_labels = False
         self._tids = itertools.count(1)
         for name in ("reposterbot", "writer", "alice", "bob", "carol", "dave"):
             self.add_profile(name)
@@ -492,6 +496,10 @@ class FakeBluesky:
 
     def x_putRecord(self, params, body, token):
         key = (body["collection"], body["rkey"])
+        if self.refuse_profile_writes and key[0] == "app.bsky.actor.profile":
+            return 403, {"error": "Forbidden", "message": "this session may not write app.bsky.actor.profile"}
+        if self.drop_self_labels:
+            body = {**body, "record": {k: v for k, v in body["record"].items() if k != "labels"}}
         current = self.records.get(key)
         if body.get("swapRecord") and (current is None or fake_cid(current) != body["swapRecord"]):
             return 400, {"error": "InvalidSwap", "message": "Record was at a different cid"}

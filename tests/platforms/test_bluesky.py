@@ -329,6 +329,25 @@ async def test_connect_twice_writes_the_label_once_and_creates_a_missing_profile
     h.validate_requests()
 
 
+async def test_a_refused_bot_label_still_connects_with_a_warning():
+    h = BlueskyHarness()
+    h.server.refuse_profile_writes = True
+    account = await h.platform.connect(h.context(), h.http())
+    assert account.platform_user_id == h.server.me
+    [warning] = account.warnings
+    assert (warning.code, warning.http_status) == ("bot_flag", 403) and "refused" in warning.message
+    assert ("app.bsky.actor.profile", "self") not in h.server.records
+
+
+async def test_a_bot_label_the_server_did_not_keep_is_a_warning():
+    h = BlueskyHarness()
+    h.server.drop_self_labels = True
+    account = await h.platform.connect(h.context(), h.http())
+    [warning] = account.warnings
+    assert warning.code == "bot_flag" and "did not keep" in warning.message
+    h.validate_requests()
+
+
 # ---- actions -----------------------------------------------------------------------------
 async def _post(h: BlueskyHarness, kind: str = "plain", **kw):
     pid = h.add_post(kind, **kw)

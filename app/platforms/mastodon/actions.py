@@ -64,9 +64,12 @@ class MastodonActionClient(ActionClient):
             raise ActionRefused(f"mastodon: no undo for {kind!r}")
 
     async def quote(self, post: Post, text: str) -> str:
-        """Publish `text` plus the post's URL as a new public status (a native quote on 4.5+)."""
+        """Publish `text` plus the post's URL as a new public status (a native quote on 4.5+).
+
+        The URL goes in once: a template with `{url}` has put it in the text already."""
         link = post.url or ""
-        body: dict[str, str] = {"status": f"{text.rstrip()}\n\n{link}".strip(), "visibility": "public"}
+        status = text.strip() if link and link in text else f"{text.rstrip()}\n\n{link}".strip()
+        body: dict[str, str] = {"status": status, "visibility": "public"}
         if self.api.config.native_quotes:
             body["quoted_status_id"] = target_id(post)
         # Mastodon keeps keys per account for an hour: a POST retried after a lost answer posts once.

@@ -76,8 +76,11 @@ class FakeMastodon(Fixtures):
 
     @classmethod
     def takahe(cls, **profile: Any) -> FakeMastodon:
-        """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API."""
-        return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False, **profile})
+        """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API, `redirect_uris` a string
+        only, the bot flag only from the form value and with the whole `write` scope."""
+        return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False,
+                      "redirect_uris_string_only": True, "bot_flag_needs_write": True,
+                      "bot_flag_json_ignored": True, **profile})
 
     def make_id(self) -> str:
         if not self.opaque_ids:
@@ -92,6 +95,15 @@ class FakeMastodon(Fixtures):
     def deliver_late(self, author: dict, text: str, before: str) -> dict[str, Any]:
         """A status made before `before` (an id, so it sorts below it) that reaches the server now."""
         return self.new_status(author, text, status_id=str(int(before) - 1))
+    # The scopes the token was granted (a login replaces them with what the app asked for).
+    token_scopes: str = "read write follow"
+    # Server profiles (shared/platform-specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
+    # Takahē and GoToSocial: POST /api/v1/apps takes `redirect_uris` as a string only (array: 400).
+    redirect_uris_string_only: bool = False
+    # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).
+    bot_flag_needs_write: bool = False
+    # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
+    bot_flag_json_ignored: bool = False
 
     # -- the HTTP face ---------------------------------------------------------------------
 
@@ -262,9 +274,16 @@ class FakeMastodon(Fixtures):
         return self._reply(request, 200, self.credential_account())
 
     def _update_credentials(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content or b"{}")
-        if "bot" in body:
-            self.me["bot"] = bool(body["bot"])
+        form = "application/x-www-form-urlencoded" in request.headers.get("content-type", "")
+        if form:
+            body: dict[str, Any] = dict(httpx.QueryParams(request.content.decode()).multi_items())
+        else:
+            body = json.loads(request.content or b"{}")
+        if "bot" in body and self.bot_flag_needs_write and "write" not in self.token_scopes.split():
+            return self._reply(request, 403, {"error": "This action is outside the authorized scopes"})
+        if "bot" in body and not (self.bot_flag_json_ignored and not form):
+            # Rails reads the form's "true"/"1" as true, as JSON's true.
+            self.me["bot"] = body["bot"] in (True, "true", "1", "True")
         return self._reply(request, 200, self.credential_account())
 
     def _follows(self, request: httpx.Request, account_id: str, kind: str) -> httpx.Response:
@@ -361,14 +380,18 @@ class FakeMastodon(Fixtures):
 
     def _create_app(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
+        uris = body["redirect_uris"]
+        if isinstance(uris, list) and self.redirect_uris_string_only:
+            return self._reply(request, 400, {"error": "redirect_uris must be a string"})
+        uris = uris if isinstance(uris, list) else uris.split()
         n = len(self.apps) + 1
         app = {
             "id": str(n),
             "name": body["client_name"],
             "website": body.get("website"),
             "scopes": body.get("scopes", "read").split(),
-            "redirect_uri": "\n".join(body["redirect_uris"]),
-            "redirect_uris": body["redirect_uris"],
+            "redirect_uri": "\n".join(uris),
+            "redirect_uris": uris,
             "client_id": f"client-{n}",
             "client_secret": f"secret-{n}",
             "client_secret_expires_at": 0,
@@ -393,7 +416,7 @@ class FakeMastodon(Fixtures):
         if client_id != app["client_id"] or not _pkce_ok(body.get("code_verifier", ""), challenge):
             error = {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}
             return self._reply(request, 400, error)
-        scope = " ".join(app["scopes"])
+        scope = self.token_scopes = " ".join(app["scopes"])
         token = {"access_token": self.token, "token_type": "Bearer", "scope": scope, "created_at": 1573979017}
         return self._reply(request, 200, token)
 

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from app.pipeline.outcome import render_quote
 from app.platforms.base import ActionRefused, CredentialsInvalid, PlatformError, PostGone
 from app.platforms.mastodon.actions import MastodonActionClient
 from app.platforms.mastodon.normalize import status_to_post
@@ -24,7 +25,8 @@ async def test_connect_checks_the_token_and_sets_the_bot_flag(fake, contract):
     assert account.handle == "reposter_bot@social.example"
     assert fake.me["bot"] is True
     patch = [ex.request for ex in fake.exchanges if ex.request.method == "PATCH"]
-    assert [json.loads(r.content) for r in patch] == [{"bot": True}]
+    assert [r.content for r in patch] == [b"bot=true"]  # the form value: Takahē ignores a JSON true
+    assert account.warnings == []
     fake.validate(contract)
 
 
@@ -44,14 +46,14 @@ async def test_connect_with_a_bad_token_says_so(fake):
         await MastodonPlatform().connect(ctx, fake.client())
 
 
-async def test_connect_without_the_write_accounts_scope_needs_attention(fake):
+async def test_connect_without_the_write_accounts_scope_connects_with_a_bot_flag_warning(fake):
     def forbidden(request):
         if request.method == "PATCH":
             return httpx.Response(403, json={"error": "This action is outside the authorized scopes"})
         return fake.handle(request)
 
-    with pytest.raises(CredentialsInvalid, match="scopes"):
-        await MastodonPlatform().connect(context(fake), httpx.AsyncClient(transport=httpx.MockTransport(forbidden)))
+    account = await MastodonPlatform().connect(context(fake), httpx.AsyncClient(transport=httpx.MockTransport(forbidden)))
+    assert [(w.code, w.http_status) for w in account.warnings] == [("bot_flag", 403)]
 
 
 async def test_boost_has_reposted_and_unboost(fake, actions, contract):
@@ -112,6 +114,18 @@ async def test_quote_links_the_post_and_quotes_it_natively(fake, actions, contra
     await actions.undo(post, quote_id, kind="quote")
     assert quote_id not in fake.statuses
     fake.validate(contract)
+
+
+async def test_a_quote_whose_text_has_the_url_carries_it_once(fake, actions):
+    status = fake.new_status(fake.add_account("alice"), "quote me")
+    post = post_of(fake, status)
+    quote_id = await actions.quote(post, render_quote("Look: {url} via {author}", post, None))
+    body = json.loads(fake.exchanges[-1].request.content)
+    assert body["status"] == f"Look: {post.url} via @alice" and body["status"].count(post.url) == 1
+    other = post_of(fake, fake.new_status(fake.add_account("bob"), "me too"))
+    await actions.quote(other, render_quote(None, other, None))  # the default template: `{url}`
+    assert json.loads(fake.exchanges[-1].request.content)["status"] == other.url
+    assert quote_id in fake.statuses
 
 
 async def test_a_quote_the_author_does_not_allow_is_refused_not_linked(fake, actions):

@@ -86,6 +86,9 @@ class FakeX:
         self.access_token, self.refresh_token, self.generation = "access-1", "refresh-1", 1
         self.auth_code: str | None = None
         self.auth_challenge: str | None = None
+        # The scopes the owner approved on the authorize page (the URL's `scope`), which the
+        # tokens carry; list members need `list.read` (403 without it, as X answers).
+        self.auth_scopes = "tweet.read tweet.write users.read follows.read list.read offline.access"
         self._ids = FIRST_ID
         self.add_user(ME_ID, ME, followers=42)
         for uid, name in PEOPLE.items():
@@ -295,7 +298,7 @@ class FakeX:
             "token_type": "bearer",
             "expires_in": 7200,
             "access_token": self.access_token,
-            "scope": "tweet.read tweet.write users.read follows.read offline.access",
+            "scope": self.auth_scopes,
             "refresh_token": self.refresh_token,
         }
 
@@ -395,7 +398,9 @@ class FakeX:
             return self._users_page([] if self.followers_hidden else self.followers, request)
         return self._users_page(self.following, request)
 
-    def _members(self, request: httpx.Request, list_id: str) -> tuple[int, Any]:
+    def _members(self, request: httpx.Request, list_id: str) -> tuple[int, Any] | httpx.Response:
+        if "list.read" not in self.auth_scopes.split():
+            return problem(403, "Forbidden", "The token is missing the scope list.read required by this endpoint")
         return self._users_page(self.lists.get(list_id, []), request)
 
     def _get_rules(self, request: httpx.Request) -> tuple[int, Any]:

@@ -19,7 +19,7 @@ async def test_the_registry_knows_x():
     platform = get_platform("x")
     assert platform.name == "x" and platform.can_like is False
     assert platform.default_limits["windows"]["repost"] == [(50, 900)]
-    assert platform.default_limits["windows"]["undo"] == [(50, 900)]
+    assert platform.default_limits["windows"]["undo"] == [(50, 900), (1, 18)]  # one unretweet per 18 s
     assert 900 / platform.default_limits["min_interval_seconds"] <= 50
 
 
