@@ -91,6 +91,7 @@ class FakeX:
             ("POST", re.compile(r"/2/oauth2/token"), "client", self._token),
             ("GET", re.compile(r"/2/users/me"), "user", self._me),
             ("GET", re.compile(r"/2/users/by/username/([^/]+)"), "user", self._by_username),
+            ("GET", re.compile(r"/2/users/(\d+)"), "user", self._by_id),
             ("GET", re.compile(r"/2/tweets/search/recent"), "user", self._search),
             ("GET", re.compile(r"/2/tweets/search/stream/rules"), "app", self._get_rules),
             ("POST", re.compile(r"/2/tweets/search/stream/rules"), "app", self._post_rules),
@@ -286,6 +287,14 @@ class FakeX:
 
     def _me(self, request: httpx.Request) -> tuple[int, Any]:
         return 200, {"data": self._render_user(self.users[ME_ID], request)}
+
+    def _by_id(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
+        if uid in self.users:
+            return 200, {"data": self._render_user(self.users[uid], request)}
+        problem = {"value": uid, "detail": f"Could not find user with id: [{uid}].", "title": "Not Found Error",
+                   "resource_type": "user", "parameter": "id", "resource_id": uid,
+                   "type": "https://api.x.com/2/problems/resource-not-found"}
+        return 200, {"errors": [problem]}
 
     def _by_username(self, request: httpx.Request, username: str) -> tuple[int, Any]:
         for user in self.users.values():
