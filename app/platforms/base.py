@@ -245,6 +245,11 @@ class Platform(abc.ABC):
         """Check the credentials (raise CredentialsInvalid if wrong) and prepare the account
         (the bot flag or label where the platform has one). Returns who the account is."""
 
+    def home_domain(self, config: dict[str, Any]) -> str | None:
+        """The domain local handles may carry on the account's server (`alice@own.instance` is
+        `alice` there), or None where handles have no such form."""
+        return None
+
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""
         fields = ("max_per_hour", "max_per_day", "min_interval_seconds")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.platforms.base import ActionClient, ActionRefused, Author, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.bluesky import graph, richtext
 from app.platforms.bluesky.normalize import author_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from app.platforms.base import ActionClient, ActionRefused, Author, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.x.client import XClient
 from app.platforms.x.normalize import user_to_author
 

@@ -131,3 +131,13 @@ async def test_connect_with_a_bad_token(hx):
     async with hx.http() as http:
         with pytest.raises(CredentialsInvalid):
             await hx.platform.connect(hx.context(access_token="wrong", refresh_token=None), http)
+
+
+async def test_lookup_author_by_username_or_id_and_nobody(h):
+    client = h.platform.action_client(h.context(), h.http())
+    h.fake.add_user("2099", "lookme", followers=12)
+    for name in ("lookme", "LookMe", "2099"):
+        found = await client.lookup_author(name)
+        assert (found.id, found.handle, found.followers_count) == ("2099", "lookme", 12), name
+    assert await client.lookup_author("nobody_here") is None
+    assert await client.lookup_author("not a name") is None
