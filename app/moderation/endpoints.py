@@ -42,8 +42,8 @@ async def list_blocks(account_id: PathId, session: SessionDep, caller: CallerDep
 @router.delete("/accounts/{account_id}/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT)
 async def unblock_author(account_id: PathId, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Lift a block."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    await service.remove_block(session, account_id=account_id, author=author, caller=caller)
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    await service.remove_block(session, account=account, author=author, caller=caller)
 
 
 @router.post("/blocks", status_code=status.HTTP_201_CREATED, response_model=BlockCreated)
@@ -65,7 +65,7 @@ async def list_global_blocks(session: SessionDep, caller: CallerDep, page: PageD
 async def unblock_globally(author: str, session: SessionDep, caller: CallerDep) -> None:
     """Lift a global block (admin)."""
     caller.require_admin()
-    await service.remove_block(session, account_id=None, author=author, caller=caller)
+    await service.remove_block(session, account=None, author=author, caller=caller)
 
 
 @router.post("/accounts/{account_id}/authors/{kind}", status_code=status.HTTP_201_CREATED, response_model=AuthorEntryRead)
@@ -87,5 +87,5 @@ async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Take an author off a list."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    await service.remove_entry(session, account_id=account_id, kind=kind, author=author, caller=caller)
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    await service.remove_entry(session, account=account, kind=kind, author=author, caller=caller)

@@ -20,9 +20,9 @@ async def find_block(session: AsyncSession, account_id: int | None, author: str,
     return await session.scalar(query.limit(1))
 
 
-async def find_block_named(session: AsyncSession, account_id: int | None, name: str) -> Block | None:
-    """The block whose id, pending name or shown handle is `name` (to lift it by any of them)."""
-    query = select(Block).where(_owner(account_id), or_(Block.author == name, Block.handle == name))
+async def find_block_named(session: AsyncSession, account_id: int | None, names: list[str]) -> Block | None:
+    """The block whose id, pending name or shown handle is one of `names` (to lift it by any of them)."""
+    query = select(Block).where(_owner(account_id), or_(Block.author.in_(names), Block.handle.in_(names)))
     return await session.scalar(query.order_by(Block.id).limit(1))
 
 
@@ -78,10 +78,10 @@ async def find_entry(session: AsyncSession, account_id: int, kind: str, author: 
                                                          AuthorList.author == author))
 
 
-async def find_entry_named(session: AsyncSession, account_id: int, kind: str, name: str) -> AuthorList | None:
-    """The entry whose id, pending name or shown handle is `name`."""
+async def find_entry_named(session: AsyncSession, account_id: int, kind: str, names: list[str]) -> AuthorList | None:
+    """The entry whose id, pending name or shown handle is one of `names`."""
     query = select(AuthorList).where(AuthorList.account_id == account_id, AuthorList.kind == kind,
-                                     or_(AuthorList.author == name, AuthorList.handle == name))
+                                     or_(AuthorList.author.in_(names), AuthorList.handle.in_(names)))
     return await session.scalar(query.order_by(AuthorList.id).limit(1))
 
 

@@ -73,20 +73,25 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     return {"block": block, "undo_queued": undone, "unqueued": unqueued}
 
 
-async def remove_block(session: AsyncSession, *, account_id: int | None, author: str, caller: Caller) -> None:
+async def remove_block(session: AsyncSession, *, account: Account | None, author: str, caller: Caller) -> None:
     """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone)."""
-    block = await repository.find_block_named(session, account_id, _cleaned(author))
+    account_id = None if account is None else account.id
+    block = await repository.find_block_named(session, account_id, _names(author, account))
     if block is None:
         raise NotFound(f"{author} is not blocked")
     await session.delete(block)
     await record(session, caller, "block.delete", target_type="block", target_id=block.author, account_id=account_id)
 
 
-def _cleaned(author: str) -> str:
+def _names(author: str, account: Account | None) -> list[str]:
+    """The forms an entry may hold the name in: as cleaned, and Mastodon's canonical `user@domain`."""
     try:
-        return clean_name(author)
+        name = clean_name(author)
     except ValueError as exc:
         raise NotFound(f"{author!r} is not an author") from exc
+    domain = home_domain(account) if account is not None else None
+    local = clean_name(name, domain=domain)
+    return list(dict.fromkeys([name, local, f"{local}@{domain}" if domain and "@" not in local else local]))
 
 
 async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: str, data: AuthorEntry,
@@ -110,9 +115,10 @@ async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: s
     return entry
 
 
-async def remove_entry(session: AsyncSession, *, account_id: int, kind: str, author: str, caller: Caller) -> None:
+async def remove_entry(session: AsyncSession, *, account: Account, kind: str, author: str, caller: Caller) -> None:
     """Take an author off a list (named by id, handle or the name added)."""
-    entry = await repository.find_entry_named(session, account_id, kind, _cleaned(author))
+    account_id = account.id
+    entry = await repository.find_entry_named(session, account_id, kind, _names(author, account))
     if entry is None:
         raise NotFound(f"{author} is not on the {kind} list")
     await session.delete(entry)

@@ -64,6 +64,9 @@ async def test_bluesky_from_and_users_keep_their_person_after_a_handle_change(cl
         bluesky.server.rename(did_for(name), f"{name}-renamed.bsky.social")
         taker = bluesky.server.add_profile(f"{name}taker")
         bluesky.server.rename(taker, f"{name}.bsky.social")
+    # editing the rule later does not hand the name to the handle's new owner
+    patched = await client.patch(f"{API}/rules/{by_term['id']}", json={"name": "still alice"}, headers=admin)
+    assert [a["author_id"] for a in patched.json()["authors"]] == [did_for("alice")]
     posts = {name: _bsky_post(bluesky, name, f"a post by {name}") for name in ("alice", "alicetaker", "bob", "bobtaker")}
     await pipeline.tick()
     log = by_post(await actions(client, admin, account["id"]))
@@ -105,6 +108,8 @@ async def test_mastodon_names_match_whether_the_server_reports_local_acct_with_i
     assert log[posts["alice"]]["reason"].startswith("blocked") and log[posts["carol"]]["reason"].startswith("blocked")
     assert {name for name in posts if posts[name] in log and log[posts[name]]["status"] == "done"} == {
         "bob", "dave", "erin", "remy"}
+    for name in ("carol", "@alice@social.example"):  # lifted by any form of the name
+        assert (await client.delete(f"{API}/accounts/{account['id']}/blocks/{name}", headers=admin)).status_code == 204
 
 
 async def test_a_name_nobody_has_is_a_422_naming_it(client, admin):
