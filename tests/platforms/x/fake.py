@@ -125,6 +125,9 @@ class FakeX:
         self._ids += 1000
         tid = str(self._ids)
         entities = extra.pop("entities", None) or _entities(text)
+        for mention in entities.get("mentions") or []:  # X gives the mentioned user's id with the username
+            found = [uid for uid, u in self.users.items() if u["username"].lower() == mention["username"].lower()]
+            mention.update({"id": found[0]} if found else {})
         self.tweets[tid] = {
             "id": tid,
             "text": text,
