@@ -47,8 +47,10 @@ async def resolve_due(runtime, *, limit: int = BATCH, refresh_after: timedelta =
         tasks = await _due(session, now - refresh_after, limit)
     answers: dict[tuple[int, str], Resolved | None] = {}
     for task in tasks:
-        client = None if task.account is None else client_for(runtime, task.account)
-        for name in task.names if client is not None else ():
+        if task.account is None:
+            continue
+        client = client_for(runtime, task.account)
+        for name in task.names:
             answers[(id(task), name)] = await resolve_one(client, name)
     async with transaction(runtime.sessions) as session:
         changed = [await _apply(session, task, {n: answers.get((id(task), n)) for n in task.names}, now)
@@ -59,11 +61,14 @@ async def resolve_due(runtime, *, limit: int = BATCH, refresh_after: timedelta =
 async def _due(session: AsyncSession, stale: datetime, limit: int) -> list[_Task]:
     """Pending rows first, then resolved ones whose handle was refreshed before `stale`."""
     tasks: list[_Task] = []
-    for model in (Block, AuthorList):
-        due = or_(model.pending.is_(True), model.resolved_at < stale)
-        rows = await session.scalars(select(model).where(due).order_by(model.pending.desc(), model.id).limit(limit))
-        for row in rows:
-            tasks.append(_Task(row, await _account_of(session, row), [row.author]))
+    blocks = await session.scalars(select(Block).where(or_(Block.pending.is_(True), Block.resolved_at < stale))
+                                   .order_by(Block.pending.desc(), Block.id).limit(limit))
+    entries = await session.scalars(
+        select(AuthorList).where(or_(AuthorList.pending.is_(True), AuthorList.resolved_at < stale))
+        .order_by(AuthorList.pending.desc(), AuthorList.id).limit(limit))
+    rows: list[Block | AuthorList] = [*blocks, *entries]
+    for row in rows:
+        tasks.append(_Task(row, await _account_of(session, row), [row.author]))
     for rule in await session.scalars(select(Rule).where(Rule.authors_pending.is_(True)).order_by(Rule.id).limit(limit)):
         tasks.append(_Task(rule, await session.get(Account, rule.account_id), _pending_names(rule)))
     return tasks
@@ -93,11 +98,12 @@ def _pending_names(rule: Rule) -> list[str]:
 
 async def _apply(session: AsyncSession, task: _Task, answers: dict[str, Resolved | None], now: datetime) -> int:
     """Write what the platform said about one row; 1 when it changed."""
-    row = await session.get(type(task.row), task.row.id)
-    if row is None:
+    found = await session.get(type(task.row), task.row.id)
+    if isinstance(found, Rule):
+        return _apply_rule(found, answers)
+    if not isinstance(found, (Block, AuthorList)):
         return 0
-    if isinstance(row, Rule):
-        return _apply_rule(row, answers)
+    row = found
     who = answers.get(row.author)
     if who is None or who.pending:
         if who is None and row.pending:
@@ -111,6 +117,7 @@ async def _apply(session: AsyncSession, task: _Task, answers: dict[str, Resolved
 
 async def _resolved(session: AsyncSession, row: Block | AuthorList, who: Resolved, now: datetime) -> int:
     """A pending row gets its id; if that person already has a row, the pending one goes."""
+    twin: Block | AuthorList | None
     if isinstance(row, Block):
         twin = await repository.find_block(session, row.account_id, who.key, row.platform)
     else:
@@ -128,9 +135,10 @@ def _apply_rule(rule: Rule, answers: dict[str, Resolved | None]) -> int:
     authors = dict(rule.authors or {})
     for name in _pending_names(rule):
         who = answers.get(name)
-        resolved = who is not None and not who.pending
-        authors[name] = {"id": who.author_id, "handle": who.handle} if resolved else authors.get(name) or {
-            "id": None, "handle": name}
+        if who is not None and not who.pending:
+            authors[name] = {"id": who.author_id, "handle": who.handle}
+        else:
+            authors[name] = authors.get(name) or {"id": None, "handle": name}
     changed = authors != (rule.authors or {})
     if changed:
         rule.authors = authors  # a new value: the matcher sees updated_at move and re-indexes the rule

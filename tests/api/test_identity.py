@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.platforms.http import RetryPolicy
 from app.pipeline import identities
+from app.platforms.http import RetryPolicy
 from tests.api.helpers import API, actions, by_post, ingest, make_account, make_rule, world
 from tests.api.test_real_platforms import _connect, _harness
 from tests.platforms.harness_bluesky import did_for, facets_for
