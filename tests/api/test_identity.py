@@ -108,8 +108,25 @@ async def test_mastodon_names_match_whether_the_server_reports_local_acct_with_i
     assert log[posts["alice"]]["reason"].startswith("blocked") and log[posts["carol"]]["reason"].startswith("blocked")
     assert {name for name in posts if posts[name] in log and log[posts[name]]["status"] == "done"} == {
         "bob", "dave", "erin", "remy"}
+    # blocking a boosted author undoes the boost, whatever form the server gives her acct in
+    undo = await _block(client, admin, account["id"], "@erin", undo_existing=True)
+    assert (undo.json()["undo_queued"], undo.json()["handle"]) == (1, "erin@social.example")
     for name in ("carol", "@alice@social.example"):  # lifted by any form of the name
         assert (await client.delete(f"{API}/accounts/{account['id']}/blocks/{name}", headers=admin)).status_code == 204
+
+
+async def test_bluesky_consent_stays_with_the_person_who_gave_it(client, admin, pipeline, bluesky):
+    account = await _connect(client, admin, bluesky, page_size=50)  # Bluesky: consent needed by default
+    await make_rule(client, admin, account["id"], "#coffee")
+    added = await client.post(f"{API}/accounts/{account['id']}/authors/consent", json={"author": "alice.bsky.social"},
+                              headers=admin)
+    bluesky.server.rename(did_for("alice"), "alice-renamed.bsky.social")
+    bluesky.server.rename(bluesky.server.add_profile("mallory"), "alice.bsky.social")
+    hers, theirs = _bsky_post(bluesky, "alice", "mine #coffee"), _bsky_post(bluesky, "mallory", "me too #coffee")
+    await pipeline.tick()
+    log = by_post(await actions(client, admin, account["id"]))
+    assert log[hers]["status"] == "done" and log[theirs]["reason"].startswith("consent:")
+    assert added.json()["author_id"] == did_for("alice")
 
 
 async def test_a_name_nobody_has_is_a_422_naming_it(client, admin):
