@@ -29,7 +29,8 @@ class Block(Base):
     pending: Mapped[bool] = mapped_column(Boolean, default=False)
     # whose id it is: the account's platform, or for a global block the platform it was resolved on
     platform: Mapped[str | None] = mapped_column(String(32))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the platform was last asked who this is (resolving a pending name, or refreshing the handle)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(255), default="")
@@ -49,7 +50,7 @@ class AuthorList(Base):
     author: Mapped[str] = mapped_column(String(255))
     handle: Mapped[str] = mapped_column(String(255), default="")
     pending: Mapped[bool] = mapped_column(Boolean, default=False)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -56,7 +56,7 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     if await repository.find_block(session, account_id, who.key, platform):
         raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))
     block = Block(account_id=account_id, author=who.key, handle=who.handle, pending=who.pending, platform=platform,
-                  resolved_at=None if who.pending else utcnow(), reason=data.reason,
+                  checked_at=utcnow(), reason=data.reason,
                   undo_existing=data.undo_existing, created_by=caller.label)
     session.add(block)
     await session.flush()
@@ -101,7 +101,7 @@ async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: s
     if await repository.find_entry(session, account.id, kind, who.key):
         raise Conflict(f"{data.author} is already on the {kind} list")
     entry = AuthorList(account_id=account.id, kind=kind, author=who.key, handle=who.handle, pending=who.pending,
-                       resolved_at=None if who.pending else utcnow())
+                       checked_at=utcnow())
     session.add(entry)
     await session.flush()
     if kind == "optout":

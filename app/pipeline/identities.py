@@ -28,6 +28,7 @@ from app.rules.authors import any_pending, rule_names
 log = logging.getLogger("reposter.identities")
 
 BATCH = 50
+REFRESH_BATCH = 10
 REFRESH_AFTER = timedelta(days=1)
 
 
@@ -59,16 +60,18 @@ async def resolve_due(runtime, *, limit: int = BATCH, refresh_after: timedelta =
 
 
 async def _due(session: AsyncSession, stale: datetime, limit: int) -> list[_Task]:
-    """Pending rows first, then resolved ones whose handle was refreshed before `stale`."""
-    tasks: list[_Task] = []
-    blocks = await session.scalars(select(Block).where(or_(Block.pending.is_(True), Block.resolved_at < stale))
-                                   .order_by(Block.pending.desc(), Block.id).limit(limit))
-    entries = await session.scalars(
-        select(AuthorList).where(or_(AuthorList.pending.is_(True), AuthorList.resolved_at < stale))
-        .order_by(AuthorList.pending.desc(), AuthorList.id).limit(limit))
-    rows: list[Block | AuthorList] = [*blocks, *entries]
-    for row in rows:
-        tasks.append(_Task(row, await _account_of(session, row), [row.author]))
+    """Pending rows, the longest unasked first (a name nobody has cannot hold up the others), then
+    a few resolved ones whose handle was checked before `stale` (refreshing costs the account's
+    rate limit: at most REFRESH_BATCH a run)."""
+    rows: list[Block | AuthorList] = []
+    models: tuple[type[Block] | type[AuthorList], ...] = (Block, AuthorList)
+    for model in models:
+        for pending, size in ((True, limit), (False, REFRESH_BATCH)):
+            due = model.pending.is_(True) if pending else model.pending.is_(False) & (model.checked_at < stale)
+            order = (model.checked_at.is_(None).desc(), model.checked_at, model.id)
+            found = await session.scalars(select(model).where(due).order_by(*order).limit(size))
+            rows += [row for row in found if isinstance(row, (Block, AuthorList))]
+    tasks = [_Task(row, await _account_of(session, row), [row.author]) for row in rows]
     for rule in await session.scalars(select(Rule).where(Rule.authors_pending.is_(True)).order_by(Rule.id).limit(limit)):
         tasks.append(_Task(rule, await session.get(Account, rule.account_id), _pending_names(rule)))
     return tasks
@@ -104,18 +107,19 @@ async def _apply(session: AsyncSession, task: _Task, answers: dict[str, Resolved
     if not isinstance(found, (Block, AuthorList)):
         return 0
     row = found
+    row.checked_at = now
     who = answers.get(row.author)
     if who is None or who.pending:
         if who is None and row.pending:
             log.warning("pending author not found on the platform", extra={"author": row.author, "row_id": row.id})
         return 0
     if row.pending:
-        return await _resolved(session, row, who, now)
-    row.handle, row.resolved_at = who.handle, now  # refreshed label; the id never moves
+        return await _resolved(session, row, who)
+    row.handle = who.handle  # refreshed label; the id never moves
     return 1
 
 
-async def _resolved(session: AsyncSession, row: Block | AuthorList, who: Resolved, now: datetime) -> int:
+async def _resolved(session: AsyncSession, row: Block | AuthorList, who: Resolved) -> int:
     """A pending row gets its id; if that person already has a row, the pending one goes."""
     twin: Block | AuthorList | None
     if isinstance(row, Block):
@@ -125,7 +129,7 @@ async def _resolved(session: AsyncSession, row: Block | AuthorList, who: Resolve
     if twin is not None and twin.id != row.id:
         await session.delete(row)
     else:
-        row.author, row.handle, row.pending, row.resolved_at = who.key, who.handle, False, now
+        row.author, row.handle, row.pending = who.key, who.handle, False
     log.info("pending author resolved", extra={"author": who.name, "author_id": who.author_id, "row_id": row.id})
     return 1
 

@@ -29,7 +29,7 @@ def _author_columns(batch_op, *, platform: bool) -> None:
     batch_op.add_column(sa.Column("pending", sa.Boolean(), server_default=sa.false(), nullable=False))
     if platform:
         batch_op.add_column(sa.Column("platform", sa.String(32), nullable=True))
-    batch_op.add_column(sa.Column("resolved_at", UTCDateTime, nullable=True))
+    batch_op.add_column(sa.Column("checked_at", UTCDateTime, nullable=True))
 
 
 def upgrade() -> None:
@@ -51,6 +51,6 @@ def downgrade() -> None:
         batch_op.drop_column("authors")
     for table in ("blocks", "author_lists"):
         with op.batch_alter_table(table, schema=None) as batch_op:
-            for column in ("resolved_at", "platform", "pending", "handle"):
+            for column in ("checked_at", "platform", "pending", "handle"):
                 if column != "platform" or table == "blocks":
                     batch_op.drop_column(column)

@@ -210,3 +210,16 @@ async def test_a_global_block_is_resolved_on_its_platform(client, admin, pipelin
     await ingest(client, admin, [post])
     await pipeline.tick(poll=False)
     assert (await actions(client, admin, account["id"]))[0]["reason"] == "blocked: spam"
+
+
+async def test_a_pending_name_nobody_has_does_not_hold_up_the_others(client, admin, runtime, no_wait):
+    account = await make_account(client, admin)
+    bob = world().add_author("bob")
+    world().fail_next(503, times=30)
+    for name in ("ghost", "bob"):  # both kept pending while the platform is down
+        assert (await _block(client, admin, account["id"], name)).json()["pending"] is True
+    world().failures.clear()
+    for _ in range(2):  # one name a run: ghost (nobody) first, then bob
+        await identities.resolve_due(runtime, limit=1)
+    listed = (await client.get(f"{API}/accounts/{account['id']}/blocks", headers=admin)).json()["items"]
+    assert {b["handle"]: (b["author_id"], b["pending"]) for b in listed} == {"ghost": (None, True), "bob": (bob.id, False)}
