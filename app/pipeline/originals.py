@@ -31,7 +31,8 @@ from app.pipeline.leases import claim, release
 from app.pipeline.views import account_view
 from app.platforms.base import ActionRefused, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
-from app.query import QuerySyntaxError, matches, parse
+from app.query import QuerySyntaxError, matches
+from app.rules.authors import indexed
 
 log = logging.getLogger("reposter.originals")
 
@@ -160,8 +161,7 @@ async def recheck_reason(session: AsyncSession, action: Action, post: Post) -> s
     if reason or rule is None:
         return reason
     try:
-        scope = parse_scope(rule.scope)
-        node = parse(rule.query, scoped=scope.is_set)
+        node, scope = indexed(rule, parse_scope(rule.scope))  # the people it names, as their ids
     except (ScopeError, QuerySyntaxError):
         return None  # a rule that no longer parses is the organizer's to fix, not a reason to undo
     if rule.query.strip() and not matches(node, post):

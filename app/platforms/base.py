@@ -49,10 +49,16 @@ class Post(BaseModel):
     created_at: datetime | None = None
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
+    # The platform ids of the mentioned authors, where the platform gives them (Mastodon's
+    # mentions[].id, Bluesky's mention facets' DID, X's entities.mentions[].id): `@name` terms
+    # resolved to an id match these, so a mention survives a handle change.
+    mention_ids: list[str] = Field(default_factory=list)
     urls: list[str] = Field(default_factory=list)
     media_count: int | None = None
     is_reply: bool | None = None
     reply_to_author: str | None = None
+    # The platform id of the author replied to, where known (what a resolved `to:` term matches).
+    reply_to_author_id: str | None = None
     is_repost: bool | None = None
     # For a repost: the author of the original post, whose content a repost of it amplifies (blocks,
     # opt-outs and consent are checked on them too). `author` is whoever reposted it into the feed.
@@ -250,6 +256,17 @@ class ActionClient(abc.ABC):
     async def following(self) -> set[str]:
         """Ids and lower-cased handles of the accounts this account follows (paginated)."""
 
+    async def lookup_author(self, name: str) -> Author | None:
+        """The person `name` names on this platform: a handle (`alice`, `@alice`, `alice@domain`,
+        already cleaned by the caller) or the platform's own id (a DID, an account or user id).
+
+        Returns the Author with its stable `id` and current `handle` (Mastodon: the canonical
+        `user@domain`, with the instance's domain for local accounts); None when the platform
+        says nobody has that name. Raises PlatformError (RateLimited, CredentialsInvalid, ...)
+        when the platform cannot answer; never guesses an id from the name.
+        """
+        raise ActionRefused("this platform cannot look authors up")
+
     async def list_members(self, list_id: str) -> set[str]:
         """Ids and lower-cased handles of the members of list `list_id`."""
         raise ActionRefused("this platform has no lists")
@@ -288,6 +305,11 @@ class Platform(abc.ABC):
 
         Preparing is best-effort: what could not be done (a bot flag the server refused or did not
         keep) is returned in `warnings`, never raised, so that working credentials connect."""
+
+    def home_domain(self, config: dict[str, Any]) -> str | None:
+        """The domain local handles may carry on the account's server (`alice@own.instance` is
+        `alice` there), or None where handles have no such form."""
+        return None
 
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""

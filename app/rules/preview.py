@@ -9,29 +9,30 @@ from app.actions import repository as actions_repository
 from app.db.base import utcnow
 from app.engine.decide import RuleView, decide
 from app.errors import Invalid
-from app.models import Account, Action, SeenPost
+from app.models import Account, Action, Rule, SeenPost
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
 from app.pipeline.matcher import stands_alone
 from app.query import explain, parse
+from app.rules.authors import indexed
 from app.rules.schemas import ExistingAction, PreviewItem, PreviewRequest, PreviewResult, TermHeld
 from app.rules.service import checked_query, checked_scope, get
 
 PAST = {"repost": "reposted", "quote": "quoted", "like": "liked"}
 
 
-async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool, str]:
-    """(query, scope, review, action) of the rule named, or of the query given (a repost)."""
+async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
+    """(query, scope, review, action, rule) of the rule named, or of the query given (a repost)."""
     if data.rule_id is not None:
         rule = await get(session, rule_id=data.rule_id)
         if rule.account_id != account.id:
             raise Invalid(f"rule {data.rule_id} is not a rule of account {account.id}")
-        return rule.query, rule.scope, rule.review, rule.action
+        return rule.query, rule.scope, rule.review, rule.action, rule
     if data.query is None:
         raise Invalid("give either query or rule_id")
-    return data.query, data.scope or "anyone", False, "repost"
+    return data.query, data.scope or "anyone", False, "repost", None
 
 
 async def recent_posts(session: AsyncSession, account: Account, limit: int) -> list[Post]:
@@ -43,10 +44,12 @@ async def recent_posts(session: AsyncSession, account: Account, limit: int) -> l
 
 async def preview(session: AsyncSession, runtime, *, account: Account, data: PreviewRequest) -> PreviewResult:
     """Explain the rule against each post and say what the account would do with it."""
-    query, scope_text, review, kind = await _subject(session, account, data)
+    query, scope_text, review, kind, saved = await _subject(session, account, data)
     scope = checked_scope(scope_text)
     checked_query(query, scope)
     node = parse(query, scoped=scope.is_set)
+    if saved is not None:  # a saved rule matches the people it names by the ids they had when it was saved
+        node, scope = indexed(saved, scope)
     rule = RuleView(0, account.id, scope, kind, review, anchored=stands_alone(query))
     now = utcnow()
     view = await account_view(session, account, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.pagination import Id
 from app.patch import Patch
@@ -40,6 +40,15 @@ class RuleUpdate(Patch):
     priority: int | None = None
 
 
+class RuleAuthor(BaseModel):
+    """A person the rule names, and who that is on the platform."""
+
+    name: str = Field(description="as the query or scope names them (folded, without @)")
+    author_id: str | None = Field(description="the platform id matched; None while pending")
+    handle: str = Field(description="their handle, for display")
+    pending: bool = Field(description="true while the platform could not be asked; until then the name matches as typed")
+
+
 class RuleRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -49,6 +58,7 @@ class RuleRead(BaseModel):
     query: str
     normalized: str
     scope: str
+    authors: list[RuleAuthor] = Field(default_factory=list, description="the people from:, to:, @ and users: name")
     action: str
     quote_template: str | None
     enabled: bool
@@ -56,6 +66,16 @@ class RuleRead(BaseModel):
     priority: int
     created_at: datetime
     updated_at: datetime
+
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _authors(cls, value: Any) -> Any:
+        """`Rule.authors` (name -> {id, handle}) as a list."""
+        if not isinstance(value, dict):
+            return value
+        return [{"name": name, "author_id": (entry or {}).get("id"), "handle": (entry or {}).get("handle") or name,
+                 "pending": not (entry or {}).get("id")} for name, entry in value.items()]
 
 
 class QueryError(BaseModel):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, inbox, originals, poller, reconcile, relations, undo
+from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
 from app.pipeline.matcher import Matcher, matched_through
 
 log = logging.getLogger("reposter.jobs")
@@ -37,6 +37,7 @@ class Pipeline:
     relations_max_age: float = 900.0
     _last_relations: float = 0.0
     _last_prune: float = 0.0
+    _last_identities: float = 0.0
     # per account: what its derived poll sources were computed from, and the sources
     sources: dict = field(default_factory=dict)
 
@@ -56,6 +57,13 @@ class Pipeline:
         self._last_relations = time.monotonic()
         async with transaction(self.runtime.sessions) as session:
             await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
+
+    async def resolve_identities(self) -> int:
+        """Once a minute, resolve pending author names and refresh stale handles (app.pipeline.identities)."""
+        if time.monotonic() - self._last_identities < 60:
+            return 0
+        self._last_identities = time.monotonic()
+        return await identities.resolve_due(self.runtime)
 
     async def prune_inbox(self) -> None:
         """Once an hour, forget old matched posts no action refers to (preview reads recent ones)."""
@@ -77,6 +85,7 @@ class Pipeline:
         await self._guard("relations", self.refresh_relations())
         if poll:
             report.polled_new = await self._guard("poll", poller.poll_due(self.runtime, self.sources))
+        await self._guard("identities", self.resolve_identities())  # before matching: rules may gain ids
         report.matched = await self._guard("match", self.match_all())
         report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
         report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))

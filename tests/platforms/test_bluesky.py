@@ -761,3 +761,40 @@ async def test_fetch_post_reads_the_original_of_a_repost_item_and_sees_its_delet
     del h.server.posts[item.ref["uri"]]
     assert await client.fetch_post(item) is None
     h.validate_requests()
+
+
+async def test_what_a_post_says_of_its_author_beats_the_cached_profile():
+    """A bio with #nobot added since the profile was cached (and a handle changed since) count at
+    once; the cache only fills what the post leaves unknown."""
+    from app.platforms.base import Author
+    from app.platforms.bluesky.profiles import ProfileCache, hydrate
+
+    did = did_for("writer")
+    cache = ProfileCache()
+    cache.put(Author(id=did, handle="writer.bsky.social", bio="writer on Bluesky", followers_count=106))
+    fresh = Author(id=did, handle="writer-new.bsky.social", bio="no bots please #nobot")
+    post = post_from_record({"text": "hi"}, uri=f"at://{did}/app.bsky.feed.post/3k2a", cid="bafy", author=fresh)
+    from_jetstream = post_from_record({"text": "hi"}, uri=f"at://{did}/app.bsky.feed.post/3k2b", cid="bafy",
+                                      author=Author(id=did, handle=did))
+
+    async def no_fetch(actors):
+        raise AssertionError("everything is cached")
+
+    await hydrate([post, from_jetstream], cache, no_fetch)
+    assert (post.author.bio, post.author.handle, post.author.followers_count) == (
+        "no bots please #nobot", "writer-new.bsky.social", 106)
+    assert (from_jetstream.author.handle, from_jetstream.author.bio) == ("writer.bsky.social", "writer on Bluesky")
+
+
+async def test_lookup_author_resolves_handles_and_dids_and_knows_nobody():
+    h = BlueskyHarness()
+    client = h.platform.action_client(h.context(), h.http())
+    alice = await client.lookup_author("alice.bsky.social")
+    assert (alice.id, alice.handle) == (did_for("alice"), "alice.bsky.social")
+    assert (await client.lookup_author(did_for("bob"))).handle == "bob.bsky.social"
+    assert await client.lookup_author("nobody.bsky.social") is None
+    assert await client.lookup_author("did:plc:nobodynobodynobodynobody") is None
+    h.fail_next(503, times=10)
+    with pytest.raises(PlatformError):
+        await client.lookup_author("alice.bsky.social")
+    h.validate_requests()

@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.bluesky import graph, richtext
-from app.platforms.bluesky.normalize import post_from_view, uri_parts
+from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
 
 COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post"}
@@ -89,6 +96,26 @@ class BlueskyActionClient(ActionClient):
     async def following(self) -> set[str]:
         """DIDs and handles of the accounts this account follows."""
         return await graph.follows(self.xrpc)
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """A handle's DID through com.atproto.identity.resolveHandle (a DID as it is), then its
+        profile (app.bsky.actor.getProfile) for the current handle; None when nobody has it."""
+        try:
+            did = name if name.startswith("did:") else (await self._public("com.atproto.identity.resolveHandle",
+                                                                            {"handle": name})).get("did")
+            view = await self._public("app.bsky.actor.getProfile", {"actor": did}) if did else None
+        except PostGone:
+            return None
+        return author_from_view(view) if view and view.get("did") else None
+
+    async def _public(self, nsid: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A public query; PostGone when the AppView says the handle or profile does not exist (400/404)."""
+        try:
+            return await self.xrpc.query(nsid, params, public=True)
+        except PlatformError as exc:
+            if exc.status in (400, 404) and not isinstance(exc, PostGone):
+                raise PostGone(str(exc)) from exc
+            raise
 
     async def list_members(self, list_id: str) -> set[str]:
         """DIDs and handles of a list's members (at:// uri or bsky.app address)."""

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, ActionClient, ActionRefused, PlatformError, Post, PostGone
+from app.platforms.base import AccountContext, ActionClient, ActionRefused, Author, PlatformError, Post, PostGone
+from app.platforms.mastodon import lookup
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.normalize import status_to_post
 
@@ -44,6 +45,10 @@ class MastodonActionClient(ActionClient):
     async def _status_action(self, post: Post, verb: str) -> dict[str, Any]:
         """POST /api/v1/statuses/{id}/{verb}; PostGone when the status is no longer there."""
         return await self.api.call("POST", f"/api/v1/statuses/{target_id(post)}/{verb}", gone=True)
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """The account an acct (`alice`, `alice@domain`) or an account id names; None if nobody."""
+        return await lookup.lookup_author(self.api, name)
 
     async def repost(self, post: Post) -> str:
         """Boost; return the boost's own status id (Mastodon returns the existing one if boosted)."""

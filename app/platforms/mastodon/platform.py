@@ -57,6 +57,11 @@ class MastodonPlatform(Platform):
             warnings=[warning] if warning else [],
         )
 
+    def home_domain(self, config: dict[str, Any]) -> str | None:
+        """The instance's host: `alice@<host>` is the local account `alice`."""
+        base_url = config.get("base_url")
+        return httpx.URL(base_url).host.lower() if isinstance(base_url, str) and base_url else None
+
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Rule hashtags folded five to a tag-timeline call; the home timeline when there are none."""
         return fold_tags(hashtags) or ["home"]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.platforms.base import (
     AccountContext,
     ActionClient,
+    Author,
     ConnectedAccount,
     CredentialsInvalid,
     FeedSource,
@@ -169,6 +170,16 @@ class MockActions(ActionClient):
     async def list_members(self, list_id: str) -> set[str]:
         """Members of a list."""
         return await call(self.world, lambda: self._with_ids(self.world.lists.get(list_id, set())))
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """The world's author with this handle or id; None when there is none."""
+
+        def op() -> Author | None:
+            found = self.world.authors.get(name.lower())
+            found = found or next((a for a in self.world.authors.values() if a.id.lower() == name.lower()), None)
+            return None if found is None else found.model_copy()
+
+        return await call(self.world, op)
 
     async def blocked_by(self) -> set[str]:
         """Authors who block this account (they opted out of it)."""

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
+import re
+
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.x.client import XClient, data_of
-from app.platforms.x.normalize import post_params, to_post, tweets_by_id, users_by_id
+from app.platforms.x.normalize import post_params, to_post, tweets_by_id, user_to_author, users_by_id
+
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}|\d{1,20}")  # X's username pattern, or a user id
+USER_FIELDS = {"user.fields": "created_at,description,public_metrics"}
 
 NO_LIKES = "x: automated likes are against X's automation rules"
 
@@ -14,6 +26,20 @@ class XActions(ActionClient):
 
     def __init__(self, client: XClient) -> None:
         self.client = client
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """GET /2/users/{id} for a digits-only name (else, or when no user has that id,
+        /2/users/by/username/{name}); None when X finds nobody."""
+        if not USERNAME.fullmatch(name):
+            return None  # X would refuse the request: no user can have such a name
+        for path in ([f"/2/users/{name}"] if name.isdigit() else []) + [f"/2/users/by/username/{name}"]:
+            try:
+                body = await self.client.call("GET", path, params=USER_FIELDS, gone=True)
+            except PostGone:
+                continue
+            if body.get("data"):
+                return user_to_author(body["data"])
+        return None
 
     async def repost(self, post: Post) -> str:
         """Retweet (POST /2/users/:id/retweets); the id returned is the source post's id,

@@ -169,6 +169,7 @@ class FakeMastodon(Fixtures):
             ("GET", r"/api/v1/accounts/lookup", self._lookup),
             ("GET", r"/api/v1/accounts/verify_credentials", self._verify),
             ("PATCH", r"/api/v1/accounts/update_credentials", self._update_credentials),
+            ("GET", rf"/api/v1/accounts/{s}", self._account),
             ("GET", rf"/api/v1/accounts/{s}/statuses", self._account_statuses),
             ("GET", rf"/api/v1/accounts/{s}/(followers|following)", self._follows),
             ("GET", rf"/api/v1/lists/{s}/accounts", self._list_accounts),
@@ -266,8 +267,13 @@ class FakeMastodon(Fixtures):
     def _lookup(self, request: httpx.Request) -> httpx.Response:
         acct = request.url.params["acct"].lower()
         for account in self.accounts.values():
-            if account["acct"].lower() == acct:
+            if self.same_acct(account, acct):
                 return self._reply(request, 200, account)
+        return self._reply(request, 404, {"error": "Record not found"})
+
+    def _account(self, request: httpx.Request, account_id: str) -> httpx.Response:
+        if account_id in self.accounts:
+            return self._reply(request, 200, self.accounts[account_id])
         return self._reply(request, 404, {"error": "Record not found"})
 
     def _verify(self, request: httpx.Request) -> httpx.Response:

@@ -59,18 +59,32 @@ class Fixtures:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     me: dict[str, Any] = field(default_factory=dict)
+    # Server profile: Takahē reports local accounts' `acct` with the instance's domain
+    # (`alice@social.example`), where Mastodon reports `alice` (see platform-specs/mastodon-servers.md).
+    local_acct_with_domain: bool = False
 
     def __post_init__(self) -> None:
         self.me = self.add_account("reposter_bot")
+
+    def local_domain(self) -> str:
+        return BASE.removeprefix("https://")
+
+    def same_acct(self, account: dict[str, Any], acct: str) -> bool:
+        """Whether `acct` names the account (a local one with or without the instance's domain)."""
+        local = f"@{self.local_domain()}"
+        return account["acct"].lower().removesuffix(local) == acct.lower().removesuffix(local)
 
     def add_account(self, username: str, **overrides: Any) -> dict[str, Any]:
         """An account on (or known to) the instance; the same acct gives the same account."""
         domain = overrides.get("domain")
         acct = f"{username}@{domain}" if domain else username
         for account in self.accounts.values():
-            if account["acct"] == acct:
+            if self.same_acct(account, acct):
                 return account
-        account = make_account(username, **overrides)
+        if not domain and self.local_acct_with_domain:
+            overrides["acct"] = f"{username}@{self.local_domain()}"
+        account = make_account(username, **{k: v for k, v in overrides.items() if k != "acct"})
+        account.update({"acct": overrides["acct"]} if "acct" in overrides else {})
         self.accounts[account["id"]] = account
         return account
 

@@ -201,3 +201,30 @@ async def test_fetch_post_sees_an_edit_and_a_deletion(fake, actions, contract):
     del fake.statuses[status["id"]]
     assert await actions.fetch_post(post) is None
     fake.validate(contract)
+
+
+@pytest.mark.parametrize("takahe", [False, True])
+async def test_lookup_author_gives_the_account_id_and_its_canonical_acct_on_either_kind_of_server(takahe, contract):
+    """Mastodon reports a local account's acct as `alice`, Takahē as `alice@social.example`:
+    either way the author is the account id, shown as `alice@social.example`."""
+    from tests.platforms.mastodon.fake_server import FakeMastodon
+
+    fake = FakeMastodon(local_acct_with_domain=takahe)
+    alice = fake.add_account("alice")
+    remote = fake.add_account("remy", domain="mastodon.social")
+    client = MastodonActionClient(context(fake), fake.client())
+    for name in ("alice", "alice@social.example", alice["id"]):
+        found = await client.lookup_author(name)
+        assert (found.id, found.handle) == (alice["id"], "alice@social.example"), name
+    assert (await client.lookup_author("remy@mastodon.social")).id == remote["id"]
+    assert await client.lookup_author("nobody") is None
+    assert await client.lookup_author("999999999") is None
+    fake.validate(contract)
+
+
+async def test_statuses_carry_the_ids_of_mentioned_and_replied_to_accounts(fake):
+    bob = fake.add_account("bob")
+    parent = fake.new_status(bob, "a question")
+    reply = fake.new_status(fake.add_account("alice"), "@bob an answer", reply_to=parent["id"])
+    post = post_of(fake, reply)
+    assert post.mention_ids == [bob["id"]] and post.reply_to_author_id == bob["id"]

@@ -97,6 +97,7 @@ class FakeX:
             ("POST", re.compile(r"/2/oauth2/token"), "client", self._token),
             ("GET", re.compile(r"/2/users/me"), "user", self._me),
             ("GET", re.compile(r"/2/users/by/username/([^/]+)"), "user", self._by_username),
+            ("GET", re.compile(r"/2/users/(\d+)"), "user", self._by_id),
             ("GET", re.compile(r"/2/tweets/search/recent"), "user", self._search),
             ("GET", re.compile(r"/2/tweets/search/stream/rules"), "app", self._get_rules),
             ("POST", re.compile(r"/2/tweets/search/stream/rules"), "app", self._post_rules),
@@ -131,6 +132,9 @@ class FakeX:
         self._ids += 1000
         tid = str(self._ids)
         entities = extra.pop("entities", None) or _entities(text)
+        for mention in entities.get("mentions") or []:  # X gives the mentioned user's id with the username
+            found = [uid for uid, u in self.users.items() if u["username"].lower() == mention["username"].lower()]
+            mention.update({"id": found[0]} if found else {})
         self.tweets[tid] = {
             "id": tid,
             "text": text,
@@ -307,6 +311,14 @@ class FakeX:
         if "public_metrics" in me and not self.followers_hidden:  # the count agrees with the list
             me["public_metrics"] = {**me["public_metrics"], "followers_count": len(self.followers)}
         return 200, {"data": me}
+
+    def _by_id(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
+        if uid in self.users:
+            return 200, {"data": self._render_user(self.users[uid], request)}
+        problem = {"value": uid, "detail": f"Could not find user with id: [{uid}].", "title": "Not Found Error",
+                   "resource_type": "user", "parameter": "id", "resource_id": uid,
+                   "type": "https://api.x.com/2/problems/resource-not-found"}
+        return 200, {"errors": [problem]}
 
     def _by_username(self, request: httpx.Request, username: str) -> tuple[int, Any]:
         for user in self.users.values():

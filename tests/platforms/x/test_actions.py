@@ -145,3 +145,13 @@ async def test_fetch_post_follows_an_edit_to_its_latest_version_and_sees_a_delet
         del h.fake.tweets[post.id], h.fake.tweets[newest]
         assert await client.fetch_post(post) is None
     h.validate_requests()
+
+
+async def test_lookup_author_by_username_or_id_and_nobody(h):
+    client = h.platform.action_client(h.context(), h.http())
+    h.fake.add_user("2099", "lookme", followers=12)
+    for name in ("lookme", "LookMe", "2099"):
+        found = await client.lookup_author(name)
+        assert (found.id, found.handle, found.followers_count) == ("2099", "lookme", 12), name
+    assert await client.lookup_author("nobody_here") is None
+    assert await client.lookup_author("not a name") is None

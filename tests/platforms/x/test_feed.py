@@ -43,6 +43,8 @@ async def test_kinds_of_posts(h):
         posts, _ = await feed.fetch("tag:coffee", str(int(reply) - 1))
     by_id = {p.id: p for p in posts}
     assert by_id[reply].is_reply and by_id[reply].reply_to_author == "bob"
+    # the ids a resolved `to:bob` and `@bob` match, whatever bob's handle is by then
+    assert by_id[reply].reply_to_author_id == "2003" and by_id[reply].mention_ids == ["2003"]
     assert by_id[repost].is_repost and not by_id[repost].is_reply
     assert by_id[quote].is_quote and by_id[quote].quoted_post_id == h.fake.tweets[quote]["referenced_tweets"][0]["id"]
     assert by_id[media].media_count == 1 and by_id[media].urls == ["https://example.com/page"]
