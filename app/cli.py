@@ -246,9 +246,10 @@ JSON_BY_DEFAULT = ("serve", "worker")
 
 def log_choice(command: str, settings) -> tuple[str, str]:
     """(format, level) for `command`: REPOSTER_LOG_FORMAT / REPOSTER_LOG_LEVEL when set, else json for
-    services and text elsewhere; the demo prints its own activity, so its logs start at WARNING."""
+    services and text elsewhere; commands a person runs at a terminal (the demo, logins, tokens...)
+    print what they did themselves, so their logs start at WARNING."""
     fmt = settings.log_format or ("json" if command in JSON_BY_DEFAULT else "text")
-    quiet = command in ("demo", "keygen") and "log_level" not in settings.model_fields_set
+    quiet = command not in (*JSON_BY_DEFAULT, "migrate") and "log_level" not in settings.model_fields_set
     return fmt, "WARNING" if quiet else settings.log_level
 
 
