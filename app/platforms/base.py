@@ -93,6 +93,18 @@ class PostGone(PlatformError):
         super().__init__(message, retryable=False, status=404)
 
 
+class OutcomeUnknown(PlatformError):
+    """A call that may have reached the platform failed without an answer (a timeout after
+    sending, a reset connection, a 5xx to a POST): the platform may or may not have acted.
+
+    Never repeated blindly: the caller settles it by asking the platform (`ActionClient.find_own`)
+    before anything is sent again. Also raised by `find_own` when the platform cannot tell.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, retryable=True, status=status)
+
+
 class ActionRefused(PlatformError):
     """The platform (or its automation rules) does not allow this action, e.g. likes on X."""
 
@@ -185,6 +197,22 @@ class ActionClient(abc.ABC):
     @abc.abstractmethod
     async def has_reposted(self, post: Post) -> bool | None:
         """Whether this account has reposted `post`; None when the platform cannot tell."""
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """This account's existing `kind` action (repost, quote, like) on `post`, asked of the platform.
+
+        Returns the action's platform id (what the call that made it would have returned), None
+        when the platform says there is none, and raises OutcomeUnknown when it cannot tell.
+        `since` is when the action was decided: nothing of this action's is older, so a search
+        through the account's own recent posts or records may stop there.
+        By default only reposts can be settled, through `has_reposted`.
+        """
+        if kind != "repost":
+            raise OutcomeUnknown(f"cannot tell whether this account's {kind} of {post.id} exists")
+        reposted = await self.has_reposted(post)
+        if reposted is None:
+            raise OutcomeUnknown(f"cannot tell whether this account reposted {post.id}")
+        return post.id if reposted else None
 
     @abc.abstractmethod
     async def followers(self) -> set[str]:
