@@ -49,7 +49,7 @@ from app.config import Settings  # noqa: E402
 from app.db.migrate import upgrade  # noqa: E402
 from app.db.session import transaction  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.models import Action  # noqa: E402
+from app.models import Action, Cursor  # noqa: E402
 from app.runtime import Runtime  # noqa: E402
 from tests.platforms.faults import ResetAfterActing  # noqa: E402
 from tests.platforms.mastodon.fake_server import FakeMastodon  # noqa: E402
@@ -69,6 +69,7 @@ class Options:
     send_delay: float = 0.15  # the instance takes this long over a boost: kills land mid-send
     seed: int = 9
     quiet: bool = False
+    keep: bool = False  # keep the workers' logs (and say where)
 
 
 @dataclass
@@ -302,6 +303,15 @@ async def _connect(settings: Settings, instance: Instance) -> int:
         await runtime.close()
 
 
+async def _first_poll_done(settings: Settings) -> bool:
+    runtime = Runtime.build(settings)
+    try:
+        async with runtime.sessions() as session:
+            return bool(await session.scalar(select(func.count()).where(Cursor.position.is_not(None))))
+    finally:
+        await runtime.close()
+
+
 async def _statuses(settings: Settings) -> dict[str, int]:
     runtime = Runtime.build(settings)
     try:
@@ -337,11 +347,15 @@ async def run(options: Options) -> Report:
         instance.fake.after_acting.rate = options.fault_rate
         (root / "logs").mkdir()
         env = {**os.environ, "REPOSTER_DATABASE_URL": url, "REPOSTER_ENCRYPTION_KEY": key,
-               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.3",
+               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
                "REPOSTER_POLL_INTERVAL_SECONDS": "0.5", "REPOSTER_RETRY_BASE_SECONDS": "0.5",
                "REPOSTER_MAX_ATTEMPTS": "50", "REPOSTER_FIRST_POLL_MAX_AGE_SECONDS": "1e10",
                "REPOSTER_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
         workers = Workers(options.workers, env, root / "logs")
+        # A source's first poll takes only the newest page (what came before it is history, not
+        # news): feed the posts once it has run, so that every post is news to the workers.
+        while not await _first_poll_done(settings):
+            await asyncio.sleep(0.2)
         await _feed_and_break(options, instance, workers, pg, rng, report)
         deadline = time.monotonic() + options.settle_seconds
         while time.monotonic() < deadline:
@@ -356,7 +370,10 @@ async def run(options: Options) -> Report:
         report.statuses = await _statuses(settings)
         instance.close()
         pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if options.keep:
+            _say(options, f"  logs kept in {root / 'logs'}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     ours = [s for s in instance.fake.statuses.values() if s["account"]["id"] == instance.author["id"]]
     counts = [len(instance.fake.boosts_of(s["id"])) for s in ours]
     report.posts, report.reposted = len(ours), sum(c > 0 for c in counts)
@@ -397,9 +414,11 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=Options.fault_rate)
     parser.add_argument("--feed-seconds", type=float, default=Options.feed_seconds)
     parser.add_argument("--no-pg-restart", action="store_true")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the workers' logs")
     args = parser.parse_args()
     options = Options(posts=args.posts, workers=args.workers, kills=args.kills, fault_rate=args.fault_rate,
-                      feed_seconds=args.feed_seconds, pg_restart=not args.no_pg_restart)
+                      feed_seconds=args.feed_seconds, pg_restart=not args.no_pg_restart,
+                      keep=args.keep_logs)
     report = asyncio.run(run(options))
     print("\n".join(report.lines()))
     sys.exit(0 if report.duplicate_calls == 0 and report.lost == 0 and report.boosted_twice == 0 else 1)
