@@ -217,3 +217,45 @@ async def test_undo_removes_every_boost_on_a_server_that_holds_several(client, a
     [undone] = await actions(client, admin, account["id"])
     assert undone["status"] == "undone"
     assert made(gts, "repost", post_id) == 0
+
+
+async def test_an_undo_whose_lease_is_taken_over_records_nothing(client, admin, pipeline, runtime, gts):
+    account = await _account_with_rule(client, admin, gts, "repost")
+    post_id = gts.add_post("plain", text="Fresh beans today #coffee")
+    await pipeline.tick()
+    [done] = await actions(client, admin, account["id"])
+    assert (await client.post(f"{API}/actions/{done['id']}/undo", headers=admin)).status_code == 202
+    gate, arrived = _gated(gts, runtime, block="/unreblog")
+    tick = asyncio.create_task(pipeline.tick())
+    await asyncio.wait_for(arrived.wait(), 10)
+    async with runtime.sessions() as session, session.begin():  # another worker took the row over
+        await session.execute(update(Action).values(lease_owner="other-worker", lease_expires_at=utcnow()))
+    gate.set()
+    await tick
+
+    action = await _the_action(runtime)
+    assert (action.status, action.lease_owner, action.undone_at) == ("done", "other-worker", None)
+    assert made(gts, "repost", post_id) == 0
+    await pipeline.tick()  # the lease ran out: the undo is done again (nothing left to remove)
+    [undone] = await actions(client, admin, account["id"])
+    assert undone["status"] == "undone" and made(gts, "repost", post_id) == 0
+
+
+async def test_a_poll_whose_lease_is_taken_over_records_nothing(client, admin, pipeline, runtime, gts):
+    from app.models import Cursor, SeenPost
+
+    await _account_with_rule(client, admin, gts, "repost")
+    gts.add_post("plain", text="Fresh beans today #coffee")
+    gate, arrived = _gated(gts, runtime, block="/api/v1/timelines/home")
+    tick = asyncio.create_task(pipeline.tick())
+    await asyncio.wait_for(arrived.wait(), 10)
+    async with runtime.sessions() as session, session.begin():  # another worker took the source over
+        await session.execute(update(Cursor).where(Cursor.source == "home")
+                              .values(lease_owner="other-worker", lease_expires_at=utcnow()))
+    gate.set()
+    await tick
+
+    async with runtime.sessions() as session:
+        cursor = await session.scalar(select(Cursor).where(Cursor.source == "home"))
+        seen = await session.scalar(select(SeenPost.id))
+    assert (cursor.lease_owner, cursor.position, cursor.poll_count, seen) == ("other-worker", None, 0, None)
