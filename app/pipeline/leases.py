@@ -57,14 +57,16 @@ async def hold(session: AsyncSession, model, row_id: int, owner: str, seconds: i
 
 
 async def renew(session: AsyncSession, model, ids: list[int], owner: str, seconds: int) -> list[int]:
-    """Extend `owner`'s leases on `ids`; returns the ids it still holds. Caller commits."""
+    """Extend `owner`'s leases on `ids`; returns the ids another worker holds now. Caller commits.
+    (A row nobody holds was given back, by its owner: not taken over.)"""
     if not ids:
         return []
-    held = list(await session.scalars(select(model.id).where(model.id.in_(ids), model.lease_owner == owner)))
+    owners = dict((await session.execute(select(model.id, model.lease_owner).where(model.id.in_(ids)))).all())
+    held = [i for i, who in owners.items() if who == owner]
     if held:
         await session.execute(update(model).where(model.id.in_(held), model.lease_owner == owner)
                               .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
-    return held
+    return [i for i, who in owners.items() if who not in (owner, None)]
 
 
 async def release(session: AsyncSession, model, ids: list[int], owner: str | None = None) -> None:
@@ -88,6 +90,7 @@ class Heartbeat:
         self.sessions, self.model, self.ids = runtime.sessions, model, list(ids)
         self.owner, self.seconds = runtime.worker_id, runtime.settings.lease_seconds
         self.lost = False
+        self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> Heartbeat:
@@ -95,21 +98,24 @@ class Heartbeat:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        # Stopped between beats, never cancelled inside a renewal's transaction.
+        self._stop.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
 
     async def _beat(self) -> None:
         while not self.lost:
-            await asyncio.sleep(max(0.05, self.seconds / 3))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), max(0.05, self.seconds / 3))
+            if self._stop.is_set():
+                return
             try:
                 async with transaction(self.sessions) as session:
-                    held = await renew(session, self.model, self.ids, self.owner, self.seconds)
+                    taken = await renew(session, self.model, self.ids, self.owner, self.seconds)
             except Exception as exc:  # noqa: BLE001 - the database may be restarting; try again
                 log.warning("lease renewal failed", extra={"table": self.model.__tablename__, "error": str(exc)})
                 continue
-            if len(held) < len(self.ids):
+            if taken:
                 self.lost = True
                 log.warning("lease lost", extra={"table": self.model.__tablename__, "owner": self.owner,
-                                                 "ids": sorted(set(self.ids) - set(held))})
+                                                 "ids": sorted(taken)})
