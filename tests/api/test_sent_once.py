@@ -259,3 +259,25 @@ async def test_a_poll_whose_lease_is_taken_over_records_nothing(client, admin, p
         cursor = await session.scalar(select(Cursor).where(Cursor.source == "home"))
         seen = await session.scalar(select(SeenPost.id))
     assert (cursor.lease_owner, cursor.position, cursor.poll_count, seen) == ("other-worker", None, 0, None)
+
+
+async def test_a_reconcile_whose_lease_is_taken_over_records_nothing(client, admin, pipeline, runtime, gts):
+    account = await _account_with_rule(client, admin, gts, "repost")
+    post_id = gts.add_post("plain", text="Fresh beans today #coffee")
+    await pipeline.tick()
+    async with runtime.sessions() as session, session.begin():  # the call went out, the worker died
+        await session.execute(update(Action).values(status="sending", sent_at=None, lease_owner="dead",
+                                                    lease_expires_at=utcnow()))
+    gate, arrived = _gated(gts, runtime, block=f"/api/v1/statuses/{post_id}")
+    tick = asyncio.create_task(pipeline.tick())
+    await asyncio.wait_for(arrived.wait(), 10)
+    async with runtime.sessions() as session, session.begin():  # another worker took the row over
+        await session.execute(update(Action).values(lease_owner="other-worker", lease_expires_at=utcnow()))
+    gate.set()
+    await tick
+
+    action = await _the_action(runtime)
+    assert (action.status, action.lease_owner) == ("sending", "other-worker")
+    await pipeline.tick()
+    [done] = await actions(client, admin, account["id"])
+    assert done["status"] == "done" and made(gts, "repost", post_id) == 1
