@@ -15,7 +15,7 @@ from app.db.dialect import insert_ignore
 from app.db.session import transaction
 from app.models import Account, Cursor, RelationCache
 from app.pipeline import inbox
-from app.pipeline.leases import claim, release
+from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
 from app.pipeline.relations import refresh
 from app.pipeline.source_health import describe, record_failure, record_success
 from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
@@ -85,23 +85,30 @@ async def poll_due(runtime, cache: dict | None = None) -> int:
 async def _poll_one(runtime, cursor_id: int) -> int:
     """Fetch one source; the posts and the new cursor position commit together. Never raises."""
     try:
-        async with transaction(runtime.sessions) as session:
+        async with Heartbeat(runtime, Cursor, [cursor_id]), transaction(runtime.sessions) as session:
             cursor = await session.get(Cursor, cursor_id)
             account = await session.get(Account, cursor.account_id)
             new = await _fetch_into_inbox(session, runtime, account, cursor)
             await _ensure_blocked_by(session, runtime, account)
-            await release(session, Cursor, [cursor_id])
+            if not await hold(session, Cursor, cursor_id, runtime.worker_id):
+                raise LeaseLost(f"cursor {cursor_id}")  # another worker polls it now: keep nothing
+            await release(session, Cursor, [cursor_id], runtime.worker_id)
             return new
+    except LeaseLost:
+        log.warning("lease lost: poll not recorded", extra={"cursor_id": cursor_id, "worker": runtime.worker_id})
+        return 0
     except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
         log.exception("poll crashed", extra={"cursor_id": cursor_id, "error_kind": describe(exc)[0]})
         async with transaction(runtime.sessions) as session:
+            if not await hold(session, Cursor, cursor_id, runtime.worker_id):
+                return 0
             cursor = await session.get(Cursor, cursor_id)
             account = await session.get(Account, cursor.account_id) if cursor.account_id else None
             now = utcnow()
             cursor.poll_count += 1
             record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
             cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
-            await release(session, Cursor, [cursor_id])
+            await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
 
 

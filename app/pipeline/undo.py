@@ -1,4 +1,8 @@
-"""Undo: reposts asked to be undone (one by one, or all of a blocked author's) go out within limits."""
+"""Undo: reposts asked to be undone (one by one, or all of a blocked author's) go out within limits.
+
+The adapters remove every repost of ours they find (GoToSocial may hold several boosts of one
+status). The lease is renewed while the call is out; the outcome is written only while it is ours.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from app.db.session import transaction
 from app.engine.limits import LimitSettings, earliest_send
 from app.models import Account, Action, SeenPost
 from app.pipeline.inbox import post_of
-from app.pipeline.leases import claim, release
+from app.pipeline.leases import Heartbeat, claim, hold, release
 from app.pipeline.views import platform_windows, sent_times
 from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
 from app.platforms.registry import get_platform
@@ -43,6 +47,9 @@ async def undo_due_actions(runtime) -> int:
 async def _undo_one(runtime, action_id: int) -> int:
     now = utcnow()
     async with transaction(runtime.sessions) as session:
+        if not await hold(session, Action, action_id, runtime.worker_id, runtime.settings.lease_seconds):
+            log.info("lease lost before undoing", extra={"action_id": action_id, "worker": runtime.worker_id})
+            return 0
         action = await session.get(Action, action_id)
         account = await session.get(Account, action.account_id)
         slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
@@ -50,19 +57,23 @@ async def _undo_one(runtime, action_id: int) -> int:
         held = send_blocked_until(account, now)
         if slot > now or held:
             action.next_attempt_at = max(slot, held or slot)
-            await release(session, Action, [action_id])
+            await release(session, Action, [action_id], runtime.worker_id)
             return 0
         post = post_of(await session.get(SeenPost, action.seen_post_id))
     ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
     client = get_platform(account.platform).action_client(ctx, runtime.http)
     error: Exception | None = None
-    try:
-        await client.undo(post, action.platform_action_id, action.kind)
-    except Exception as exc:  # noqa: BLE001 - recorded on the action
-        error = exc
+    async with Heartbeat(runtime, Action, [action_id]):
+        try:
+            await client.undo(post, action.platform_action_id, action.kind)
+        except Exception as exc:  # noqa: BLE001 - recorded on the action
+            error = exc
     async with transaction(runtime.sessions) as session:
+        if not await hold(session, Action, action_id, runtime.worker_id):
+            log.warning("lease lost: undo not recorded", extra={"action_id": action_id, "worker": runtime.worker_id})
+            return 0
         action = await session.get(Action, action_id)
-        await release(session, Action, [action_id])
+        await release(session, Action, [action_id], runtime.worker_id)
         return await _record(session, action, error, runtime)
 
 

@@ -110,6 +110,20 @@ class PostGone(PlatformError):
         super().__init__(message, retryable=False, status=404)
 
 
+class OutcomeUnknown(PlatformError):
+    """A call that may have reached the platform failed without an answer (a timeout after
+    sending, a reset connection, a 5xx to a POST): the platform may or may not have acted.
+
+    Never repeated blindly: the caller settles it by asking the platform (`ActionClient.find_own`)
+    before anything is sent again. Also raised by `find_own` when the platform cannot tell.
+    """
+
+    kind_default = "outcome_unknown"
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, retryable=True, status=status)
+
+
 class ActionRefused(PlatformError):
     """The platform (or its automation rules) does not allow this action, e.g. likes on X."""
 
@@ -123,6 +137,8 @@ class StreamUnavailable(PlatformError):
     """The server refuses the stream for good (404, 405, 410, 501, or the platform says this app
     or server has no streaming): retrying cannot mend it; polling carries the feed. `path` is
     the endpoint asked (no query: it may carry a token)."""
+
+    kind_default = "unavailable"
 
     def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
         super().__init__(message, retryable=False, status=status)
@@ -247,6 +263,22 @@ class ActionClient(abc.ABC):
         the platform cannot look a post up at all.
         """
         raise ActionRefused("this platform cannot look a post up")
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """This account's existing `kind` action (repost, quote, like) on `post`, asked of the platform.
+
+        Returns the action's platform id (what the call that made it would have returned), None
+        when the platform says there is none, and raises OutcomeUnknown when it cannot tell.
+        `since` is when the action was decided: nothing of this action's is older, so a search
+        through the account's own recent posts or records may stop there.
+        By default only reposts can be settled, through `has_reposted`.
+        """
+        if kind != "repost":
+            raise OutcomeUnknown(f"cannot tell whether this account's {kind} of {post.id} exists")
+        reposted = await self.has_reposted(post)
+        if reposted is None:
+            raise OutcomeUnknown(f"cannot tell whether this account reposted {post.id}")
+        return post.id if reposted else None
 
     @abc.abstractmethod
     async def followers(self) -> set[str]:

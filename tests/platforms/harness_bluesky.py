@@ -21,6 +21,7 @@ import httpx
 
 from app.platforms.base import AccountContext
 from app.platforms.bluesky.platform import BlueskyPlatform
+from tests.platforms.faults import AfterActing
 from tests.platforms.lexicon_check import lexicons
 
 PDS = "https://pds.test"
@@ -106,6 +107,7 @@ class FakeBluesky:
         self.list_members: set[str] = set()
         self.list_uri = f"at://{self.me}/app.bsky.graph.list/3kcurated2222"
         self.failures: list[tuple[int, dict[str, str]]] = []
+        self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
         self.requests: list[httpx.Request] = []
         self.access: set[str] = set()
         self.refresh: set[str] = set()
@@ -305,7 +307,10 @@ class FakeBluesky:
         status, payload = route(params, json.loads(request.content) if request.content else {}, token)
         problems = lexicons().check_output(nsid, payload) if status == 200 else lexicons().check_error(nsid, payload)
         assert not problems, problems
-        return httpx.Response(status, json=payload)
+        response = httpx.Response(status, json=payload)
+        if nsid in WRITES and status == 200:
+            return self.after_acting.strike(request, response)
+        return response
 
     @staticmethod
     def error(status: int, name: str, headers: dict[str, str] | None = None, message: str = "") -> httpx.Response:
@@ -490,6 +495,22 @@ class FakeBluesky:
             "validationStatus": "valid",
         }
 
+    def x_listRecords(self, params, body, token):
+        """The repo's records of a collection, newest (highest rkey) first, as the PDS lists them."""
+        collection, limit = params["collection"][0], int(params.get("limit", ["50"])[0])
+        if self.resolve(params["repo"][0]) != self.me:
+            return 200, {"records": []}
+        keys = sorted((k for c, k in self.records if c == collection), reverse=True)
+        if params.get("cursor"):
+            keys = [k for k in keys if k < params["cursor"][0]]
+        page = keys[:limit]
+        out: dict[str, Any] = {"records": [
+            {"uri": f"at://{self.me}/{collection}/{k}", "cid": fake_cid(self.records[(collection, k)]),
+             "value": self.records[(collection, k)]} for k in page]}
+        if len(keys) > limit:
+            out["cursor"] = page[-1]
+        return 200, out
+
     def x_deleteRecord(self, params, body, token):
         self.records.pop((body["collection"], body["rkey"]), None)
         return 200, {"commit": {"cid": fake_cid(body), "rev": self.tid()}}
@@ -515,6 +536,10 @@ class FakeBluesky:
             return 400, {"error": "InvalidSwap", "message": "Record was at a different cid"}
         self.records[key] = body["record"]
         return 200, {"uri": f"at://{self.me}/{key[0]}/{key[1]}", "cid": fake_cid(body["record"])}
+
+
+# Procedures that change the repo: the ones a fault after acting strikes.
+WRITES = {"com.atproto.repo.createRecord", "com.atproto.repo.deleteRecord", "com.atproto.repo.putRecord"}
 
 
 def _exp(token: str) -> float:

@@ -52,7 +52,8 @@ async def call(world: World, operation: Callable[[], T | Awaitable[T]], retry: R
         if failure.status in (401, 403):
             raise CredentialsInvalid(f"mock: credentials need attention ({failure.status})", status=failure.status)
         if failure.status >= 500:
-            await retry.pause(retry.backoff * 2 ** (attempt - 1))
+            if attempt < retry.attempts:  # never a pause after the last try
+                await retry.pause(retry.backoff * 2 ** (attempt - 1))
             continue
         raise PlatformError(f"mock: HTTP {failure.status}", retryable=False, status=failure.status)
     raise PlatformError("mock: server error after retries")
@@ -156,6 +157,17 @@ class MockActions(ActionClient):
         def op() -> Post | None:
             found = self.world.find(post.id)
             return found.model_copy(deep=True) if found is not None else None
+
+        return await call(self.world, op)
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """This account's repost, like or quote of the post held by the world."""
+
+        def op() -> str | None:
+            if kind == "quote":
+                mine = [p for p in self.world.posts if p.author.handle.lower() == self.me and p.quoted_post_id == post.id]
+                return mine[0].id if mine else None
+            return (self.world.likes if kind == "like" else self.world.reposts).get((self.me, post.id))
 
         return await call(self.world, op)
 

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from app.platforms.base import (
     ActionClient,
     ActionRefused,
     Author,
+    OutcomeUnknown,
     PlatformError,
     Post,
     PostGone,
 )
 from app.platforms.x.client import XClient, data_of
-from app.platforms.x.normalize import post_params, to_post, tweets_by_id, user_to_author, users_by_id
+from app.platforms.x.normalize import post_params, posts_from_page, to_post, tweets_by_id, user_to_author, users_by_id
 
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}|\d{1,20}")  # X's username pattern, or a user id
 USER_FIELDS = {"user.fields": "created_at,description,public_metrics"}
 
 NO_LIKES = "x: automated likes are against X's automation rules"
+# Pages of our own posts (100 each) read when looking for a quote whose answer was lost.
+QUOTE_SEARCH_PAGES = 3
+# Clocks differ: posts dated this much before the action was decided are still looked at.
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 class XActions(ActionClient):
@@ -126,6 +132,31 @@ class XActions(ActionClient):
         except PostGone:
             return None, {}
         return body.get("data") or None, body
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """Our retweet (from the retweeters) or our quote (from our own recent posts) of `post`."""
+        if kind == "repost":
+            reposted = await self.has_reposted(post)
+            if reposted is None:
+                raise OutcomeUnknown(f"x: too many retweeters of {post.id} to tell whether we are one")
+            return post.id if reposted else None
+        if kind != "quote":
+            raise ActionRefused(f"x: no {kind!r} to look for")
+        me, token = await self.client.me_id(), None
+        oldest = since - CLOCK_SLACK if since else None
+        for _ in range(QUOTE_SEARCH_PAGES):
+            params = {**post_params(self.client.config.field_names), "max_results": 100,
+                      **({"pagination_token": token} if token else {})}
+            body = await self.client.call("GET", f"/2/users/{me}/tweets", params=params)
+            for mine in posts_from_page(body):
+                if mine.quoted_post_id == post.id:
+                    return mine.id
+                if oldest and mine.created_at and mine.created_at < oldest:
+                    return None
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise OutcomeUnknown(f"x: no quote of {post.id} in our last {QUOTE_SEARCH_PAGES} pages of posts")
 
     async def followers(self) -> set[str]:
         """Ids and lower-cased usernames of the account's followers (GET /2/users/:id/followers)."""

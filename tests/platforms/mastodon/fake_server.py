@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from tests.platforms.faults import AfterActing
 from tests.platforms.mastodon.fixtures import Fixtures
 from tests.platforms.openapi_check import OpenAPIContract
 
@@ -55,7 +56,11 @@ class FakeMastodon(Fixtures):
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     hidden: set[str] = field(default_factory=set)  # statuses kept out of the home timeline
-    reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our boost's id
+    reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our (first) boost's id
+    # GoToSocial 0.16 makes a new boost for every reblog call, and its unreblog answer shows the
+    # status as it was before (../shared/platform-specs/mastodon-servers.md); Mastodon does neither.
+    boost_per_call: bool = False
+    after_acting: AfterActing = field(default_factory=AfterActing)  # writes done, then the answer lost
     favourites: set[str] = field(default_factory=set)
     followers: list[str] = field(default_factory=list)  # account ids, newest follow first
     following: list[str] = field(default_factory=list)
@@ -140,7 +145,10 @@ class FakeMastodon(Fixtures):
         for method, pattern, handler in self._routes():
             match = re.fullmatch(pattern, request.url.path)
             if match and request.method == method:
-                return handler(request, *match.groups())
+                response = handler(request, *match.groups())
+                if method != "GET" and not public and response.status_code < 400:
+                    return self.after_acting.strike(request, response)
+                return response
         return self._reply(request, 404, {"error": "Record not found"})
 
     def _reply(self, request: httpx.Request, status: int, body: Any, headers: dict | None = None) -> httpx.Response:
@@ -343,18 +351,35 @@ class FakeMastodon(Fixtures):
             return found
         original = found["reblog"] or found
         if verb == "reblog":
-            if original["id"] not in self.reblogs:
+            if original["id"] not in self.reblogs or self.boost_per_call:
                 boost = self.new_status(self.me, "", reblog_of=original["id"])
                 self.hidden.add(boost["id"])
-                self.reblogs[original["id"]] = boost["id"]
+                self.reblogs.setdefault(original["id"], boost["id"])
+                return self._reply(request, 200, self.render(boost))
             return self._reply(request, 200, self.render(self.statuses[self.reblogs[original["id"]]]))
         if verb == "unreblog":
-            self.statuses.pop(self.reblogs.pop(original["id"], ""), None)
+            before = self.render(original)
+            self._unboost_one(original["id"])
+            if self.boost_per_call:
+                return self._reply(request, 200, before)
         elif verb == "favourite":
             self.favourites.add(original["id"])
         else:
             self.favourites.discard(original["id"])
         return self._reply(request, 200, self.render(original))
+
+    def boosts_of(self, status_id: str) -> list[str]:
+        """Our boosts of a status (GoToSocial may hold several)."""
+        mine = [s for s in self.statuses.values() if s["account"]["id"] == self.me["id"] and s["reblog"]]
+        return [s["id"] for s in mine if s["reblog"]["id"] == status_id]
+
+    def _unboost_one(self, status_id: str) -> None:
+        """Remove one of our boosts of a status (the one `reblogs` names first)."""
+        boost = self.reblogs.pop(status_id, None)
+        self.statuses.pop(boost or "", None)
+        left = self.boosts_of(status_id)
+        if left:
+            self.reblogs[status_id] = left[0]
 
     def render(self, status: dict) -> dict:
         """A status as this account sees it (its own `reblogged` and `favourited`)."""

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from tests.platforms.faults import AfterActing
+
 ME_ID = "1000"
 ME = "reposter_acct"
 CLIENT_ID = "client-abc"
@@ -81,6 +83,7 @@ class FakeX:
         # (status, headers), or a Break (lines, then the connection fails). None left: a 403.
         self.stream_connections: list[Any] = []
         self.failures: list[tuple[int, dict[str, str]]] = []
+        self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
         self.requests: list[httpx.Request] = []
         self.search_floor: int | None = None  # since_id below this: "older than 7 days"
         self.access_token, self.refresh_token, self.generation = "access-1", "refresh-1", 1
@@ -176,7 +179,10 @@ class FakeX:
                 status, body = answer
                 if self.contract is not None and self.spelling == "post" and status < 400 and auth != "client":
                     self.contract.check_response(request.method, request.url.path, status, body)
-                return httpx.Response(status, json=body)
+                response = httpx.Response(status, json=body)
+                if request.method != "GET" and auth != "client" and status < 400:
+                    return self.after_acting.strike(request, response)
+                return response
         return problem(404, "Not Found", f"no route for {request.method} {request.url.path}")
 
     def _authorized(self, request: httpx.Request, auth: str) -> bool:
