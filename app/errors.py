@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,8 +51,20 @@ class Invalid(AppError):
     error = "invalid"
 
 
+class ErrorResponse(JSONResponse):
+    """JSON that can always be sent: an error may quote what the caller sent (a field name in a
+    `loc`), and a lone surrogate there cannot be encoded; it is shown as U+FFFD instead."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
 def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+    return ErrorResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
 def install_handlers(app: FastAPI) -> None:

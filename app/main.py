@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.accounts.endpoints import router as accounts_router
 from app.actions.endpoints import router as actions_router
 from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as tokens_router
 from app.config import Settings, get_settings
+from app.deps import refuse_unstorable_text
 from app.errors import install_handlers
 from app.filters.endpoints import router as filters_router
 from app.health import router as health_router
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 await app.state.runtime.close()
 
     app = FastAPI(title="reposter", version="0.1.0", lifespan=lifespan,
-                  description="Rule-based auto-repost service for X, Mastodon and Bluesky.")
+                  description="Rule-based auto-repost service for X, Mastodon and Bluesky.",
+                  dependencies=[Depends(refuse_unstorable_text)])
     if runtime is not None:
         app.state.runtime = runtime
     install_handlers(app)

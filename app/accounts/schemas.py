@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.inputs import MAX_INT
 from app.patch import Patch
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -19,13 +20,13 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
-    max_per_hour: int | None = Field(default=None, ge=1)
-    max_per_day: int | None = Field(default=None, ge=1)
-    min_interval_seconds: int = Field(default=0, ge=0)
+    max_per_hour: int | None = Field(default=None, ge=1, le=MAX_INT)
+    max_per_day: int | None = Field(default=None, ge=1, le=MAX_INT)
+    min_interval_seconds: int = Field(default=0, ge=0, le=MAX_INT)
     quiet_hours_start: str | None = Field(default=None, description="HH:MM in the account's time zone")
     quiet_hours_end: str | None = Field(default=None, description="HH:MM; may be before start (overnight)")
     timezone: str = "UTC"
-    max_queue_age_seconds: int | None = Field(default=None, ge=60)
+    max_queue_age_seconds: int | None = Field(default=None, ge=60, le=MAX_INT)
 
     @field_validator("quiet_hours_start", "quiet_hours_end")
     @classmethod

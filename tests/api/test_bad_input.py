@@ -1,5 +1,7 @@
 """Bad input gets a clear 4xx JSON error and changes nothing."""
 
+import json
+
 import pytest
 
 from tests.api.helpers import API, make_account, make_rule
@@ -133,3 +135,120 @@ async def test_ids_beyond_64_bits_are_a_422_not_a_500(client, admin, path):
     method = "POST" if path.endswith("undo") else "GET"
     response = await client.request(method, API + path, headers=admin)
     assert response.status_code == 422 and response.json()["error"] == "invalid request"
+
+
+# --- issue 9 §7: ids beyond the columns' range, NUL and lone surrogates, never a 500 ---------------
+
+BEYOND = [2**31, 2**63 - 1]
+
+
+def _id_operations():
+    """(method, path, id parameter) for every operation with an id in its path, from the OpenAPI."""
+    from app.main import create_app
+
+    found = []
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, operation in operations.items():
+            for param in operation.get("parameters", []):
+                if param["in"] == "path" and param["name"].endswith("_id"):
+                    found.append((method.upper(), path, param["name"]))
+    return found
+
+
+def _fill(path: str, **values) -> str:
+    values = {"author": "someone", "kind": "optout", **values}
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+@pytest.mark.parametrize("big", BEYOND)
+@pytest.mark.parametrize(("method", "path", "name"), _id_operations())
+async def test_path_ids_beyond_the_columns_range_are_a_422_naming_the_bound(client, admin, account, method, path, name, big):
+    response = await client.request(method, _fill(path, **{name: big}), headers=admin,
+                                    json={} if method in ("POST", "PUT", "PATCH") else None)
+    assert response.status_code == 422, response.text
+    problems = response.json()["detail"]
+    assert any(p["loc"] == ["path", name] and "2147483647" in p["msg"] for p in problems), problems
+
+
+@pytest.mark.parametrize("big", BEYOND)
+async def test_ids_and_counts_beyond_the_columns_range_in_query_and_body_are_a_422(client, admin, account, big):
+    aid = account["id"]
+    cases = [
+        ("GET", f"{API}/audit?account_id={big}", None, ["query", "account_id"]),
+        ("POST", f"{API}/tokens", {"name": "t", "role": "moderator", "account_ids": [big]}, ["body", "account_ids", 0]),
+        ("POST", f"{API}/accounts/{aid}/preview", {"rule_id": big, "posts": []}, ["body", "rule_id"]),
+        ("POST", f"{API}/accounts/{aid}/rules", {"name": "n", "query": "tea", "priority": big}, ["body", "priority"]),
+        ("PATCH", f"{API}/accounts/{aid}", {"limits": {"max_per_hour": big}}, ["body", "limits", "max_per_hour"]),
+        ("PUT", f"{API}/accounts/{aid}/filters", {"min_followers": big}, ["body", "min_followers"]),
+    ]
+    for method, url, body, loc in cases:
+        response = await client.request(method, url, json=body, headers=admin)
+        assert response.status_code == 422, (url, response.text)
+        assert any(p["loc"] == loc for p in response.json()["detail"]), (url, response.text)
+
+
+BAD_TEXT = {"nul": "bad\x00text", "surrogate": "bad\ud800text", "low surrogate": "\udfffbad"}
+
+
+def _string_fields(aid: int, rid: int, bad: str):
+    """(method, url, body, loc) for each string a caller can send; `bad` in one place each."""
+    post = {"platform": "mock", "id": "p1", "author": {"id": "1", "handle": "a"}, "text": "hi"}
+    return [
+        ("POST", f"{API}/accounts/{aid}/rules", {"name": bad, "query": "tea"}, ["body", "name"]),
+        ("POST", f"{API}/accounts/{aid}/rules", {"name": "n", "query": bad}, ["body", "query"]),
+        ("PATCH", f"{API}/rules/{rid}", {"query": bad}, ["body", "query"]),
+        ("PATCH", f"{API}/rules/{rid}", {"scope": bad}, ["body", "scope"]),
+        ("POST", f"{API}/accounts/{aid}/blocks", {"author": bad}, ["body", "author"]),
+        ("POST", f"{API}/accounts/{aid}/blocks", {"author": "x", "reason": bad}, ["body", "reason"]),
+        ("POST", f"{API}/blocks", {"author": bad}, ["body", "author"]),
+        ("POST", f"{API}/accounts/{aid}/authors/optout", {"author": bad}, ["body", "author"]),
+        ("PUT", f"{API}/accounts/{aid}/filters", {"banned_words": ["ok", bad]}, ["body", "banned_words", 1]),
+        ("POST", f"{API}/tokens", {"name": bad, "role": "admin"}, ["body", "name"]),
+        ("POST", f"{API}/accounts", {"platform": "mock", "handle": bad, "credentials": {"token": "t"}}, ["body", "handle"]),
+        ("PATCH", f"{API}/accounts/{aid}", {"display_name": bad}, ["body", "display_name"]),
+        ("PATCH", f"{API}/accounts/{aid}", {"config": {"k": bad}}, ["body", "config", "k"]),
+        ("PATCH", f"{API}/accounts/{aid}", {"config": {bad: 1}}, ["body", "config", bad]),
+        ("PATCH", f"{API}/accounts/{aid}", {"sources": [bad]}, ["body", "sources", 0]),
+        ("PATCH", f"{API}/accounts/{aid}", {"limits": {"timezone": bad}}, ["body", "limits", "timezone"]),
+        ("POST", f"{API}/ingest", {"platform": "mock", "posts": [{**post, "text": bad}]}, ["body", "posts", 0, "text"]),
+        ("POST", f"{API}/rules/validate", {"query": bad}, ["body", "query"]),
+        ("POST", f"{API}/rules/explain", {"query": "tea", "post": {**post, "id": bad}}, ["body", "post", "id"]),
+        ("GET", f"{API}/audit", {"action": bad}, ["query", "action"]),
+    ]
+
+
+def _shown(part):
+    """How an error quotes a field name: a lone surrogate as U+FFFD (it cannot be encoded)."""
+    return part.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if isinstance(part, str) else part
+
+
+@pytest.mark.parametrize("kind", BAD_TEXT)
+async def test_unstorable_text_anywhere_is_a_json_422_and_changes_nothing(client, admin, account, kind):
+    rule = (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"][0]
+    before = await _counts(client, admin, account["id"])
+    for method, url, body, loc in _string_fields(account["id"], rule["id"], BAD_TEXT[kind]):
+        if method == "GET":
+            if "\x00" not in BAD_TEXT[kind]:
+                continue  # a URL carries UTF-8 only: a surrogate cannot reach the query string
+            response = await client.get(url, params=body, headers=admin)
+        else:  # json.dumps escapes the surrogate as \ud800, as a client's JSON would
+            response = await client.request(method, url, content=json.dumps(body).encode(),
+                                            headers={**admin, "Content-Type": "application/json"})
+        assert response.status_code == 422, (url, body, response.text)
+        error = response.json()
+        assert error["error"] == "invalid request"
+        assert [p["loc"] for p in error["detail"]] == [[_shown(part) for part in loc]], (url, error)
+        assert "NUL" in error["detail"][0]["msg"] or "surrogate" in error["detail"][0]["msg"]
+    assert await _counts(client, admin, account["id"]) == before
+    listed = (await client.get(f"{API}/accounts/{account['id']}", headers=admin)).json()
+    assert BAD_TEXT[kind] not in json.dumps(listed)
+
+
+@pytest.mark.parametrize("path", ["/accounts/{aid}/blocks/a%00b", "/blocks/a%00b", "/accounts/{aid}/authors/optout/a%00b",
+                                  "/accounts/{aid}/authors/consent/%00"])
+async def test_nul_in_a_path_segment_is_a_json_404(client, admin, account, path):
+    response = await client.delete(API + path.replace("{aid}", str(account["id"])), headers=admin)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "not found" and "NUL" in response.json()["detail"]
