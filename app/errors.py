@@ -1,4 +1,5 @@
-"""Errors the API shows, and the one handler that renders them as {"error", "detail"}."""
+"""Errors the API shows, the one handler that renders them as {"error", "detail"}, and the model
+the OpenAPI document declares for them (ErrorBody, on every operation's 4XX and 5XX answers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -65,6 +67,43 @@ class ErrorResponse(JSONResponse):
 
 def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return ErrorResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request: where (`loc`, e.g. ["body", "limits", "timezone"]), what, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldFault(BaseModel):
+    """A value the service refused: the field, why, and for a query the position of the fault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    message: str
+    position: int | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a short `error` and its `detail`."""
+
+    error: str = Field(description="what went wrong: not found, invalid request, invalid query, unauthorized...")
+    detail: str | list[Problem] | FieldFault | list[FieldFault] | None = Field(
+        description="a sentence; for `invalid request` the problems (loc, msg, type); for a refused value its field")
+
+
+# Declared on every operation (app/main.py), in place of FastAPI's validation-error array.
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"content": _ERROR_CONTENT, "description": "The request cannot be served: see `error` and `detail`."},
+    "5XX": {"content": _ERROR_CONTENT, "description": "A platform or the database is unavailable (502, 503)."},
+}
+# With the model, FastAPI puts ErrorBody in the components; without it (routes that answer text,
+# /metrics) the errors are still declared JSON, which they are.
+ERROR_RESPONSES = {code: {**response, "model": ErrorBody} for code, response in JSON_ERRORS.items()}
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -12,7 +12,7 @@ from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as tokens_router
 from app.config import Settings, get_settings
 from app.deps import refuse_unstorable_text
-from app.errors import install_handlers
+from app.errors import ERROR_RESPONSES, JSON_ERRORS, install_handlers
 from app.filters.endpoints import router as filters_router
 from app.health import router as health_router
 from app.ingest.endpoints import router as ingest_router
@@ -55,8 +55,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_handlers(app)
-    app.include_router(health_router)
+    app.include_router(health_router, responses=JSON_ERRORS)
     for router in (accounts_router, rules_router, filters_router, moderation_router, actions_router, audit_router,
                    tokens_router, ingest_router):
-        app.include_router(router, prefix=API)
+        app.include_router(router, prefix=API, responses=ERROR_RESPONSES)
     return app

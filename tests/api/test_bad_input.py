@@ -252,3 +252,48 @@ async def test_nul_in_a_path_segment_is_a_json_404(client, admin, account, path)
     response = await client.delete(API + path.replace("{aid}", str(account["id"])), headers=admin)
     assert response.status_code == 404, response.text
     assert response.json()["error"] == "not found" and "NUL" in response.json()["detail"]
+
+
+def _declared_error_schema(doc: dict, path: str, method: str, status: int) -> dict:
+    """The schema the OpenAPI document declares for `status` of an operation (exact code, then NXX)."""
+    responses = doc["paths"][path][method]["responses"]
+    declared = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+    assert declared, f"{method} {path} does not declare {status}"
+    return declared["content"]["application/json"]["schema"]
+
+
+async def test_error_bodies_match_what_the_openapi_document_declares(client, admin, account):
+    from openapi_schema_validator import OAS31Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    doc = (await client.get("/openapi.json")).json()
+    registry = Registry().with_resource("urn:api", Resource(doc, DRAFT202012))
+    rule = (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"][0]
+    aid = account["id"]
+    cases = [  # (method, template, url, body, headers): one of each detail shape
+        ("get", "/api/v1/accounts/{account_id}", f"{API}/accounts/9999", None, admin),  # 404, a sentence
+        ("get", "/api/v1/accounts", f"{API}/accounts", None, {}),  # 401
+        ("post", "/api/v1/accounts/{account_id}/rules", f"{API}/accounts/{aid}/rules", {"name": 5}, admin),  # 422 problems
+        ("patch", "/api/v1/rules/{rule_id}", f"{API}/rules/{rule['id']}", {"query": "(tea"}, admin),  # 422 query fault
+        ("patch", "/api/v1/accounts/{account_id}", f"{API}/accounts/{aid}", {"config": {"page_size": 0}}, admin),  # faults
+        ("post", "/api/v1/accounts/{account_id}/rules", f"{API}/accounts/{aid}/rules", {"name": "n\x00"}, admin),
+        ("get", "/api/v1/accounts/{account_id}", f"{API}/accounts/{2**31}", None, admin),
+    ]
+    for method, template, url, body, headers in cases:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert 400 <= response.status_code < 500, (url, response.text)
+        schema = _declared_error_schema(doc, template, method, response.status_code)
+        validator = OAS31Validator({"$ref": "urn:api" + schema["$ref"]}, registry=registry)
+        errors = [e.message for e in validator.iter_errors(response.json())]
+        assert errors == [], (url, response.json(), errors)
+
+
+async def test_every_operation_declares_the_error_model_not_fastapis_array(client):
+    doc = (await client.get("/openapi.json")).json()
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            for code in ("4XX", "5XX"):
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
