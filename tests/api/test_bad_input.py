@@ -297,3 +297,18 @@ async def test_every_operation_declares_the_error_model_not_fastapis_array(clien
             for code in ("4XX", "5XX"):
                 schema = operation["responses"][code]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
+
+
+async def test_values_too_long_for_their_columns_are_a_422(client, admin, account):
+    aid = account["id"]
+    post = {"platform": "mock", "id": "p" * 256, "author": {"id": "1", "handle": "a"}, "text": "hi"}
+    cases = [
+        ("POST", f"{API}/ingest", {"platform": "mock", "posts": [post]}),
+        ("POST", f"{API}/ingest", {"platform": "mock", "posts": [{**post, "id": "1", "author": {"id": "1", "handle": "h" * 256}}]}),
+        ("PATCH", f"{API}/accounts/{aid}", {"limits": {"timezone": "Europe/" + "x" * 300}}),
+        ("PATCH", f"{API}/accounts/{aid}", {"sources": ["s" * 513]}),
+    ]
+    for method, url, body in cases:
+        response = await client.request(method, url, json=body, headers=admin)
+        assert response.status_code == 422, (url, response.text)
+        assert response.json()["error"] == "invalid request"

@@ -23,7 +23,7 @@ from app.main import create_app
 from app.runtime import Runtime
 from tests.conftest import _wipe, make_settings, make_token
 
-EXAMPLES = 12
+EXAMPLES = 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
