@@ -126,6 +126,12 @@ def install_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _json(exc.status_code, _reason(exc.status_code), exc.detail)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the caller's fault: still the declared JSON shape (not Starlette's plain text);
+        # Starlette re-raises the exception after this answer, so the server logs its traceback.
+        return _json(500, "internal error", "an unexpected error; the server logged it")
+
 
 def _reason(status: int) -> str:
     from http import HTTPStatus

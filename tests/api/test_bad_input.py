@@ -312,3 +312,22 @@ async def test_values_too_long_for_their_columns_are_a_422(client, admin, accoun
         response = await client.request(method, url, json=body, headers=admin)
         assert response.status_code == 422, (url, response.text)
         assert response.json()["error"] == "invalid request"
+
+
+async def test_an_unexpected_error_is_still_a_json_500(runtime, admin):
+    """The last resort (a bug): the declared ErrorBody, not Starlette's plain text."""
+    import httpx
+
+    from app.main import create_app
+
+    app = create_app(runtime=runtime)
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error", "detail": "an unexpected error; the server logged it"}

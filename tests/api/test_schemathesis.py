@@ -6,6 +6,7 @@ operation, so it runs in about a minute on a small machine."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 import schemathesis
@@ -23,7 +24,8 @@ from app.main import create_app
 from app.runtime import Runtime
 from tests.conftest import _wipe, make_settings, make_token
 
-EXAMPLES = 8
+# A deeper run: REPOSTER_FUZZ_EXAMPLES=200 pytest tests/api/test_schemathesis.py
+EXAMPLES = int(os.environ.get("REPOSTER_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
