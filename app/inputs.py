@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Path
 from pydantic import Field
 
 # Id and counter columns are INTEGER: 32-bit signed on PostgreSQL (SQLite's are 64-bit, but the
@@ -17,26 +17,27 @@ MAX_ID = MAX_INT
 MAX_OFFSET = 2**63 - 1
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="an id")]
-QueryId = Annotated[int, Query(ge=1, le=MAX_ID, description="an id")]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def unstorable(value: Any, loc: tuple[str | int, ...] = ()) -> list[dict[str, Any]]:
     """Problems, as validation errors, for every string (key or value) in `value` that a database
     cannot store: PostgreSQL refuses NUL in text and JSONB; neither engine can encode a lone
-    surrogate (JSON allows "\\ud800", UTF-8 does not)."""
-    if isinstance(value, str):
-        problem = text_problem(value)
-        return [{"loc": list(loc), "msg": problem, "type": "string_unstorable"}] if problem else []
+    surrogate (JSON allows "\\ud800", UTF-8 does not). A loop, not recursion: JSON may nest deep."""
     problems: list[dict[str, Any]] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and (problem := text_problem(key)):
-                problems.append({"loc": [*loc, key], "msg": f"key: {problem}", "type": "string_unstorable"})
-            problems += unstorable(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            problems += unstorable(item, (*loc, index))
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, loc)]
+    while stack:  # depth first, in the order of the document
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if problem := text_problem(item):
+                problems.append({"loc": list(where), "msg": problem, "type": "string_unstorable"})
+        elif isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str) and (problem := text_problem(key)):
+                    problems.append({"loc": [*where, key], "msg": f"key: {problem}", "type": "string_unstorable"})
+            stack.extend((child, (*where, key)) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((item[index], (*where, index)) for index in reversed(range(len(item))))
     return problems
 
 

@@ -331,3 +331,17 @@ async def test_an_unexpected_error_is_still_a_json_500(runtime, admin):
         response = await client.get("/boom")
     assert response.status_code == 500
     assert response.json() == {"error": "internal error", "detail": "an unexpected error; the server logged it"}
+
+
+async def test_deeply_nested_bodies_are_a_4xx(client, admin, account):
+    """Deep NUL: found by the check's loop (it does not recurse: on Python 3.12+ the JSON parser
+    nests deeper than Python frames may). Deeper than the parser takes: FastAPI's JSON 400."""
+    url, headers = f"{API}/accounts/{account['id']}", {**admin, "Content-Type": "application/json"}
+    for depth, status in ((900, 422), (5000, 400)):
+        body = '{"config": {"k": ' + "[" * depth + '"deep\\u0000"' + "]" * depth + "}}"
+        response = await client.patch(url, content=body.encode(), headers=headers)
+        assert response.status_code == status, response.text[:300]
+        if status == 422:
+            assert response.json()["detail"][0]["loc"] == ["body", "config", "k", *[0] * depth]
+        else:
+            assert response.json()["error"] == "bad request"
