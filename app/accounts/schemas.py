@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.inputs import MAX_INT
 from app.patch import Patch
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# A feed source names a cursor row (cursors.source is 512 characters).
+Source = Annotated[str, Field(min_length=1, max_length=512)]
 
 
 class Limits(BaseModel):
@@ -19,13 +22,13 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
-    max_per_hour: int | None = Field(default=None, ge=1)
-    max_per_day: int | None = Field(default=None, ge=1)
-    min_interval_seconds: int = Field(default=0, ge=0)
+    max_per_hour: int | None = Field(default=None, ge=1, le=MAX_INT)
+    max_per_day: int | None = Field(default=None, ge=1, le=MAX_INT)
+    min_interval_seconds: int = Field(default=0, ge=0, le=MAX_INT)
     quiet_hours_start: str | None = Field(default=None, description="HH:MM in the account's time zone")
     quiet_hours_end: str | None = Field(default=None, description="HH:MM; may be before start (overnight)")
-    timezone: str = "UTC"
-    max_queue_age_seconds: int | None = Field(default=None, ge=60)
+    timezone: str = Field(default="UTC", max_length=64)
+    max_queue_age_seconds: int | None = Field(default=None, ge=60, le=MAX_INT)
 
     @field_validator("quiet_hours_start", "quiet_hours_end")
     @classmethod
@@ -39,7 +42,7 @@ class Limits(BaseModel):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
@@ -58,7 +61,7 @@ class AccountCreate(BaseModel):
     display_name: str | None = Field(default=None, max_length=255)
     credentials: dict[str, Any] = Field(default_factory=dict, description="write-only; encrypted at rest")
     config: dict[str, Any] = Field(default_factory=dict, description="platform settings, e.g. base_url")
-    sources: list[str] = Field(default_factory=list, description="feeds to poll; empty: derived from the rules")
+    sources: list[Source] = Field(default_factory=list, description="feeds to poll; empty: derived from the rules")
     enabled: bool = True
     limits: Limits | None = None
 
@@ -69,7 +72,7 @@ class AccountUpdate(Patch):
     display_name: str | None = Field(default=None, max_length=255)
     credentials: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
-    sources: list[str] | None = None
+    sources: list[Source] | None = None
     enabled: bool | None = None
     limits: Limits | None = None
 

@@ -14,6 +14,7 @@ from app.accounts.context import context_for
 from app.accounts.crypto import encrypt
 from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
 from app.audit import record
+from app.auth import service as auth_service
 from app.auth.caller import Caller, Capability
 from app.errors import AppError, Conflict, Invalid, NotFound
 from app.models import Account
@@ -142,3 +143,4 @@ async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> 
     await record(session, caller, "account.delete", target_type="account", target_id=account.id,
                  detail={"platform": account.platform, "handle": account.handle})
     await session.delete(account)
+    await auth_service.forget_account(session, account_id=account.id, caller=caller)

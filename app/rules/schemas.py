@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.pagination import Id
+from app.inputs import MAX_INT, Id
 from app.patch import Patch
 from app.platforms.base import Post
 
@@ -24,7 +24,7 @@ class RuleCreate(BaseModel):
     quote_template: str | None = Field(default=None, max_length=1000, description="{author} {url} {rule}")
     enabled: bool = True
     review: bool = Field(default=False, description="queue matches for a moderator instead of acting")
-    priority: int = 0
+    priority: int = Field(default=0, ge=-MAX_INT - 1, le=MAX_INT)
 
 
 class RuleUpdate(Patch):
@@ -37,7 +37,7 @@ class RuleUpdate(Patch):
     quote_template: str | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
     review: bool | None = None
-    priority: int | None = None
+    priority: int | None = Field(default=None, ge=-MAX_INT - 1, le=MAX_INT)
 
 
 class RuleAuthor(BaseModel):
