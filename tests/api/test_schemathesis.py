@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.main import create_app
+from app.platforms.mock.world import reset_world
 from app.runtime import Runtime
 from tests.conftest import _wipe, make_settings, make_token
 
@@ -51,6 +52,9 @@ def api(db_url):
 
 def _seed(client, headers) -> None:
     """Something for small ids to name: an account with a rule, a block and an opt-out, and a post."""
+    world = reset_world("default")  # the people blocked and opted out exist on the mock platform
+    world.add_author("troll")
+    world.add_author("shy")
     account = client.post("/api/v1/accounts", headers=headers, json={
         "platform": "mock", "handle": "seed", "credentials": {"token": "tok-seed"}}).json()
     base = f"/api/v1/accounts/{account['id']}"
