@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import SEND_BUCKET, clear_condition, needs_attention, send_blocked_until
+from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
 from app.models import Account, Action, Rule, SeenPost
+from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, release
 from app.pipeline.views import account_view, limit_settings, sent_times
@@ -28,6 +30,9 @@ from app.platforms.base import PlatformError, PostGone
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.dispatcher")
+
+# The fanout stage of sends (dispatch and undo): an account never has two of its sends in flight.
+SENDS = "send"
 
 
 def due(now: datetime, max_attempts: int):
@@ -38,21 +43,26 @@ def due(now: datetime, max_attempts: int):
     )
 
 
-async def dispatch_due(runtime) -> int:
-    """Send what is due, account by account in order; returns how many platform calls succeeded."""
+async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+    """Send what is due; returns how many platform calls succeeded. Accounts are served
+    concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
+    round are still running is left out; `wait` as in Fanout.round."""
+    fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
+    busy = fanout.busy(SENDS)
     async with transaction(runtime.sessions) as session:
-        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), order=[Action.id],
+        free_accounts = [Action.account_id.not_in(busy)] if busy else []
+        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *free_accounts, order=[Action.id],
                           limit=runtime.settings.dispatch_batch, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds)
-        by_account: dict[int, list[int]] = {}
-        rows = await session.execute(select(Action.id, Action.account_id).where(Action.id.in_(ids)).order_by(Action.id))
-        for action_id, account_id in rows:
-            by_account.setdefault(account_id, []).append(action_id)
-    sent = 0
-    for account_id, action_ids in by_account.items():
-        sent += await _dispatch_account(runtime, account_id, action_ids)
-    return sent
+        rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
+                                     .join(Account, Account.id == Action.account_id)
+                                     .where(Action.id.in_(ids)).order_by(Action.id))
+        by_account: dict[int, tuple[str, list[int]]] = {}
+        for action_id, account_id, platform, config in rows:
+            by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
+    jobs = {aid: (host, partial(_dispatch_account, runtime, aid, ids)) for aid, (host, ids) in by_account.items()}
+    return await fanout.round(SENDS, jobs, wait=wait)
 
 
 async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
@@ -101,7 +111,7 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
     if not account.enabled or needs_attention(account):
         action.next_attempt_at = now + timedelta(minutes=5)
         return "hold"
-    held = send_blocked_until(account, now)
+    held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(action.kind))
     if held:
         action.next_attempt_at = held
         return "hold"
@@ -134,7 +144,8 @@ async def _send(runtime, action_id: int) -> str:
     client = get_platform(account.platform).action_client(ctx, runtime.http)
     error: Exception | None = None
     try:
-        platform_id = await _call(client, action, post, rule)
+        platform_id = await within(runtime.settings.send_budget_seconds, _call(client, action, post, rule),
+                                   f"{account.platform}: {action.kind} of {action.post_id}")
     except Exception as exc:  # noqa: BLE001 - recorded below; an adapter bug must not stop the queue
         error = exc
     async with transaction(runtime.sessions) as session:
@@ -152,7 +163,7 @@ def _done(action: Action, account: Account, platform_id: str) -> str:
     now = utcnow()
     action.status, action.platform_action_id, action.sent_at, action.error = "done", platform_id, now, None
     action.next_attempt_at, account.last_sent_at = None, now
-    clear_condition(account, f"rate_limited:{SEND_BUCKET}", now=now)
+    clear_rate_limits(account, bucket=get_platform(account.platform).rate_bucket(action.kind), now=now)
     log.info("sent", extra={"account_id": account.id, "action_id": action.id, "post_id": action.post_id,
                             "kind": action.kind})
     return "done"

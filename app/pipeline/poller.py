@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import Severity, clear_condition, expire, needs_attention, set_condition
+from app.accounts.conditions import (
+    Severity, clear_rate_limits, expire, needs_attention, polls_blocked_until, record_rate_limit, set_condition,
+)
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.dialect import insert_ignore
@@ -16,7 +19,7 @@ from app.db.session import transaction
 from app.models import Account, Cursor, RelationCache
 from app.pipeline import inbox
 from app.pipeline.leases import claim, release
-from app.pipeline.relations import refresh
+from app.pipeline.fanout import Fanout, host_of, within
 from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
@@ -52,8 +55,8 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     rule_signatures = await rules_repo.signatures_by_account(session)
     wanted: dict[int, list[str]] = {}
     for account in accounts:
-        if needs_attention(account):
-            continue
+        if needs_attention(account) or polls_blocked_until(account, now):
+            continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
         known = cache.get(account.id)
         if known is None or known[0] != signature:
@@ -63,34 +66,54 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     return wanted
 
 
-async def poll_due(runtime, cache: dict | None = None) -> int:
+async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Poll every due source of every enabled account; returns how many posts were new.
-    `cache` (kept by the caller across ticks) remembers each account's derived sources."""
+    `cache` (kept by the caller across ticks) remembers each account's derived sources.
+    Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
+    poll from an earlier round is still running is left out; `wait` as in Fanout.round."""
+    fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
+    busy = set(fanout.busy("poll"))
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
         wanted_now = or_(*(and_(Cursor.account_id == aid, Cursor.source.in_(sources))
-                           for aid, sources in wanted.items() if sources))
+                           for aid, sources in wanted.items() if sources and aid not in busy))
         ids = await claim(session, Cursor, wanted_now, Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
                           limit=200, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if wanted else []
-    new = 0
-    for cursor_id in ids:
-        new += await _poll_one(runtime, cursor_id)
-    return new
+                          seconds=runtime.settings.lease_seconds) if set(wanted) - busy else []
+        rows = (await session.execute(
+            select(Cursor.id, Account.id, Account.platform, Account.config).join(Account, Account.id == Cursor.account_id)
+            .where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()
+    work: dict[int, tuple[str, list[int]]] = {}
+    for cursor_id, account_id, platform, config in rows:
+        work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
+    jobs = {aid: (host, partial(_poll_account, runtime, cursor_ids)) for aid, (host, cursor_ids) in work.items()}
+    return await fanout.round("poll", jobs, wait=wait)
+
+
+async def _poll_account(runtime, cursor_ids: list[int]) -> int:
+    """One account's due sources, one after the other."""
+    return sum([await _poll_one(runtime, cursor_id) for cursor_id in cursor_ids])
 
 
 async def _poll_one(runtime, cursor_id: int) -> int:
-    """Fetch one source; the posts and the new cursor position commit together. Never raises."""
+    """Fetch one source outside any transaction (within the poll budget), then store the posts
+    and the new cursor position together. Never raises."""
     try:
         async with transaction(runtime.sessions) as session:
             cursor = await session.get(Cursor, cursor_id)
             account = await session.get(Account, cursor.account_id)
-            new = await _fetch_into_inbox(session, runtime, account, cursor)
-            await _ensure_blocked_by(session, runtime, account)
+        answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
+        async with transaction(runtime.sessions) as session:
+            cursor = await session.get(Cursor, cursor_id)
+            account = await session.get(Account, cursor.account_id)
+            if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+                account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
+            new = await _fetch_into_inbox(session, runtime, account, cursor, answer)
             await release(session, Cursor, [cursor_id])
-            return new
+        await _ensure_blocked_by(runtime, account.id)
+        return new
     except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
         log.exception("poll crashed", extra={"cursor_id": cursor_id})
         async with transaction(runtime.sessions) as session:
@@ -101,9 +124,36 @@ async def _poll_one(runtime, cursor_id: int) -> int:
         return 0
 
 
-async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor) -> int:
+async def _fetch(runtime, account: Account, source: str, position: str | None):
+    """The platform call of a poll, abandoned (CallAbandoned) when it outlasts the poll budget."""
+    feed = get_platform(account.platform).feed_source(
+        context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
+    budget = runtime.settings.poll_budget_seconds
+    return await within(budget, feed.fetch(source, position), f"{account.platform}: polling {source}")
+
+
+class Answer:
+    """What the platform answered a poll (its result, or the error it raised), made outside the
+    transaction and handed to the code that records it, which reads it as it would a FeedSource."""
+
+    def __init__(self, value=None, error: Exception | None = None) -> None:
+        self.value, self.error = value, error
+
+    @classmethod
+    async def of(cls, call) -> Answer:
+        try:
+            return cls(value=await call)
+        except Exception as exc:  # noqa: BLE001 - re-raised, inside the transaction, by fetch()
+            return cls(error=exc)
+
+    async def fetch(self, *_args, **_kwargs):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor, feed: Answer) -> int:
     now = utcnow()
-    feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
     try:
@@ -111,10 +161,8 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     except RateLimited as exc:
         cursor.error_count += 1
         cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
-        # A poll's limit is the poll bucket's own: it never holds the account's sends.
-        set_condition(account, f"rate_limited:poll:{cursor.source}", severity=Severity.limit, http_status=429,
-                      message=f"polling {cursor.source} rate limited until {exc.retry_at.isoformat()}",
-                      until=exc.retry_at, source=cursor.source)
+        # The limit is on the platform's bucket: only a shared one holds the account's sends.
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="poll", source=cursor.source)
         return 0
     except CredentialsInvalid as exc:
         cursor.error_count += 1
@@ -133,13 +181,32 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
     cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
-    clear_condition(account, f"rate_limited:poll:{cursor.source}", now=now)
+    clear_rate_limits(account, source=cursor.source, now=now)
     expire(account, now)
     log.info("polled", extra={"account_id": account.id, "source": cursor.source, "posts": len(posts), "new": new})
     return new
 
 
-async def _ensure_blocked_by(session: AsyncSession, runtime, account: Account) -> None:
+async def _ensure_blocked_by(runtime, account_id: int) -> None:
     """Authors who block the account have opted out: fetch that set once; refresh keeps it fresh."""
-    if await session.get(RelationCache, (account.id, "blocked_by")) is None:
-        await refresh(session, runtime, account, "blocked_by")
+    async with transaction(runtime.sessions) as session:
+        if await session.get(RelationCache, (account_id, "blocked_by")) is not None:
+            return
+        account = await session.get(Account, account_id)
+    client = get_platform(account.platform).action_client(
+        context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
+    getter = getattr(client, "blocked_by", None)
+    members, error = set(), None
+    try:  # outside any transaction, within the poll budget
+        if getter is not None:
+            members = await within(runtime.settings.poll_budget_seconds, getter(),
+                                   f"{account.platform}: reading who blocks the account")
+    except PlatformError as exc:  # kept as an error on the row; refresh_due tries again later
+        error = str(exc)
+        log.warning("relation refresh failed", extra={"account_id": account_id, "kind": "blocked_by", "error": error})
+    async with transaction(runtime.sessions) as session:
+        if account_id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+            (await session.get(Account, account_id)).credentials_encrypted = runtime.pending_credentials.pop(account_id)
+        await session.execute(insert_ignore(session, RelationCache, conflict=["account_id", "kind"]).values(
+            account_id=account_id, kind="blocked_by", members=sorted({m.lower() for m in members}), error=error,
+            refreshed_at=utcnow()))

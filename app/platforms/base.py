@@ -71,12 +71,28 @@ class PlatformError(Exception):
         self.status = status
 
 
-class RateLimited(PlatformError):
-    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`."""
+# The bucket of an account's whole budget, spent by every call it makes (Mastodon's 300 calls per
+# 5 minutes): a limit on it holds the account's polls and sends alike. Adapters that know the
+# platform's own buckets (X per endpoint, Bluesky's repo writes) name them instead.
+SHARED_BUCKET = "account"
 
-    def __init__(self, message: str, *, retry_at: datetime):
+
+class RateLimited(PlatformError):
+    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`.
+
+    `bucket` names the platform's rate-limit bucket that is exhausted; SHARED_BUCKET (the
+    default, when an adapter cannot tell) means every call of the account waits.
+    """
+
+    def __init__(self, message: str, *, retry_at: datetime, bucket: str = SHARED_BUCKET):
         super().__init__(message, retryable=True, status=429)
         self.retry_at = retry_at
+        self.bucket = bucket
+
+    @property
+    def shared(self) -> bool:
+        """Whether the exhausted bucket is the account's whole budget."""
+        return self.bucket == SHARED_BUCKET
 
 
 class CredentialsInvalid(PlatformError):
@@ -227,6 +243,11 @@ class Platform(abc.ABC):
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
         """Check the credentials (raise CredentialsInvalid if wrong) and prepare the account
         (the bot flag or label where the platform has one). Returns who the account is."""
+
+    def rate_bucket(self, kind: str) -> str:
+        """The rate-limit bucket an action spends: `kind` is repost, quote or like, or
+        `undo:<kind>` for undoing one. SHARED_BUCKET unless the platform limits it apart."""
+        return SHARED_BUCKET
 
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""

@@ -1,7 +1,9 @@
-"""The jobs a scheduler tick runs: reconcile, refresh relations, poll, match, dispatch, undo."""
+"""The jobs a scheduler runs: polling (poll, match) and sending (reconcile, match, dispatch, undo),
+each on its own so that a slow poll never holds sends, plus relations; `tick` runs them all once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,6 +14,7 @@ from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.pipeline import dispatcher, inbox, poller, reconcile, relations, undo
+from app.pipeline.fanout import Fanout
 from app.pipeline.matcher import Matcher, matched_through
 
 log = logging.getLogger("reposter.jobs")
@@ -38,22 +41,31 @@ class Pipeline:
     _last_prune: float = 0.0
     # per account: what its derived poll sources were computed from, and the sources
     sources: dict = field(default_factory=dict)
+    fanout: Fanout | None = None
+    _matching: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        if self.fanout is None:
+            self.fanout = Fanout.of(self.runtime.settings)
 
     async def match_all(self) -> int:
-        """Match every post waiting in the inbox, batch by batch (each batch one transaction)."""
+        """Match every post waiting in the inbox, batch by batch (each batch one transaction);
+        the polling and the sending job both match, one at a time (the index is this process's)."""
         total = 0
-        while True:
-            async with transaction(self.runtime.sessions) as session:
-                count = await self.matcher.run_batch(session, self.runtime)
-            total += count
-            if count == 0:
-                return total
+        async with self._matching:
+            while True:
+                async with transaction(self.runtime.sessions) as session:
+                    count = await self.matcher.run_batch(session, self.runtime)
+                total += count
+                if count == 0:
+                    return total
 
     async def refresh_relations(self) -> None:
+        """Refresh stale follower/following/list sets, within the poll budget."""
         if time.monotonic() - self._last_relations < min(60.0, self.relations_max_age):
             return
         self._last_relations = time.monotonic()
-        async with transaction(self.runtime.sessions) as session:
+        async with asyncio.timeout(self.runtime.settings.poll_budget_seconds), transaction(self.runtime.sessions) as session:
             await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
 
     async def prune_inbox(self) -> None:
@@ -69,17 +81,53 @@ class Pipeline:
             log.info("inbox pruned", extra={"removed": removed})
 
     async def tick(self, *, poll: bool = True) -> TickReport:
-        """One round of the whole pipeline; errors of one stage never stop the others."""
+        """One round of the whole pipeline, waiting for all of its work (tests, benchmarks);
+        errors of one stage never stop the others."""
         started = time.perf_counter()
         report = TickReport()
         report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
         await self._guard("relations", self.refresh_relations())
         if poll:
-            report.polled_new = await self._guard("poll", poller.poll_due(self.runtime, self.sources))
+            report.polled_new = await self._guard("poll", self._poll(wait=None))
+        await self._sends(report, wait=None)
+        return self._report(report, started)
+
+    async def poll_tick(self) -> TickReport:
+        """The polling job: poll what is due and match it. Waits `stage_wait_seconds` at most for
+        the accounts it polls; slower ones go on in the background."""
+        started = time.perf_counter()
+        report = TickReport()
+        report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds))
         report.matched = await self._guard("match", self.match_all())
-        report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
-        report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))
+        return self._report(report, started)
+
+    async def send_tick(self) -> TickReport:
+        """The sending job: settle, match, dispatch and undo, never waiting on a poll. Waits
+        `stage_wait_seconds` at most for each stage's accounts; slower ones go on in the background."""
+        started = time.perf_counter()
+        report = TickReport()
+        report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
+        await self._sends(report, wait=self.runtime.settings.stage_wait_seconds)
+        return self._report(report, started)
+
+    async def relations_tick(self) -> None:
+        """The relations job (follower sets, lists), apart so it never holds polls or sends."""
+        await self._guard("relations", self.refresh_relations())
+
+    async def close(self) -> None:
+        """Stop work still running in the background (shutdown)."""
+        await self.fanout.close()
+
+    async def _poll(self, *, wait: float | None) -> int:
+        return await poller.poll_due(self.runtime, self.sources, self.fanout, wait=wait)
+
+    async def _sends(self, report: TickReport, *, wait: float | None) -> None:
+        report.matched = await self._guard("match", self.match_all())
+        report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime, self.fanout, wait=wait))
+        report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime, self.fanout, wait=wait))
         await self._guard("prune", self.prune_inbox())
+
+    def _report(self, report: TickReport, started: float) -> TickReport:
         report.seconds = time.perf_counter() - started
         if report.polled_new or report.matched or report.sent or report.undone or report.reconciled:
             log.info("tick", extra=report.__dict__)
