@@ -77,11 +77,11 @@ async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = N
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
-        wanted_now = or_(*(and_(Cursor.account_id == aid, Cursor.source.in_(sources))
-                           for aid, sources in wanted.items() if sources and aid not in busy))
-        ids = await claim(session, Cursor, wanted_now, Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
+        wanted_now = [and_(Cursor.account_id == aid, Cursor.source.in_(sources))
+                      for aid, sources in wanted.items() if sources and aid not in busy]
+        ids = await claim(session, Cursor, or_(*wanted_now), Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
                           limit=200, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if set(wanted) - busy else []
+                          seconds=runtime.settings.lease_seconds) if wanted_now else []
         rows = (await session.execute(
             select(Cursor.id, Account.id, Account.platform, Account.config).join(Account, Account.id == Cursor.account_id)
             .where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()

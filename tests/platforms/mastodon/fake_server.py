@@ -57,6 +57,7 @@ class FakeMastodon(Fixtures):
     stream_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (client_id, challenge)
+    budget_resets_at: datetime | None = None  # the account's 300 calls per 5 minutes are spent until then
 
     # -- the HTTP face ---------------------------------------------------------------------
 
@@ -88,6 +89,10 @@ class FakeMastodon(Fixtures):
             message = {429: "Too many requests", 401: "The access token is invalid"}.get(status, "Unavailable")
             return self._reply(request, status, {"error": message}, headers)
         public = request.url.path in ("/api/v1/apps", "/oauth/token")
+        if not public and self.budget_resets_at and self.budget_resets_at > datetime.now(UTC):
+            headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset": self.budget_resets_at.isoformat().replace("+00:00", "Z")}
+            return self._reply(request, 429, {"error": "Too many requests"}, headers)
         if not public and request.headers.get("authorization") != f"Bearer {self.token}":
             return self._reply(request, 401, {"error": "The access token is invalid"})
         for method, pattern, handler in self._routes():
@@ -99,6 +104,11 @@ class FakeMastodon(Fixtures):
     def _reply(self, request: httpx.Request, status: int, body: Any, headers: dict | None = None) -> httpx.Response:
         self.exchanges.append(Exchange(request, status, body))
         return httpx.Response(status, json=body, headers=headers or {})
+
+    def spend_budget(self, *, seconds: float = 300) -> None:
+        """Use up the account's shared rate limit (docs.joinmastodon.org/api/rate-limits): every
+        call answers 429 until it resets, whatever the endpoint."""
+        self.budget_resets_at = datetime.now(UTC) + timedelta(seconds=seconds)
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         """The next `times` requests answer `status` with `headers`."""
