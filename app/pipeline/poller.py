@@ -112,7 +112,9 @@ async def _poll_one(runtime, cursor_id: int) -> int:
                 account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
             new = await _fetch_into_inbox(session, runtime, account, cursor, answer)
             await release(session, Cursor, [cursor_id])
-        await _ensure_blocked_by(runtime, account.id)
+            blocked_by_unknown = await session.get(RelationCache, (account.id, "blocked_by")) is None
+        if blocked_by_unknown:
+            await _fetch_blocked_by(runtime, account)
         return new
     except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
         log.exception("poll crashed", extra={"cursor_id": cursor_id})
@@ -187,26 +189,23 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     return new
 
 
-async def _ensure_blocked_by(runtime, account_id: int) -> None:
-    """Authors who block the account have opted out: fetch that set once; refresh keeps it fresh."""
-    async with transaction(runtime.sessions) as session:
-        if await session.get(RelationCache, (account_id, "blocked_by")) is not None:
-            return
-        account = await session.get(Account, account_id)
+async def _fetch_blocked_by(runtime, account: Account) -> None:
+    """Authors who block the account have opted out: fetch that set once (outside any transaction,
+    within the poll budget); relations.refresh_due keeps it fresh."""
     client = get_platform(account.platform).action_client(
         context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
     getter = getattr(client, "blocked_by", None)
     members, error = set(), None
-    try:  # outside any transaction, within the poll budget
+    try:
         if getter is not None:
             members = await within(runtime.settings.poll_budget_seconds, getter(),
                                    f"{account.platform}: reading who blocks the account")
     except PlatformError as exc:  # kept as an error on the row; refresh_due tries again later
         error = str(exc)
-        log.warning("relation refresh failed", extra={"account_id": account_id, "kind": "blocked_by", "error": error})
+        log.warning("relation refresh failed", extra={"account_id": account.id, "kind": "blocked_by", "error": error})
     async with transaction(runtime.sessions) as session:
-        if account_id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
-            (await session.get(Account, account_id)).credentials_encrypted = runtime.pending_credentials.pop(account_id)
+        if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+            (await session.get(Account, account.id)).credentials_encrypted = runtime.pending_credentials.pop(account.id)
         await session.execute(insert_ignore(session, RelationCache, conflict=["account_id", "kind"]).values(
-            account_id=account_id, kind="blocked_by", members=sorted({m.lower() for m in members}), error=error,
+            account_id=account.id, kind="blocked_by", members=sorted({m.lower() for m in members}), error=error,
             refreshed_at=utcnow()))
