@@ -8,6 +8,7 @@ row means a post is never acted on twice whatever happens.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -71,6 +72,7 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
     # that lands during these few seconds is still caught by the next batch's check.
     cache: dict = {}
     for index, action_id in enumerate(action_ids):
+        started = time.monotonic()
         outcome = await _dispatch_one(runtime, action_id, cache)
         sent += outcome == "done"
         if outcome == "done":
@@ -79,6 +81,12 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
             async with transaction(runtime.sessions) as session:
                 until = (await session.get(Action, action_id)).next_attempt_at
                 await _hold_rest(session, action_ids[index + 1 :], until)
+            break
+        if time.monotonic() - started >= runtime.settings.send_budget_seconds:
+            # A send that used up its budget: the server is not answering. The rest are given
+            # back for a later round rather than each waiting a budget while their leases run out.
+            async with transaction(runtime.sessions) as session:
+                await _hold_rest(session, action_ids[index + 1 :], None)
             break
     return sent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -93,8 +94,18 @@ async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = N
 
 
 async def _poll_account(runtime, cursor_ids: list[int]) -> int:
-    """One account's due sources, one after the other."""
-    return sum([await _poll_one(runtime, cursor_id) for cursor_id in cursor_ids])
+    """One account's due sources, one after the other. A poll that used up its whole budget means
+    the server is not answering: the other sources are given back (still due) for a later round,
+    rather than each waiting a budget while their leases run out."""
+    new = 0
+    for index, cursor_id in enumerate(cursor_ids):
+        started = time.monotonic()
+        new += await _poll_one(runtime, cursor_id)
+        if time.monotonic() - started >= runtime.settings.poll_budget_seconds and index + 1 < len(cursor_ids):
+            async with transaction(runtime.sessions) as session:
+                await release(session, Cursor, cursor_ids[index + 1 :])
+            break
+    return new
 
 
 async def _poll_one(runtime, cursor_id: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -52,8 +53,17 @@ async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float
 
 
 async def _undo_account(runtime, action_ids: list[int]) -> int:
-    """One account's undos, one after the other."""
-    return sum([await _undo_one(runtime, action_id) for action_id in action_ids])
+    """One account's undos, one after the other; after one that used up its budget the rest are
+    given back for a later round (the server is not answering)."""
+    done = 0
+    for index, action_id in enumerate(action_ids):
+        started = time.monotonic()
+        done += await _undo_one(runtime, action_id)
+        if time.monotonic() - started >= runtime.settings.send_budget_seconds and index + 1 < len(action_ids):
+            async with transaction(runtime.sessions) as session:
+                await release(session, Action, action_ids[index + 1 :])
+            break
+    return done
 
 
 async def _undo_one(runtime, action_id: int) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.models import Action, Cursor
 from app.platforms.http import RetryPolicy
 from app.platforms.mock.world import get_world
-from tests.api.helpers import API, actions, by_post, make_account, make_rule
+from tests.api.helpers import API, actions, make_account, make_rule
 from tests.platforms.mastodon.fake_server import FakeMastodon
 from tests.platforms.x.fake import FakeX
 from tests.platforms.harness_x import XHarness
@@ -136,11 +136,17 @@ async def test_a_send_that_hangs_is_abandoned_and_the_other_accounts_sends_go_ou
 
     for host in ("ok.example", "api.x.com"):
         assert _reposted(servers, host, posts[host]), host
-    stuck = by_post(await actions(client, admin, accounts["slow.example"]["id"]))[posts["slow.example"]]
-    assert stuck["status"] == "failed" and "abandoned" in stuck["error"]
+    # Mastodon posts are one platform's: the slow account's #coffee rule matched both instances'
+    # posts. Its first send was abandoned; the others were given back for a later round rather
+    # than each waiting out a budget.
+    slow = await actions(client, admin, accounts["slow.example"]["id"])
+    assert posts["slow.example"] in {a["post_id"] for a in slow}
+    [abandoned] = [a for a in slow if a["status"] == "failed"]
+    assert "abandoned" in abandoned["error"] and abandoned["next_attempt_at"]  # tried again later
+    assert {a["status"] for a in slow if a is not abandoned} <= {"queued"}
     async with runtime.sessions() as session:
-        row = await session.get(Action, stuck["id"])
-    assert row.lease_owner is None and row.next_attempt_at is not None  # given back, tried again later
+        leased = await session.scalars(select(Action.id).where(Action.lease_owner.is_not(None)))
+    assert list(leased) == []  # every row given back
 
 
 async def test_the_jobs_never_wait_for_a_hanging_poll(client, admin, runtime, pipeline, servers):
