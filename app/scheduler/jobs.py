@@ -85,7 +85,7 @@ class Pipeline:
         errors of one stage never stop the others."""
         started = time.perf_counter()
         report = TickReport()
-        report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
+        report.reconciled = await self._guard("reconcile", self._reconcile())
         await self._guard("relations", self.refresh_relations())
         if poll:
             report.polled_new = await self._guard("poll", self._poll(wait=None))
@@ -106,7 +106,7 @@ class Pipeline:
         `stage_wait_seconds` at most for each stage's accounts; slower ones go on in the background."""
         started = time.perf_counter()
         report = TickReport()
-        report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
+        report.reconciled = await self._guard("reconcile", self._reconcile())
         await self._sends(report, wait=self.runtime.settings.stage_wait_seconds)
         return self._report(report, started)
 
@@ -117,6 +117,12 @@ class Pipeline:
     async def close(self) -> None:
         """Stop work still running in the background (shutdown)."""
         await self.fanout.close()
+
+    async def _reconcile(self) -> int:
+        """Settle orphaned `sending` rows, never for longer than a send's budget (one hanging
+        server must not hold the sending job; rows left over keep their lease and come back)."""
+        async with asyncio.timeout(self.runtime.settings.send_budget_seconds):
+            return await reconcile.reconcile(self.runtime)
 
     async def _poll(self, *, wait: float | None) -> int:
         return await poller.poll_due(self.runtime, self.sources, self.fanout, wait=wait)
