@@ -2,7 +2,7 @@
 
     python bench/slow_server.py                        # SQLite file in a temp dir
     python bench/slow_server.py --pg postgresql://postgres@127.0.0.1:5432/postgres
-    python bench/slow_server.py --hosts 4 --accounts 5 --seconds 30
+    python bench/slow_server.py --hosts 4 --accounts 5 --every 1 --seconds 30
 
 Mock servers (one mock world each, a host of its own) with `--accounts` accounts on each, every
 account with a #coffee<n> rule for its server. The scheduler's jobs run as in `reposter worker`; a post is
@@ -143,9 +143,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", help="a PostgreSQL server URL (a private database is made and dropped)")
     parser.add_argument("--hosts", type=int, default=4)
-    parser.add_argument("--accounts", type=int, default=5, help="accounts per server")
+    parser.add_argument("--accounts", type=int, default=3, help="accounts per server")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long posts are published")
-    parser.add_argument("--every", type=float, default=1.0, help="seconds between posts on each server")
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between posts on each server")
     parser.add_argument("--modes", default="worker,one-tick")
     args = parser.parse_args()
     print(f"{args.hosts} servers x {args.accounts} accounts, a post per server every {args.every:g} s for "
