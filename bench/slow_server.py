@@ -60,7 +60,8 @@ async def setup(runtime: Runtime, hosts: int, per_host: int) -> dict[int, str]:
                 handle = f"shop{h}_{a}"
                 world.tokens[handle] = "t"
                 world.add_author(handle, is_bot=True)
-                row = Account(platform="mock", handle=handle, credentials_encrypted=encrypt(runtime.fernet, {"token": "t"}),
+                row = Account(platform="mock", handle=handle,
+                              credentials_encrypted=encrypt(runtime.fernet, {"token": "t"}),
                               config={"world": world.name, "allow_without_consent": True}, sources=[f"tag:coffee{h}"])
                 session.add(row)
                 await session.flush()

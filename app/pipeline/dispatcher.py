@@ -62,7 +62,7 @@ async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | N
         by_account: dict[int, tuple[str, list[int]]] = {}
         for action_id, account_id, platform, config in rows:
             by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs = {aid: (host, partial(_dispatch_account, runtime, aid, ids)) for aid, (host, ids) in by_account.items()}
+    jobs = {aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
     return await fanout.round(SENDS, jobs, wait=wait)
 
 

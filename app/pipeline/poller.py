@@ -67,7 +67,8 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     return wanted
 
 
-async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = None, *,
+                   wait: float | None = None) -> int:
     """Poll every due source of every enabled account; returns how many posts were new.
     `cache` (kept by the caller across ticks) remembers each account's derived sources.
     Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
@@ -84,8 +85,8 @@ async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = N
                           limit=200, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now else []
         rows = (await session.execute(
-            select(Cursor.id, Account.id, Account.platform, Account.config).join(Account, Account.id == Cursor.account_id)
-            .where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()
+            select(Cursor.id, Account.id, Account.platform, Account.config)
+            .join(Account, Account.id == Cursor.account_id).where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()
     work: dict[int, tuple[str, list[int]]] = {}
     for cursor_id, account_id, platform, config in rows:
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
@@ -154,12 +155,14 @@ class Answer:
 
     @classmethod
     async def of(cls, call) -> Answer:
+        """Await the call and keep what it gave, value or error."""
         try:
             return cls(value=await call)
         except Exception as exc:  # noqa: BLE001 - re-raised, inside the transaction, by fetch()
             return cls(error=exc)
 
     async def fetch(self, *_args, **_kwargs):
+        """The kept answer: the value, or the error raised again."""
         if self.error is not None:
             raise self.error
         return self.value

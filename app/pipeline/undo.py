@@ -48,7 +48,7 @@ async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float
         by_account: dict[int, tuple[str, list[int]]] = {}
         for action_id, account_id, platform, config in rows:
             by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs = {aid: (host, partial(_undo_account, runtime, ids)) for aid, (host, ids) in by_account.items()}
+    jobs = {aid: (host, partial(_undo_account, runtime, mine)) for aid, (host, mine) in by_account.items()}
     return await fanout.round(SENDS, jobs, wait=wait)
 
 
@@ -73,7 +73,8 @@ async def _undo_one(runtime, action_id: int) -> int:
         account = await session.get(Account, action.account_id)
         slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
                              await sent_times(session, account.id, now, undo=True), now)
-        held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(f"undo:{action.kind}"))
+        bucket = get_platform(account.platform).rate_bucket(f"undo:{action.kind}")
+        held = send_blocked_until(account, now, bucket=bucket)
         if slot > now or held:
             action.next_attempt_at = max(slot, held or slot)
             await release(session, Action, [action_id])

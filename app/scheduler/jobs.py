@@ -65,7 +65,8 @@ class Pipeline:
         if time.monotonic() - self._last_relations < min(60.0, self.relations_max_age):
             return
         self._last_relations = time.monotonic()
-        async with asyncio.timeout(self.runtime.settings.poll_budget_seconds), transaction(self.runtime.sessions) as session:
+        budget = self.runtime.settings.poll_budget_seconds
+        async with asyncio.timeout(budget), transaction(self.runtime.sessions) as session:
             await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
 
     async def prune_inbox(self) -> None:

@@ -5,7 +5,7 @@ sources; Mastodon's budget is one per account, so a 429 on a poll holds the send
 polls) too; when a limit ends, the account shows it at once, whether or not a job ran since.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 

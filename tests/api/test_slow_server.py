@@ -18,7 +18,6 @@ from app.platforms.http import RetryPolicy
 from app.platforms.mock.world import get_world
 from tests.api.helpers import API, actions, make_account, make_rule
 from tests.platforms.mastodon.fake_server import FakeMastodon
-from tests.platforms.x.fake import FakeX
 from tests.platforms.harness_x import XHarness
 
 # A guard, not a measure: before concurrency and budgets a tick with a hanging server never ended.

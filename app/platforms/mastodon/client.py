@@ -84,7 +84,8 @@ DELETES_BUCKET = "deletes"
 
 def mastodon_bucket(method: str, path: str) -> str:
     """The Mastodon rate-limit bucket of a call: the account's shared one, or deletes/unboosts."""
-    if (method == "DELETE" and path.startswith("/api/v1/statuses/")) or (method == "POST" and path.endswith("/unreblog")):
+    deleting = method == "DELETE" and path.startswith("/api/v1/statuses/")
+    if deleting or (method == "POST" and path.endswith("/unreblog")):
         return DELETES_BUCKET
     return SHARED_BUCKET
 
