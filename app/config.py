@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     send_budget_seconds: float = Field(default=30.0, gt=0)
     # How long a scheduled job waits for its accounts' work before it ends; slower work goes on in
     # the background (its account is skipped until it ends), so the next job starts on time.
-    stage_wait_seconds: float = Field(default=5.0, gt=0)
+    stage_wait_seconds: float = Field(default=1.0, gt=0)
     run_scheduler: bool = True
     # the first poll of a new source takes only posts younger than this (its history is not news)
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
