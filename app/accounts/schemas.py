@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.accounts.conditions import current
 from app.inputs import MAX_INT
 from app.patch import Patch
 
@@ -88,6 +89,8 @@ class ConditionRead(BaseModel):
     until: datetime | None = None
     http_status: int | None = None
     source: str | None = None
+    bucket: str | None = Field(default=None, description="a rate limit's platform bucket")
+    holds: str | None = Field(default=None, description="what a rate limit holds: all, sends or polls")
 
 
 class AccountRead(BaseModel):
@@ -114,7 +117,11 @@ class AccountRead(BaseModel):
     def of(cls, account: Any) -> AccountRead:
         """Build from the ORM row (limits gathered from their columns)."""
         data = {k: getattr(account, k) for k in cls.model_fields if hasattr(account, k) and k not in ("limits", "conditions")}
-        data["conditions"] = sorted((account.conditions or {}).values(), key=lambda c: c["code"])
+        # Derived as of now, never written here: a limit that has ended shows as ended even when
+        # no job has touched the account since.
+        now = current(account)
+        data.update(status=now.status, status_detail=now.status_detail, rate_limited_until=now.rate_limited_until)
+        data["conditions"] = sorted(now.conditions.values(), key=lambda c: c["code"])
         data["limits"] = Limits.model_validate(account)
         data["has_credentials"] = bool(account.credentials_encrypted)
         return cls(**data)

@@ -14,18 +14,21 @@ is written only while the lease is still ours.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import SEND_BUCKET, clear_condition, needs_attention, send_blocked_until
+from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
 from app.models import Account, Action, Rule, SeenPost
+from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import Heartbeat, claim, hold, release
 from app.pipeline.views import account_view, limit_settings, sent_times
@@ -34,6 +37,9 @@ from app.platforms.base import OutcomeUnknown, PlatformError, PostGone
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.dispatcher")
+
+# The fanout stage of sends (dispatch and undo): an account never has two of its sends in flight.
+SENDS = "send"
 
 
 def due(now: datetime, max_attempts: int):
@@ -44,21 +50,26 @@ def due(now: datetime, max_attempts: int):
     )
 
 
-async def dispatch_due(runtime) -> int:
-    """Send what is due, account by account in order; returns how many platform calls succeeded."""
+async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+    """Send what is due; returns how many platform calls succeeded. Accounts are served
+    concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
+    round are still running is left out; `wait` as in Fanout.round."""
+    fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
+    busy = fanout.busy(SENDS)
     async with transaction(runtime.sessions) as session:
-        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), order=[Action.id],
+        free_accounts = [Action.account_id.not_in(busy)] if busy else []
+        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *free_accounts, order=[Action.id],
                           limit=runtime.settings.dispatch_batch, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds)
-        by_account: dict[int, list[int]] = {}
-        rows = await session.execute(select(Action.id, Action.account_id).where(Action.id.in_(ids)).order_by(Action.id))
-        for action_id, account_id in rows:
-            by_account.setdefault(account_id, []).append(action_id)
-    sent = 0
-    for account_id, action_ids in by_account.items():
-        sent += await _dispatch_account(runtime, account_id, action_ids)
-    return sent
+        rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
+                                     .join(Account, Account.id == Action.account_id)
+                                     .where(Action.id.in_(ids)).order_by(Action.id))
+        by_account: dict[int, tuple[str, list[int]]] = {}
+        for action_id, account_id, platform, config in rows:
+            by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
+    jobs = {aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
+    return await fanout.round(SENDS, jobs, wait=wait)
 
 
 async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
@@ -67,6 +78,7 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
     # that lands during these few seconds is still caught by the next batch's check.
     cache: dict = {}
     for index, action_id in enumerate(action_ids):
+        started = time.monotonic()
         outcome = await _dispatch_one(runtime, action_id, cache)
         sent += outcome == "done"
         if outcome == "done":
@@ -75,6 +87,12 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
             async with transaction(runtime.sessions) as session:
                 until = (await session.get(Action, action_id)).next_attempt_at
                 await _hold_rest(session, action_ids[index + 1 :], until, runtime.worker_id)
+            break
+        if time.monotonic() - started >= runtime.settings.send_budget_seconds:
+            # A send that used up its budget: the server is not answering. The rest are given
+            # back for a later round rather than each waiting a budget while their leases run out.
+            async with transaction(runtime.sessions) as session:
+                await _hold_rest(session, action_ids[index + 1 :], None, runtime.worker_id)
             break
     return sent
 
@@ -114,7 +132,7 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
     if not account.enabled or needs_attention(account):
         action.next_attempt_at = now + timedelta(minutes=5)
         return "hold"
-    held = send_blocked_until(account, now)
+    held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(action.kind))
     if held:
         action.next_attempt_at = held
         return "hold"
@@ -147,7 +165,8 @@ async def _send(runtime, action_id: int, *, settle: bool = False) -> str:
     ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
     client = get_platform(account.platform).action_client(ctx, runtime.http)
     async with Heartbeat(runtime, Action, [action_id]):
-        platform_id, error = await _attempt(client, action, post, rule, settle)
+        platform_id, error = await _attempt(client, action, post, rule, settle, budget=runtime.settings.send_budget_seconds,
+                                            what=f"{account.platform}: {action.kind} of {action.post_id}")
     async with transaction(runtime.sessions) as session:
         if not await hold(session, Action, action_id, runtime.worker_id):
             # Another worker holds the row now and settles it by asking the platform; the
@@ -166,12 +185,14 @@ async def _send(runtime, action_id: int, *, settle: bool = False) -> str:
         return _failed(fresh_action, fresh_account, error, runtime.settings)
 
 
-async def _attempt(client, action: Action, post, rule: Rule | None, settle: bool) -> tuple[str | None, Exception | None]:
+async def _attempt(client, action: Action, post, rule: Rule | None, settle: bool, *, budget: float,
+                   what: str) -> tuple[str | None, Exception | None]:
     """Ask first when an earlier try may have acted; send; settle at once a send that may have
-    acted. Returns (platform id, None) or (None, the error)."""
+    acted. Each call gets `budget` seconds (one that takes longer may have acted: OutcomeUnknown).
+    Returns (platform id, None) or (None, the error)."""
     if settle:
         try:
-            found = await client.find_own(post, action.kind, since=action.created_at)
+            found = await within(budget, client.find_own(post, action.kind, since=action.created_at), what)
         except PostGone as exc:
             return None, exc
         except Exception as exc:  # noqa: BLE001 - cannot tell: wait and ask again, never send blind
@@ -180,13 +201,13 @@ async def _attempt(client, action: Action, post, rule: Rule | None, settle: bool
             log.info("settled: already on the platform", extra={"action_id": action.id, "kind": action.kind})
             return found, None
     try:
-        return await _call(client, action, post, rule), None
+        return await within(budget, _call(client, action, post, rule), what), None
     except OutcomeUnknown as exc:
         unknown = exc
     except Exception as exc:  # noqa: BLE001 - recorded by the caller; an adapter bug must not stop the queue
         return None, exc
     try:  # the platform may have acted: most often it did, and the action is done now
-        found = await client.find_own(post, action.kind, since=action.created_at)
+        found = await within(budget, client.find_own(post, action.kind, since=action.created_at), what)
     except Exception as exc:  # noqa: BLE001 - still unknown; the next try asks again
         log.info("settle failed", extra={"action_id": action.id, "error": str(exc)})
         found = None
@@ -209,7 +230,7 @@ def _done(action: Action, account: Account, platform_id: str) -> str:
     now = utcnow()
     action.status, action.platform_action_id, action.sent_at, action.error = "done", platform_id, now, None
     action.next_attempt_at, account.last_sent_at = None, now
-    clear_condition(account, f"rate_limited:{SEND_BUCKET}", now=now)
+    clear_rate_limits(account, bucket=get_platform(account.platform).rate_bucket(action.kind), now=now)
     log.info("sent", extra={"account_id": account.id, "action_id": action.id, "post_id": action.post_id,
                             "kind": action.kind})
     return "done"

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import Severity, set_condition
+from app.accounts.conditions import record_rate_limit
 from app.accounts.context import context_for
 from app.audit import record
 from app.db.base import utcnow
@@ -27,7 +27,8 @@ from app.engine.decide import stop_reason
 from app.engine.scope import ScopeError, out_of_scope, parse_scope
 from app.models import Account, Action, Rule, SeenPost
 from app.pipeline.inbox import post_of
-from app.pipeline.leases import claim, release
+from app.pipeline.fanout import within
+from app.pipeline.leases import claim, hold, release
 from app.pipeline.views import account_view
 from app.platforms.base import ActionRefused, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
@@ -77,7 +78,8 @@ async def _check_one(runtime, action_id: int, limited: set[int]) -> int:
         try:
             client = get_platform(account.platform).action_client(
                 context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
-            fresh = await client.fetch_post(post)
+            fresh = await within(runtime.settings.send_budget_seconds, client.fetch_post(post),
+                                 f"{account.platform}: looking up {action.post_id}")
         except ActionRefused:
             pass  # this platform cannot look a post up: nothing to learn
         except RateLimited as exc:
@@ -87,9 +89,12 @@ async def _check_one(runtime, action_id: int, limited: set[int]) -> int:
             log.warning("original lookup failed", extra={"account_id": account.id, "action_id": action_id,
                                                          "post_id": action.post_id, "error": str(exc)})
     async with transaction(runtime.sessions) as session:
+        if not await hold(session, Action, action_id, runtime.worker_id):
+            log.warning("lease lost: original not recorded", extra={"action_id": action_id, "worker": runtime.worker_id})
+            return 0
         action = await session.get(Action, action_id)
         action.original_checked_at = utcnow()
-        await release(session, Action, [action_id])
+        await release(session, Action, [action_id], runtime.worker_id)
         if fresh is None:
             return await deleted(session, action)
         if changed(post, fresh):
@@ -98,11 +103,11 @@ async def _check_one(runtime, action_id: int, limited: set[int]) -> int:
 
 
 async def _lookups_limited(runtime, account_id: int, exc: RateLimited) -> None:
-    """Post lookups have their own budget on every platform: a limit there never holds sends."""
+    """A limit met looking originals up is recorded on its bucket; it holds sends only where the
+    bucket is the account's shared one (Mastodon), as any poll's would."""
     async with transaction(runtime.sessions) as session:
         account = await session.get(Account, account_id)
-        set_condition(account, "rate_limited:lookup", severity=Severity.limit, http_status=429, until=exc.retry_at,
-                      message=f"looking up reposted originals rate limited until {exc.retry_at.isoformat()}")
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="poll", source="originals")
 
 
 def changed(old: Post, new: Post) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.accounts.conditions import SEND_BUCKET, Severity, set_condition
+from app.accounts.conditions import Severity, record_rate_limit, set_condition
 from app.db.base import utcnow
 from app.models import Account, Action
 from app.platforms.base import ActionRefused, CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
@@ -17,8 +17,7 @@ def apply_failure(action: Action, account: Account, exc: PlatformError, settings
     if isinstance(exc, RateLimited):
         # Waiting as told is not a failed attempt: back to the queue, due when the platform said.
         action.status, action.attempts, action.next_attempt_at = "queued", max(0, action.attempts - 1), exc.retry_at
-        set_condition(account, f"rate_limited:{SEND_BUCKET}", severity=Severity.limit, http_status=429,
-                      message=f"sends rate limited until {exc.retry_at.isoformat()}", until=exc.retry_at)
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="send")
         return "hold"
     if isinstance(exc, CredentialsInvalid):
         action.status, action.attempts = "queued", max(0, action.attempts - 1)

@@ -82,14 +82,30 @@ class PlatformError(Exception):
         self.kind = kind or self.kind_default or ("http" if status is not None else "platform")
 
 
+# The bucket of an account's whole budget, spent by every call it makes (Mastodon's 300 calls per
+# 5 minutes): a limit on it holds the account's polls and sends alike. Adapters that know the
+# platform's own buckets (X per endpoint, Bluesky's repo writes) name them instead.
+SHARED_BUCKET = "account"
+
+
 class RateLimited(PlatformError):
-    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`."""
+    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`.
+
+    `bucket` names the platform's rate-limit bucket that is exhausted; SHARED_BUCKET (the
+    default, when an adapter cannot tell) means every call of the account waits.
+    """
 
     kind_default = "rate_limited"
 
-    def __init__(self, message: str, *, retry_at: datetime):
+    def __init__(self, message: str, *, retry_at: datetime, bucket: str = SHARED_BUCKET):
         super().__init__(message, retryable=True, status=429)
         self.retry_at = retry_at
+        self.bucket = bucket
+
+    @property
+    def shared(self) -> bool:
+        """Whether the exhausted bucket is the account's whole budget."""
+        return self.bucket == SHARED_BUCKET
 
 
 class CredentialsInvalid(PlatformError):
@@ -342,6 +358,11 @@ class Platform(abc.ABC):
         """The domain local handles may carry on the account's server (`alice@own.instance` is
         `alice` there), or None where handles have no such form."""
         return None
+
+    def rate_bucket(self, kind: str) -> str:
+        """The rate-limit bucket an action spends: `kind` is repost, quote or like, or
+        `undo:<kind>` for undoing one. SHARED_BUCKET unless the platform limits it apart."""
+        return SHARED_BUCKET
 
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""

@@ -19,11 +19,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from app.platforms.base import CredentialsInvalid, OutcomeUnknown, PlatformError, PostGone, RateLimited
+from app.platforms.base import SHARED_BUCKET, CredentialsInvalid, OutcomeUnknown, PlatformError, PostGone, RateLimited
 
 log = logging.getLogger("reposter.platforms.http")
 
@@ -90,8 +91,11 @@ class PlatformHTTP:
         *,
         platform: str,
         retry: RetryPolicy | None = None,
+        bucket: Callable[[str, str], str] | None = None,
     ) -> None:
         self.http = http
+        # (method, path) -> the platform's rate-limit bucket a 429 on that call exhausted
+        self.bucket = bucket or (lambda method, path: SHARED_BUCKET)
         self.base_url = base_url.rstrip("/")
         self.platform = platform
         self.retry = retry or RetryPolicy()
@@ -129,7 +133,8 @@ class PlatformHTTP:
                 if wait <= self.retry.inline_wait and attempt < self.retry.attempts:
                     await self.retry.pause(wait)
                     continue
-                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at)
+                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at,
+                                  bucket=self.bucket(method, httpx.URL(url).path))
             if response.status_code in RETRYABLE_STATUS:
                 message = f"{self.platform}: HTTP {response.status_code} on {method} {path}"
                 if not repeatable:

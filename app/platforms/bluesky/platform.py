@@ -13,7 +13,7 @@ from app.platforms.bluesky.config import BlueskyConfig, load_config
 from app.platforms.bluesky.feed import SOURCE_KINDS, BlueskyFeedSource
 from app.platforms.bluesky.jetstream import Connect
 from app.platforms.bluesky.profiles import ProfileCache
-from app.platforms.bluesky.xrpc import XrpcClient
+from app.platforms.bluesky.xrpc import WRITE_BUCKET, XrpcClient
 
 log = logging.getLogger("reposter.platforms.bluesky")
 
@@ -42,6 +42,10 @@ class BlueskyPlatform(Platform):
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
     config_model = BlueskyConfig
+
+    def rate_bucket(self, kind: str) -> str:
+        """Every action is a repo write (a record created or deleted): one budget of points."""
+        return WRITE_BUCKET
 
     def __init__(self, websocket_connect: Connect | None = None) -> None:
         self.profiles = ProfileCache()

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
+from app.platforms.base import SHARED_BUCKET, AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
 from app.platforms.mastodon.actions import MastodonActionClient
-from app.platforms.mastodon.client import MastodonClient, MastodonConfig
+from app.platforms.mastodon.client import DELETES_BUCKET, MastodonClient, MastodonConfig
 from app.platforms.mastodon.feed import MastodonFeedSource
 from app.platforms.mastodon.sources import SOURCE_KINDS, fold_tags
 
@@ -31,6 +31,11 @@ class MastodonPlatform(Platform):
     }
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
+
+    def rate_bucket(self, kind: str) -> str:
+        """Unboosts and deletes have their own 30 per 30 minutes; everything else spends the
+        account's shared 300 per 5 minutes."""
+        return DELETES_BUCKET if kind in ("undo:repost", "undo:quote") else SHARED_BUCKET
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> MastodonFeedSource:
         """The account's timelines."""

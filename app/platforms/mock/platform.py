@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -38,6 +39,8 @@ class MockConfig(BaseModel):
 async def call(world: World, operation: Callable[[], T | Awaitable[T]], retry: RetryPolicy | None = None) -> T:
     """Run one platform operation the way PlatformHTTP runs a request: same retries, same errors."""
     retry = retry or RetryPolicy()
+    if world.stall_seconds:
+        await (asyncio.Event().wait() if world.stall_seconds == float("inf") else asyncio.sleep(world.stall_seconds))
     for attempt in range(1, retry.attempts + 1):
         failure = world.take_failure()
         if failure is None:

@@ -34,6 +34,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # account handle -> its API token
     failures: list[Failure] = field(default_factory=list)
     calls: int = 0
+    # A slow or hanging server: every call takes this long first (float("inf"): never answers).
+    stall_seconds: float = 0.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
+from app.platforms.base import SHARED_BUCKET, AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
 from app.platforms.x.actions import XActions
-from app.platforms.x.client import XClient, XConfig, data_of
+from app.platforms.x.client import X_ACTION_BUCKETS, XClient, XConfig, data_of
 from app.platforms.x.feed import XFeed
 
 log = logging.getLogger("reposter.platforms.x")
@@ -35,6 +35,10 @@ class XPlatform(Platform):
     source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home")
     can_like: ClassVar[bool] = False
     config_model = XConfig
+
+    def rate_bucket(self, kind: str) -> str:
+        """X limits each endpoint apart: retweets, unretweets, new posts... each have their own."""
+        return X_ACTION_BUCKETS.get(kind, SHARED_BUCKET)
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
         """The account's X feeds."""

@@ -79,6 +79,17 @@ class FakeMastodon(Fixtures):
     arrival: dict[str, int] = field(default_factory=dict)  # status id -> the order it arrived in
     opaque_second: int = 1_764_489_600  # the second every opaque id starts with (a busy second)
 
+    # The scopes the token was granted (a login replaces them with what the app asked for).
+    token_scopes: str = "read write follow"
+    # Server profiles (shared/platform-specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
+    # Takahē and GoToSocial: POST /api/v1/apps takes `redirect_uris` as a string only (array: 400).
+    redirect_uris_string_only: bool = False
+    # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).
+    bot_flag_needs_write: bool = False
+    # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
+    bot_flag_json_ignored: bool = False
+    budget_resets_at: datetime | None = None  # the account's 300 calls per 5 minutes are spent until then
+
     @classmethod
     def takahe(cls, **profile: Any) -> FakeMastodon:
         """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API, `redirect_uris` a string
@@ -100,15 +111,6 @@ class FakeMastodon(Fixtures):
     def deliver_late(self, author: dict, text: str, before: str) -> dict[str, Any]:
         """A status made before `before` (an id, so it sorts below it) that reaches the server now."""
         return self.new_status(author, text, status_id=str(int(before) - 1))
-    # The scopes the token was granted (a login replaces them with what the app asked for).
-    token_scopes: str = "read write follow"
-    # Server profiles (shared/platform-specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
-    # Takahē and GoToSocial: POST /api/v1/apps takes `redirect_uris` as a string only (array: 400).
-    redirect_uris_string_only: bool = False
-    # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).
-    bot_flag_needs_write: bool = False
-    # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
-    bot_flag_json_ignored: bool = False
 
     # -- the HTTP face ---------------------------------------------------------------------
 
@@ -140,6 +142,10 @@ class FakeMastodon(Fixtures):
             message = {429: "Too many requests", 401: "The access token is invalid"}.get(status, "Unavailable")
             return self._reply(request, status, {"error": message}, headers)
         public = request.url.path in ("/api/v1/apps", "/oauth/token")
+        if not public and self.budget_resets_at and self.budget_resets_at > datetime.now(UTC):
+            headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset": self.budget_resets_at.isoformat().replace("+00:00", "Z")}
+            return self._reply(request, 429, {"error": "Too many requests"}, headers)
         if not public and request.headers.get("authorization") != f"Bearer {self.token}":
             return self._reply(request, 401, {"error": "The access token is invalid"})
         for method, pattern, handler in self._routes():
@@ -154,6 +160,11 @@ class FakeMastodon(Fixtures):
     def _reply(self, request: httpx.Request, status: int, body: Any, headers: dict | None = None) -> httpx.Response:
         self.exchanges.append(Exchange(request, status, body))
         return httpx.Response(status, json=body, headers=headers or {})
+
+    def spend_budget(self, *, seconds: float = 300) -> None:
+        """Use up the account's shared rate limit (docs.joinmastodon.org/api/rate-limits): every
+        call answers 429 until it resets, whatever the endpoint."""
+        self.budget_resets_at = datetime.now(UTC) + timedelta(seconds=seconds)
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         """The next `times` requests answer `status` with `headers`."""

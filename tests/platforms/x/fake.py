@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,6 +85,7 @@ class FakeX:
         self.stream_connections: list[Any] = []
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
+        self.exhausted: dict[tuple[str, str], float] = {}  # (method, route) -> when its limit resets
         self.requests: list[httpx.Request] = []
         self.search_floor: int | None = None  # since_id below this: "older than 7 days"
         self.access_token, self.refresh_token, self.generation = "access-1", "refresh-1", 1
@@ -163,6 +165,12 @@ class FakeX:
 
     # --- the handler --------------------------------------------------------------------
 
+    def exhaust(self, method: str, path: str, *, seconds: float = 900) -> None:
+        """Use up the rate limit of the endpoint `path` belongs to for `seconds` (X limits each
+        endpoint on its own: the others keep answering)."""
+        route = next(r for r in self.routes if r[0] == method and r[1].fullmatch(path))
+        self.exhausted[(route[0], route[1].pattern)] = time.time() + seconds
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.failures:
@@ -173,6 +181,11 @@ class FakeX:
             if request.method == method and match:
                 if not self._authorized(request, auth):
                     return problem(401, "Unauthorized", "Unauthorized")
+                reset = self.exhausted.get((method, pattern.pattern), 0)
+                if reset > time.time():  # as X answers an exhausted endpoint (epoch-second reset)
+                    headers = {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0",
+                               "x-rate-limit-reset": str(int(reset))}
+                    return problem(429, "Too Many Requests", "Too Many Requests", headers)
                 answer = handler(request, *match.groups())
                 if isinstance(answer, httpx.Response):
                     return answer
