@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
-from app.accounts.conditions import SEND_BUCKET, Severity
+from app.accounts.conditions import HOLDS_ALL, HOLDS_POLLS, SEND_BUCKET, Severity
 from app.accounts.schemas import (
     AccountHealth,
     ConditionRead,
@@ -78,8 +78,9 @@ def _live_conditions(account: Account, now: datetime) -> list[ConditionRead]:
 
 
 def _rate_limit(condition: ConditionRead) -> RateLimitRead:
-    bucket = condition.code.removeprefix(RATE_LIMITED)
-    return RateLimitRead(bucket=bucket, until=condition.until, holds_sends=bucket == SEND_BUCKET,
+    bucket = condition.bucket or condition.code.removeprefix(RATE_LIMITED)
+    holds = condition.holds or (HOLDS_ALL if bucket == SEND_BUCKET else HOLDS_POLLS)
+    return RateLimitRead(bucket=bucket, until=condition.until, holds=holds, holds_sends=holds != HOLDS_POLLS,
                          message=condition.message)
 
 

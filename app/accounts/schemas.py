@@ -167,10 +167,11 @@ class StreamRead(BaseModel):
 
 
 class RateLimitRead(BaseModel):
-    """A platform bucket that is exhausted until `until` (`send` holds reposts, likes and undos)."""
+    """A platform bucket that is exhausted until `until`, and what it holds meanwhile."""
 
     bucket: str
     until: datetime | None
+    holds: str = Field(description="all (the account's shared budget), sends, or polls (only its own source)")
     holds_sends: bool
     message: str
 

@@ -137,17 +137,18 @@ async def test_a_revoked_token_says_why_the_account_needs_attention(client, admi
     assert health["sources"][0]["last_error"]["kind"] == "credentials"
 
 
-async def test_a_rate_limited_poll_shows_its_bucket_and_reset_time_and_holds_no_sends(client, admin, pipeline, mastodon):
+async def test_a_rate_limited_poll_shows_its_bucket_and_reset_time(client, admin, pipeline, mastodon):
+    """Mastodon's budget is shared per account: a poll meeting it holds the sends too, and says so."""
     harness, proxy = mastodon
     account = await _connect(client, admin, harness)
     proxy.mode = "limited"
     await pipeline.tick()
     health = await _get(client, admin, f"/accounts/{account['id']}/health")
     [limit] = health["rate_limits"]
-    assert limit["bucket"] == f"poll:{harness.source}" and limit["until"] and not limit["holds_sends"]
+    assert limit["bucket"] == "account" and limit["holds"] == "all" and limit["until"] and limit["holds_sends"]
     source = health["sources"][0]
     assert source["last_error"]["kind"] == "rate_limited" and source["last_error"]["http_status"] == 429
-    assert source["next_poll_at"] == limit["until"] and health["status"] == "active"
+    assert source["next_poll_at"] == limit["until"] and health["status"] == "rate_limited"
 
 
 async def _stream_state(client, admin, account_id, want):
