@@ -8,6 +8,7 @@ import logging
 import sys
 
 from app.config import get_settings
+from app.logs import setup_logging
 
 
 def _demo(args) -> None:
@@ -23,8 +24,9 @@ def _serve(args) -> None:
 
     settings = get_settings()
     settings.run_scheduler = args.with_worker
+    # log_config=None: uvicorn's own lines (startup, access) go through app/logs.py's handler too
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), log_config=None)
 
 
 def _worker(args) -> None:
@@ -38,7 +40,8 @@ def _worker(args) -> None:
         runtime = Runtime.build(settings)
         streamer = Streamer(runtime)
         start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
-        print(f"reposter worker {runtime.worker_id} ticking every {settings.dispatch_interval_seconds}s", flush=True)
+        logging.getLogger("reposter.worker").info("worker started", extra={
+            "worker_id": runtime.worker_id, "every_seconds": settings.dispatch_interval_seconds})
         try:
             await asyncio.Event().wait()
         finally:
@@ -103,42 +106,94 @@ def _print_account_body(platform: str, handle: str, credentials: dict, config: d
           f"  -d '{json.dumps(body)}'")
 
 
-def _mastodon_login(args) -> None:
+def _login_http():
+    """The HTTP client the login commands use (tests put a fake server behind it)."""
     import httpx
 
+    return httpx.AsyncClient(timeout=20)
+
+
+def _run_login(command: str, run) -> None:
+    """Run a login coroutine; any failure is one line on stderr and exit status 1, never a traceback."""
+    import httpx
+
+    from app.platforms.base import PlatformError
+
+    try:
+        asyncio.run(run())
+    except (PlatformError, ValueError, httpx.HTTPError) as exc:
+        print(f"reposter {command}: {exc or type(exc).__name__}", file=sys.stderr)
+        sys.exit(1)
+    except (KeyboardInterrupt, EOFError):
+        print(f"reposter {command}: cancelled", file=sys.stderr)
+        sys.exit(1)
+
+
+async def _own_handle(platform: str, http, credentials: dict, config: dict) -> str | None:
+    """Whose the new credentials are, for the printed connect command (connect accepts no other
+    handle); None when the platform cannot tell now."""
+    import httpx
+
+    from app.platforms.base import AccountContext, PlatformError
+
+    ctx = AccountContext(handle="", config=config, credentials=credentials)
+    try:
+        if platform == "mastodon":
+            from app.platforms.mastodon.client import MastodonClient
+
+            client = MastodonClient(ctx, http)
+            acct = (await client.call("GET", "/api/v1/accounts/verify_credentials"))["acct"]
+            return acct if "@" in acct else f"{acct}@{httpx.URL(client.config.base_url).host}"
+        from app.platforms.x.client import XClient, data_of
+
+        return data_of(await XClient(ctx, http).call("GET", "/2/users/me"), "the account")["username"]
+    except (PlatformError, KeyError):
+        return None
+
+
+def _mastodon_login(args) -> None:
     from app.platforms.mastodon.login import exchange_code, start_login
 
     async def run() -> None:
-        async with httpx.AsyncClient(timeout=20) as http:
-            login = await start_login(http, args.instance)
+        async with _login_http() as http:
+            login = await start_login(http, args.instance, scopes=args.scopes)
             print("Open this address, sign in as the account reposter should act for, and approve the app:")
             print(login.authorize_url)
             code = input("Paste the authorization code the instance shows: ").strip()
+            if not code:
+                raise ValueError("no authorization code was pasted")
             token = await exchange_code(http, login, code)
-        _print_account_body("mastodon", args.handle or "<handle>", token.credentials(), {"base_url": login.instance})
+            handle = await _own_handle("mastodon", http, token.credentials(), {"base_url": login.instance})
+        _print_account_body("mastodon", handle or args.handle or "<handle>", token.credentials(),
+                            {"base_url": login.instance})
 
-    asyncio.run(run())
+    _run_login("mastodon login", run)
 
 
 def _x_login(args) -> None:
-    import httpx
-
     from app.platforms.x.login import login_interactively
 
     async def run() -> None:
-        async with httpx.AsyncClient(timeout=20) as http:
+        async with _login_http() as http:
             credentials = await login_interactively(http, client_id=args.client_id, redirect_uri=args.redirect_uri,
-                                                    client_secret=args.client_secret)
-        _print_account_body("x", args.handle or "<handle>", credentials, {})
+                                                    client_secret=args.client_secret, scopes=tuple(args.scopes.split()))
+            handle = await _own_handle("x", http, credentials, {})
+        _print_account_body("x", handle or args.handle or "<handle>", credentials, {})
 
-    asyncio.run(run())
+    _run_login("x login", run)
 
 
 def _add_login_commands(sub) -> None:
+    from app.platforms.mastodon.login import SCOPES as MASTODON_SCOPES
+    from app.platforms.x.login import SCOPES as X_SCOPES
+
     mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command", required=True)
     login = mastodon.add_parser("login", help="register an app on an instance and get an access token (OAuth)")
     login.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
     login.add_argument("--handle", help="the account's handle, for the printed connect command")
+    login.add_argument("--scopes", default=MASTODON_SCOPES,
+                       help=f"OAuth scopes to ask for (default: {MASTODON_SCOPES!r}; Takahē sets the bot flag "
+                            "only with 'read write')")
     login.set_defaults(func=_mastodon_login)
     x = sub.add_parser("x", help="X helpers").add_subparsers(dest="x_command", required=True)
     login = x.add_parser("login", help="OAuth 2.0 PKCE login for an X account (needs your app's client id)")
@@ -146,6 +201,8 @@ def _add_login_commands(sub) -> None:
     login.add_argument("--client-secret", help="only for confidential clients")
     login.add_argument("--redirect-uri", required=True, help="a callback URL registered on your X app")
     login.add_argument("--handle", help="the account's handle, for the printed connect command")
+    login.add_argument("--scopes", default=" ".join(X_SCOPES),
+                       help=f"OAuth 2.0 scopes, space-separated (default: {' '.join(X_SCOPES)!r})")
     login.set_defaults(func=_x_login)
 
 
@@ -183,10 +240,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Services log JSON lines for a log collector; people at a terminal read text.
+JSON_BY_DEFAULT = ("serve", "worker")
+
+
+def log_choice(command: str, settings) -> tuple[str, str]:
+    """(format, level) for `command`: REPOSTER_LOG_FORMAT / REPOSTER_LOG_LEVEL when set, else json for
+    services and text elsewhere; commands a person runs at a terminal (the demo, logins, tokens...)
+    print what they did themselves, so their logs start at WARNING."""
+    fmt = settings.log_format or ("json" if command in JSON_BY_DEFAULT else "text")
+    quiet = command not in (*JSON_BY_DEFAULT, "migrate") and "log_level" not in settings.model_fields_set
+    return fmt, "WARNING" if quiet else settings.log_level
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `reposter` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=get_settings().log_level if args.command not in ("demo", "keygen") else "WARNING")
+    fmt, level = log_choice(args.command, get_settings())
+    setup_logging(fmt=fmt, level=level)
     args.func(args)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_KEYS = {"", "change-me", "changeme", "placeholder", "secret"}
@@ -28,12 +29,46 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=30.0, ge=0)
     dispatch_batch: int = Field(default=50, ge=1)
+    # Platform work runs concurrently, account by account (one account's calls stay in order):
+    # at most this many accounts' polls or sends at once in a worker, and this many per server.
+    max_concurrent_calls: int = Field(default=16, ge=1)
+    max_calls_per_host: int = Field(default=4, ge=1)
+    # A poll (all its pages) or a send taking longer is abandoned and recorded as that source's or
+    # action's failure, its lease released; a hanging server then costs only its own accounts.
+    poll_budget_seconds: float = Field(default=60.0, gt=0)
+    send_budget_seconds: float = Field(default=30.0, gt=0)
+    # How long a scheduled job waits for its accounts' work before it ends; slower work goes on in
+    # the background (its account is skipped until it ends), so the next job starts on time.
+    stage_wait_seconds: float = Field(default=1.0, gt=0)
     run_scheduler: bool = True
     # the first poll of a new source takes only posts younger than this (its history is not news)
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
     # matched posts no action refers to are forgotten after this many days
     inbox_retention_days: float = Field(default=7.0, gt=0)
+    # Reposted originals are looked at again (deleted? edited?) this often, for this many days.
+    originals_check_seconds: float = Field(default=3600.0, gt=0)
+    originals_check_days: float = Field(default=7.0, ge=0)
+    originals_batch: int = Field(default=20, ge=1)
+    # this many failed polls of a source in a row raise the account condition `source:<source>`
+    source_failure_threshold: int = Field(default=3, ge=1)
     log_level: str = "INFO"
+    # json (one object per line) or text (message and key=value fields); unset: json for serve and
+    # worker, text for the demo and the other commands
+    log_format: Literal["json", "text"] | None = None
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_name(cls, value):
+        """`REPOSTER_LOG_FORMAT=` (empty) means the command's default; `JSON` means json."""
+        return (value.strip().lower() or None) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _budgets_within_lease(self) -> Settings:
+        """A call outliving its row's lease could be taken over by another worker meanwhile."""
+        longest = max(self.poll_budget_seconds, self.send_budget_seconds)
+        if longest >= self.lease_seconds:
+            raise ValueError(f"poll/send budgets ({longest:g} s) must be shorter than lease_seconds ({self.lease_seconds})")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -99,7 +99,8 @@ async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None
     base = f"http://{host}:{port}"
     _banner(base, token, db_path)
     scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30), every_seconds=settings.dispatch_interval_seconds)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host=host, port=port, log_level="warning",
+                                          log_config=None))
     tasks = [asyncio.create_task(chatter(post_every)), asyncio.create_task(print_activity(runtime))]
     try:
         await server.serve()

@@ -1,4 +1,5 @@
-"""FastAPI dependencies as Annotated aliases: SessionDep, CallerDep, RuntimeDep."""
+"""FastAPI dependencies as Annotated aliases: SessionDep, CallerDep, RuntimeDep; and the input check
+every route runs first (refuse_unstorable_text)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
 from app.auth.caller import Caller
-from app.errors import Unauthorized
+from app.errors import NotFound, Unauthorized
+from app.inputs import text_problem, unstorable
 from app.runtime import Runtime
 
 
@@ -45,3 +48,24 @@ async def get_caller(request: Request, session: SessionDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def refuse_unstorable_text(request: Request) -> None:
+    """Text no database can store (NUL, lone surrogates) anywhere in a request: a 404 in the path
+    (no resource is named so), a 422 in the query or the JSON body; checked before any query runs."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and (problem := text_problem(value)):
+            raise NotFound(f"no {name} like that: {problem}")
+    problems = []
+    for name, value in request.query_params.multi_items():
+        problems += unstorable({name: value}, ("query",))
+    body = await request.body()
+    if body:
+        try:
+            # FastAPI has parsed a JSON body already; Starlette keeps it, so this does not parse again.
+            data = await request.json()
+        except ValueError:
+            data = None  # not JSON: FastAPI answers it
+        problems += unstorable(data, ("body",))
+    if problems:
+        raise RequestValidationError(problems)

@@ -1,12 +1,15 @@
-"""Errors the API shows, and the one handler that renders them as {"error", "detail"}."""
+"""Errors the API shows, the one handler that renders them as {"error", "detail"}, and the model
+the OpenAPI document declares for them (ErrorBody, on every operation's 4XX and 5XX answers)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -50,8 +53,57 @@ class Invalid(AppError):
     error = "invalid"
 
 
+class ErrorResponse(JSONResponse):
+    """JSON that can always be sent: an error may quote what the caller sent (a field name in a
+    `loc`), and a lone surrogate there cannot be encoded; it is shown as U+FFFD instead."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
 def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+    return ErrorResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request: where (`loc`, e.g. ["body", "limits", "timezone"]), what, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldFault(BaseModel):
+    """A value the service refused: the field, why, and for a query the position of the fault."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    message: str
+    position: int | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a short `error` and its `detail`."""
+
+    error: str = Field(description="what went wrong: not found, invalid request, invalid query, unauthorized...")
+    detail: str | list[Problem] | FieldFault | list[FieldFault] | None = Field(
+        description="a sentence; for `invalid request` the problems (loc, msg, type); for a refused value its field")
+
+
+# Declared on every operation (app/main.py), in place of FastAPI's validation-error array.
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"content": _ERROR_CONTENT, "description": "The request cannot be served: see `error` and `detail`."},
+    "5XX": {"content": _ERROR_CONTENT, "description": "A platform or the database is unavailable (502, 503)."},
+}
+# With the model, FastAPI puts ErrorBody in the components; without it (routes that answer text,
+# /metrics) the errors are still declared JSON, which they are.
+ERROR_RESPONSES = {code: {**response, "model": ErrorBody} for code, response in JSON_ERRORS.items()}
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -73,6 +125,12 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _json(exc.status_code, _reason(exc.status_code), exc.detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the caller's fault: still the declared JSON shape (not Starlette's plain text);
+        # Starlette re-raises the exception after this answer, so the server logs its traceback.
+        return _json(500, "internal error", "an unexpected error; the server logged it")
 
 
 def _reason(status: int) -> str:

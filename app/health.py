@@ -1,4 +1,12 @@
-"""Liveness, readiness (database reachable, migrations current) and Prometheus metrics."""
+"""Liveness, readiness (database reachable, migrations current) and Prometheus metrics.
+
+Readiness is about this process: can it serve the API (database answers, schema current). An
+account's or a platform's failure never flips it: taking the API out of a load balancer because
+one PDS is down would hide the very failure from the people who must see it, and restarting the
+process mends nothing outside. Those failures are in the API (`/accounts/{id}/health`), counted in
+/metrics (accounts by status, conditions, sources failing, streams, the oldest waiting action),
+and summed up in the /readyz body for a glance.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,8 @@ from sqlalchemy import func, select, text
 from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
-from app.models import Account, Action, Cursor, SeenPost
+from app.models import Account, Action, Cursor, SeenPost, StreamState
+from app.pipeline.dispatcher import due
 from app.pipeline.matcher import matched_through
 
 router = APIRouter(tags=["health"])
@@ -36,7 +45,18 @@ async def readyz(runtime: RuntimeDep):
     if current != head:
         return JSONResponse({"error": "not ready", "detail": f"schema at {current}, code expects {head}: run `reposter migrate`"},
                             status_code=503)
-    return {"status": "ready", "schema": current}
+    async with runtime.sessions() as session:
+        summary = await _attention_summary(session)
+    return {"status": "ready", "schema": current, "accounts": summary}
+
+
+async def _attention_summary(session) -> dict[str, int]:
+    """Informational only (see the module's docstring): how many accounts and sources need a look."""
+    attention = await session.scalar(select(func.count()).select_from(Account)
+                                     .where(Account.enabled.is_(True), Account.status != "active"))
+    failing = await session.scalar(select(func.count(func.distinct(Cursor.account_id)))
+                                   .where(Cursor.account_id.is_not(None), Cursor.consecutive_failures > 0))
+    return {"not_active": attention or 0, "with_failing_sources": failing or 0}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
@@ -47,6 +67,9 @@ async def metrics(runtime: RuntimeDep) -> PlainTextResponse:
         await _action_metrics(session, registry)
         await _poll_metrics(session, registry)
         await _latency_metrics(session, registry)
+        await _account_metrics(session, registry)
+        await _source_metrics(session, registry)
+        await _waiting_metrics(session, registry, runtime.settings.max_attempts)
     return PlainTextResponse(generate_latest(registry).decode(), media_type="text/plain; version=0.0.4")
 
 
@@ -91,3 +114,52 @@ async def _latency_metrics(session, registry) -> None:
                                  .where(Action.sent_at >= since))
     for platform, sent_at, seen_at in rows:
         latency.labels(platform).observe(max(0.0, (sent_at - seen_at).total_seconds()))
+
+
+async def _account_metrics(session, registry) -> None:
+    """Accounts by platform and status, conditions by code, streams by state."""
+    accounts = Gauge("reposter_accounts", "accounts by platform, status and whether enabled",
+                     ["platform", "status", "enabled"], registry=registry)
+    conditions = Gauge("reposter_account_conditions", "conditions raised on accounts, by code (before any ':')",
+                       ["platform", "code", "severity"], registry=registry)
+    streams = Gauge("reposter_streams", "stream states recorded by the streamer", ["platform", "state"], registry=registry)
+    rows = await session.execute(select(Account.platform, Account.status, Account.enabled, Account.conditions))
+    for platform, status, enabled, items in rows:
+        accounts.labels(platform, status, str(bool(enabled)).lower()).inc()
+        for item in (items or {}).values():
+            conditions.labels(platform, item["code"].split(":")[0], item["severity"]).inc()
+    states = await session.execute(select(Account.platform, StreamState.state, func.count())
+                                   .join(Account, Account.id == StreamState.account_id)
+                                   .group_by(Account.platform, StreamState.state))
+    for platform, state, count in states:
+        streams.labels(platform, state).set(count)
+
+
+async def _source_metrics(session, registry) -> None:
+    """Sources per platform, those whose last poll failed (by the error's kind), the longest failing run."""
+    sources = Gauge("reposter_sources", "polled sources", ["platform"], registry=registry)
+    failing = Gauge("reposter_sources_failing", "sources whose last poll failed (consecutive_failures > 0)",
+                    ["platform", "kind"], registry=registry)
+    streak = Gauge("reposter_source_consecutive_failures_max", "the longest run of failed polls of any source",
+                   ["platform"], registry=registry)
+    by_platform = select(Account.platform, func.count(), func.max(Cursor.consecutive_failures)) \
+        .join(Account, Account.id == Cursor.account_id).group_by(Account.platform)
+    for platform, count, longest in await session.execute(by_platform):
+        sources.labels(platform).set(count)
+        streak.labels(platform).set(longest or 0)
+    by_kind = select(Account.platform, Cursor.error_kind, func.count()).join(Account, Account.id == Cursor.account_id) \
+        .where(Cursor.consecutive_failures > 0).group_by(Account.platform, Cursor.error_kind)
+    for platform, kind, count in await session.execute(by_kind):
+        failing.labels(platform, kind or "unknown").set(count)
+
+
+async def _waiting_metrics(session, registry, max_attempts: int) -> None:
+    """How long the oldest action that is due has waited to be sent (0 when none waits)."""
+    oldest = Gauge("reposter_oldest_waiting_action_seconds", "age of the oldest due action not yet sent",
+                   ["platform"], registry=registry)
+    now = utcnow()
+    since = func.min(func.coalesce(Action.next_attempt_at, Action.created_at))
+    rows = await session.execute(select(Account.platform, since).join(Account, Account.id == Action.account_id)
+                                 .where(due(now, max_attempts)).group_by(Account.platform))
+    for platform, first in rows:
+        oldest.labels(platform).set(max(0.0, (now - first).total_seconds()) if first else 0.0)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.accounts.endpoints import router as accounts_router
 from app.actions.endpoints import router as actions_router
 from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as tokens_router
 from app.config import Settings, get_settings
-from app.errors import install_handlers
+from app.deps import refuse_unstorable_text
+from app.errors import ERROR_RESPONSES, JSON_ERRORS, install_handlers
 from app.filters.endpoints import router as filters_router
 from app.health import router as health_router
 from app.ingest.endpoints import router as ingest_router
@@ -49,12 +50,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 await app.state.runtime.close()
 
     app = FastAPI(title="reposter", version="0.1.0", lifespan=lifespan,
-                  description="Rule-based auto-repost service for X, Mastodon and Bluesky.")
+                  description="Rule-based auto-repost service for X, Mastodon and Bluesky.",
+                  dependencies=[Depends(refuse_unstorable_text)])
     if runtime is not None:
         app.state.runtime = runtime
     install_handlers(app)
-    app.include_router(health_router)
+    app.include_router(health_router, responses=JSON_ERRORS)
     for router in (accounts_router, rules_router, filters_router, moderation_router, actions_router, audit_router,
                    tokens_router, ingest_router):
-        app.include_router(router, prefix=API)
+        app.include_router(router, prefix=API, responses=ERROR_RESPONSES)
     return app

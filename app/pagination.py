@@ -2,13 +2,11 @@
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from fastapi import Query
+from pydantic import BaseModel
 
-# Ids are 64-bit signed integers on both engines; larger ones can name nothing.
-MAX_ID = 2**63 - 1
-PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="an id")]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The id types live in app/inputs.py; endpoints import them from here with Page.
+from app.inputs import MAX_ID, MAX_OFFSET, Id, PathId  # noqa: F401
 
 T = TypeVar("T")
 
@@ -27,6 +25,6 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)

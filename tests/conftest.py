@@ -80,6 +80,8 @@ async def _wipe(runtime: Runtime) -> None:
         else:
             for name in names:
                 await conn.execute(text(f"DELETE FROM {name}"))
+            # AUTOINCREMENT tables keep their counters here; reset them as RESTART IDENTITY does
+            await conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ Codes (a code may carry a suffix after ':' naming a bucket or source):
 - `credentials`             attention: the platform refused the credentials (401/403)
 - `missing_scope`           attention: the token lacks a scope a feature needs
 - `bot_flag`                warning:   the bot flag/label could not be set or did not stick
-- `rate_limited:<bucket>`   limit:     a platform bucket is exhausted until `until`
-                                       (bucket `send` holds sends; others hold only their own calls)
+- `rate_limited:<bucket>`   limit:     the platform's rate-limit bucket `<bucket>` is exhausted until
+                                       `until` (see `record_rate_limit`: the shared bucket holds
+                                       every call; a send's bucket holds the sends that spend it;
+                                       a poll's own bucket holds only that source, by its due time)
 - `stream`                  warning:   the stream is unavailable; polling carries the feed
 - `followers_empty`         warning:   the followers list is empty though the account reports followers
 - `source:<source>`         warning:   a source keeps failing (see its own health for details)
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from app.db.base import utcnow
+from app.platforms.base import SHARED_BUCKET
 
 
 class Severity(StrEnum):
@@ -39,7 +43,11 @@ class AccountStatus(StrEnum):
     rate_limited = "rate_limited"
 
 
-# The rate-limit bucket whose exhaustion holds an account's sends (reposts, quotes, likes, undos).
+# What a rate limit holds (a condition's `holds`): every call of the account, the sends that spend
+# its bucket, or only the polls that met it (each source waits by its own due time).
+HOLDS_ALL, HOLDS_SENDS, HOLDS_POLLS = "all", "sends", "polls"
+_STRENGTH = {HOLDS_POLLS: 0, HOLDS_SENDS: 1, HOLDS_ALL: 2}
+# Conditions written before limits were kept per bucket: `rate_limited:send` held every send.
 SEND_BUCKET = "send"
 
 
@@ -53,6 +61,7 @@ def set_condition(
     http_status: int | None = None,
     source: str | None = None,
     now: datetime | None = None,
+    **extra: Any,
 ) -> None:
     """Raise (or refresh) one condition on `account` and re-derive its status."""
     now = now or utcnow()
@@ -67,6 +76,7 @@ def set_condition(
         "until": until.isoformat() if until else None,
         "http_status": http_status,
         "source": source,
+        **extra,
     }
     account.conditions = conditions  # a new dict, so the ORM sees the change
     derive_status(account, now)
@@ -99,14 +109,61 @@ def expire(account: Any, now: datetime | None = None) -> None:
     derive_status(account, now)
 
 
-def send_blocked_until(account: Any, now: datetime | None = None) -> datetime | None:
-    """Until when the account's sends must wait for the platform's send bucket (None: they may go)."""
+def record_rate_limit(account: Any, *, bucket: str, until: datetime, during: str, source: str | None = None,
+                      now: datetime | None = None) -> None:
+    """Record a 429 on the platform's `bucket` met by a poll (`during="poll"`) or a send.
+
+    The shared bucket holds everything; a bucket met by a send holds the sends that spend it; a
+    bucket met only by polls holds no send (its source is due again at `until`, by its cursor).
+    """
+    code = f"rate_limited:{bucket}"
+    holds = HOLDS_ALL if bucket == SHARED_BUCKET else HOLDS_SENDS if during == "send" else HOLDS_POLLS
+    previous = (account.conditions or {}).get(code) or {}
+    if _STRENGTH.get(previous.get("holds"), -1) > _STRENGTH[holds] and not _expired(previous, now or utcnow()):
+        holds = previous["holds"]  # a send met it earlier: a poll meeting it too holds no less
+    what = {HOLDS_ALL: "all calls", HOLDS_SENDS: "sends", HOLDS_POLLS: f"polling {source}"}[holds]
+    message = f"{what} rate limited until {until.isoformat()} ({bucket} bucket)"
+    set_condition(account, code, severity=Severity.limit, message=message, until=until, http_status=429,
+                  source=source, now=now, bucket=bucket, holds=holds)
+
+
+def clear_rate_limits(account: Any, *, bucket: str | None = None, source: str | None = None,
+                      now: datetime | None = None) -> None:
+    """After a call succeeded: clear the limit on its `bucket` (a send) or met by its `source` (a
+    poll), and the shared bucket's, which that success shows is not exhausted."""
+    conditions = account.conditions or {}
+    for code, item in list(conditions.items()):
+        if not code.startswith("rate_limited:"):
+            continue
+        shared = code == f"rate_limited:{SHARED_BUCKET}"
+        if shared or code == f"rate_limited:{bucket}" or (source is not None and item.get("source") == source):
+            clear_condition(account, code, now=now)
+
+
+def send_blocked_until(account: Any, now: datetime | None = None, bucket: str | None = None) -> datetime | None:
+    """Until when a send spending `bucket` must wait (None: it may go). Without `bucket`: until when
+    any send waits for some bucket (what the account's `rate_limited_until` shows)."""
     now = now or utcnow()
-    item = (account.conditions or {}).get(f"rate_limited:{SEND_BUCKET}")
-    if not item or not item.get("until"):
-        return None
-    until = datetime.fromisoformat(item["until"])
-    return until if until > now else None
+    held = [datetime.fromisoformat(item["until"]) for item in _limits(account, now)
+            if _holds(item) == HOLDS_ALL or (_holds(item) == HOLDS_SENDS and _spends(item, bucket))]
+    return max(held, default=None)
+
+
+def polls_blocked_until(account: Any, now: datetime | None = None) -> datetime | None:
+    """Until when none of the account's sources may be polled (its shared bucket is exhausted)."""
+    now = now or utcnow()
+    return max((datetime.fromisoformat(i["until"]) for i in _limits(account, now) if _holds(i) == HOLDS_ALL),
+               default=None)
+
+
+def current(account: Any, now: datetime | None = None) -> SimpleNamespace:
+    """The account's conditions, status, detail and rate_limited_until as of `now`, computed
+    without writing to `account` (what the API shows, even when no job has run since a limit ended)."""
+    now = now or utcnow()
+    view = SimpleNamespace(conditions={k: v for k, v in (account.conditions or {}).items() if not _expired(v, now)},
+                           status=None, status_detail=None, rate_limited_until=None)
+    derive_status(view, now)
+    return view
 
 
 def derive_status(account: Any, now: datetime) -> None:
@@ -119,7 +176,7 @@ def derive_status(account: Any, now: datetime) -> None:
         account.status_detail = "; ".join(v["message"] for v in attention)
     elif sending is not None:
         account.status = AccountStatus.rate_limited.value
-        account.status_detail = f"rate limited until {sending.isoformat()}"
+        account.status_detail = "; ".join(v["message"] for v in _limits(account, now) if _holds(v) != HOLDS_POLLS)
     else:
         account.status = AccountStatus.active.value
         warnings = [v["message"] for v in items if v["severity"] != Severity.attention]
@@ -130,6 +187,23 @@ def derive_status(account: Any, now: datetime) -> None:
 def needs_attention(account: Any) -> bool:
     """Whether a person must act before the account sends again."""
     return any(v["severity"] == Severity.attention for v in (account.conditions or {}).values())
+
+
+def _limits(account: Any, now: datetime) -> list[dict[str, Any]]:
+    """The rate limits in force at `now`."""
+    return [v for k, v in (account.conditions or {}).items()
+            if k.startswith("rate_limited:") and v.get("until") and not _expired(v, now)]
+
+
+def _holds(item: dict[str, Any]) -> str:
+    if item.get("holds"):
+        return item["holds"]
+    return HOLDS_SENDS if item["code"] == f"rate_limited:{SEND_BUCKET}" else HOLDS_POLLS
+
+
+def _spends(item: dict[str, Any], bucket: str | None) -> bool:
+    """Whether a send spending `bucket` (None: any send) is held by this send limit."""
+    return bucket is None or item.get("bucket") in (None, bucket)
 
 
 def _expired(item: dict[str, Any], now: datetime) -> bool:

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from app.accounts import repository, service
-from app.accounts.schemas import AccountCreate, AccountRead, AccountUpdate
+from app.accounts import health, repository, service
+from app.accounts.schemas import AccountCreate, AccountHealth, AccountRead, AccountUpdate, SourceHealth
 from app.auth.caller import Capability
 from app.deps import CallerDep, RuntimeDep, SessionDep
 from app.pagination import Page, PageParams, PathId, page_params
@@ -31,6 +31,21 @@ async def list_accounts(session: SessionDep, caller: CallerDep, page: Annotated[
 async def get_account(account_id: PathId, session: SessionDep, caller: CallerDep):
     """One account (never its credentials)."""
     return AccountRead.of(await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read))
+
+
+@router.get("/{account_id}/health", response_model=AccountHealth)
+async def get_account_health(account_id: PathId, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """What is wrong with the account: why it needs attention, warnings, rate limits with their reset
+    times, each source's polls (last success, last error, failures in a row), its stream, its lists."""
+    account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    return await health.account_health(session, account=account, runtime=runtime)
+
+
+@router.get("/{account_id}/sources", response_model=list[SourceHealth])
+async def list_account_sources(account_id: PathId, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Each source: last poll, last success, last error (kind, HTTP status, message, time), failures in a row."""
+    account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    return await health.source_health(session, account=account, runtime=runtime)
 
 
 @router.patch("/{account_id}", response_model=AccountRead)

@@ -1,11 +1,12 @@
 """Every query on accounts."""
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account
+from app.models import Account, Action, Cursor, RelationCache, StreamState
 
 
 async def get(session: AsyncSession, account_id: int) -> Account | None:
@@ -30,3 +31,25 @@ async def page(
 
 async def enabled(session: AsyncSession) -> Sequence[Account]:
     return (await session.scalars(select(Account).where(Account.enabled.is_(True)).order_by(Account.id))).all()
+
+
+async def cursors(session: AsyncSession, account_id: int) -> Sequence[Cursor]:
+    """The account's sources, each with how its polls go."""
+    return (await session.scalars(select(Cursor).where(Cursor.account_id == account_id).order_by(Cursor.source))).all()
+
+
+async def stream_state(session: AsyncSession, account_id: int) -> StreamState | None:
+    return await session.get(StreamState, account_id)
+
+
+async def relations(session: AsyncSession, account_id: int) -> Sequence[RelationCache]:
+    return (await session.scalars(select(RelationCache).where(RelationCache.account_id == account_id)
+                                  .order_by(RelationCache.kind))).all()
+
+
+async def waiting_actions(session: AsyncSession, account_id: int, due) -> tuple[int, datetime | None]:
+    """How many of the account's actions are due and waiting to be sent, and since when the oldest."""
+    since = func.coalesce(Action.next_attempt_at, Action.created_at)
+    count, oldest = (await session.execute(select(func.count(), func.min(since))
+                                           .where(Action.account_id == account_id, due))).one()
+    return count or 0, oldest

@@ -9,21 +9,24 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
-from app.accounts.conditions import clear_condition
+from app.accounts.conditions import Severity, clear_condition, set_condition
 from app.accounts.context import context_for
 from app.accounts.crypto import encrypt
 from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
 from app.audit import record
+from app.auth import service as auth_service
 from app.auth.caller import Caller, Capability
 from app.errors import AppError, Conflict, Invalid, NotFound
 from app.models import Account
-from app.platforms.base import CredentialsInvalid, PlatformError
+from app.platforms.base import ConnectedAccount, CredentialsInvalid, PlatformError
 from app.platforms.registry import available, get_platform
 from app.runtime import Runtime
 
 log = logging.getLogger("reposter.accounts")
 
 LIMIT_FIELDS = tuple(Limits.model_fields)
+# The conditions a connect raises (ConnectedAccount.warnings) and so clears when it no longer does.
+CONNECT_CONDITIONS = frozenset({"bot_flag"})
 
 
 async def get_for(session: AsyncSession, *, account_id: int, caller: Caller, need: Capability) -> Account:
@@ -68,7 +71,11 @@ def _check_config(account: Account) -> None:
 
 
 async def _connect(account: Account, runtime: Runtime) -> None:
-    """Ask the platform who these credentials are; a refusal is the caller's 422, an outage a 502."""
+    """Ask the platform who these credentials are; a refusal is the caller's 422, an outage a 502.
+
+    The credentials must be the named account's own (a 422 naming both otherwise), and an account
+    keeps its platform identity when its credentials are replaced. What the platform could not
+    prepare (the bot flag) is raised as a warning condition; connecting still succeeds."""
     _check_config(account)
     ctx = context_for(account, runtime.fernet)
     platform = get_platform(account.platform)
@@ -80,10 +87,34 @@ async def _connect(account: Account, runtime: Runtime) -> None:
         if not exc.retryable and exc.status is None:
             raise Invalid(f"the platform refused the account: {exc}", error="invalid account") from exc
         raise AppError(f"could not reach {account.platform}: {exc}", status_code=502, error="platform unavailable") from exc
+    _check_identity(account, who)
     account.platform_user_id = who.platform_user_id
     account.display_name = account.display_name or who.display_name
     clear_condition(account, "credentials")
     clear_condition(account, "missing_scope")
+    _raise_connect_warnings(account, who)
+
+
+def _check_identity(account: Account, who: ConnectedAccount) -> None:
+    """The credentials belong to the account named (handle compared case-insensitively, or the id)."""
+    if not who.is_named(account.handle):
+        raise Invalid(f"these credentials belong to {account.platform} account {who.handle!r}, "
+                      f"not {account.handle!r}", error="handle mismatch")
+    if account.platform_user_id and account.platform_user_id != who.platform_user_id:
+        raise Invalid(f"these credentials belong to {who.handle!r} (id {who.platform_user_id}), not to the account "
+                      f"connected as {account.handle!r} (id {account.platform_user_id})", error="handle mismatch")
+
+
+def _raise_connect_warnings(account: Account, who: ConnectedAccount) -> None:
+    """Each thing connect could not do becomes a warning condition; those it did are cleared."""
+    raised = {w.code for w in who.warnings}
+    for code in CONNECT_CONDITIONS - raised:
+        clear_condition(account, code)
+    for warning in who.warnings:
+        set_condition(account, warning.code, severity=Severity.warning, http_status=warning.http_status,
+                      message=f"{account.platform}: {warning.message}")
+        log.warning("connect could not prepare the account",
+                    extra={"account_id": account.id, "code": warning.code, "platform": account.platform})
 
 
 async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime, caller: Caller) -> Account:
@@ -112,3 +143,4 @@ async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> 
     await record(session, caller, "account.delete", target_type="account", target_id=account.id,
                  detail={"platform": account.platform, "handle": account.handle})
     await session.delete(account)
+    await auth_service.forget_account(session, account_id=account.id, caller=caller)

@@ -30,3 +30,11 @@ async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None
     if account_ids is not None:
         query = query.where(Action.account_id.in_(account_ids))
     return (await session.scalars(query)).all()
+
+
+async def for_posts(session: AsyncSession, *, account_id: int, post_ids: list[str]) -> Sequence[Action]:
+    """The account's actions (any kind, any status) on these posts, for preview."""
+    if not post_ids:
+        return []
+    query = select(Action).where(Action.account_id == account_id, Action.post_id.in_(post_ids))
+    return (await session.scalars(query.order_by(Action.id))).all()

@@ -28,3 +28,6 @@ class ActionRead(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     undone_at: datetime | None
+    # `deleted` / `edited` once the original was seen so after the repost (None: unchanged or unknown)
+    original_state: str | None = None
+    original_checked_at: datetime | None = None

@@ -20,3 +20,9 @@ async def page(session: AsyncSession, *, limit: int, offset: int) -> tuple[Seque
     rows = await session.scalars(select(ApiToken).order_by(ApiToken.id).limit(limit).offset(offset))
     total = await session.scalar(select(func.count()).select_from(ApiToken))
     return rows.all(), total or 0
+
+
+async def reaching(session: AsyncSession, account_id: int) -> list[ApiToken]:
+    """Tokens whose account list names `account_id` (few tokens: filtered here, same on both engines)."""
+    rows = await session.scalars(select(ApiToken).order_by(ApiToken.id))
+    return [t for t in rows if account_id in (t.account_ids or [])]

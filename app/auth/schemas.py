@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.caller import Role
-from app.pagination import Id
+from app.inputs import Id
 
 
 class TokenCreate(BaseModel):

@@ -55,3 +55,11 @@ async def revoke(session: AsyncSession, *, token_id: int, caller: Caller) -> Non
         raise NotFound(f"token {token_id} not found")
     token.revoked_at = token.revoked_at or utcnow()
     await record(session, caller, "token.revoke", target_type="token", target_id=token_id)
+
+
+async def forget_account(session: AsyncSession, *, account_id: int, caller: Caller) -> None:
+    """Take a deleted account off every token's list (audited), so no later account inherits it."""
+    for token in await repository.reaching(session, account_id):
+        token.account_ids = [i for i in token.account_ids if i != account_id]
+        await record(session, caller, "token.update", target_type="token", target_id=token.id,
+                     detail={"account_ids": token.account_ids, "removed": [account_id], "why": "account deleted"})

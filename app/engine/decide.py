@@ -64,7 +64,7 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
 
 
 def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:
-    mentioned = {m.lower().lstrip("@") for m in post.mentions}
+    mentioned = {m.lower().lstrip("@") for m in (*post.mentions, *post.mention_ids)}
     return bool(keys & view.consent) or bool(mentioned & view.own_names())
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from app.platforms.base import Author, Post
 
 SET_KINDS = ("followers", "following", "list", "users")
-_HANDLE = re.compile(r"^@?[\w.\-:]+$")
+# a handle, `user@domain` (Mastodon: remote people too), or an id such as `did:plc:…`
+_HANDLE = re.compile(r"^@?[\w.\-:]+(@[\w.\-]+)?$")
 
 
 class ScopeError(ValueError):
@@ -52,7 +53,7 @@ def parse_scope(text: str) -> Scope:
         return Scope("list", (value.strip(),))
     items = [v.strip().lstrip("@").lower() for v in value.strip().strip("[]").split(",") if v.strip()]
     if not items or not all(_HANDLE.match(i) for i in items):
-        raise ScopeError("users: needs handles, e.g. users:[alice, bob]")
+        raise ScopeError("users: needs handles or ids, e.g. users:[alice, bob@mastodon.social]")
     return Scope("users", tuple(dict.fromkeys(items)))
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.inputs import MAX_INT
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
@@ -12,11 +13,11 @@ class Filters(BaseModel):
     exclude_replies: bool = False
     exclude_reposts: bool = False
     exclude_quotes: bool = False
-    min_followers: int | None = Field(default=None, ge=0)
-    min_account_age_days: int | None = Field(default=None, ge=0)
-    max_hashtags: int | None = Field(default=None, ge=0)
-    max_mentions: int | None = Field(default=None, ge=0)
-    max_links: int | None = Field(default=None, ge=0)
+    min_followers: int | None = Field(default=None, ge=0, le=MAX_INT)
+    min_account_age_days: int | None = Field(default=None, ge=0, le=MAX_INT)
+    max_hashtags: int | None = Field(default=None, ge=0, le=MAX_INT)
+    max_mentions: int | None = Field(default=None, ge=0, le=MAX_INT)
+    max_links: int | None = Field(default=None, ge=0, le=MAX_INT)
     banned_words: list[str] = Field(default_factory=list, max_length=500,
                                     description="words or phrases, tokenized like the rule language")
     duplicate_window_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 30,

@@ -23,6 +23,10 @@ class IngestRequest(BaseModel):
         wrong = [p.id for p in self.posts if p.platform != self.platform]
         if wrong:
             raise ValueError(f"posts {wrong[:5]} are not from platform {self.platform!r}")
+        # the inbox keeps these in 255-character columns
+        long = [p.id[:40] for p in self.posts if max(len(p.id), len(p.author.id), len(p.author.handle)) > 255]
+        if long:
+            raise ValueError(f"posts {long[:5]}: ids and author handles are at most 255 characters")
         return self
 
 

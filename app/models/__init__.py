@@ -6,7 +6,7 @@ from app.models.audit import AuditEvent
 from app.models.moderation import AuthorList, Block, RelationCache
 from app.models.post import SeenPost
 from app.models.rule import Rule
-from app.models.schedule import Cursor
+from app.models.schedule import Cursor, StreamState
 from app.models.token import ApiToken
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "RelationCache",
     "Rule",
     "SeenPost",
+    "StreamState",
 ]

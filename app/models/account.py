@@ -11,7 +11,9 @@ from app.db.base import Base, JSONType, UTCDateTime, utcnow
 
 class Account(Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("platform", "handle"),)
+    # Tokens list account ids (JSON); on SQLite AUTOINCREMENT keeps a deleted account's id from
+    # being given to the next account (PostgreSQL's identity never reuses one).
+    __table_args__ = (UniqueConstraint("platform", "handle"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))

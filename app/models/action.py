@@ -63,3 +63,6 @@ class Action(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The original after the repost: when it was last looked at, and `deleted` / `edited` once seen so.
+    original_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    original_state: Mapped[str | None] = mapped_column(String(16))

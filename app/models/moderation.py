@@ -21,8 +21,16 @@ class Block(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # lower-cased handle (without @) or platform id
+    # who: the platform's stable id (lower-cased) once resolved; the cleaned name while pending
     author: Mapped[str] = mapped_column(String(255))
+    # the author's handle, for display only (refreshed; never matched once resolved)
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    # True until the name has been resolved to an id through the platform
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # whose id it is: the account's platform, or for a global block the platform it was resolved on
+    platform: Mapped[str | None] = mapped_column(String(32))
+    # when the platform was last asked who this is (resolving a pending name, or refreshing the handle)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(255), default="")
@@ -38,7 +46,11 @@ class AuthorList(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
+    # as for Block: the stable id once resolved, the cleaned name while pending
     author: Mapped[str] = mapped_column(String(255))
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

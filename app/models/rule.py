@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, UTCDateTime, utcnow
+from app.db.base import Base, JSONType, UTCDateTime, utcnow
 
 
 class Rule(Base):
@@ -19,6 +19,11 @@ class Rule(Base):
     # anyone | followers | following | list:<id> | users:a,b,c
     scope: Mapped[str] = mapped_column(Text, default="anyone")
     # repost | quote | like
+    # The people the query (`from:`, `to:`, `@`) and a `users:` scope name: folded name ->
+    # {"id": platform id or None while pending, "handle": for display}. Matched by id.
+    authors: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # some name of `authors` is still pending (the identity job looks for these)
+    authors_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     action: Mapped[str] = mapped_column(String(16), default="repost")
     quote_template: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

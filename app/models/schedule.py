@@ -1,4 +1,5 @@
-"""Cursors: per account and source, where the last poll ended, and when the next is due."""
+"""Cursors: per account and source, where the last poll ended, when the next is due, and how polls
+have gone; stream states: per account, how its push feed is doing."""
 
 from datetime import datetime
 
@@ -22,10 +23,39 @@ class Cursor(Base):
     source: Mapped[str] = mapped_column(String(512))
     position: Mapped[str | None] = mapped_column(Text)
     next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when a poll last ended, whatever its outcome, and when one last succeeded
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last failure (kept after a success, so a flapping source can be read back): its message,
+    # kind (timeout, transport, http, rate_limited, credentials, ...), HTTP status and time
     error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # failures since the last success; N of them raise the account condition `source:<source>`
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # lifetime counters, for /metrics (every worker's polls land here, so they are counted once)
     poll_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_owner: Mapped[str | None] = mapped_column(String(255))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StreamState(Base):
+    """One account's push feed as the streamer last saw it (absent: no stream was ever started)."""
+
+    __tablename__ = "stream_states"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    # connecting | connected | reconnecting | unavailable | stopped (app/pipeline/stream_state.py)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # in this state since
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last time a stream opened
+    last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since it last opened
+    worker_id: Mapped[str | None] = mapped_column(String(255))

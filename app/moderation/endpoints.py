@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 
 from app.accounts.service import get_for
 from app.auth.caller import Capability
-from app.deps import CallerDep, SessionDep
+from app.deps import CallerDep, RuntimeDep, SessionDep
 from app.moderation import repository, service
 from app.moderation.schemas import AuthorEntry, AuthorEntryRead, BlockCreate, BlockCreated, BlockRead, ListKind
 from app.pagination import Page, PageParams, PathId, page_params
@@ -21,10 +21,14 @@ def _created(result: dict) -> BlockCreated:
 
 
 @router.post("/accounts/{account_id}/blocks", status_code=status.HTTP_201_CREATED, response_model=BlockCreated)
-async def block_author(account_id: PathId, data: BlockCreate, session: SessionDep, caller: CallerDep):
-    """Never repost this author from this account; waiting posts of theirs are not sent."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    return _created(await service.add_block(session, account_id=account_id, data=data, caller=caller))
+async def block_author(account_id: PathId, data: BlockCreate, session: SessionDep, caller: CallerDep,
+                       runtime: RuntimeDep):
+    """Never repost this author from this account; waiting posts of theirs are not sent.
+
+    The name is resolved through the platform to the author's id (a 422 when nobody has it; kept
+    `pending` when the platform cannot be reached), and the block follows that person, not the handle."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    return _created(await service.add_block(session, runtime=runtime, account=account, data=data, caller=caller))
 
 
 @router.get("/accounts/{account_id}/blocks", response_model=Page[BlockRead])
@@ -38,15 +42,15 @@ async def list_blocks(account_id: PathId, session: SessionDep, caller: CallerDep
 @router.delete("/accounts/{account_id}/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT)
 async def unblock_author(account_id: PathId, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Lift a block."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    await service.remove_block(session, account_id=account_id, author=author, caller=caller)
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    await service.remove_block(session, account=account, author=author, caller=caller)
 
 
 @router.post("/blocks", status_code=status.HTTP_201_CREATED, response_model=BlockCreated)
-async def block_globally(data: BlockCreate, session: SessionDep, caller: CallerDep):
-    """Never repost this author from any account (admin)."""
+async def block_globally(data: BlockCreate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Never repost this author from any account on their platform (admin); resolved as for an account's block."""
     caller.require_admin()
-    return _created(await service.add_block(session, account_id=None, data=data, caller=caller))
+    return _created(await service.add_block(session, runtime=runtime, account=None, data=data, caller=caller))
 
 
 @router.get("/blocks", response_model=Page[BlockRead])
@@ -61,14 +65,15 @@ async def list_global_blocks(session: SessionDep, caller: CallerDep, page: PageD
 async def unblock_globally(author: str, session: SessionDep, caller: CallerDep) -> None:
     """Lift a global block (admin)."""
     caller.require_admin()
-    await service.remove_block(session, account_id=None, author=author, caller=caller)
+    await service.remove_block(session, account=None, author=author, caller=caller)
 
 
 @router.post("/accounts/{account_id}/authors/{kind}", status_code=status.HTTP_201_CREATED, response_model=AuthorEntryRead)
-async def add_author(account_id: PathId, kind: ListKind, data: AuthorEntry, session: SessionDep, caller: CallerDep):
-    """Add an author to the opt-out list (never reposted) or the consent list (Bluesky opt-in)."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    return await service.add_entry(session, account_id=account_id, kind=kind, data=data, caller=caller)
+async def add_author(account_id: PathId, kind: ListKind, data: AuthorEntry, session: SessionDep, caller: CallerDep,
+                     runtime: RuntimeDep):
+    """Add an author to the opt-out list (never reposted) or the consent list (Bluesky opt-in), by their id."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    return await service.add_entry(session, runtime=runtime, account=account, kind=kind, data=data, caller=caller)
 
 
 @router.get("/accounts/{account_id}/authors/{kind}", response_model=Page[AuthorEntryRead])
@@ -82,5 +87,5 @@ async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
     """Take an author off a list."""
-    await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
-    await service.remove_entry(session, account_id=account_id, kind=kind, author=author, caller=caller)
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    await service.remove_entry(session, account=account, kind=kind, author=author, caller=caller)

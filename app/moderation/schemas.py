@@ -3,33 +3,51 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+from app.moderation.identity import clean_name
 
 
 def clean_author(value: str) -> str:
-    """Handles are kept lower-cased without the leading @; ids as given (lower-cased)."""
-    value = value.strip().lstrip("@").lower()
-    if not value or len(value) > 255 or any(c.isspace() for c in value):
-        raise ValueError("an author is a handle (with or without @) or a platform id, without spaces")
-    return value
+    """The name cleaned (`@Alice ` -> `alice`); the service resolves it to the author's id."""
+    return clean_name(value)
+
+
+class AuthorRead(BaseModel):
+    """Who an entry names: the platform id (None while pending) and the handle shown for it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    author: str = Field(description="the author's platform id once resolved; the name as typed while pending")
+    handle: str = Field(description="the author's current handle, for display (refreshed by the identity job)")
+    pending: bool = Field(description="true while the platform could not be asked who this is; "
+                                      "until then the entry matches by the name as typed")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def author_id(self) -> str | None:
+        """The stable id matched (Bluesky DID, Mastodon account id, X user id); None while pending."""
+        return None if self.pending else self.author
 
 
 class BlockCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    author: str = Field(description="handle or platform id")
+    author: str = Field(description="handle (alice, @alice, alice@domain on Mastodon) or platform id; "
+                                    "resolved to the author's id through the platform")
+    platform: str | None = Field(default=None, max_length=32,
+                                 description="global blocks: the platform whose author this is (default: the one "
+                                             "platform accounts use); ignored for an account's block")
     reason: str = Field(default="", max_length=1000)
     undo_existing: bool = Field(default=False, description="also undo this author's earlier reposts")
 
     _author = field_validator("author")(classmethod(lambda cls, v: clean_author(v)))
 
 
-class BlockRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class BlockRead(AuthorRead):
     id: int
     account_id: int | None
-    author: str
+    platform: str | None
     reason: str
     undo_existing: bool
     created_by: str
@@ -53,11 +71,8 @@ class AuthorEntry(BaseModel):
     _author = field_validator("author")(classmethod(lambda cls, v: clean_author(v)))
 
 
-class AuthorEntryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AuthorEntryRead(AuthorRead):
     id: int
     account_id: int
     kind: str
-    author: str
     created_at: datetime

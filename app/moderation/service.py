@@ -1,76 +1,124 @@
-"""Blocks and opt-outs: stop an author now, and undo their earlier reposts if asked."""
+"""Blocks and opt-outs: resolve who is named, stop them now, and undo their earlier reposts if asked."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.actions import repository as actions_repo
 from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
-from app.errors import Conflict, NotFound
-from app.models import AuthorList, Block
+from app.db.base import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Account, AuthorList, Block
 from app.moderation import repository
+from app.moderation.identity import Resolved, clean_name, home_domain, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
+from app.platforms.registry import get_platform
 
 
-async def _undo_author(session: AsyncSession, *, account_id: int | None, author: str, caller: Caller, why: str) -> int:
-    done = await actions_repo.done_by_author(session, account_ids=None if account_id is None else [account_id],
-                                             author_keys={author})
+async def _undo_author(session: AsyncSession, *, account_id: int | None, who: Resolved, caller: Caller, why: str,
+                       platform: str | None = None) -> int:
+    done = await repository.done_by_author(session, account_id=account_id, author=who.key, pending=who.pending,
+                                           platform=platform)
     for action in done:
         await request_undo(session, action=action, caller=caller, why=why)
     return len(done)
 
 
-async def add_block(session: AsyncSession, *, account_id: int | None, data: BlockCreate, caller: Caller) -> dict:
-    """Block an author for one account (or all, when account_id is None)."""
-    if await repository.find_block(session, account_id, data.author):
-        raise Conflict(f"{data.author} is already blocked")
-    block = Block(account_id=account_id, author=data.author, reason=data.reason, undo_existing=data.undo_existing,
-                  created_by=caller.label)
+async def resolve_author(session: AsyncSession, runtime, account: Account | None, typed: str) -> Resolved:
+    """Who `typed` names on the account's platform (a 422 when nobody; pending when it cannot be asked)."""
+    name = clean_name(typed, domain=home_domain(account) if account is not None else None)
+    return (await resolve_names(runtime, account, [name], what="author"))[name]
+
+
+async def _global_platform(session: AsyncSession, platform: str | None) -> str | None:
+    """The platform a global block's author is looked up on: as given, else the one in use."""
+    if platform is not None:
+        try:
+            get_platform(platform)
+        except KeyError as exc:
+            raise Invalid(f"unknown platform {platform!r}", error="invalid block") from exc
+        return platform
+    used = await repository.platforms_in_use(session)
+    if len(used) > 1:
+        raise Invalid(f"accounts use several platforms ({', '.join(used)}): say which one the author is on "
+                      "with `platform`", error="invalid block")
+    return used[0] if used else None
+
+
+async def add_block(session: AsyncSession, *, runtime, account: Account | None, data: BlockCreate,
+                    caller: Caller) -> dict:
+    """Block an author for one account (or all, when account is None): resolved to their id first."""
+    account_id = None if account is None else account.id
+    platform = account.platform if account is not None else await _global_platform(session, data.platform)
+    through = account if account is not None or platform is None else await repository.account_on(session, platform)
+    who = await resolve_author(session, runtime, through, data.author)
+    if await repository.find_block(session, account_id, who.key, platform):
+        raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))
+    block = Block(account_id=account_id, author=who.key, handle=who.handle, pending=who.pending, platform=platform,
+                  checked_at=utcnow(), reason=data.reason,
+                  undo_existing=data.undo_existing, created_by=caller.label)
     session.add(block)
     await session.flush()
-    unqueued = await repository.stop_waiting(session, account_id=account_id, author=data.author,
-                                             reason=f"blocked: {data.reason or 'no reason given'}")
+    unqueued = await repository.stop_waiting(session, account_id=account_id, author=who.key, pending=who.pending,
+                                             platform=platform, reason=f"blocked: {data.reason or 'no reason given'}")
     undone = 0
     if data.undo_existing:
-        undone = await _undo_author(session, account_id=account_id, author=data.author, caller=caller,
+        undone = await _undo_author(session, account_id=account_id, who=who, caller=caller, platform=platform,
                                     why=f"author blocked: {data.reason}")
-    await record(session, caller, "block.create", target_type="block", target_id=data.author, account_id=account_id,
+    await record(session, caller, "block.create", target_type="block", target_id=who.key, account_id=account_id,
                  detail={"reason": data.reason, "undo_existing": data.undo_existing, "undo_queued": undone,
-                         "unqueued": unqueued, "scope": "global" if account_id is None else "account"})
+                         "unqueued": unqueued, "scope": "global" if account_id is None else "account",
+                         "name": data.author, "handle": who.handle, "pending": who.pending})
     return {"block": block, "undo_queued": undone, "unqueued": unqueued}
 
 
-async def remove_block(session: AsyncSession, *, account_id: int | None, author: str, caller: Caller) -> None:
-    """Unblock an author (earlier undos stay undone)."""
-    block = await repository.find_block(session, account_id, author.strip().lstrip("@").lower())
+async def remove_block(session: AsyncSession, *, account: Account | None, author: str, caller: Caller) -> None:
+    """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone)."""
+    account_id = None if account is None else account.id
+    block = await repository.find_block_named(session, account_id, _names(author, account))
     if block is None:
         raise NotFound(f"{author} is not blocked")
     await session.delete(block)
     await record(session, caller, "block.delete", target_type="block", target_id=block.author, account_id=account_id)
 
 
-async def add_entry(session: AsyncSession, *, account_id: int, kind: str, data: AuthorEntry, caller: Caller) -> AuthorList:
-    """Put an author on the account's opt-out or consent list."""
-    if await repository.find_entry(session, account_id, kind, data.author):
+def _names(author: str, account: Account | None) -> list[str]:
+    """The forms an entry may hold the name in: as cleaned, and Mastodon's canonical `user@domain`."""
+    try:
+        name = clean_name(author)
+    except ValueError as exc:
+        raise NotFound(f"{author!r} is not an author") from exc
+    domain = home_domain(account) if account is not None else None
+    local = clean_name(name, domain=domain)
+    return list(dict.fromkeys([name, local, f"{local}@{domain}" if domain and "@" not in local else local]))
+
+
+async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: str, data: AuthorEntry,
+                    caller: Caller) -> AuthorList:
+    """Put an author (resolved to their id) on the account's opt-out or consent list."""
+    who = await resolve_author(session, runtime, account, data.author)
+    if await repository.find_entry(session, account.id, kind, who.key):
         raise Conflict(f"{data.author} is already on the {kind} list")
-    entry = AuthorList(account_id=account_id, kind=kind, author=data.author)
+    entry = AuthorList(account_id=account.id, kind=kind, author=who.key, handle=who.handle, pending=who.pending,
+                       checked_at=utcnow())
     session.add(entry)
     await session.flush()
     if kind == "optout":
-        await repository.stop_waiting(session, account_id=account_id, author=data.author,
+        await repository.stop_waiting(session, account_id=account.id, author=who.key, pending=who.pending,
                                       reason="opted out: author is on the account's opt-out list")
         if data.undo_existing:
-            await _undo_author(session, account_id=account_id, author=data.author, caller=caller, why="author opted out")
-    await record(session, caller, f"{kind}.add", target_type=kind, target_id=data.author, account_id=account_id,
-                 detail={"undo_existing": data.undo_existing})
+            await _undo_author(session, account_id=account.id, who=who, caller=caller, why="author opted out")
+    await record(session, caller, f"{kind}.add", target_type=kind, target_id=who.key, account_id=account.id,
+                 detail={"undo_existing": data.undo_existing, "name": data.author, "handle": who.handle,
+                         "pending": who.pending})
     return entry
 
 
-async def remove_entry(session: AsyncSession, *, account_id: int, kind: str, author: str, caller: Caller) -> None:
-    """Take an author off a list."""
-    entry = await repository.find_entry(session, account_id, kind, author.strip().lstrip("@").lower())
+async def remove_entry(session: AsyncSession, *, account: Account, kind: str, author: str, caller: Caller) -> None:
+    """Take an author off a list (named by id, handle or the name added)."""
+    account_id = account.id
+    entry = await repository.find_entry_named(session, account_id, kind, _names(author, account))
     if entry is None:
         raise NotFound(f"{author} is not on the {kind} list")
     await session.delete(entry)

@@ -1,13 +1,30 @@
-"""Leases: a worker claims rows for a while; a dead worker's claims expire and others take over."""
+"""Leases: a worker claims rows for a while; a dead worker's claims expire and others take over.
+
+A live worker keeps its lease while work is in hand (`Heartbeat` renews it), and writes an
+outcome only while the lease is still its own (`hold`, in the transaction that writes): a worker
+that lost its lease (it hung, its database connection dropped, another worker took the row over)
+records nothing, because the row is another worker's now.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.base import utcnow
 from app.db.dialect import skip_locked
+from app.db.session import transaction
+
+log = logging.getLogger("reposter.leases")
+
+
+class LeaseLost(Exception):
+    """The worker's lease on a row was taken over: what it did is not to be recorded."""
 
 
 def free(model, now: datetime):
@@ -27,7 +44,78 @@ async def claim(session: AsyncSession, model, *conditions, order, limit: int, ow
     return ids
 
 
-async def release(session: AsyncSession, model, ids: list[int]) -> None:
-    """Give rows back."""
+async def hold(session: AsyncSession, model, row_id: int, owner: str, seconds: int | None = None) -> bool:
+    """Whether `owner` still holds the row; locks it (PostgreSQL) for the rest of the transaction,
+    so that nobody takes it over before the outcome is written. With `seconds`, extends the lease."""
+    query = select(model.id).where(model.id == row_id, model.lease_owner == owner).with_for_update()
+    if await session.scalar(query) is None:
+        return False
+    if seconds is not None:
+        await session.execute(update(model).where(model.id == row_id)
+                              .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
+    return True
+
+
+async def renew(session: AsyncSession, model, ids: list[int], owner: str, seconds: int) -> list[int]:
+    """Extend `owner`'s leases on `ids`; returns the ids another worker holds now. Caller commits.
+    (A row nobody holds was given back, by its owner: not taken over.)"""
+    if not ids:
+        return []
+    owners = dict((await session.execute(select(model.id, model.lease_owner).where(model.id.in_(ids)))).all())
+    held = [i for i, who in owners.items() if who == owner]
+    if held:
+        await session.execute(update(model).where(model.id.in_(held), model.lease_owner == owner)
+                              .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
+    return [i for i, who in owners.items() if who not in (owner, None)]
+
+
+async def release(session: AsyncSession, model, ids: list[int], owner: str | None = None) -> None:
+    """Give rows back (with `owner`: only those it still holds, never another worker's lease)."""
     if ids:
-        await session.execute(update(model).where(model.id.in_(ids)).values(lease_owner=None, lease_expires_at=None))
+        query = update(model).where(model.id.in_(ids))
+        if owner is not None:
+            query = query.where(model.lease_owner == owner)
+        await session.execute(query.values(lease_owner=None, lease_expires_at=None))
+
+
+class Heartbeat:
+    """Renews a worker's lease on some rows while work on them is in hand (a platform call that
+    may outlast the lease). `lost` tells whether the lease was found taken over meanwhile.
+
+    Renewals run every third of the lease in their own short transactions; one that fails (the
+    database is restarting) is logged and tried again at the next beat.
+    """
+
+    def __init__(self, runtime, model, ids: list[int]) -> None:
+        self.sessions, self.model, self.ids = runtime.sessions, model, list(ids)
+        self.owner, self.seconds = runtime.worker_id, runtime.settings.lease_seconds
+        self.lost = False
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Heartbeat:
+        self._task = asyncio.create_task(self._beat())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        # Stopped between beats, never cancelled inside a renewal's transaction.
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _beat(self) -> None:
+        while not self.lost:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), max(0.05, self.seconds / 3))
+            if self._stop.is_set():
+                return
+            try:
+                async with transaction(self.sessions) as session:
+                    taken = await renew(session, self.model, self.ids, self.owner, self.seconds)
+            except Exception as exc:  # noqa: BLE001 - the database may be restarting; try again
+                log.warning("lease renewal failed", extra={"table": self.model.__tablename__, "error": str(exc)})
+                continue
+            if taken:
+                self.lost = True
+                log.warning("lease lost", extra={"table": self.model.__tablename__, "owner": self.owner,
+                                                 "ids": sorted(taken)})

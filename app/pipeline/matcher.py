@@ -27,6 +27,7 @@ from app.pipeline.views import account_view
 from app.platforms.base import Post
 from app.query import QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
+from app.rules.authors import indexed
 
 log = logging.getLogger("reposter.matcher")
 
@@ -81,10 +82,11 @@ class CompiledRules:
         log.info("rules indexed", extra={"rules": len(entries)})
 
     def _compile(self, rule) -> tuple:
-        """(id, parsed query, listed authors) for the index; the rule's view for decisions."""
-        scope = parse_scope(rule.scope)
+        """(id, parsed query, listed authors) for the index, the people it names as their ids;
+        the rule's view for decisions."""
+        node, scope = indexed(rule, parse_scope(rule.scope))
         self.rules[rule.id] = _view(rule, scope)
-        return rule.id, parse(rule.query, scoped=scope.is_set), scope.value if scope.kind == "users" else None
+        return rule.id, node, scope.value if scope.kind == "users" else None
 
     def _put(self, rule) -> None:
         rule_id, node, authors = self._compile(rule)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.accounts.conditions import SEND_BUCKET, Severity, set_condition
+from app.accounts.conditions import Severity, record_rate_limit, set_condition
 from app.db.base import utcnow
 from app.models import Account, Action
-from app.platforms.base import ActionRefused, CredentialsInvalid, PlatformError, Post, RateLimited
+from app.platforms.base import ActionRefused, CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
 
 
 def apply_failure(action: Action, account: Account, exc: PlatformError, settings) -> str:
@@ -17,8 +17,7 @@ def apply_failure(action: Action, account: Account, exc: PlatformError, settings
     if isinstance(exc, RateLimited):
         # Waiting as told is not a failed attempt: back to the queue, due when the platform said.
         action.status, action.attempts, action.next_attempt_at = "queued", max(0, action.attempts - 1), exc.retry_at
-        set_condition(account, f"rate_limited:{SEND_BUCKET}", severity=Severity.limit, http_status=429,
-                      message=f"sends rate limited until {exc.retry_at.isoformat()}", until=exc.retry_at)
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="send")
         return "hold"
     if isinstance(exc, CredentialsInvalid):
         action.status, action.attempts = "queued", max(0, action.attempts - 1)
@@ -28,7 +27,19 @@ def apply_failure(action: Action, account: Account, exc: PlatformError, settings
     action.status = "failed"
     final = isinstance(exc, ActionRefused) or not exc.retryable or action.attempts >= settings.max_attempts
     action.next_attempt_at = None if final else now + timedelta(seconds=settings.retry_base_seconds * 2 ** (action.attempts - 1))
+    if isinstance(exc, OutcomeUnknown):
+        # `failed` is what makes the next try ask the platform before it sends anything.
+        action.error = unknown_error(exc, final)
+        if not final and getattr(exc, "retry_at", None):
+            action.next_attempt_at = max(action.next_attempt_at, exc.retry_at)
     return "failed"
+
+
+def unknown_error(exc: Exception, final: bool) -> str:
+    """The error an action whose outcome is unknown carries, saying what happens next."""
+    then = ("gave up asking after the last try: check the platform by hand" if final
+            else "the platform is asked again before anything is re-sent")
+    return f"outcome unknown: {exc}; {then}"
 
 
 def render_quote(template: str | None, post: Post, rule) -> str:

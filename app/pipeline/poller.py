@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import Severity, clear_condition, expire, needs_attention, set_condition
+from app.accounts.conditions import (
+    Severity, clear_rate_limits, expire, needs_attention, polls_blocked_until, record_rate_limit, set_condition,
+)
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.dialect import insert_ignore
 from app.db.session import transaction
 from app.models import Account, Cursor, RelationCache
 from app.pipeline import inbox
-from app.pipeline.leases import claim, release
-from app.pipeline.relations import refresh
+from app.pipeline.fanout import Fanout, host_of, within
+from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
+from app.pipeline.source_health import describe, record_failure, record_success
 from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
@@ -52,8 +57,8 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     rule_signatures = await rules_repo.signatures_by_account(session)
     wanted: dict[int, list[str]] = {}
     for account in accounts:
-        if needs_attention(account):
-            continue
+        if needs_attention(account) or polls_blocked_until(account, now):
+            continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
         known = cache.get(account.id)
         if known is None or known[0] != signature:
@@ -63,68 +68,126 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     return wanted
 
 
-async def poll_due(runtime, cache: dict | None = None) -> int:
+async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = None, *,
+                   wait: float | None = None) -> int:
     """Poll every due source of every enabled account; returns how many posts were new.
-    `cache` (kept by the caller across ticks) remembers each account's derived sources."""
+    `cache` (kept by the caller across ticks) remembers each account's derived sources.
+    Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
+    poll from an earlier round is still running is left out; `wait` as in Fanout.round."""
+    fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
+    busy = set(fanout.busy("poll"))
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
-        wanted_now = or_(*(and_(Cursor.account_id == aid, Cursor.source.in_(sources))
-                           for aid, sources in wanted.items() if sources))
-        ids = await claim(session, Cursor, wanted_now, Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
+        wanted_now = [and_(Cursor.account_id == aid, Cursor.source.in_(sources))
+                      for aid, sources in wanted.items() if sources and aid not in busy]
+        ids = await claim(session, Cursor, or_(*wanted_now), Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
                           limit=200, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if wanted else []
+                          seconds=runtime.settings.lease_seconds) if wanted_now else []
+        rows = (await session.execute(
+            select(Cursor.id, Account.id, Account.platform, Account.config)
+            .join(Account, Account.id == Cursor.account_id).where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()
+    work: dict[int, tuple[str, list[int]]] = {}
+    for cursor_id, account_id, platform, config in rows:
+        work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
+    jobs = {aid: (host, partial(_poll_account, runtime, cursor_ids)) for aid, (host, cursor_ids) in work.items()}
+    return await fanout.round("poll", jobs, wait=wait)
+
+
+async def _poll_account(runtime, cursor_ids: list[int]) -> int:
+    """One account's due sources, one after the other. A poll that used up its whole budget means
+    the server is not answering: the other sources are given back (still due) for a later round,
+    rather than each waiting a budget while their leases run out."""
     new = 0
-    for cursor_id in ids:
+    for index, cursor_id in enumerate(cursor_ids):
+        started = time.monotonic()
         new += await _poll_one(runtime, cursor_id)
+        if time.monotonic() - started >= runtime.settings.poll_budget_seconds and index + 1 < len(cursor_ids):
+            async with transaction(runtime.sessions) as session:
+                await release(session, Cursor, cursor_ids[index + 1 :], runtime.worker_id)
+            break
     return new
 
 
 async def _poll_one(runtime, cursor_id: int) -> int:
-    """Fetch one source; the posts and the new cursor position commit together. Never raises."""
+    """Fetch one source outside any transaction (within the poll budget), then store the posts
+    and the new cursor position together, only while the lease is still ours. Never raises."""
     try:
         async with transaction(runtime.sessions) as session:
             cursor = await session.get(Cursor, cursor_id)
             account = await session.get(Account, cursor.account_id)
-            new = await _fetch_into_inbox(session, runtime, account, cursor)
-            await _ensure_blocked_by(session, runtime, account)
-            await release(session, Cursor, [cursor_id])
-            return new
-    except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
-        log.exception("poll crashed", extra={"cursor_id": cursor_id})
+        async with Heartbeat(runtime, Cursor, [cursor_id]):
+            answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:
+            if not await hold(session, Cursor, cursor_id, runtime.worker_id):
+                raise LeaseLost(f"cursor {cursor_id}")  # another worker polls it now: keep nothing
             cursor = await session.get(Cursor, cursor_id)
-            cursor.error, cursor.error_count = f"{type(exc).__name__}: {exc}", cursor.error_count + 1
-            cursor.next_poll_at = utcnow() + timedelta(seconds=runtime.settings.poll_interval_seconds)
-            await release(session, Cursor, [cursor_id])
+            account = await session.get(Account, cursor.account_id)
+            if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+                account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
+            new = await _fetch_into_inbox(session, runtime, account, cursor, answer)
+            await release(session, Cursor, [cursor_id], runtime.worker_id)
+            blocked_by_unknown = await session.get(RelationCache, (account.id, "blocked_by")) is None
+        if blocked_by_unknown:
+            await _fetch_blocked_by(runtime, account)
+        return new
+    except LeaseLost:
+        log.warning("lease lost: poll not recorded", extra={"cursor_id": cursor_id, "worker": runtime.worker_id})
+        return 0
+    except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
+        log.exception("poll crashed", extra={"cursor_id": cursor_id, "error_kind": describe(exc)[0]})
+        async with transaction(runtime.sessions) as session:
+            if not await hold(session, Cursor, cursor_id, runtime.worker_id):
+                return 0
+            cursor = await session.get(Cursor, cursor_id)
+            account = await session.get(Account, cursor.account_id) if cursor.account_id else None
+            now = utcnow()
+            cursor.poll_count += 1
+            record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
+            cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
+            await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
 
 
-async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor) -> int:
+async def _fetch(runtime, account: Account, source: str, position: str | None):
+    """The platform call of a poll, abandoned (CallAbandoned) when it outlasts the poll budget."""
+    feed = get_platform(account.platform).feed_source(
+        context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
+    budget = runtime.settings.poll_budget_seconds
+    return await within(budget, feed.fetch(source, position), f"{account.platform}: polling {source}")
+
+
+class Answer:
+    """What the platform answered a poll (its result, or the error it raised), made outside the
+    transaction and handed to the code that records it, which reads it as it would a FeedSource."""
+
+    def __init__(self, value=None, error: Exception | None = None) -> None:
+        self.value, self.error = value, error
+
+    @classmethod
+    async def of(cls, call) -> Answer:
+        """Await the call and keep what it gave, value or error."""
+        try:
+            return cls(value=await call)
+        except Exception as exc:  # noqa: BLE001 - re-raised, inside the transaction, by fetch()
+            return cls(error=exc)
+
+    async def fetch(self, *_args, **_kwargs):
+        """The kept answer: the value, or the error raised again."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor, feed: Answer) -> int:
     now = utcnow()
-    feed = get_platform(account.platform).feed_source(context_for(account, runtime.fernet), runtime.http)
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
-    except RateLimited as exc:
-        cursor.error_count += 1
-        cursor.next_poll_at, cursor.error = exc.retry_at, str(exc)
-        # A poll's limit is the poll bucket's own: it never holds the account's sends.
-        set_condition(account, f"rate_limited:poll:{cursor.source}", severity=Severity.limit, http_status=429,
-                      message=f"polling {cursor.source} rate limited until {exc.retry_at.isoformat()}",
-                      until=exc.retry_at, source=cursor.source)
-        return 0
-    except CredentialsInvalid as exc:
-        cursor.error_count += 1
-        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
-        cursor.error, cursor.next_poll_at = str(exc), now + interval
-        return 0
     except PlatformError as exc:
-        cursor.error_count += 1
-        cursor.error, cursor.next_poll_at = str(exc), now + interval
-        log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error": str(exc)})
+        _poll_failed(runtime, account, cursor, exc, now)
         return 0
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
@@ -132,14 +195,46 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
         since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
-    cursor.position, cursor.error, cursor.last_polled_at, cursor.next_poll_at = position, None, now, now + interval
-    clear_condition(account, f"rate_limited:poll:{cursor.source}", now=now)
+    cursor.position, cursor.next_poll_at = position, now + interval
+    record_success(cursor, account, now)
+    clear_rate_limits(account, source=cursor.source, now=now)
     expire(account, now)
     log.info("polled", extra={"account_id": account.id, "source": cursor.source, "posts": len(posts), "new": new})
     return new
 
 
-async def _ensure_blocked_by(session: AsyncSession, runtime, account: Account) -> None:
-    """Authors who block the account have opted out: fetch that set once; refresh keeps it fresh."""
-    if await session.get(RelationCache, (account.id, "blocked_by")) is None:
-        await refresh(session, runtime, account, "blocked_by")
+def _poll_failed(runtime, account: Account, cursor: Cursor, exc: PlatformError, now) -> None:
+    """Record the failure on the source (kind, status, message, time, count) and on the account."""
+    record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
+    cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
+    if isinstance(exc, RateLimited):
+        cursor.next_poll_at = exc.retry_at
+        # The limit is on the platform's bucket: only a shared one holds the account's sends.
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="poll", source=cursor.source)
+    elif isinstance(exc, CredentialsInvalid):
+        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
+    log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error_kind": exc.kind,
+                                      "http_status": exc.status, "error": str(exc),
+                                      "consecutive_failures": cursor.consecutive_failures})
+
+
+async def _fetch_blocked_by(runtime, account: Account) -> None:
+    """Authors who block the account have opted out: fetch that set once (outside any transaction,
+    within the poll budget); relations.refresh_due keeps it fresh."""
+    client = get_platform(account.platform).action_client(
+        context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
+    getter = getattr(client, "blocked_by", None)
+    members, error = set(), None
+    try:
+        if getter is not None:
+            members = await within(runtime.settings.poll_budget_seconds, getter(),
+                                   f"{account.platform}: reading who blocks the account")
+    except PlatformError as exc:  # kept as an error on the row; refresh_due tries again later
+        error = str(exc)
+        log.warning("relation refresh failed", extra={"account_id": account.id, "kind": "blocked_by", "error": error})
+    async with transaction(runtime.sessions) as session:
+        if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+            (await session.get(Account, account.id)).credentials_encrypted = runtime.pending_credentials.pop(account.id)
+        await session.execute(insert_ignore(session, RelationCache, conflict=["account_id", "kind"]).values(
+            account_id=account.id, kind="blocked_by", members=sorted({m.lower() for m in members}), error=error,
+            refreshed_at=utcnow()))

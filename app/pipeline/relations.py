@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.conditions import Severity, clear_condition, set_condition
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.engine.view import AccountView
@@ -44,7 +45,33 @@ async def refresh(session: AsyncSession, runtime, account: Account, kind: str) -
         log.warning("relation refresh failed", extra={"account_id": account.id, "kind": kind, "error": str(exc)})
         return set(row.members) if row.members else None
     row.members, row.error, row.refreshed_at = sorted({m.lower() for m in members}), None, utcnow()
+    if kind == "followers":
+        await note_followers(runtime, account, members)
     return set(row.members)
+
+
+async def note_followers(runtime, account: Account, members: set[str]) -> None:
+    """An empty followers list while the account's own profile reports followers is the server's
+    doing (seen: an endpoint that lists nobody): a `followers` rule would skip every post, so the
+    account says so (condition `followers_empty`) until the list has people or the count is 0."""
+    if members:
+        clear_condition(account, "followers_empty")
+        return
+    client = get_platform(account.platform).action_client(context_for(account, runtime.fernet), runtime.http)
+    counter = getattr(client, "followers_count", None)
+    try:
+        count = await counter() if counter else None
+    except PlatformError as exc:
+        log.warning("followers count unknown", extra={"account_id": account.id, "error": str(exc)})
+        return
+    if not count:
+        clear_condition(account, "followers_empty")
+        return
+    message = (f"the {account.platform} server lists no followers for this account, though its profile "
+               f"reports {count}; rules scoped to followers skip every post until it lists them")
+    set_condition(account, "followers_empty", severity=Severity.warning, message=message)
+    log.warning("followers list empty", extra={"account_id": account.id, "platform": account.platform,
+                                                "followers_count": count})
 
 
 async def ensure_relations(session: AsyncSession, runtime, account: Account, view: AccountView, kinds: list[str]) -> None:

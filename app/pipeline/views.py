@@ -34,14 +34,25 @@ def filter_settings(row: AccountFilters | None) -> FilterSettings:
     )
 
 
+def entry_keys(author: str, pending: bool, domain: str | None) -> tuple[str, ...]:
+    """What an entry matches of an author's keys (`author_keys`): the id once resolved; while
+    pending, the name as typed, and on a server whose local handles may carry its domain, that form too."""
+    if pending and domain and "@" not in author:
+        return author, f"{author}@{domain}"
+    return (author,)
+
+
 async def account_view(session: AsyncSession, account: Account, now: datetime) -> AccountView:
     """Filters, blocks, opt-outs, consent, cached relations and recent texts of one account."""
     view = AccountView(account.id, account.handle, account.platform, account.platform_user_id)
     view.filters = filter_settings(await session.get(AccountFilters, account.id))
-    blocks = await session.scalars(select(Block).where(or_(Block.account_id == account.id, Block.account_id.is_(None))))
-    view.blocked = {b.author: b.reason for b in blocks}
+    domain = get_platform(account.platform).home_domain(dict(account.config or {}))
+    global_here = Block.account_id.is_(None) & or_(Block.platform.is_(None), Block.platform == account.platform)
+    blocks = await session.scalars(select(Block).where(or_(Block.account_id == account.id, global_here)))
+    view.blocked = {key: b.reason for b in blocks for key in entry_keys(b.author, b.pending, domain)}
     for entry in await session.scalars(select(AuthorList).where(AuthorList.account_id == account.id)):
-        (view.optouts if entry.kind == "optout" else view.consent).add(entry.author)
+        names = entry_keys(entry.author, entry.pending, domain)
+        (view.optouts if entry.kind == "optout" else view.consent).update(names)
     for rel in await session.scalars(select(RelationCache).where(RelationCache.account_id == account.id)):
         if rel.kind == "blocked_by":
             view.blockers = set(rel.members)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -48,10 +49,16 @@ class Post(BaseModel):
     created_at: datetime | None = None
     hashtags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
+    # The platform ids of the mentioned authors, where the platform gives them (Mastodon's
+    # mentions[].id, Bluesky's mention facets' DID, X's entities.mentions[].id): `@name` terms
+    # resolved to an id match these, so a mention survives a handle change.
+    mention_ids: list[str] = Field(default_factory=list)
     urls: list[str] = Field(default_factory=list)
     media_count: int | None = None
     is_reply: bool | None = None
     reply_to_author: str | None = None
+    # The platform id of the author replied to, where known (what a resolved `to:` term matches).
+    reply_to_author_id: str | None = None
     is_repost: bool | None = None
     # For a repost: the author of the original post, whose content a repost of it amplifies (blocks,
     # opt-outs and consent are checked on them too). `author` is whoever reposted it into the feed.
@@ -63,24 +70,48 @@ class Post(BaseModel):
 
 
 class PlatformError(Exception):
-    """A platform call failed. `retryable` says whether trying again later may succeed."""
+    """A platform call failed. `retryable` says whether trying again later may succeed; `kind` names
+    the failure for people (timeout, transport, http, rate_limited, credentials, not_found, refused)."""
 
-    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
+    kind_default: str | None = None  # each subclass names its own kind
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None, kind: str | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.kind = kind or self.kind_default or ("http" if status is not None else "platform")
+
+
+# The bucket of an account's whole budget, spent by every call it makes (Mastodon's 300 calls per
+# 5 minutes): a limit on it holds the account's polls and sends alike. Adapters that know the
+# platform's own buckets (X per endpoint, Bluesky's repo writes) name them instead.
+SHARED_BUCKET = "account"
 
 
 class RateLimited(PlatformError):
-    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`."""
+    """The platform said to wait (429 or an exhausted rate-limit window) until `retry_at`.
 
-    def __init__(self, message: str, *, retry_at: datetime):
+    `bucket` names the platform's rate-limit bucket that is exhausted; SHARED_BUCKET (the
+    default, when an adapter cannot tell) means every call of the account waits.
+    """
+
+    kind_default = "rate_limited"
+
+    def __init__(self, message: str, *, retry_at: datetime, bucket: str = SHARED_BUCKET):
         super().__init__(message, retryable=True, status=429)
         self.retry_at = retry_at
+        self.bucket = bucket
+
+    @property
+    def shared(self) -> bool:
+        """Whether the exhausted bucket is the account's whole budget."""
+        return self.bucket == SHARED_BUCKET
 
 
 class CredentialsInvalid(PlatformError):
     """401/403 on credentials: the account needs its owner's attention; do not retry blindly."""
+
+    kind_default = "credentials"
 
     def __init__(self, message: str, *, status: int | None = 401):
         super().__init__(message, retryable=False, status=status)
@@ -89,15 +120,49 @@ class CredentialsInvalid(PlatformError):
 class PostGone(PlatformError):
     """The post (or the repost being undone) no longer exists on the platform."""
 
+    kind_default = "not_found"
+
     def __init__(self, message: str = "post no longer exists"):
         super().__init__(message, retryable=False, status=404)
+
+
+class OutcomeUnknown(PlatformError):
+    """A call that may have reached the platform failed without an answer (a timeout after
+    sending, a reset connection, a 5xx to a POST): the platform may or may not have acted.
+
+    Never repeated blindly: the caller settles it by asking the platform (`ActionClient.find_own`)
+    before anything is sent again. Also raised by `find_own` when the platform cannot tell.
+    """
+
+    kind_default = "outcome_unknown"
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, retryable=True, status=status)
 
 
 class ActionRefused(PlatformError):
     """The platform (or its automation rules) does not allow this action, e.g. likes on X."""
 
+    kind_default = "refused"
+
     def __init__(self, message: str):
         super().__init__(message, retryable=False, status=None)
+
+
+class StreamUnavailable(PlatformError):
+    """The server refuses the stream for good (404, 405, 410, 501, or the platform says this app
+    or server has no streaming): retrying cannot mend it; polling carries the feed. `path` is
+    the endpoint asked (no query: it may carry a token)."""
+
+    kind_default = "unavailable"
+
+    def __init__(self, message: str, *, status: int | None = None, path: str | None = None):
+        super().__init__(message, retryable=False, status=status)
+        self.path = path
+
+
+# HTTP answers that mean "no stream here" rather than "not now".
+STREAM_REFUSALS = (404, 405, 410, 501)
 
 
 class AccountContext(BaseModel):
@@ -123,12 +188,32 @@ class AccountContext(BaseModel):
             self.on_credentials_changed(credentials)
 
 
+class ConnectWarning(BaseModel):
+    """Something `connect` could not do although the credentials work (the bot flag did not stick).
+
+    The accounts service raises it as the account condition `code` (app/accounts/conditions.py),
+    severity warning: the account connects, and its owner sees what to do."""
+
+    code: str
+    message: str
+    http_status: int | None = None
+
+
 class ConnectedAccount(BaseModel):
-    """What `Platform.connect` learned: who the credentials belong to."""
+    """What `Platform.connect` learned: who the credentials belong to, and what it could not do."""
 
     platform_user_id: str
     handle: str
     display_name: str | None = None
+    # Other spellings of this account's handle the platform accepts (Mastodon's bare `alice`
+    # for `alice@own.instance`); the service compares a given handle with these too.
+    aliases: list[str] = Field(default_factory=list)
+    warnings: list[ConnectWarning] = Field(default_factory=list)
+
+    def is_named(self, given: str) -> bool:
+        """Whether `given` names this account: its handle, an alias or its id (case and a leading @ aside)."""
+        names = {self.handle, self.platform_user_id, *self.aliases}
+        return given.strip().lstrip("@").lower() in {n.lstrip("@").lower() for n in names}
 
 
 class FeedSource(abc.ABC):
@@ -186,6 +271,31 @@ class ActionClient(abc.ABC):
     async def has_reposted(self, post: Post) -> bool | None:
         """Whether this account has reposted `post`; None when the platform cannot tell."""
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post as the platform shows it now (with any edits), or None once its author deleted it.
+
+        Used to notice originals that change after they were reposted. For a repost item it looks up
+        the original. Raises PlatformError when the platform cannot be asked, ActionRefused where
+        the platform cannot look a post up at all.
+        """
+        raise ActionRefused("this platform cannot look a post up")
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """This account's existing `kind` action (repost, quote, like) on `post`, asked of the platform.
+
+        Returns the action's platform id (what the call that made it would have returned), None
+        when the platform says there is none, and raises OutcomeUnknown when it cannot tell.
+        `since` is when the action was decided: nothing of this action's is older, so a search
+        through the account's own recent posts or records may stop there.
+        By default only reposts can be settled, through `has_reposted`.
+        """
+        if kind != "repost":
+            raise OutcomeUnknown(f"cannot tell whether this account's {kind} of {post.id} exists")
+        reposted = await self.has_reposted(post)
+        if reposted is None:
+            raise OutcomeUnknown(f"cannot tell whether this account reposted {post.id}")
+        return post.id if reposted else None
+
     @abc.abstractmethod
     async def followers(self) -> set[str]:
         """Ids and lower-cased handles of the accounts following this account (paginated)."""
@@ -193,6 +303,17 @@ class ActionClient(abc.ABC):
     @abc.abstractmethod
     async def following(self) -> set[str]:
         """Ids and lower-cased handles of the accounts this account follows (paginated)."""
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """The person `name` names on this platform: a handle (`alice`, `@alice`, `alice@domain`,
+        already cleaned by the caller) or the platform's own id (a DID, an account or user id).
+
+        Returns the Author with its stable `id` and current `handle` (Mastodon: the canonical
+        `user@domain`, with the instance's domain for local accounts); None when the platform
+        says nobody has that name. Raises PlatformError (RateLimited, CredentialsInvalid, ...)
+        when the platform cannot answer; never guesses an id from the name.
+        """
+        raise ActionRefused("this platform cannot look authors up")
 
     async def list_members(self, list_id: str) -> set[str]:
         """Ids and lower-cased handles of the members of list `list_id`."""
@@ -207,6 +328,8 @@ class Platform(abc.ABC):
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ()
     can_like: ClassVar[bool] = True
+    # Whether a repost stays (pointing at nothing) when its original is deleted, as on Bluesky.
+    reposts_outlive_originals: ClassVar[bool] = False
     # The pydantic model of `AccountContext.config` (extra keys are the service's own and ignored).
     config_model: ClassVar[type[BaseModel] | None] = None
 
@@ -226,7 +349,20 @@ class Platform(abc.ABC):
     @abc.abstractmethod
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
         """Check the credentials (raise CredentialsInvalid if wrong) and prepare the account
-        (the bot flag or label where the platform has one). Returns who the account is."""
+        (the bot flag or label where the platform has one). Returns who the account is.
+
+        Preparing is best-effort: what could not be done (a bot flag the server refused or did not
+        keep) is returned in `warnings`, never raised, so that working credentials connect."""
+
+    def home_domain(self, config: dict[str, Any]) -> str | None:
+        """The domain local handles may carry on the account's server (`alice@own.instance` is
+        `alice` there), or None where handles have no such form."""
+        return None
+
+    def rate_bucket(self, kind: str) -> str:
+        """The rate-limit bucket an action spends: `kind` is repost, quote or like, or
+        `undo:<kind>` for undoing one. SHARED_BUCKET unless the platform limits it apart."""
+        return SHARED_BUCKET
 
     def default_limits_for_account(self) -> dict[str, Any]:
         """The account-level limits (Limits fields) this platform's rules call for."""
@@ -236,3 +372,23 @@ class Platform(abc.ABC):
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Sources to poll when the account names none: by default one per rule hashtag."""
         return [f"tag:{tag}" for tag in hashtags] or ["home"]
+
+
+# -- stream health ------------------------------------------------------------------------------
+# Streams reconnect inside the adapter, out of the streamer's sight; they say how the connection is
+# doing through `report_stream`, and the streamer (which sets the reporter for its task) records it
+# for the account's owner. Without a reporter set, reporting does nothing.
+StreamReporter = Callable[[str, BaseException | None], None]
+_stream_reporter: ContextVar[StreamReporter | None] = ContextVar("stream_reporter", default=None)
+
+
+def set_stream_reporter(reporter: StreamReporter | None) -> None:
+    """Route this task's (and its child tasks') stream reports to `reporter`."""
+    _stream_reporter.set(reporter)
+
+
+def report_stream(state: str, error: BaseException | None = None) -> None:
+    """A stream says `connected` when a connection opens, `reconnecting` (with the error) when it drops."""
+    reporter = _stream_reporter.get()
+    if reporter is not None:
+        reporter(state, error)

@@ -2,6 +2,13 @@
 
 Adapters call `PlatformHTTP.request`; it turns the outside world's failures into the
 PlatformError family of `platforms.base`, so that no platform error escapes as anything else.
+
+Retrying in place is only for calls that cannot have acted twice: any call whose connection was
+never made (connect errors, an empty pool), and idempotent methods (GET, HEAD, OPTIONS, PUT,
+DELETE) after any failure. A non-idempotent call (POST, PATCH) that may have reached the
+platform (a timeout after sending, a reset connection, a 5xx) raises OutcomeUnknown instead: the
+platform may already have acted (GoToSocial makes a new boost per reblog call, a Bluesky
+createRecord makes a new record), so the caller asks the platform before sending again.
 """
 
 from __future__ import annotations
@@ -12,15 +19,19 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
+from app.platforms.base import SHARED_BUCKET, CredentialsInvalid, OutcomeUnknown, PlatformError, PostGone, RateLimited
 
 log = logging.getLogger("reposter.platforms.http")
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
+IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+# Failures that happen before a byte of the request left: safe to retry whatever the method.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 @dataclass
@@ -80,8 +91,11 @@ class PlatformHTTP:
         *,
         platform: str,
         retry: RetryPolicy | None = None,
+        bucket: Callable[[str, str], str] | None = None,
     ) -> None:
         self.http = http
+        # (method, path) -> the platform's rate-limit bucket a 429 on that call exhausted
+        self.bucket = bucket or (lambda method, path: SHARED_BUCKET)
         self.base_url = base_url.rstrip("/")
         self.platform = platform
         self.retry = retry or RetryPolicy()
@@ -93,17 +107,25 @@ class PlatformHTTP:
         *,
         headers: dict[str, str] | None = None,
         not_found_is_gone: bool = False,
+        idempotent: bool | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one request; retry 5xx/timeouts, wait out short 429s, map failures to PlatformError."""
+        """Send one request; retry what cannot act twice, wait out short 429s, map failures to PlatformError.
+
+        `idempotent` overrides the method's own rule, for a POST that is safe to repeat (a
+        deleteRecord, a login) or a call that must never be repeated.
+        """
         url = path if path.startswith("http") else f"{self.base_url}{path}"
+        repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         last: PlatformError | None = None
         for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1 and last is not None:  # a pause between tries, never after the last one
+                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 2))
+                last = None
             try:
                 response = await self._send(method, url, headers, kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = PlatformError(f"{self.platform}: {type(exc).__name__} on {method} {path}")
-                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 1))
+                last = self._transport_failure(exc, method, path, repeatable)
                 continue
             if response.status_code == 429:
                 retry_at = retry_at_from_headers(response.headers)
@@ -111,17 +133,25 @@ class PlatformHTTP:
                 if wait <= self.retry.inline_wait and attempt < self.retry.attempts:
                     await self.retry.pause(wait)
                     continue
-                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at)
+                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at,
+                                  bucket=self.bucket(method, httpx.URL(url).path))
             if response.status_code in RETRYABLE_STATUS:
-                last = PlatformError(
-                    f"{self.platform}: HTTP {response.status_code} on {method} {path}",
-                    status=response.status_code,
-                )
-                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 1))
+                message = f"{self.platform}: HTTP {response.status_code} on {method} {path}"
+                if not repeatable:
+                    raise OutcomeUnknown(f"{message} (the platform may have acted)", status=response.status_code)
+                last = PlatformError(message, status=response.status_code)
                 continue
             return self._check(response, method, path, not_found_is_gone)
-        assert last is not None
-        raise last
+        raise last or PlatformError(f"{self.platform}: no answer to {method} {path}")
+
+    def _transport_failure(self, exc: Exception, method: str, path: str, repeatable: bool) -> PlatformError:
+        """The error for a failed exchange; OutcomeUnknown (raised at once) when it may have acted."""
+        message = f"{self.platform}: {type(exc).__name__} on {method} {path}"
+        if isinstance(exc, NOT_SENT) or repeatable:
+            return PlatformError(message, kind="timeout" if isinstance(exc, httpx.TimeoutException) else "transport")
+        log.warning("platform outcome unknown", extra={"platform": self.platform, "method": method,
+                                                       "path": httpx.URL(path).path, "error": type(exc).__name__})
+        raise OutcomeUnknown(f"{message} (the platform may have acted)") from exc
 
     async def _send(self, method: str, url: str, headers: dict | None, kwargs: dict) -> httpx.Response:
         """Send and log the status; never log headers, query strings or bodies (tokens live there)."""

@@ -1291,6 +1291,7 @@ static PyObject *remember, *lang_keys, *host_keys, *flag_names;
 static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to;
 static PyObject *s_author, *s_hashtags, *s_mentions, *s_urls, *s_handle, *s_id, *s_reply_to_author, *s_lang;
 static PyObject *s_is_reply, *s_is_repost, *s_is_quote, *s_is_bot, *s_media_count;
+static PyObject *s_mention_ids, *s_reply_to_author_id;
 
 PyDoc_STRVAR(set_key_context_doc,
 "set_key_context(tags, mentions, froms, tos, langs, remember, lang_keys, host_keys, flag_names)\n\n"
@@ -1493,6 +1494,11 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     n_mentions = (int)(PySequence_Fast_GET_SIZE(value) > 0);
     Py_CLEAR(value);
+    /* @id of each mentioned author whose id the platform gave (not a has:mentions fact) */
+    value = field(post, post_fields, s_mention_ids);
+    if (value == NULL || add_memo_keys(keys, value, memo_mentions, prefix_mention) < 0)
+        goto done;
+    Py_CLEAR(value);
     /* from: by handle and by id */
     value = field(author, author_fields, s_handle);
     if (value == NULL || (by_handle = memo_key(memo_from, prefix_from, value)) == NULL)
@@ -1504,8 +1510,14 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_CLEAR(value);
     if (PyList_Append(keys, by_handle) < 0 || PyList_Append(keys, by_id) < 0)
         goto done;
-    /* to: */
+    /* to: by handle, then by id */
     value = field(post, post_fields, s_reply_to_author);
+    if (value == NULL)
+        goto done;
+    if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
+        goto done;
+    Py_CLEAR(value);
+    value = field(post, post_fields, s_reply_to_author_id);
     if (value == NULL)
         goto done;
     if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
@@ -1599,6 +1611,7 @@ PyInit__native(void)
         {&s_handle, "handle"}, {&s_id, "id"}, {&s_reply_to_author, "reply_to_author"}, {&s_lang, "lang"},
         {&s_is_reply, "is_reply"}, {&s_is_repost, "is_repost"}, {&s_is_quote, "is_quote"},
         {&s_is_bot, "is_bot"}, {&s_media_count, "media_count"},
+        {&s_mention_ids, "mention_ids"}, {&s_reply_to_author_id, "reply_to_author_id"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)

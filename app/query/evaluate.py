@@ -54,7 +54,7 @@ _TESTS: dict[type, Callable[[Any, PreparedPost], bool]] = {
     Hashtag: lambda n, p: n.tag in p.hashtags,
     Mention: lambda n, p: n.handle in p.mentions,
     From: lambda n, p: n.handle in p.authors,
-    To: lambda n, p: p.reply_to == n.handle,
+    To: lambda n, p: n.handle in p.reply_to,
     Url: lambda n, p: n.host in p.hosts,
     Lang: lambda n, p: n.code in p.langs,
     Is: lambda n, p: f"is:{n.kind}" in p.flags,

@@ -2,7 +2,7 @@
 
 The index reads the post's *keys*, every fact a rule can test by presence: the tokens (bare),
 pairs of consecutive Han/kana tokens (`ab`, see `cjk_pairs`), and `#tag`, `@mention`,
-`from:handle`, `from:id`, `to:handle`, `url:host` (the host and each parent domain), `lang:xx`
+`@id`, `from:handle`, `from:id`, `to:handle`, `to:id`, `url:host` (the host and each parent domain), `lang:xx`
 (and its primary subtag), `is:…` and `has:…` where they hold. Tokens are letters and digits only,
 so they never collide with the prefixed keys. They are kept as two lists, `tokens` and
 `extra_keys` (the C loop reads them as they are); `keys` is their set, made on first use.
@@ -59,8 +59,8 @@ class PreparedPost:
 
     @cached_property
     def mentions(self) -> frozenset[str]:
-        """The handles the post mentions, folded, without `@`."""
-        return frozenset(fold_handle(handle) for handle in self.post.mentions)
+        """The handles and ids of the authors the post mentions, folded, without `@`."""
+        return frozenset(fold_handle(name) for name in (*self.post.mentions, *self.post.mention_ids))
 
     @cached_property
     def authors(self) -> frozenset[str]:
@@ -68,9 +68,9 @@ class PreparedPost:
         return frozenset((fold_handle(self.post.author.handle), fold_handle(self.post.author.id)))
 
     @cached_property
-    def reply_to(self) -> str | None:
-        """The folded handle of the author replied to, if known."""
-        return fold_handle(self.post.reply_to_author) if self.post.reply_to_author else None
+    def reply_to(self) -> frozenset[str]:
+        """The folded handle and id of the author replied to, where known."""
+        return frozenset(fold_handle(name) for name in (self.post.reply_to_author, self.post.reply_to_author_id) if name)
 
     @cached_property
     def langs(self) -> frozenset[str]:
@@ -128,6 +128,9 @@ def _post_keys_py(post: Post, tokens: list[str]) -> tuple[list[str], tuple[str, 
         keys += [_TAGS.get(tag) or _remember(_TAGS, "#", tag) for tag in hashtags]
     if mentions:
         keys += [_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mentions]
+    mention_ids = post.mention_ids
+    if mention_ids:
+        keys += [_MENTIONS.get(m) or _remember(_MENTIONS, "@", m) for m in mention_ids]
     handle, author_id = author.handle, author.id
     by_handle = _FROM.get(handle) or _remember(_FROM, "from:", handle)
     by_id = _FROM.get(author_id) or _remember(_FROM, "from:", author_id)
@@ -135,6 +138,9 @@ def _post_keys_py(post: Post, tokens: list[str]) -> tuple[list[str], tuple[str, 
     reply_to = post.reply_to_author
     if reply_to:
         keys.append(_TO.get(reply_to) or _remember(_TO, "to:", reply_to))
+    reply_to_id = post.reply_to_author_id
+    if reply_to_id:
+        keys.append(_TO.get(reply_to_id) or _remember(_TO, "to:", reply_to_id))
     lang = post.lang
     found = _LANGS.get(lang)
     keys += _lang_keys(lang) if found is None else found

@@ -29,10 +29,12 @@ router = APIRouter(tags=["rules"])
 
 
 @router.post("/accounts/{account_id}/rules", status_code=status.HTTP_201_CREATED, response_model=RuleRead)
-async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep, caller: CallerDep):
-    """Add a rule; an unparsable query is a 422 with the message and position."""
+async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep, caller: CallerDep,
+                      runtime: RuntimeDep):
+    """Add a rule; an unparsable query is a 422 with the message and position, a name (`from:`,
+    `to:`, `@`, `users:`) nobody has is a 422 naming it; the others are resolved to the authors' ids."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
-    return await service.create(session, account=account, data=data, caller=caller)
+    return await service.create(session, runtime=runtime, account=account, data=data, caller=caller)
 
 
 @router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead])
@@ -60,10 +62,10 @@ async def get_rule(rule_id: PathId, session: SessionDep, caller: CallerDep):
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleRead)
-async def update_rule(rule_id: PathId, data: RuleUpdate, session: SessionDep, caller: CallerDep):
-    """Change a rule; it takes effect for the next post."""
+async def update_rule(rule_id: PathId, data: RuleUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Change a rule; it takes effect for the next post (names it held keep the ids they had)."""
     rule, account = await _rule_for(session, caller, rule_id, Capability.configure)
-    return await service.update(session, rule=rule, account=account, data=data, caller=caller)
+    return await service.update(session, runtime=runtime, rule=rule, account=account, data=data, caller=caller)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)

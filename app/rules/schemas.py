@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.pagination import Id
+from app.inputs import MAX_INT, Id
 from app.patch import Patch
 from app.platforms.base import Post
 
@@ -24,7 +24,7 @@ class RuleCreate(BaseModel):
     quote_template: str | None = Field(default=None, max_length=1000, description="{author} {url} {rule}")
     enabled: bool = True
     review: bool = Field(default=False, description="queue matches for a moderator instead of acting")
-    priority: int = 0
+    priority: int = Field(default=0, ge=-MAX_INT - 1, le=MAX_INT)
 
 
 class RuleUpdate(Patch):
@@ -37,7 +37,16 @@ class RuleUpdate(Patch):
     quote_template: str | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
     review: bool | None = None
-    priority: int | None = None
+    priority: int | None = Field(default=None, ge=-MAX_INT - 1, le=MAX_INT)
+
+
+class RuleAuthor(BaseModel):
+    """A person the rule names, and who that is on the platform."""
+
+    name: str = Field(description="as the query or scope names them (folded, without @)")
+    author_id: str | None = Field(description="the platform id matched; None while pending")
+    handle: str = Field(description="their handle, for display")
+    pending: bool = Field(description="true while the platform could not be asked; until then the name matches as typed")
 
 
 class RuleRead(BaseModel):
@@ -49,6 +58,7 @@ class RuleRead(BaseModel):
     query: str
     normalized: str
     scope: str
+    authors: list[RuleAuthor] = Field(default_factory=list, description="the people from:, to:, @ and users: name")
     action: str
     quote_template: str | None
     enabled: bool
@@ -56,6 +66,16 @@ class RuleRead(BaseModel):
     priority: int
     created_at: datetime
     updated_at: datetime
+
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _authors(cls, value: Any) -> Any:
+        """`Rule.authors` (name -> {id, handle}) as a list."""
+        if not isinstance(value, dict):
+            return value
+        return [{"name": name, "author_id": (entry or {}).get("id"), "handle": (entry or {}).get("handle") or name,
+                 "pending": not (entry or {}).get("id")} for name, entry in value.items()]
 
 
 class QueryError(BaseModel):
@@ -104,12 +124,21 @@ class PreviewRequest(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
 
 
+class ExistingAction(BaseModel):
+    """An action the account already has on a previewed post."""
+
+    id: int
+    kind: str
+    status: str
+
+
 class PreviewItem(BaseModel):
     post: dict[str, Any]
     matched: bool
-    would: str = Field(description="queued | review | skipped | no match")
+    would: str = Field(description="queued | review | skipped | no match | already acted (see `action`)")
     reason: str | None
     terms: list[TermHeld]
+    action: ExistingAction | None = Field(default=None, description="the account's action on this post, if any")
 
 
 class PreviewResult(BaseModel):

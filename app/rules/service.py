@@ -12,6 +12,7 @@ from app.models import Account, Rule
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, normalize, parse
 from app.rules import repository
+from app.rules.authors import any_pending, resolve_rule_authors
 from app.rules.schemas import RuleCreate, RuleUpdate
 
 
@@ -39,12 +40,14 @@ def _check_action(account: Account, action: str, template: str | None) -> None:
         raise Invalid("a quote rule needs a quote_template, e.g. 'Worth a read: {url}'", error="invalid rule")
 
 
-async def create(session: AsyncSession, *, account: Account, data: RuleCreate, caller: Caller) -> Rule:
-    """Add a rule to an account."""
+async def create(session: AsyncSession, *, runtime, account: Account, data: RuleCreate, caller: Caller) -> Rule:
+    """Add a rule to an account; the people it names are resolved to their ids."""
     scope = checked_scope(data.scope)
     normalized = checked_query(data.query, scope)
     _check_action(account, data.action, data.quote_template)
-    rule = Rule(account_id=account.id, normalized=normalized, **data.model_dump(exclude={"scope"}), scope=str(scope))
+    authors = await resolve_rule_authors(runtime, account, parse(data.query, scoped=scope.is_set), scope, None)
+    rule = Rule(account_id=account.id, normalized=normalized, **data.model_dump(exclude={"scope"}), scope=str(scope),
+                authors=authors, authors_pending=any_pending(authors))
     session.add(rule)
     await session.flush()
     await record(session, caller, "rule.create", target_type="rule", target_id=rule.id, account_id=account.id,
@@ -60,16 +63,19 @@ async def get(session: AsyncSession, *, rule_id: int) -> Rule:
     return rule
 
 
-async def update(session: AsyncSession, *, rule: Rule, account: Account, data: RuleUpdate, caller: Caller) -> Rule:
-    """Change a rule; the query and scope are checked together."""
+async def update(session: AsyncSession, *, runtime, rule: Rule, account: Account, data: RuleUpdate,
+                 caller: Caller) -> Rule:
+    """Change a rule; the query and scope are checked together, names new to it are resolved."""
     changes = data.model_dump(exclude_unset=True)
     scope = checked_scope(changes.get("scope", rule.scope))
     query = changes.get("query", rule.query)
     normalized = checked_query(query, scope)
     _check_action(account, changes.get("action", rule.action), changes.get("quote_template", rule.quote_template))
+    authors = await resolve_rule_authors(runtime, account, parse(query, scoped=scope.is_set), scope, rule.authors)
     for key, value in changes.items():
         setattr(rule, key, value)
-    rule.scope, rule.normalized = str(scope), normalized
+    rule.scope, rule.normalized, rule.authors = str(scope), normalized, authors
+    rule.authors_pending = any_pending(authors)
     await record(session, caller, "rule.update", target_type="rule", target_id=rule.id, account_id=rule.account_id,
                  detail=changes)
     return rule

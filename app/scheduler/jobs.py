@@ -1,7 +1,10 @@
-"""The jobs a scheduler tick runs: reconcile, refresh relations, poll, match, dispatch, undo."""
+"""The jobs a scheduler runs: polling (poll, match) and sending (reconcile, match, dispatch, undo),
+each on its own so that a slow poll never holds sends, plus upkeep (relations, pending author
+names, reposted originals that changed); `tick` runs them all once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -11,7 +14,8 @@ from datetime import timedelta
 from app.accounts.context import save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, inbox, poller, reconcile, relations, undo
+from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
+from app.pipeline.fanout import Fanout
 from app.pipeline.matcher import Matcher, matched_through
 
 log = logging.getLogger("reposter.jobs")
@@ -24,6 +28,7 @@ class TickReport:
     matched: int = 0
     sent: int = 0
     undone: int = 0
+    originals: int = 0  # reposted originals found deleted or edited
     seconds: float = 0.0
 
 
@@ -36,25 +41,48 @@ class Pipeline:
     relations_max_age: float = 900.0
     _last_relations: float = 0.0
     _last_prune: float = 0.0
+    _last_identities: float = 0.0
     # per account: what its derived poll sources were computed from, and the sources
     sources: dict = field(default_factory=dict)
+    fanout: Fanout | None = None
+    _matching: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        if self.fanout is None:
+            self.fanout = Fanout.of(self.runtime.settings)
 
     async def match_all(self) -> int:
-        """Match every post waiting in the inbox, batch by batch (each batch one transaction)."""
+        """Match every post waiting in the inbox, batch by batch (each batch one transaction);
+        the polling and the sending job both match, one at a time (the index is this process's)."""
         total = 0
-        while True:
-            async with transaction(self.runtime.sessions) as session:
-                count = await self.matcher.run_batch(session, self.runtime)
-            total += count
-            if count == 0:
-                return total
+        async with self._matching:
+            while True:
+                async with transaction(self.runtime.sessions) as session:
+                    count = await self.matcher.run_batch(session, self.runtime)
+                total += count
+                if count == 0:
+                    return total
 
     async def refresh_relations(self) -> None:
+        """Refresh stale follower/following/list sets, within the poll budget."""
         if time.monotonic() - self._last_relations < min(60.0, self.relations_max_age):
             return
         self._last_relations = time.monotonic()
-        async with transaction(self.runtime.sessions) as session:
+        budget = self.runtime.settings.poll_budget_seconds
+        async with asyncio.timeout(budget), transaction(self.runtime.sessions) as session:
             await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
+
+    async def resolve_identities(self) -> int:
+        """Once a minute, resolve pending author names and refresh stale handles (app.pipeline.identities)."""
+        if time.monotonic() - self._last_identities < 60:
+            return 0
+        self._last_identities = time.monotonic()
+        return await identities.resolve_due(self.runtime)
+
+    async def check_originals(self) -> int:
+        """Look up reposted originals due for a look (deleted? edited?), within the poll budget."""
+        async with asyncio.timeout(self.runtime.settings.poll_budget_seconds):
+            return await originals.check_due(self.runtime)
 
     async def prune_inbox(self) -> None:
         """Once an hour, forget old matched posts no action refers to (preview reads recent ones)."""
@@ -69,19 +97,66 @@ class Pipeline:
             log.info("inbox pruned", extra={"removed": removed})
 
     async def tick(self, *, poll: bool = True) -> TickReport:
-        """One round of the whole pipeline; errors of one stage never stop the others."""
+        """One round of the whole pipeline, waiting for all of its work (tests, benchmarks);
+        errors of one stage never stop the others."""
         started = time.perf_counter()
         report = TickReport()
-        report.reconciled = await self._guard("reconcile", reconcile.reconcile(self.runtime))
+        report.reconciled = await self._guard("reconcile", self._reconcile())
         await self._guard("relations", self.refresh_relations())
+        await self._guard("identities", self.resolve_identities())  # before matching: rules may gain ids
         if poll:
-            report.polled_new = await self._guard("poll", poller.poll_due(self.runtime, self.sources))
+            report.polled_new = await self._guard("poll", self._poll(wait=None))
+        await self._sends(report, wait=None)
+        report.originals = await self._guard("originals", self.check_originals())
+        return self._report(report, started)
+
+    async def poll_tick(self) -> TickReport:
+        """The polling job: poll what is due and match it. Waits `stage_wait_seconds` at most for
+        the accounts it polls; slower ones go on in the background."""
+        started = time.perf_counter()
+        report = TickReport()
+        report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds))
         report.matched = await self._guard("match", self.match_all())
-        report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime))
-        report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime))
+        return self._report(report, started)
+
+    async def send_tick(self) -> TickReport:
+        """The sending job: settle, match, dispatch and undo, never waiting on a poll. Waits
+        `stage_wait_seconds` at most for each stage's accounts; slower ones go on in the background."""
+        started = time.perf_counter()
+        report = TickReport()
+        report.reconciled = await self._guard("reconcile", self._reconcile())
+        await self._sends(report, wait=self.runtime.settings.stage_wait_seconds)
+        return self._report(report, started)
+
+    async def relations_tick(self) -> None:
+        """The upkeep job (follower sets and lists, pending author names, reposted originals that
+        changed), apart so that none of it holds polls or sends."""
+        await self._guard("relations", self.refresh_relations())
+        await self._guard("identities", self.resolve_identities())
+        await self._guard("originals", self.check_originals())
+
+    async def close(self) -> None:
+        """Stop work still running in the background (shutdown)."""
+        await self.fanout.close()
+
+    async def _reconcile(self) -> int:
+        """Settle orphaned `sending` rows, never for longer than a send's budget (one hanging
+        server must not hold the sending job; rows left over keep their lease and come back)."""
+        async with asyncio.timeout(self.runtime.settings.send_budget_seconds):
+            return await reconcile.reconcile(self.runtime)
+
+    async def _poll(self, *, wait: float | None) -> int:
+        return await poller.poll_due(self.runtime, self.sources, self.fanout, wait=wait)
+
+    async def _sends(self, report: TickReport, *, wait: float | None) -> None:
+        report.matched = await self._guard("match", self.match_all())
+        report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime, self.fanout, wait=wait))
+        report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime, self.fanout, wait=wait))
         await self._guard("prune", self.prune_inbox())
+
+    def _report(self, report: TickReport, started: float) -> TickReport:
         report.seconds = time.perf_counter() - started
-        if report.polled_new or report.matched or report.sent or report.undone or report.reconciled:
+        if report.polled_new or report.matched or report.sent or report.undone or report.reconciled or report.originals:
             log.info("tick", extra=report.__dict__)
         return report
 

@@ -8,7 +8,7 @@ from tests.api.helpers import API, actions, by_post, ingest, make_account, make_
 @pytest.fixture
 async def account(client, admin):
     w = world()
-    for handle in ("alice", "bob", "carol", "dave"):
+    for handle in ("alice", "bob", "carol", "dave", "erin"):
         w.add_author(handle, followers_count=100)
     w.follow("alice", "coffeeclub")
     w.follow("coffeeclub", "bob")
@@ -127,7 +127,8 @@ async def test_block_added_while_queued_is_checked_again_before_sending(client, 
     await pipeline.match_all()
     from app.models import Block
     async with runtime.sessions() as session, session.begin():
-        session.add(Block(account_id=account["id"], author="bob", reason="spam", created_by="test"))
+        session.add(Block(account_id=account["id"], author=world().authors["bob"].id, handle="bob", reason="spam",
+                          created_by="test"))
     await pipeline.tick(poll=False)
     [action] = await actions(client, admin, account["id"])
     assert action["status"] == "skipped" and action["reason"] == "blocked: spam"

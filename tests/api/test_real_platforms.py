@@ -131,3 +131,20 @@ async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client
         blob = await session.scalar(select(Account.credentials_encrypted).where(Account.id == account["id"]))
     saved = decrypt(runtime.fernet, blob)
     assert saved["refresh_token"] == x.fake.refresh_token and saved["access_token"] == x.fake.access_token
+
+
+async def test_a_deleted_original_is_noticed_and_leaves_no_repost_behind(client, admin, pipeline, harness, runtime):
+    account = await _connect(client, admin, harness, allow_without_consent=True)
+    await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "c", "query": "#coffee"}, headers=admin)
+    post_id = harness.add_post("plain", text="Fresh beans today #coffee")
+    await pipeline.tick()
+    assert harness.is_reposted(post_id)
+    harness.delete_post(post_id)
+    runtime.settings.originals_check_seconds = 0.001
+    await pipeline.tick(poll=False)  # looks the original up; on Bluesky asks to remove the dangling repost
+    await pipeline.tick(poll=False)
+    [action] = await actions(client, admin, account["id"])
+    assert action["original_state"] == "deleted" and action["reason"].startswith("original deleted by its author")
+    assert not harness.is_reposted(post_id)  # the platform removed it with the post, or we did (Bluesky)
+    assert action["status"] == ("undone" if harness.name == "bluesky" else "done")
+    harness.validate_requests()

@@ -15,6 +15,8 @@ async def setup(client, admin, runtime, pipeline):
     for acc in (mine, theirs):
         rules[acc["id"]] = await make_rule(client, admin, acc["id"], "#coffee", review=True)
     world().add_author("alice", followers_count=10)
+    for name in ("spammer", "shy", "a"):  # the people the calls below name (an unknown name is a 422)
+        world().add_author(name)
     await ingest(client, admin, [world().publish("alice", "hi #coffee")])
     await pipeline.tick(poll=False)
     acts = {acc["id"]: (await actions(client, admin, acc["id"]))[0] for acc in (mine, theirs)}
@@ -29,6 +31,8 @@ def account_endpoints(account_id: int, rule_id: int, action_id: int):
     """(method, path, body, capability) for every account-scoped endpoint."""
     return [
         ("GET", f"/accounts/{account_id}", None, "read"),
+        ("GET", f"/accounts/{account_id}/health", None, "read"),
+        ("GET", f"/accounts/{account_id}/sources", None, "read"),
         ("PATCH", f"/accounts/{account_id}", {"sources": ["public"]}, "configure"),
         ("GET", f"/accounts/{account_id}/rules", None, "read"),
         ("POST", f"/accounts/{account_id}/rules", {"name": "n", "query": "tea"}, "configure"),

@@ -21,6 +21,7 @@ import httpx
 
 from app.platforms.base import AccountContext
 from app.platforms.bluesky.platform import BlueskyPlatform
+from tests.platforms.faults import AfterActing
 from tests.platforms.lexicon_check import lexicons
 
 PDS = "https://pds.test"
@@ -100,16 +101,23 @@ class FakeBluesky:
         self.entries: list[Entry] = []
         self.records: dict[tuple[str, str], dict[str, Any]] = {}  # the account's repo
         self.followers: list[str] = []
+        # A server profile: getFollowers lists nobody, though the account's profile counts followers.
+        self.followers_hidden = False
         self.follows: list[str] = []
         self.list_members: set[str] = set()
         self.list_uri = f"at://{self.me}/app.bsky.graph.list/3kcurated2222"
         self.failures: list[tuple[int, dict[str, str]]] = []
+        self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
         self.requests: list[httpx.Request] = []
         self.access: set[str] = set()
         self.refresh: set[str] = set()
         self.expired: set[str] = set()  # tokens the server calls expired whatever their exp says
         self.logins = 0
         self.refreshes = 0
+        # Server profiles for the bot self-label: a session not allowed to write the profile (an
+        # OAuth session without that permission), and a server that keeps the record but not its labels.
+        self.refuse_profile_writes = False
+        self.drop_self_labels = False
         self._tids = itertools.count(1)
         for name in ("reposterbot", "writer", "alice", "bob", "carol", "dave"):
             self.add_profile(name)
@@ -299,7 +307,10 @@ class FakeBluesky:
         status, payload = route(params, json.loads(request.content) if request.content else {}, token)
         problems = lexicons().check_output(nsid, payload) if status == 200 else lexicons().check_error(nsid, payload)
         assert not problems, problems
-        return httpx.Response(status, json=payload)
+        response = httpx.Response(status, json=payload)
+        if nsid in WRITES and status == 200:
+            return self.after_acting.strike(request, response)
+        return response
 
     @staticmethod
     def error(status: int, name: str, headers: dict[str, str] | None = None, message: str = "") -> httpx.Response:
@@ -403,6 +414,16 @@ class FakeBluesky:
         """A handle's DID (DIDs as they are)."""
         return next((d for d, p in self.profiles.items() if p["handle"] == actor), actor)
 
+    def x_getProfile(self, params, body, token):
+        did = self.resolve(params["actor"][0])
+        if did not in self.profiles:
+            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
+        return 200, self.profile_view(did, detailed=True)
+
+    def rename(self, did: str, handle: str) -> None:
+        """The user changes their handle; the DID stays (the old handle is free for anyone)."""
+        self.profiles[did]["handle"] = handle
+
     def x_resolveHandle(self, params, body, token):
         did = self.resolve(params["handle"][0])
         return (
@@ -415,8 +436,17 @@ class FakeBluesky:
     def x_getFollowers(self, params, body, token):
         return 200, {
             "subject": self.profile_view(self.resolve(params["actor"][0])),
-            **self.actor_page("followers", self.followers, params),
+            **self.actor_page("followers", [] if self.followers_hidden else self.followers, params),
         }
+
+    def x_getProfile(self, params, body, token):
+        did = self.resolve(params["actor"][0])
+        if did not in self.profiles:
+            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
+        view = self.profile_view(did, detailed=True)
+        if did == self.me and not self.followers_hidden:  # the count agrees with the list
+            view["followersCount"] = len(self.followers)
+        return 200, view
 
     def x_getFollows(self, params, body, token):
         return 200, {
@@ -465,6 +495,22 @@ class FakeBluesky:
             "validationStatus": "valid",
         }
 
+    def x_listRecords(self, params, body, token):
+        """The repo's records of a collection, newest (highest rkey) first, as the PDS lists them."""
+        collection, limit = params["collection"][0], int(params.get("limit", ["50"])[0])
+        if self.resolve(params["repo"][0]) != self.me:
+            return 200, {"records": []}
+        keys = sorted((k for c, k in self.records if c == collection), reverse=True)
+        if params.get("cursor"):
+            keys = [k for k in keys if k < params["cursor"][0]]
+        page = keys[:limit]
+        out: dict[str, Any] = {"records": [
+            {"uri": f"at://{self.me}/{collection}/{k}", "cid": fake_cid(self.records[(collection, k)]),
+             "value": self.records[(collection, k)]} for k in page]}
+        if len(keys) > limit:
+            out["cursor"] = page[-1]
+        return 200, out
+
     def x_deleteRecord(self, params, body, token):
         self.records.pop((body["collection"], body["rkey"]), None)
         return 200, {"commit": {"cid": fake_cid(body), "rev": self.tid()}}
@@ -481,11 +527,19 @@ class FakeBluesky:
 
     def x_putRecord(self, params, body, token):
         key = (body["collection"], body["rkey"])
+        if self.refuse_profile_writes and key[0] == "app.bsky.actor.profile":
+            return 403, {"error": "Forbidden", "message": "this session may not write app.bsky.actor.profile"}
+        if self.drop_self_labels:
+            body = {**body, "record": {k: v for k, v in body["record"].items() if k != "labels"}}
         current = self.records.get(key)
         if body.get("swapRecord") and (current is None or fake_cid(current) != body["swapRecord"]):
             return 400, {"error": "InvalidSwap", "message": "Record was at a different cid"}
         self.records[key] = body["record"]
         return 200, {"uri": f"at://{self.me}/{key[0]}/{key[1]}", "cid": fake_cid(body["record"])}
+
+
+# Procedures that change the repo: the ones a fault after acting strikes.
+WRITES = {"com.atproto.repo.createRecord", "com.atproto.repo.deleteRecord", "com.atproto.repo.putRecord"}
 
 
 def _exp(token: str) -> float:
@@ -572,6 +626,11 @@ class BlueskyHarness:
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         self.server.failures += [(status, headers or {})] * times
+
+    def delete_post(self, post_id: str) -> None:
+        """The author deletes the post record; reposts of it stay in their reposters' repos."""
+        self.server.posts.pop(post_id, None)
+        self.server.entries = [e for e in self.server.entries if e.key != post_id]
 
     def is_reposted(self, post_id: str) -> bool:
         entry = next((e for e in self.server.entries if e.key == post_id), None)

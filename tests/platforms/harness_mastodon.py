@@ -60,8 +60,13 @@ class MastodonHarness:
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         self.fake.fail_next(status, headers, times)
 
+    def delete_post(self, post_id: str) -> None:
+        """The author deletes the status; Mastodon deletes the boosts of it with it."""
+        self.fake.statuses.pop(self.fake.reblogs.pop(post_id, ""), None)
+        self.fake.statuses.pop(post_id, None)
+
     def is_reposted(self, post_id: str) -> bool:
-        status = self.fake.statuses[post_id]
+        status = self.fake.statuses.get(post_id) or {"id": post_id, "reblog": None}
         return (status["reblog"] or status)["id"] in self.fake.reblogs
 
     def set_followers(self, handles: list[str]) -> None:

@@ -106,6 +106,11 @@ class XHarness:
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         self.fake.failures.extend([(status, headers or {})] * times)
 
+    def delete_post(self, post_id: str) -> None:
+        """The author deletes the post; X removes its retweets with it."""
+        self.fake.tweets.pop(post_id, None)
+        self.fake.retweeted.discard(post_id)
+
     def is_reposted(self, post_id: str) -> bool:
         return post_id in self.fake.retweeted
 

@@ -156,6 +156,21 @@ async def test_a_burst_beyond_max_pages_is_read_over_the_next_polls(source):
     h.validate_requests()
 
 
+@pytest.mark.parametrize("source", ["home", "tag:coffee", "user:writer.bsky.social"])
+async def test_an_empty_first_poll_then_a_burst_beyond_a_page_is_read_whole(source):
+    h = BlueskyHarness(source)
+    feed = h.platform.feed_source(h.context(max_pages=3), h.http())
+    posts, cursor = await feed.fetch(h.source, None)
+    assert posts == [] and cursor is not None
+    burst = [h.add_post("plain", text=f"burst {i} #coffee") for i in range(15)]
+    seen: list[str] = []
+    for _ in range(4):
+        posts, cursor = await feed.fetch(h.source, cursor)
+        seen += [p.id for p in posts]
+    assert sorted(seen) == sorted(burst) and len(seen) == len(set(seen))
+    h.validate_requests()
+
+
 async def test_posts_arriving_while_a_gap_is_read_are_not_lost():
     h = BlueskyHarness("home")
     h.add_post("plain")
@@ -311,6 +326,25 @@ async def test_connect_twice_writes_the_label_once_and_creates_a_missing_profile
     await h.platform.connect(h.context(), h.http())
     assert len(bodies_of(h, "putRecord")) == 1 and "swapRecord" not in bodies_of(h, "putRecord")[0]
     assert h.server.records[("app.bsky.actor.profile", "self")]["labels"]["values"] == [{"val": "bot"}]
+    h.validate_requests()
+
+
+async def test_a_refused_bot_label_still_connects_with_a_warning():
+    h = BlueskyHarness()
+    h.server.refuse_profile_writes = True
+    account = await h.platform.connect(h.context(), h.http())
+    assert account.platform_user_id == h.server.me
+    [warning] = account.warnings
+    assert (warning.code, warning.http_status) == ("bot_flag", 403) and "refused" in warning.message
+    assert ("app.bsky.actor.profile", "self") not in h.server.records
+
+
+async def test_a_bot_label_the_server_did_not_keep_is_a_warning():
+    h = BlueskyHarness()
+    h.server.drop_self_labels = True
+    account = await h.platform.connect(h.context(), h.http())
+    [warning] = account.warnings
+    assert warning.code == "bot_flag" and "did not keep" in warning.message
     h.validate_requests()
 
 
@@ -587,6 +621,34 @@ async def test_jetstream_resumes_a_little_before_the_last_event_and_drops_replay
     ]  # backoff resets after a working connection
 
 
+async def test_a_server_without_jetstream_ends_the_stream_at_once():
+    from websockets.datastructures import Headers
+    from websockets.exceptions import InvalidStatus
+    from websockets.http11 import Response
+
+    from app.platforms.base import StreamUnavailable
+
+    attempts: list[str] = []
+
+    @asynccontextmanager
+    async def connect(url):
+        attempts.append(url)
+        raise InvalidStatus(Response(404, "Not Found", Headers()))
+        yield  # pragma: no cover
+
+    slept: list[float] = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    reader = JetstreamReader("wss://jet.test/subscribe", StreamFilter(everything=True), connect=connect, sleep=sleep)
+    with pytest.raises(StreamUnavailable) as info:
+        async for _ in reader.posts():
+            pass
+    assert info.value.status == 404 and info.value.path == "/subscribe" and "jet.test has no Jetstream" in str(info.value)
+    assert len(attempts) == 1 and slept == []
+
+
 def test_stream_filter_and_subscribe_url():
     handles: dict[str, str] = {}
     post = parse_event(json.dumps(EVENTS[1]), handles)[1]
@@ -688,3 +750,51 @@ async def test_a_429_with_ratelimit_reset_raises_until_the_window_resets():
     with pytest.raises(RateLimited) as info:
         await h.platform.action_client(h.context(), h.http()).repost(post)
     assert int(info.value.retry_at.timestamp()) == reset
+
+
+async def test_fetch_post_reads_the_original_of_a_repost_item_and_sees_its_deletion():
+    h = BlueskyHarness()
+    item = await _post(h, "repost")
+    client = h.platform.action_client(h.context(), h.http())
+    fresh = await client.fetch_post(item)
+    assert fresh.id == item.ref["uri"] and fresh.text == item.text and fresh.hashtags == item.hashtags
+    del h.server.posts[item.ref["uri"]]
+    assert await client.fetch_post(item) is None
+    h.validate_requests()
+
+
+async def test_what_a_post_says_of_its_author_beats_the_cached_profile():
+    """A bio with #nobot added since the profile was cached (and a handle changed since) count at
+    once; the cache only fills what the post leaves unknown."""
+    from app.platforms.base import Author
+    from app.platforms.bluesky.profiles import ProfileCache, hydrate
+
+    did = did_for("writer")
+    cache = ProfileCache()
+    cache.put(Author(id=did, handle="writer.bsky.social", bio="writer on Bluesky", followers_count=106))
+    fresh = Author(id=did, handle="writer-new.bsky.social", bio="no bots please #nobot")
+    post = post_from_record({"text": "hi"}, uri=f"at://{did}/app.bsky.feed.post/3k2a", cid="bafy", author=fresh)
+    from_jetstream = post_from_record({"text": "hi"}, uri=f"at://{did}/app.bsky.feed.post/3k2b", cid="bafy",
+                                      author=Author(id=did, handle=did))
+
+    async def no_fetch(actors):
+        raise AssertionError("everything is cached")
+
+    await hydrate([post, from_jetstream], cache, no_fetch)
+    assert (post.author.bio, post.author.handle, post.author.followers_count) == (
+        "no bots please #nobot", "writer-new.bsky.social", 106)
+    assert (from_jetstream.author.handle, from_jetstream.author.bio) == ("writer.bsky.social", "writer on Bluesky")
+
+
+async def test_lookup_author_resolves_handles_and_dids_and_knows_nobody():
+    h = BlueskyHarness()
+    client = h.platform.action_client(h.context(), h.http())
+    alice = await client.lookup_author("alice.bsky.social")
+    assert (alice.id, alice.handle) == (did_for("alice"), "alice.bsky.social")
+    assert (await client.lookup_author(did_for("bob"))).handle == "bob.bsky.social"
+    assert await client.lookup_author("nobody.bsky.social") is None
+    assert await client.lookup_author("did:plc:nobodynobodynobodynobody") is None
+    h.fail_next(503, times=10)
+    with pytest.raises(PlatformError):
+        await client.lookup_author("alice.bsky.social")
+    h.validate_requests()

@@ -79,10 +79,11 @@ _TEXT_PIECES = ["coffee", "Café", "TEA", "latte-art", "art", "latte", "or", "#c
 _maybe_bool = st.sampled_from([None, True, False])
 
 posts = st.builds(
-    lambda words, tags, mentions, handle, lang, reply, repost, quote, bot, media, followers, urls, to: make_post(
+    lambda words, tags, mentions, handle, lang, reply, repost, quote, bot, media, followers, urls, to, ids, to_id:
+    make_post(
         " ".join(words), handle=handle, author_id="id-3" if handle == "dora" else "id-9",
         hashtags=tags, mentions=mentions, lang=lang, is_reply=reply, is_repost=repost, is_quote=quote,
-        media_count=media, urls=urls, reply_to_author=to,
+        media_count=media, urls=urls, reply_to_author=to, mention_ids=ids, reply_to_author_id=to_id,
         author={"is_bot": bot, "followers_count": followers},
     ),
     st.lists(st.sampled_from(_TEXT_PIECES), max_size=8),
@@ -97,4 +98,7 @@ posts = st.builds(
                               "//A.Example.com/p", "HTTPS://user@Other.org:8080/x?y#z", "mailto:bob@other.org",
                               "https://bücher.example.com/", "not a url"]), max_size=2),
     st.sampled_from([None, "carol", "@Alice"]),
+    # the ids of mentioned and replied-to authors, as adapters give them (`@id-3`, `to:id-3`)
+    st.lists(st.sampled_from(["id-3", "ID-9", "did:plc:x"]), max_size=2),
+    st.sampled_from([None, "id-3", "Id-9"]),
 )

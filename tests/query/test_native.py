@@ -80,11 +80,14 @@ _HANDLES = ["alice", " @Bob ", "#Tag", "Zoë", "ÅSA", "did:plc:AbC", "\t@#x\n",
     st.lists(st.sampled_from(_HANDLES), max_size=3),
     st.sampled_from(_HANDLES),
     st.sampled_from([None, "", "Bob", " @Zoë"]),
+    st.lists(st.sampled_from(_HANDLES), max_size=3),
+    st.sampled_from([None, "", "did:plc:AbC", "Zoë", "109"]),
 )
-def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, reply_to):
+def test_post_keys_in_c_equal_those_in_python(post, tags, mentions, handle, reply_to, mention_ids, reply_to_id):
     needs_c()
     post = post.model_copy(
-        update={"hashtags": tags, "mentions": mentions, "reply_to_author": reply_to,
+        update={"hashtags": tags, "mentions": mentions, "reply_to_author": reply_to, "mention_ids": mention_ids,
+                "reply_to_author_id": reply_to_id,
                 "author": post.author.model_copy(update={"handle": handle})}
     )
     found = tokens._tokenize_py(post.text)

@@ -1,17 +1,37 @@
-"""Acting on Bluesky: reposts, likes and quotes are records in the account's repo."""
+"""Acting on Bluesky: reposts, likes and quotes are records in the account's repo.
+
+A createRecord makes a new record every time it is called, so a call whose answer was lost is
+settled by `find_own`, which reads the account's own repo on its PDS (com.atproto.repo.listRecords,
+newest first; the PDS is the truth, where the AppView's viewer state may lag behind). Undoing a
+repost or like deletes every such record of ours for the post, not only the one we noted.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    OutcomeUnknown,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.bluesky import graph, richtext
-from app.platforms.bluesky.normalize import uri_parts
+from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
 
 COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post"}
 MAX_TEXT = 300  # graphemes; code points are a safe upper bound
+# Pages (100 records each) of our own repo read when looking for a record whose answer was lost.
+OWN_RECORD_PAGES = 10
+# Undo also deletes other records of ours for the post among our newest this many pages (cheap).
+UNDO_RECORD_PAGES = 1
+# Clocks differ: records dated this much before the action was decided are still looked at.
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 def now_iso() -> str:
@@ -52,14 +72,52 @@ class BlueskyActionClient(ActionClient):
         """Delete the record an earlier action created; PostGone when there is none to delete."""
         if kind not in COLLECTIONS:
             raise ActionRefused(f"bluesky: cannot undo a {kind!r}")
-        uri = platform_action_id or await self._viewer_record(post, kind)
-        if not uri:
+        uris = [platform_action_id or await self._viewer_record(post, kind)]
+        if kind != "quote":  # a lost answer may have left a second record of ours: remove them all
+            uris += (await self._own_records(post, kind, since=None, pages=UNDO_RECORD_PAGES))[0]
+        uris = list(dict.fromkeys(uri for uri in uris if uri))
+        if not uris:
             raise PostGone(f"bluesky: no {kind} of this post to undo")
-        did, collection, rkey = uri_parts(uri)
-        if did != await self.xrpc.did() or collection != COLLECTIONS[kind] or not rkey:
-            raise ActionRefused(f"bluesky: {uri} is not this account's {kind}")
-        body = {"repo": did, "collection": collection, "rkey": rkey}
-        await self.xrpc.procedure("com.atproto.repo.deleteRecord", body)
+        for uri in uris:
+            did, collection, rkey = uri_parts(uri)
+            if did != await self.xrpc.did() or collection != COLLECTIONS[kind] or not rkey:
+                raise ActionRefused(f"bluesky: {uri} is not this account's {kind}")
+            body = {"repo": did, "collection": collection, "rkey": rkey}
+            await self.xrpc.procedure("com.atproto.repo.deleteRecord", body)
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """Our repost, like or quote record of `post` in our own repo, newest first, back to `since`."""
+        if kind not in COLLECTIONS:
+            raise ActionRefused(f"bluesky: no {kind!r} to look for")
+        uris, complete = await self._own_records(post, kind, since=since)
+        if uris:
+            return uris[0]
+        if complete:
+            return None
+        raise OutcomeUnknown(f"bluesky: no {kind} of {post.id} in our last {OWN_RECORD_PAGES} pages of records")
+
+    async def _own_records(self, post: Post, kind: str, *, since: datetime | None,
+                           pages: int = OWN_RECORD_PAGES) -> tuple[list[str], bool]:
+        """The uris of our `kind` records of `post` (newest first), and whether the search reached
+        back to `since` (or the repo's start) rather than running out of pages."""
+        subject, did = _post_uri(post), await self.xrpc.did()
+        oldest = since - CLOCK_SLACK if since else None
+        found: list[str] = []
+        cursor: str | None = None
+        for _ in range(pages):
+            params = {"repo": did, "collection": COLLECTIONS[kind], "limit": 100, "cursor": cursor}
+            body = await self.xrpc.query("com.atproto.repo.listRecords", params)
+            records = body.get("records") or []
+            for record in records:
+                value = record.get("value") or {}
+                if _refers_to(value, kind, subject):
+                    found.append(record["uri"])
+                elif oldest and _created(value) and _created(value) < oldest:
+                    return found, True
+            cursor = body.get("cursor")
+            if not cursor or not records:
+                return found, True
+        return found, False
 
     async def has_reposted(self, post: Post) -> bool | None:
         """From the post's `viewer.repost`; None when the post is gone or the viewer unknown."""
@@ -70,13 +128,45 @@ class BlueskyActionClient(ActionClient):
         viewer = view.get("viewer")
         return None if viewer is None else bool(viewer.get("repost"))
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post's current view (app.bsky.feed.getPosts); None once its record is deleted."""
+        try:
+            return post_from_view(await self._view(post))
+        except PostGone:
+            return None
+
     async def followers(self) -> set[str]:
         """DIDs and handles of the account's followers."""
         return await graph.followers(self.xrpc)
 
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (app.bsky.actor.getProfile)."""
+        body = await self.xrpc.query("app.bsky.actor.getProfile", {"actor": await self.xrpc.did()}, public=True)
+        return body.get("followersCount")
+
     async def following(self) -> set[str]:
         """DIDs and handles of the accounts this account follows."""
         return await graph.follows(self.xrpc)
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """A handle's DID through com.atproto.identity.resolveHandle (a DID as it is), then its
+        profile (app.bsky.actor.getProfile) for the current handle; None when nobody has it."""
+        try:
+            did = name if name.startswith("did:") else (await self._public("com.atproto.identity.resolveHandle",
+                                                                            {"handle": name})).get("did")
+            view = await self._public("app.bsky.actor.getProfile", {"actor": did}) if did else None
+        except PostGone:
+            return None
+        return author_from_view(view) if view and view.get("did") else None
+
+    async def _public(self, nsid: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A public query; PostGone when the AppView says the handle or profile does not exist (400/404)."""
+        try:
+            return await self.xrpc.query(nsid, params, public=True)
+        except PlatformError as exc:
+            if exc.status in (400, 404) and not isinstance(exc, PostGone):
+                raise PostGone(str(exc)) from exc
+            raise
 
     async def list_members(self, list_id: str) -> set[str]:
         """DIDs and handles of a list's members (at:// uri or bsky.app address)."""
@@ -128,6 +218,26 @@ def _post_uri(post: Post) -> str:
     if not uri.startswith("at://"):
         raise ActionRefused(f"bluesky: {post.id!r} is not a Bluesky post")
     return uri
+
+
+def _refers_to(value: dict[str, Any], kind: str, subject: str) -> bool:
+    """Whether a record of ours is a `kind` of the post `subject` (a quote: its embedded record)."""
+    if kind != "quote":
+        return (value.get("subject") or {}).get("uri") == subject
+    embed = value.get("embed") or {}
+    record = embed.get("record") or {}
+    if embed.get("$type") == "app.bsky.embed.recordWithMedia":
+        record = record.get("record") or {}
+    return record.get("uri") == subject
+
+
+def _created(value: dict[str, Any]) -> datetime | None:
+    """A record's createdAt, None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value.get("createdAt")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _strong_ref(view: dict[str, Any]) -> dict[str, str]:

@@ -183,6 +183,7 @@ class BlueskyFeedSource(FeedSource):
             connect=self.connect,
             cursor_us=self.stream_cursor,
             rewind_us=int(self.config.jetstream_rewind_seconds * 1_000_000),
+            account_id=self.xrpc.ctx.account_id,
         )
         async for post in reader.posts():
             self.stream_cursor = reader.cursor_us

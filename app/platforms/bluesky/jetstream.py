@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import websockets
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, WebSocketException
 
-from app.platforms.base import Author, PlatformError, Post
+from app.platforms.base import STREAM_REFUSALS, Author, PlatformError, Post, StreamUnavailable, report_stream
 from app.platforms.bluesky.normalize import post_from_record
 
 log = logging.getLogger("reposter.platforms.bluesky.jetstream")
@@ -121,8 +121,11 @@ class JetstreamReader:
         max_reconnects: int | None = None,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
+        account_id: int | None = None,
     ) -> None:
         self.base_url = base_url
+        # What every log line of this stream carries (never the query: it may name people).
+        self.fields = {"account_id": account_id, "platform": "bluesky", "path": urlsplit(base_url).path}
         self.wanted = wanted
         self.connect = connect or websockets.connect
         self.cursor_us = cursor_us  # time_us of the last event read
@@ -145,14 +148,25 @@ class JetstreamReader:
         while True:
             try:
                 async with self.connect(self.url()) as socket:
+                    report_stream("connected")
                     async for message in socket:
                         failures = 0
                         post = self._accept(message)
                         if post is not None:
                             yield post
-                log.info("jetstream: connection closed, reconnecting")
+                log.info("jetstream: connection closed, reconnecting", extra=self.fields)
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in STREAM_REFUSALS:  # no Jetstream at that address: polling carries the feed
+                    host = urlsplit(self.base_url).hostname
+                    raise StreamUnavailable(f"bluesky: {host} has no Jetstream (the websocket handshake answered "
+                                            f"HTTP {status})", status=status, path=self.fields["path"]) from exc
+                log.warning("jetstream: connection refused", extra={**self.fields, "status": status,
+                                                                     "error": type(exc).__name__})
             except (TimeoutError, OSError, WebSocketException) as exc:
-                log.warning("jetstream: connection lost", extra={"error": type(exc).__name__})
+                log.warning("jetstream: connection lost", extra={**self.fields, "status": None,
+                                                                  "error": type(exc).__name__})
+                report_stream("reconnecting", exc)
             failures += 1
             if self.max_reconnects is not None and failures > self.max_reconnects:
                 raise PlatformError(f"bluesky: jetstream unreachable after {failures} attempts")

@@ -7,13 +7,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ConnectedAccount, Platform, PlatformError
+from app.platforms.base import AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
 from app.platforms.bluesky.actions import BlueskyActionClient
 from app.platforms.bluesky.config import BlueskyConfig, load_config
 from app.platforms.bluesky.feed import SOURCE_KINDS, BlueskyFeedSource
 from app.platforms.bluesky.jetstream import Connect
 from app.platforms.bluesky.profiles import ProfileCache
-from app.platforms.bluesky.xrpc import XrpcClient
+from app.platforms.bluesky.xrpc import WRITE_BUCKET, XrpcClient
 
 log = logging.getLogger("reposter.platforms.bluesky")
 
@@ -25,6 +25,8 @@ class BlueskyPlatform(Platform):
     """Bluesky through the account's PDS (XRPC), with Jetstream for push."""
 
     name: ClassVar[str] = "bluesky"
+    # A repost record names its subject; deleting the post leaves our repost pointing at nothing.
+    reposts_outlive_originals: ClassVar[bool] = True
     # Writes cost points: a create 3, a delete 1; 5,000 points an hour and 35,000 a day per
     # account, so creates alone reach 1,666 an hour and 11,666 a day at most. `windows` are the
     # platform's own (count, seconds) caps per action kind; `require_consent` is Bluesky's rule
@@ -41,6 +43,10 @@ class BlueskyPlatform(Platform):
     can_like: ClassVar[bool] = True
     config_model = BlueskyConfig
 
+    def rate_bucket(self, kind: str) -> str:
+        """Every action is a repo write (a record created or deleted): one budget of points."""
+        return WRITE_BUCKET
+
     def __init__(self, websocket_connect: Connect | None = None) -> None:
         self.profiles = ProfileCache()
         self.websocket_connect = websocket_connect
@@ -55,13 +61,33 @@ class BlueskyPlatform(Platform):
         return BlueskyActionClient(XrpcClient(ctx, http, load_config(ctx)))
 
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
-        """Log in with the app password (storing the session) and set the `bot` self-label."""
+        """Log in with the app password (storing the session), then the `bot` self-label, best-effort."""
         xrpc = XrpcClient(ctx, http, load_config(ctx))
         session = await xrpc.login()
-        profile = await set_bot_label(xrpc, session["did"])
+        profile, warning = await label_as_bot(xrpc, session["did"])
         return ConnectedAccount(
-            platform_user_id=session["did"], handle=session["handle"], display_name=profile.get("displayName")
+            platform_user_id=session["did"], handle=session["handle"], display_name=profile.get("displayName"),
+            warnings=[warning] if warning else [],
         )
+
+
+BOT_LABEL_HOWTO = "send the credentials again (PATCH /api/v1/accounts/{id}) to try once more"
+
+
+async def label_as_bot(xrpc: XrpcClient, did: str) -> tuple[dict[str, Any], ConnectWarning | None]:
+    """Add the `bot` self-label and read the profile back; a ConnectWarning when it was refused or not kept."""
+    try:
+        await set_bot_label(xrpc, did)
+        record = dict((await _profile_record(xrpc, did)).get("value") or {})
+    except PlatformError as exc:
+        log.warning("bluesky bot label refused", extra={"account": xrpc.ctx.account_id, "status": exc.status})
+        return {}, ConnectWarning(code="bot_flag", http_status=exc.status,
+                                  message=f"the server refused the bot self-label ({exc}); {BOT_LABEL_HOWTO}")
+    if _has_bot_label(record):
+        return record, None
+    log.warning("bluesky bot label did not stick", extra={"account": xrpc.ctx.account_id})
+    message = f"the server accepted the bot self-label but did not keep it; {BOT_LABEL_HOWTO}"
+    return record, ConnectWarning(code="bot_flag", message=message)
 
 
 async def set_bot_label(xrpc: XrpcClient, did: str) -> dict[str, Any]:
@@ -69,10 +95,10 @@ async def set_bot_label(xrpc: XrpcClient, did: str) -> dict[str, Any]:
     compare-and-swap on the record's cid so a concurrent profile edit is not overwritten."""
     current = await _profile_record(xrpc, did)
     record: dict[str, Any] = dict(current.get("value") or {})
+    if _has_bot_label(record):
+        return record
     labels = record.get("labels") or {}
     values = list(labels.get("values") or []) if labels.get("$type") == SELF_LABELS else []
-    if any(value.get("val") == "bot" for value in values):
-        return record
     record.update({"$type": PROFILE, "labels": {"$type": SELF_LABELS, "values": [*values, {"val": "bot"}]}})
     body: dict[str, Any] = {"repo": did, "collection": PROFILE, "rkey": "self", "record": record}
     if current.get("cid"):
@@ -80,6 +106,11 @@ async def set_bot_label(xrpc: XrpcClient, did: str) -> dict[str, Any]:
     await xrpc.procedure("com.atproto.repo.putRecord", body)
     log.info("bluesky bot label set", extra={"account": xrpc.ctx.account_id})
     return record
+
+
+def _has_bot_label(record: dict[str, Any]) -> bool:
+    labels = record.get("labels") or {}
+    return labels.get("$type") == SELF_LABELS and any(v.get("val") == "bot" for v in labels.get("values") or [])
 
 
 async def _profile_record(xrpc: XrpcClient, did: str) -> dict[str, Any]:

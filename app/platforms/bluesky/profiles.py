@@ -73,11 +73,21 @@ async def hydrate(posts: list[Post], cache: ProfileCache, fetch: Fetch) -> None:
         _complete(post, cache)
 
 
+def fresh_over_cached(fresh: Author, cached: Author) -> Author:
+    """The author as the post gives it, with the cached profile's facts where the post has none
+    (a handle equal to the DID is none: Jetstream gives only the DID)."""
+    given = {name: value for name, value in fresh if value is not None}
+    if given.get("handle") == fresh.id:
+        del given["handle"]
+    return cached.model_copy(update=given)
+
+
 def _complete(post: Post, cache: ProfileCache) -> None:
-    """Merge cached profile facts into one post."""
+    """Merge cached profile facts into one post: they fill what the post left unknown, never
+    replace what it says (a bio the post carries, with a #nobot added since, beats the cache)."""
     known = cache.get(post.author.id)
     if known is not None:
-        post.author = known.model_copy(update={"display_name": known.display_name or post.author.display_name})
+        post.author = fresh_over_cached(post.author, known)
         if post.url and "/profile/did:" in post.url:
             post.url = post.url.replace(f"/profile/{known.id}/", f"/profile/{known.handle}/")
     if post.reply_to_author and post.reply_to_author.startswith("did:"):

@@ -51,14 +51,33 @@ def is_token_error(exc: PlatformError) -> bool:
     return exc.status == 400 and any(name in str(exc) for name in TOKEN_ERRORS)
 
 
+# docs.bsky.app/docs/advanced-guides/rate-limits: repo writes (create, update, delete records)
+# cost points from one budget per account (5,000 an hour, 35,000 a day), logins have their own
+# (30 per 5 minutes), and reads are limited apart from writes.
+WRITE_BUCKET, SESSION_BUCKET, READ_BUCKET = "repo_write", "session", "read"
+_WRITES = ("com.atproto.repo.createRecord", "com.atproto.repo.deleteRecord", "com.atproto.repo.putRecord",
+           "com.atproto.repo.applyWrites")
+
+
+def bluesky_bucket(method: str, path: str) -> str:
+    """The Bluesky rate-limit bucket of an XRPC call."""
+    nsid = path.rsplit("/", 1)[-1]
+    if nsid in _WRITES:
+        return WRITE_BUCKET
+    if nsid in ("com.atproto.server.createSession", "com.atproto.server.refreshSession"):
+        return SESSION_BUCKET
+    return READ_BUCKET
+
+
 class XrpcClient:
     """GET queries and POST procedures against the PDS (or a public AppView) for one account."""
 
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient, config: BlueskyConfig) -> None:
         self.ctx = ctx
         self.config = config
-        self.pds = PlatformHTTP(http, config.pds_url, platform="bluesky")
-        self.appview = PlatformHTTP(http, config.appview_url, platform="bluesky") if config.appview_url else None
+        self.pds = PlatformHTTP(http, config.pds_url, platform="bluesky", bucket=bluesky_bucket)
+        self.appview = (PlatformHTTP(http, config.appview_url, platform="bluesky", bucket=bluesky_bucket)
+                        if config.appview_url else None)
 
     async def query(self, nsid: str, params: dict[str, Any], *, public: bool = False) -> dict[str, Any]:
         """Run a query; `public` ones go to the AppView without a session when one is configured."""

@@ -9,21 +9,46 @@ If the server refuses the quote (the quoted post is gone, or its author's quote 
 let this account quote it: Mastodon answers 404 `quoted_status_not_found` for both), the action
 fails with ActionRefused. It is not retried as a bare link: that would go around the author's
 choice. Other refusals (422: text too long, …) stay PlatformErrors with Mastodon's message.
+
+Sent twice: GoToSocial makes a new boost for every reblog call (Mastodon returns the existing
+one), and only Mastodon honours `Idempotency-Key`. So a call whose answer was lost is settled by
+`find_own` (the status' `reblogged` / `favourited` flags, or our own quote among our statuses),
+and undoing a repost unboosts until the status says it is no longer boosted by us.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, ActionClient, ActionRefused, PlatformError, Post
+from app.platforms.base import (
+    AccountContext,
+    ActionClient,
+    ActionRefused,
+    Author,
+    OutcomeUnknown,
+    PlatformError,
+    Post,
+    PostGone,
+)
+from app.platforms.mastodon import lookup
 from app.platforms.mastodon.client import MastodonClient
+from app.platforms.mastodon.normalize import status_to_post
 
 
 def target_id(post: Post) -> str:
     """The status to act on: the boosted original for a boost, else the post itself."""
     return post.ref.get("reblog_of_id") or post.id
+
+
+# GoToSocial may hold several boosts of one status by one account: unboost at most this many times.
+MAX_UNBOOSTS = 20
+# Our own statuses read (40 per page) when looking for a quote whose answer was lost.
+QUOTE_SEARCH_PAGES = 5
+# Clocks differ: our statuses dated this much before the action was decided are still looked at.
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 def account_keys(account: dict[str, Any]) -> set[str]:
@@ -40,9 +65,14 @@ class MastodonActionClient(ActionClient):
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
         self.api = MastodonClient(ctx, http)
 
-    async def _status_action(self, post: Post, verb: str) -> dict[str, Any]:
+    async def _status_action(self, post: Post, verb: str, *, idempotent: bool | None = None) -> dict[str, Any]:
         """POST /api/v1/statuses/{id}/{verb}; PostGone when the status is no longer there."""
-        return await self.api.call("POST", f"/api/v1/statuses/{target_id(post)}/{verb}", gone=True)
+        path = f"/api/v1/statuses/{target_id(post)}/{verb}"
+        return await self.api.call("POST", path, gone=True, idempotent=idempotent)
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """The account an acct (`alice`, `alice@domain`) or an account id names; None if nobody."""
+        return await lookup.lookup_author(self.api, name)
 
     async def repost(self, post: Post) -> str:
         """Boost; return the boost's own status id (Mastodon returns the existing one if boosted)."""
@@ -52,9 +82,9 @@ class MastodonActionClient(ActionClient):
     async def undo(self, post: Post, platform_action_id: str | None, kind: str = "repost") -> None:
         """Unboost, unfavourite, or delete the quote status (`platform_action_id`)."""
         if kind == "repost":
-            await self._status_action(post, "unreblog")
+            await self._unboost_all(post)
         elif kind == "like":
-            await self._status_action(post, "unfavourite")
+            await self._status_action(post, "unfavourite", idempotent=True)
         elif kind == "quote":
             if not platform_action_id:
                 raise PlatformError("mastodon: cannot undo a quote without its status id", retryable=False)
@@ -63,9 +93,12 @@ class MastodonActionClient(ActionClient):
             raise ActionRefused(f"mastodon: no undo for {kind!r}")
 
     async def quote(self, post: Post, text: str) -> str:
-        """Publish `text` plus the post's URL as a new public status (a native quote on 4.5+)."""
+        """Publish `text` plus the post's URL as a new public status (a native quote on 4.5+).
+
+        The URL goes in once: a template with `{url}` has put it in the text already."""
         link = post.url or ""
-        body: dict[str, str] = {"status": f"{text.rstrip()}\n\n{link}".strip(), "visibility": "public"}
+        status = text.strip() if link and link in text else f"{text.rstrip()}\n\n{link}".strip()
+        body: dict[str, str] = {"status": status, "visibility": "public"}
         if self.api.config.native_quotes:
             body["quoted_status_id"] = target_id(post)
         # Mastodon keeps keys per account for an hour: a POST retried after a lost answer posts once.
@@ -83,15 +116,65 @@ class MastodonActionClient(ActionClient):
         status = await self._status_action(post, "favourite")
         return str(status["id"])
 
+    async def _unboost_all(self, post: Post) -> None:
+        """Unboost until the status is no longer boosted by us: GoToSocial may hold several boosts,
+        and its unreblog answer shows the status as it was before, so each round asks afresh."""
+        for _ in range(MAX_UNBOOSTS):
+            await self._status_action(post, "unreblog", idempotent=True)
+            if await self.has_reposted(post) is not True:
+                return
+        raise PlatformError(f"mastodon: {target_id(post)} still boosted after {MAX_UNBOOSTS} unboosts")
+
     async def has_reposted(self, post: Post) -> bool | None:
         """The status' `reblogged` flag for this account (None if the server leaves it out)."""
-        status = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
-        value = status.get("reblogged")
-        return value if isinstance(value, bool) else None
+        return _flag(await self._viewed(post), "reblogged")
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """Our boost or favourite from the status' own flags; our quote from our recent statuses."""
+        if kind == "quote":
+            return await self._own_quote(post, since)
+        flag = {"repost": "reblogged", "like": "favourited"}.get(kind)
+        if flag is None:
+            raise ActionRefused(f"mastodon: no {kind!r} to look for")
+        value = _flag(await self._viewed(post), flag)
+        if value is None:
+            raise OutcomeUnknown(f"mastodon: the instance does not say whether the status is {flag}")
+        return target_id(post) if value else None
+
+    async def _viewed(self, post: Post) -> dict[str, Any]:
+        """The status as this account sees it."""
+        return await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
+
+    async def _own_quote(self, post: Post, since: datetime | None) -> str | None:
+        """Our status quoting `post` (natively, or by its link), newest first, back to `since`."""
+        path = f"/api/v1/accounts/{await self.api.own_id()}/statuses"
+        oldest = since - CLOCK_SLACK if since else None
+        async for page in self.api.pages(path, {"limit": "40", "exclude_reblogs": "true"}, max_pages=QUOTE_SEARCH_PAGES):
+            for status in page.items:
+                if _quotes(status, post):
+                    return str(status["id"])
+                if oldest and _created(status) and _created(status) < oldest:
+                    return None
+            if not page.links.get("next"):
+                return None
+        raise OutcomeUnknown(f"mastodon: no quote of {target_id(post)} in our last {QUOTE_SEARCH_PAGES} pages")
+
+    async def fetch_post(self, post: Post) -> Post | None:
+        """GET /api/v1/statuses/:id (the boosted original for a boost); None once deleted (404)."""
+        try:
+            status = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
+        except PostGone:
+            return None
+        return status_to_post(status)
 
     async def followers(self) -> set[str]:
         """Ids and accts of the accounts following this one, every page of the Link header."""
         return await self._accounts(f"/api/v1/accounts/{await self.api.own_id()}/followers")
+
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (verify_credentials)."""
+        me = await self.api.call("GET", "/api/v1/accounts/verify_credentials")
+        return me.get("followers_count") if isinstance(me, dict) else None
 
     async def following(self) -> set[str]:
         """Ids and accts of the accounts this one follows, every page of the Link header."""
@@ -108,3 +191,25 @@ class MastodonActionClient(ActionClient):
             for account in page.items:
                 keys |= account_keys(account)
         return keys
+
+
+def _flag(status: dict[str, Any], name: str) -> bool | None:
+    """A boolean viewer flag of a status (None if the server leaves it out)."""
+    value = status.get(name)
+    return value if isinstance(value, bool) else None
+
+
+def _quotes(status: dict[str, Any], post: Post) -> bool:
+    """Whether one of our statuses quotes `post`: Mastodon 4.5's quote, else the link in its text."""
+    quoted = ((status.get("quote") or {}).get("quoted_status") or {}).get("id")
+    if quoted is not None:
+        return str(quoted) == target_id(post)
+    return bool(post.url) and post.url in (status.get("content") or "")
+
+
+def _created(status: dict[str, Any]) -> datetime | None:
+    """A status' created_at, None if unreadable."""
+    try:
+        return datetime.fromisoformat(str(status.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.platforms.base import AccountContext, CredentialsInvalid, PlatformError
+from app.platforms.base import SHARED_BUCKET, AccountContext, CredentialsInvalid, PlatformError
 from app.platforms.http import PlatformHTTP
 
 PLATFORM = "mastodon"
@@ -31,6 +31,10 @@ class MastodonConfig(BaseModel):
     streaming_url: str | None = None
     # Quote with Mastodon 4.5's `quoted_status_id` as well as a link to the post.
     native_quotes: bool = True
+    # Whether the instance takes `any[]` on tag timelines (several tags in one call). None: ask
+    # the instance once a day (Mastodon itself does; Takahē and GoToSocial answer with the first
+    # tag only, so their tags are read one call each).
+    tag_any: bool | None = None
 
     @field_validator("base_url", "streaming_url")
     @classmethod
@@ -76,13 +80,27 @@ class Page:
     links: dict[str, str]
 
 
+# docs.joinmastodon.org/api/rate-limits: every call of an account spends one budget (300 per 5
+# minutes), so a 429 holds its polls and sends alike; deleting and unboosting statuses also have
+# their own 30 per 30 minutes, which holds only those.
+DELETES_BUCKET = "deletes"
+
+
+def mastodon_bucket(method: str, path: str) -> str:
+    """The Mastodon rate-limit bucket of a call: the account's shared one, or deletes/unboosts."""
+    deleting = method == "DELETE" and path.startswith("/api/v1/statuses/")
+    if deleting or (method == "POST" and path.endswith("/unreblog")):
+        return DELETES_BUCKET
+    return SHARED_BUCKET
+
+
 class MastodonClient:
     """Authorized JSON calls for one account; every failure surfaces as a PlatformError."""
 
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
         self.ctx = ctx
         self.config = MastodonConfig.of(ctx.config)
-        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM)
+        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=mastodon_bucket)
         self._own_id = ctx.platform_user_id
 
     def auth_headers(self) -> dict[str, str]:

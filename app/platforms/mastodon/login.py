@@ -9,6 +9,8 @@ Used by `reposter mastodon login --instance URL`:
 
 The redirect is out-of-band (`urn:ietf:wg:oauth:2.0:oob`): the instance shows the code to copy,
 so no web server is needed. PKCE (S256) is sent as well; instances before 4.3 ignore it.
+`redirect_uris` goes as one string, the form docs.joinmastodon.org gives first ("String or Array
+of Strings"; arrays only since Mastodon 4.3): Takahē and GoToSocial answer an array with 400.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from app.platforms.mastodon.client import normalize_instance
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 # What the service does: read timelines, lists and follows; boost, favourite, post quotes;
-# set the bot flag (write:accounts).
+# set the bot flag (write:accounts). Some servers (Takahē) set the bot flag only with the whole
+# `write` scope: `reposter mastodon login --scopes "read write"` asks for it there.
 SCOPES = "read write:statuses write:favourites write:accounts"
 CLIENT_NAME = "reposter"
 
@@ -79,7 +82,7 @@ async def start_login(
 ) -> LoginStart:
     """Register an app on `instance` (POST /api/v1/apps) and build its authorize URL."""
     instance = normalize_instance(instance)
-    body: dict[str, object] = {"client_name": client_name, "redirect_uris": [redirect_uri], "scopes": scopes}
+    body: dict[str, object] = {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": scopes}
     if website:
         body["website"] = website
     response = await _http(http, instance).request("POST", "/api/v1/apps", json=body)

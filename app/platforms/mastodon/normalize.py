@@ -115,6 +115,7 @@ def status_to_post(status: dict[str, Any]) -> Post:
         created_at=parse_time(status.get("created_at")),
         hashtags=[tag["name"].lower() for tag in shown.get("tags") or []],
         mentions=[m["acct"].lower() for m in shown.get("mentions") or []],
+        mention_ids=[str(m["id"]) for m in shown.get("mentions") or [] if m.get("id") is not None],
         urls=_urls(links, shown.get("card")),
         media_count=len(shown["media_attachments"]) if "media_attachments" in shown else None,
         is_repost=reblogged is not None if "reblog" in status else None,
@@ -142,6 +143,7 @@ def _fill_reply(post: Post, status: dict[str, Any]) -> None:
     target = status.get("in_reply_to_account_id")
     if not post.is_reply or target is None:
         return
+    post.reply_to_author_id = str(target)
     if str(target) == str(status["account"]["id"]):
         post.reply_to_author = status["account"].get("acct")
         return

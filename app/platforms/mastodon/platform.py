@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ConnectedAccount, Platform
+from app.platforms.base import SHARED_BUCKET, AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
 from app.platforms.mastodon.actions import MastodonActionClient
-from app.platforms.mastodon.client import MastodonClient, MastodonConfig
+from app.platforms.mastodon.client import DELETES_BUCKET, MastodonClient, MastodonConfig
 from app.platforms.mastodon.feed import MastodonFeedSource
 from app.platforms.mastodon.sources import SOURCE_KINDS, fold_tags
+
+log = logging.getLogger("reposter.platforms.mastodon")
 
 
 class MastodonPlatform(Platform):
@@ -29,6 +32,11 @@ class MastodonPlatform(Platform):
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
 
+    def rate_bucket(self, kind: str) -> str:
+        """Unboosts and deletes have their own 30 per 30 minutes; everything else spends the
+        account's shared 300 per 5 minutes."""
+        return DELETES_BUCKET if kind in ("undo:repost", "undo:quote") else SHARED_BUCKET
+
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> MastodonFeedSource:
         """The account's timelines."""
         return MastodonFeedSource(ctx, http)
@@ -38,19 +46,68 @@ class MastodonPlatform(Platform):
         return MastodonActionClient(ctx, http)
 
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:
-        """verify_credentials (CredentialsInvalid on a bad token), then set the bot flag if unset."""
+        """verify_credentials (CredentialsInvalid on a bad token), then the bot flag, best-effort."""
         api = MastodonClient(ctx, http)
         me = await api.call("GET", "/api/v1/accounts/verify_credentials")
-        if me.get("bot") is not True:
-            me = await api.call("PATCH", "/api/v1/accounts/update_credentials", json={"bot": True})
+        warning = None if me.get("bot") is True else await set_bot_flag(api)
         host = httpx.URL(api.config.base_url).host
         acct = me.get("acct") or me["username"]
+        domains = await own_domains(api, me, ctx.handle)
         return ConnectedAccount(
             platform_user_id=str(me["id"]),
             handle=acct if "@" in acct else f"{acct}@{host}",
             display_name=me.get("display_name") or None,
+            # A local account's acct is `alice` on Mastodon and `alice@domain` on Takahē: both name it.
+            aliases=[me["username"], *(f"{me['username']}@{d}" for d in sorted(domains))],
+            warnings=[warning] if warning else [],
         )
+
+    def home_domain(self, config: dict[str, Any]) -> str | None:
+        """The instance's host: `alice@<host>` is the local account `alice`."""
+        base_url = config.get("base_url")
+        return httpx.URL(base_url).host.lower() if isinstance(base_url, str) and base_url else None
 
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Rule hashtags folded five to a tag-timeline call; the home timeline when there are none."""
         return fold_tags(hashtags) or ["home"]
+
+
+async def own_domains(api: MastodonClient, me: dict[str, Any], given: str) -> set[str]:
+    """The domains a local handle may carry: the API's host, the profile URL's, and when `given`
+    names another, the instance's own `domain` (a server whose handles are @alice@example.org
+    may serve its API and web pages at social.example.org)."""
+    domains = {httpx.URL(api.config.base_url).host, httpx.URL(me.get("url") or api.config.base_url).host}
+    wanted = given.strip().lstrip("@").partition("@")[2].lower()
+    if wanted and wanted not in domains:
+        try:
+            domains.add(str((await api.call("GET", "/api/v2/instance")).get("domain") or "").lower())
+        except PlatformError:
+            pass  # an older server without v2: the handle is compared with the hosts only
+    return domains - {""}
+
+
+BOT_FLAG_HOWTO = (
+    "tick 'This is an automated account' in the account's profile settings, or log in again with the "
+    "whole write scope (reposter mastodon login --scopes 'read write'); then send the credentials again "
+    "(PATCH /api/v1/accounts/{id}) to check"
+)
+
+
+async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
+    """Set the bot flag and read it back; a ConnectWarning when the server refused it or did not keep it.
+
+    Sent as the form value `bot=true`: Takahē answers a JSON `true` with 200 and leaves the flag off.
+    Takahē also wants the whole `write` scope for it, beyond the documented `write:accounts`."""
+    try:
+        answer = await api.call("PATCH", "/api/v1/accounts/update_credentials", data={"bot": "true"})
+        if answer.get("bot") is not True:  # the answer may predate the change: ask once more
+            answer = await api.call("GET", "/api/v1/accounts/verify_credentials")
+    except PlatformError as exc:
+        log.warning("mastodon bot flag refused", extra={"account": api.ctx.account_id, "status": exc.status})
+        return ConnectWarning(code="bot_flag", http_status=exc.status,
+                              message=f"the server refused to set the bot flag ({exc}); {BOT_FLAG_HOWTO}")
+    if answer.get("bot") is True:
+        return None
+    log.warning("mastodon bot flag did not stick", extra={"account": api.ctx.account_id})
+    message = f"the server accepted the bot flag but left it off; {BOT_FLAG_HOWTO}"
+    return ConnectWarning(code="bot_flag", message=message)

@@ -3,6 +3,7 @@ and the Mastodon endpoints that serve them, for polling and for streaming."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from app.platforms.base import PlatformError
@@ -16,9 +17,15 @@ Query = list[tuple[str, str]]
 Endpoint = tuple[str, dict[str, str]]  # a streaming path and its parameters
 
 
-def id_key(status_id: str) -> tuple[int, str]:
-    """Sort key for Mastodon ids: numeric strings, compared as numbers."""
-    return (len(status_id), status_id)
+def any_supported(version: str | None) -> bool:
+    """Whether an instance reporting `version` (GET /api/v1/instance) takes `any[]` on tag timelines.
+
+    Mastodon itself does ("4.3.2", "4.2.0+glitch"); servers that only speak its API answer with
+    the first tag alone: Takahē ("takahe/0.11.0"), GoToSocial ("0.16.0"), and the rest say so
+    ("2.7.2 (compatible; Pleroma 2.6.0)"). Unknown means no: one call per tag loses nothing.
+    """
+    match = re.match(r"(\d+)\.(\d+)", version or "")
+    return bool(match) and int(match[1]) >= 3 and "compatible" not in (version or "").lower()
 
 
 def split_tags(source: str) -> list[str]:
@@ -53,6 +60,11 @@ def timeline_endpoint(source: str) -> tuple[str, Query]:
     if kind == "list" and arg:
         return f"/api/v1/timelines/list/{quote(arg, safe='')}", []
     raise unsupported(source)
+
+
+def one_tag_endpoint(tag: str) -> tuple[str, Query]:
+    """The timeline of one hashtag."""
+    return f"/api/v1/timelines/tag/{quote(tag, safe='')}", []
 
 
 def tag_endpoint(source: str) -> tuple[str, Query]:

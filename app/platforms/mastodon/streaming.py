@@ -3,7 +3,8 @@
 One HTTP connection per stream (`/api/v1/streaming/hashtag?tag=…`, `/user`, `/public`, `/list`),
 reconnected with backoff when it drops; posts are deduplicated across streams (a status with
 two watched tags arrives on both). Anything missed while disconnected is picked up by polling,
-which the scheduler keeps doing with the cursor.
+which the scheduler keeps doing with the cursor. A server without the streaming API (Takahē
+answers 404) raises StreamUnavailable at once: retrying would never mend it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
+from app.platforms.base import (
+    STREAM_REFUSALS,
+    CredentialsInvalid,
+    PlatformError,
+    Post,
+    RateLimited,
+    StreamUnavailable,
+    report_stream,
+)
 from app.platforms.http import retry_at_from_headers
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.normalize import status_to_post
@@ -117,6 +126,7 @@ async def stream_sources(api: MastodonClient, sources: list[str]) -> AsyncIterat
 async def _keep_streaming(api: MastodonClient, endpoint: Endpoint, queue: asyncio.Queue) -> None:
     """Hold one stream open, reconnecting with backoff; an error retrying cannot mend goes to the queue."""
     path = endpoint[0]
+    fields = {"account_id": api.ctx.account_id, "platform": "mastodon", "path": path}
     delay = 1.0
     while True:
         try:
@@ -129,10 +139,13 @@ async def _keep_streaming(api: MastodonClient, endpoint: Endpoint, queue: asynci
                 await queue.put(exc)
                 return
             wait = _rate_limit_wait(exc) or delay
-            log.warning("mastodon stream: reconnecting", extra={"path": path, "error": str(exc)})
+            log.warning("mastodon stream: reconnecting", extra={**fields, "status": exc.status, "error": str(exc)})
+            report_stream("reconnecting", exc)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             wait = delay
-            log.warning("mastodon stream: connection lost", extra={"path": path, "error": type(exc).__name__})
+            log.warning("mastodon stream: connection lost", extra={**fields, "status": None,
+                                                                    "error": type(exc).__name__})
+            report_stream("reconnecting", exc)
         await api.http.retry.pause(wait)
         await asyncio.sleep(0)  # let the consumer run even when pauses are instant (tests)
         delay = min(delay * 2, MAX_BACKOFF)
@@ -154,6 +167,7 @@ async def _stream_once(api: MastodonClient, endpoint: Endpoint) -> AsyncIterator
     connection = api.http.http.stream("GET", f"{base}{path}", params=params, headers=headers, timeout=timeout)
     async with connection as response:
         _raise_for_status(response, path)
+        report_stream("connected")
         async for event in read_events(response):
             post = event_to_post(event)
             if post is not None:
@@ -169,4 +183,8 @@ def _raise_for_status(response: httpx.Response, path: str) -> None:
         raise CredentialsInvalid(f"mastodon: streaming {path} refused the token (HTTP {status})", status=status)
     if status == 429:
         raise RateLimited(f"mastodon: streaming {path} rate limited", retry_at=retry_at_from_headers(response.headers))
+    if status in STREAM_REFUSALS:  # no streaming API on this server: polling carries the feed
+        host = response.request.url.host
+        raise StreamUnavailable(f"mastodon: {host} has no streaming API (GET {path} answered HTTP {status})",
+                                status=status, path=path)
     raise PlatformError(f"mastodon: streaming {path} answered HTTP {status}", retryable=status >= 500, status=status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.platforms.base import (
     AccountContext,
     ActionClient,
+    Author,
     ConnectedAccount,
     CredentialsInvalid,
     FeedSource,
@@ -37,6 +39,8 @@ class MockConfig(BaseModel):
 async def call(world: World, operation: Callable[[], T | Awaitable[T]], retry: RetryPolicy | None = None) -> T:
     """Run one platform operation the way PlatformHTTP runs a request: same retries, same errors."""
     retry = retry or RetryPolicy()
+    if world.stall_seconds:
+        await (asyncio.Event().wait() if world.stall_seconds == float("inf") else asyncio.sleep(world.stall_seconds))
     for attempt in range(1, retry.attempts + 1):
         failure = world.take_failure()
         if failure is None:
@@ -51,7 +55,8 @@ async def call(world: World, operation: Callable[[], T | Awaitable[T]], retry: R
         if failure.status in (401, 403):
             raise CredentialsInvalid(f"mock: credentials need attention ({failure.status})", status=failure.status)
         if failure.status >= 500:
-            await retry.pause(retry.backoff * 2 ** (attempt - 1))
+            if attempt < retry.attempts:  # never a pause after the last try
+                await retry.pause(retry.backoff * 2 ** (attempt - 1))
             continue
         raise PlatformError(f"mock: HTTP {failure.status}", retryable=False, status=failure.status)
     raise PlatformError("mock: server error after retries")
@@ -149,6 +154,26 @@ class MockActions(ActionClient):
         """Whether the world holds this account's repost of the post."""
         return await call(self.world, lambda: (self.me, post.id) in self.world.reposts)
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """The post as the world holds it now; None once deleted."""
+
+        def op() -> Post | None:
+            found = self.world.find(post.id)
+            return found.model_copy(deep=True) if found is not None else None
+
+        return await call(self.world, op)
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """This account's repost, like or quote of the post held by the world."""
+
+        def op() -> str | None:
+            if kind == "quote":
+                mine = [p for p in self.world.posts if p.author.handle.lower() == self.me and p.quoted_post_id == post.id]
+                return mine[0].id if mine else None
+            return (self.world.likes if kind == "like" else self.world.reposts).get((self.me, post.id))
+
+        return await call(self.world, op)
+
     async def followers(self) -> set[str]:
         """Handles (and ids) of the account's followers."""
         return await call(self.world, lambda: self._people(lambda f, t: t == self.me, lambda f, t: f))
@@ -160,6 +185,16 @@ class MockActions(ActionClient):
     async def list_members(self, list_id: str) -> set[str]:
         """Members of a list."""
         return await call(self.world, lambda: self._with_ids(self.world.lists.get(list_id, set())))
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """The world's author with this handle or id; None when there is none."""
+
+        def op() -> Author | None:
+            found = self.world.authors.get(name.lower())
+            found = found or next((a for a in self.world.authors.values() if a.id.lower() == name.lower()), None)
+            return None if found is None else found.model_copy()
+
+        return await call(self.world, op)
 
     async def blocked_by(self) -> set[str]:
         """Authors who block this account (they opted out of it)."""

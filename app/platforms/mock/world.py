@@ -34,6 +34,8 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # account handle -> its API token
     failures: list[Failure] = field(default_factory=list)
     calls: int = 0
+    # A slow or hanging server: every call takes this long first (float("inf"): never answers).
+    stall_seconds: float = 0.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,6 +89,24 @@ class World:
     def find(self, post_id: str) -> Post | None:
         """A post by id (None once deleted)."""
         return next((p for p in self.posts if p.id == post_id), None)
+
+    def edit(self, post_id: str, text: str, **fields) -> Post:
+        """The author edits a post: new text (tags, mentions and links read from it again)."""
+        old = self.find(post_id)
+        if old is None:
+            raise KeyError(post_id)
+        words = text.split()
+        changes = {
+            "text": text,
+            "hashtags": [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("#") and len(w) > 1],
+            "mentions": [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("@") and len(w) > 1],
+            "urls": [w for w in words if w.startswith(("http://", "https://"))],
+            **fields,
+        }
+        new = old.model_copy(update=changes)
+        with self._lock:
+            self.posts = [new if p.id == post_id else p for p in self.posts]
+        return new
 
     def delete(self, post_id: str) -> None:
         """The author deletes a post; reposts of it vanish with it."""

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post, PostGone
-from app.platforms.x.client import XClient
+import re
+from datetime import datetime, timedelta
+
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    OutcomeUnknown,
+    PlatformError,
+    Post,
+    PostGone,
+)
+from app.platforms.x.client import XClient, data_of
+from app.platforms.x.normalize import post_params, posts_from_page, to_post, tweets_by_id, user_to_author, users_by_id
+
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}|\d{1,20}")  # X's username pattern, or a user id
+USER_FIELDS = {"user.fields": "created_at,description,public_metrics"}
 
 NO_LIKES = "x: automated likes are against X's automation rules"
+# Pages of our own posts (100 each) read when looking for a quote whose answer was lost.
+QUOTE_SEARCH_PAGES = 3
+# Clocks differ: posts dated this much before the action was decided are still looked at.
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 class XActions(ActionClient):
@@ -13,6 +32,20 @@ class XActions(ActionClient):
 
     def __init__(self, client: XClient) -> None:
         self.client = client
+
+    async def lookup_author(self, name: str) -> Author | None:
+        """GET /2/users/{id} for a digits-only name (else, or when no user has that id,
+        /2/users/by/username/{name}); None when X finds nobody."""
+        if not USERNAME.fullmatch(name):
+            return None  # X would refuse the request: no user can have such a name
+        for path in ([f"/2/users/{name}"] if name.isdigit() else []) + [f"/2/users/by/username/{name}"]:
+            try:
+                body = await self.client.call("GET", path, params=USER_FIELDS, gone=True)
+            except PostGone:
+                continue
+            if body.get("data"):
+                return user_to_author(body["data"])
+        return None
 
     async def repost(self, post: Post) -> str:
         """Retweet (POST /2/users/:id/retweets); the id returned is the source post's id,
@@ -75,9 +108,64 @@ class XActions(ActionClient):
                 return False
         return None
 
+    async def fetch_post(self, post: Post) -> Post | None:
+        """GET /2/tweets/:id, then its latest version when it was edited; None once deleted.
+
+        An edit on X makes a new post id; every version lists them all in edit_history_tweet_ids
+        (edit_history_post_ids in the OpenAPI spelling), newest last.
+        """
+        tweet, body = await self._tweet(post.id)
+        if tweet is None:
+            return None
+        history = [str(i) for i in tweet.get("edit_history_tweet_ids") or tweet.get("edit_history_post_ids") or []]
+        if history and history[-1] != str(tweet.get("id")):
+            tweet, body = await self._tweet(history[-1])
+            if tweet is None:
+                return None
+        return to_post(tweet, users_by_id(body.get("includes")), tweets_by_id(body.get("includes")))
+
+    async def _tweet(self, tweet_id: str) -> tuple[dict | None, dict]:
+        """One post with the fields a Post needs; (None, body) when X says it is not found."""
+        params = post_params(self.client.config.field_names)
+        try:
+            body = await self.client.call("GET", f"/2/tweets/{tweet_id}", params=params, gone=True)
+        except PostGone:
+            return None, {}
+        return body.get("data") or None, body
+
+    async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
+        """Our retweet (from the retweeters) or our quote (from our own recent posts) of `post`."""
+        if kind == "repost":
+            reposted = await self.has_reposted(post)
+            if reposted is None:
+                raise OutcomeUnknown(f"x: too many retweeters of {post.id} to tell whether we are one")
+            return post.id if reposted else None
+        if kind != "quote":
+            raise ActionRefused(f"x: no {kind!r} to look for")
+        me, token = await self.client.me_id(), None
+        oldest = since - CLOCK_SLACK if since else None
+        for _ in range(QUOTE_SEARCH_PAGES):
+            params = {**post_params(self.client.config.field_names), "max_results": 100,
+                      **({"pagination_token": token} if token else {})}
+            body = await self.client.call("GET", f"/2/users/{me}/tweets", params=params)
+            for mine in posts_from_page(body):
+                if mine.quoted_post_id == post.id:
+                    return mine.id
+                if oldest and mine.created_at and mine.created_at < oldest:
+                    return None
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise OutcomeUnknown(f"x: no quote of {post.id} in our last {QUOTE_SEARCH_PAGES} pages of posts")
+
     async def followers(self) -> set[str]:
         """Ids and lower-cased usernames of the account's followers (GET /2/users/:id/followers)."""
         return await self.client.user_set(f"/2/users/{await self.client.me_id()}/followers")
+
+    async def followers_count(self) -> int | None:
+        """How many followers the account's own profile reports (GET /2/users/me public_metrics)."""
+        body = await self.client.call("GET", "/2/users/me", params={"user.fields": "public_metrics"})
+        return (data_of(body, "the account").get("public_metrics") or {}).get("followers_count")
 
     async def following(self) -> set[str]:
         """Ids and lower-cased usernames of the accounts it follows (GET /2/users/:id/following)."""

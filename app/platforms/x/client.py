@@ -61,7 +61,7 @@ class XClient:
         self.ctx = ctx
         self.config = XConfig.model_validate(ctx.config)
         self.raw = http
-        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM)
+        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=x_bucket)
         self._me = ctx.platform_user_id
 
     async def call(self, method: str, path: str, *, gone: bool = False, app: bool = False, **kwargs: Any) -> Any:
@@ -150,6 +150,42 @@ class XClient:
             return fresh["access_token"]
 
 
+# X limits each endpoint on its own (docs.x.com/x-api/fundamentals/rate-limits): a 429 on search
+# leaves retweets, timelines and the rest untouched. Names for the endpoints reposter calls;
+# any other is its method and path with ids as `:id`.
+X_BUCKETS = {
+    "GET /2/tweets/search/recent": "search",
+    "GET /2/users/:id/tweets": "user_timeline",
+    "GET /2/users/:id/timelines/reverse_chronological": "home_timeline",
+    "POST /2/users/:id/retweets": "retweets",
+    "DELETE /2/users/:id/retweets/:id": "unretweet",
+    "POST /2/tweets": "create_post",
+    "DELETE /2/tweets/:id": "delete_post",
+    "POST /2/users/:id/likes": "likes",
+    "DELETE /2/users/:id/likes/:id": "unlike",
+    "GET /2/tweets/:id/retweeted_by": "retweeted_by",
+    "GET /2/users/:id/followers": "followers",
+    "GET /2/users/:id/following": "following",
+    "GET /2/lists/:id/members": "list_members",
+    "GET /2/users/me": "me",
+    "GET /2/tweets/search/stream": "stream",
+    "GET /2/tweets/search/stream/rules": "stream_rules",
+    "POST /2/tweets/search/stream/rules": "stream_rules",
+}
+# The bucket each action spends (Platform.rate_bucket).
+X_ACTION_BUCKETS = {"repost": "retweets", "quote": "create_post", "like": "likes",
+                    "undo:repost": "unretweet", "undo:quote": "delete_post", "undo:like": "unlike"}
+
+
+def x_bucket(method: str, path: str) -> str:
+    """The X rate-limit bucket (one per endpoint) of a call."""
+    version, *rest = path.lstrip("/").split("/")
+    endpoint = f"{method} /{version}/" + "/".join(":id" if part.isdigit() else part for part in rest)
+    if endpoint.startswith("GET /2/users/by/username/"):
+        return "user_lookup"
+    return X_BUCKETS.get(endpoint, endpoint)
+
+
 _refresh_locks: dict[str, asyncio.Lock] = {}
 # Per account: the refresh token last spent and the credentials it bought.
 _renewed: dict[str, tuple[str | None, dict[str, Any]]] = {}
@@ -190,7 +226,7 @@ def _stream_error(response: httpx.Response) -> PlatformError:
     status = response.status_code
     if status == 429:  # also "too many connections": only one stream per app on most tiers
         retry_at = retry_at_from_headers(response.headers)
-        return RateLimited("x: the stream is rate limited", retry_at=retry_at)
+        return RateLimited("x: the stream is rate limited", retry_at=retry_at, bucket="stream")
     if status in (401, 403):
         return CredentialsInvalid(f"x: the stream refused the app's bearer token ({status})", status=status)
     return PlatformError(f"x: the stream answered HTTP {status}", retryable=status >= 500, status=status)

@@ -32,9 +32,10 @@ from app.platforms.http import PlatformHTTP
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 TOKEN_PATH = "/2/oauth2/token"
 DEFAULT_BASE_URL = "https://api.x.com"
-# What reposter needs: read posts and users, retweet and quote, read follows for scopes,
-# and offline.access for a refresh token so that the service keeps working unattended.
-SCOPES = ("tweet.read", "tweet.write", "users.read", "follows.read", "offline.access")
+# What reposter needs: read posts and users, retweet and quote, read follows and list members for
+# rule scopes (`followers`, `list:<id>`), and offline.access for a refresh token so that the
+# service keeps working unattended.
+SCOPES = ("tweet.read", "tweet.write", "users.read", "follows.read", "list.read", "offline.access")
 
 
 def new_code_verifier() -> str:
@@ -130,12 +131,14 @@ async def login_interactively(
     client_id: str,
     redirect_uri: str,
     client_secret: str | None = None,
-    ask: Callable[[str], str] = input,
+    ask: Callable[[str], str] | None = None,
     say: Callable[[str], None] = print,
     base_url: str = DEFAULT_BASE_URL,
+    scopes: tuple[str, ...] = SCOPES,
 ) -> dict[str, Any]:
     """`reposter x login`: show the authorize URL, read back the redirect, return the credentials."""
-    request = start_login(client_id, redirect_uri)
+    ask = ask or input  # looked up at call time, so that a replaced `input` is the one used
+    request = start_login(client_id, redirect_uri, scopes=scopes)
     say("Open this address, sign in as the account reposter should act for, and approve the app:")
     say(request.url)
     say(f"X then sends the browser to {redirect_uri}?state=...&code=... (the page may not load).")

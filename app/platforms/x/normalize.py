@@ -75,10 +75,12 @@ def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
         created_at=_time(tweet.get("created_at")),
         hashtags=[tag["tag"] for tag in entities.get("hashtags") or [] if tag.get("tag")],
         mentions=[m["username"] for m in entities.get("mentions") or [] if m.get("username")],
+        mention_ids=[str(m["id"]) for m in entities.get("mentions") or [] if m.get("id")],
         urls=_links(entities.get("urls") or []),
         media_count=len((tweet.get("attachments") or {}).get("media_keys") or []),
         is_reply="replied_to" in refs or reply_to_user is not None,
         reply_to_author=(users.get(str(reply_to_user)) or {}).get("username") if reply_to_user else None,
+        reply_to_author_id=str(reply_to_user) if reply_to_user else None,
         is_repost="retweeted" in refs,
         reposted_author=_original_author(tweet, refs.get("retweeted"), users, tweets or {}),
         is_quote="quoted" in refs,
@@ -92,9 +94,14 @@ def _author(author_id: str, user: dict[str, Any] | None) -> Author:
     if user is None:
         log.info("x post without its author in includes", extra={"author_id": author_id})
         return Author(id=author_id, handle="")
+    return user_to_author({**user, "id": author_id})
+
+
+def user_to_author(user: dict[str, Any]) -> Author:
+    """A User object (a post's includes.users, or a user lookup) as an Author."""
     metrics = user.get("public_metrics") or {}
     return Author(
-        id=author_id,
+        id=str(user["id"]),
         handle=user.get("username", ""),
         display_name=user.get("name"),
         followers_count=metrics.get("followers_count"),

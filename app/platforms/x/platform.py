@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
+from app.platforms.base import SHARED_BUCKET, AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
 from app.platforms.x.actions import XActions
-from app.platforms.x.client import XClient, XConfig, data_of
+from app.platforms.x.client import X_ACTION_BUCKETS, XClient, XConfig, data_of
 from app.platforms.x.feed import XFeed
 
 log = logging.getLogger("reposter.platforms.x")
@@ -24,16 +24,21 @@ class XPlatform(Platform):
     """X: retweets and quotes; never likes (X's automation rules forbid automated likes)."""
 
     name: ClassVar[str] = "x"
-    # X's automation rules: at most 50 retweets/unretweets per 15 minutes per user. Spacing them
-    # 18 s apart keeps any 15-minute window at 50 even when a backlog drains.
-    # X's automation rules: retweets and unretweets at most 50 per 15 minutes per user.
+    # docs.x.com: POST and DELETE /2/users/:id/retweets allow 50 requests per 15 minutes per user,
+    # i.e. one per 18 s. Sends keep 18 s apart through the account's own min_interval_seconds
+    # (an account may change it); undos have no account limits, so their 18 s is the platform's
+    # own window (1, 18): a bulk undo drains one unretweet per 18 s, never 50 in a burst.
     default_limits: ClassVar[dict[str, Any]] = {
         "min_interval_seconds": 18,
-        "windows": {kind: [(50, 900)] for kind in ("repost", "quote", "undo")},
+        "windows": {kind: [(50, 900)] for kind in ("repost", "quote")} | {"undo": [(50, 900), (1, 18)]},
     }
     source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home")
     can_like: ClassVar[bool] = False
     config_model = XConfig
+
+    def rate_bucket(self, kind: str) -> str:
+        """X limits each endpoint apart: retweets, unretweets, new posts... each have their own."""
+        return X_ACTION_BUCKETS.get(kind, SHARED_BUCKET)
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
         """The account's X feeds."""

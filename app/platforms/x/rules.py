@@ -12,7 +12,10 @@ accented keyword only in accented text (`café` misses `cafe`), where ours ignor
 such posts still arrive by polling.
 
 Stream rules belong to the app, not the account: `sync_stream_rules` adds the rules it is given,
-tagged `reposter`, and with `prune=True` deletes the `reposter` rules nobody asked for.
+tagged `reposter`, and with `prune=True` deletes the `reposter` rules nobody asked for. It looks
+before it creates: an add whose answer was lost (OutcomeUnknown) is never repeated as it was; the
+rules are listed again and only those still missing are added (a blind repeat made one rule three
+times where X took rules it already had).
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from app.platforms.base import OutcomeUnknown
 from app.platforms.x.client import XClient
 
 log = logging.getLogger("reposter.platforms.x")
 
 RULES_PATH = "/2/tweets/search/stream/rules"
 RULE_TAG = "reposter"
+# Adds whose answer was lost before the rules are left to the next sync.
+ADD_ROUNDS = 3
 NARROWING = {
     "is": {"reply", "retweet", "quote", "repost"},
     "has": {"links", "media", "hashtags", "mentions"},
@@ -168,19 +174,29 @@ async def sync_stream_rules(client: XClient, values: Iterable[str], *, prune: bo
     result = RuleSync(rules={rule["id"]: rule["value"] for rule in current})
     stale = [r["id"] for r in current if prune and r.get("tag") == RULE_TAG and r["value"] not in wanted]
     if stale:  # delete first, so that a full rule set has room for the new ones
-        await client.call("POST", RULES_PATH, app=True, json={"delete": {"ids": stale}})
+        await client.call("POST", RULES_PATH, app=True, json={"delete": {"ids": stale}}, idempotent=True)
         result.deleted = stale
         for rule_id in stale:
             result.rules.pop(rule_id)
-    missing = [value for value in wanted if value not in result.rules.values()]
-    if missing:
-        body = await client.call(
-            "POST", RULES_PATH, app=True, json={"add": [{"value": v, "tag": RULE_TAG} for v in missing]}
-        )
+    for round_ in range(1, ADD_ROUNDS + 1):
+        missing = [value for value in wanted if value not in result.rules.values()]
+        if not missing:
+            break
+        try:
+            body = await client.call(
+                "POST", RULES_PATH, app=True, json={"add": [{"value": v, "tag": RULE_TAG} for v in missing]}
+            )
+        except OutcomeUnknown:
+            if round_ == ADD_ROUNDS:
+                raise
+            # X may have added them: look again, and add only what is still missing.
+            result.rules = {rule["id"]: rule["value"] for rule in await list_stream_rules(client)}
+            continue
         for rule in body.get("data") or []:
             result.rules[rule["id"]] = rule["value"]
             result.added.append(rule["value"])
         result.rejected = _rejected(body, missing)
+        break
     log.info(
         "x stream rules synced",
         extra={"added": len(result.added), "deleted": len(result.deleted), "rejected": len(result.rejected)},

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.platforms.base import PlatformError, Post, RateLimited
+from app.platforms.base import STREAM_REFUSALS, ActionRefused, PlatformError, Post, RateLimited, StreamUnavailable
 from app.platforms.x.normalize import to_post, tweets_by_id, users_by_id
 
 log = logging.getLogger("reposter.platforms.x")
@@ -58,6 +58,17 @@ def parse_stream_line(line: str | bytes) -> StreamEvent | None:
     includes = message.get("includes")
     post = to_post(message["data"], users_by_id(includes), tweets_by_id(includes))
     return StreamEvent(post=post, rule_ids=rule_ids)
+
+
+def refusal(error: PlatformError) -> PlatformError:
+    """A refusal retrying cannot mend (404, 405, 410, 501; no bearer token for the stream) as
+    StreamUnavailable; any other error as it is."""
+    if isinstance(error, ActionRefused):
+        return StreamUnavailable(str(error), path=STREAM_PATH)
+    if error.status in STREAM_REFUSALS:
+        return StreamUnavailable(f"x: the filtered stream is not available here (GET {STREAM_PATH} answered "
+                                 f"HTTP {error.status})", status=error.status, path=STREAM_PATH)
+    return error
 
 
 class StreamBackoff:

@@ -53,3 +53,12 @@ def feed(fake: FakeMastodon) -> MastodonFeedSource:
 @pytest.fixture
 def actions(fake: FakeMastodon) -> MastodonActionClient:
     return MastodonActionClient(context(fake), fake.client())
+
+
+def newest(cursor: str | None) -> str | None:
+    """The server's `min_id` a cursor holds (what the next poll asks for statuses after)."""
+    from app.platforms.mastodon.cursor import SourceCursor
+
+    position = SourceCursor.decode(cursor)
+    state = position.state if position else None
+    return state.min_id if state else None

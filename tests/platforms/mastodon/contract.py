@@ -17,6 +17,8 @@ class MastodonContract(OpenAPIContract):
     `oneOf: [Quote, ShallowQuote, null]`, but both object schemas require only `state` and forbid
     no keys, so every real quote matches both and `oneOf` fails; `anyOf` is what
     docs.joinmastodon.org/entities/Quote and /ShallowQuote describe.
+    And `POST /api/v1/apps` `redirect_uris` is typed as an array only, where
+    docs.joinmastodon.org/methods/apps says "String or Array of Strings" (arrays since 4.3).
     """
 
     def __init__(self) -> None:
@@ -24,6 +26,9 @@ class MastodonContract(OpenAPIContract):
         self.doc = copy.deepcopy(self.doc)
         quote = self.doc["components"]["schemas"]["Status"]["properties"]["quote"]
         quote["anyOf"] = quote.pop("oneOf")
+        apps = self.doc["paths"]["/api/v1/apps"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        uris = apps["properties"]["redirect_uris"]
+        apps["properties"]["redirect_uris"] = {"anyOf": [{"type": "string"}, uris], "description": uris["description"]}
         self.registry = Registry().with_resource("urn:spec", Resource(self.doc, DRAFT202012))
 
 

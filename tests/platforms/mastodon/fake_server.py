@@ -1,5 +1,12 @@
 """A fake Mastodon instance behind httpx.MockTransport, answering as docs.joinmastodon.org says.
 
+Server profiles (../shared/platform-specs/mastodon-servers.md) make it play servers that differ:
+`version` (GET /api/v1/instance), `ignores_any` (a tag timeline answers with the first tag only),
+`opaque_ids` (ids are a second plus a hash, not in time order), `delivery_order` (timelines list
+statuses in the order they reached the server, whatever their ids), `followers_hidden` (the
+followers endpoint lists nobody though the account reports followers) and `streaming` (False: the
+streaming API answers 404). `FakeMastodon.takahe()` is Takahē 0.11 as it was seen.
+
 It keeps accounts, statuses, boosts, favourites, follows and lists in memory, pages timelines
 with max_id / since_id / min_id and a Link header, streams server-sent events, registers OAuth
 apps and exchanges codes. Every request and 2xx answer is kept, so that tests can check both
@@ -19,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from tests.platforms.faults import AfterActing
 from tests.platforms.mastodon.fixtures import Fixtures
 from tests.platforms.openapi_check import OpenAPIContract
 
@@ -48,7 +56,11 @@ class FakeMastodon(Fixtures):
     exchanges: list[Exchange] = field(default_factory=list)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     hidden: set[str] = field(default_factory=set)  # statuses kept out of the home timeline
-    reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our boost's id
+    reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our (first) boost's id
+    # GoToSocial 0.16 makes a new boost for every reblog call, and its unreblog answer shows the
+    # status as it was before (../shared/platform-specs/mastodon-servers.md); Mastodon does neither.
+    boost_per_call: bool = False
+    after_acting: AfterActing = field(default_factory=AfterActing)  # writes done, then the answer lost
     favourites: set[str] = field(default_factory=set)
     followers: list[str] = field(default_factory=list)  # account ids, newest follow first
     following: list[str] = field(default_factory=list)
@@ -57,6 +69,48 @@ class FakeMastodon(Fixtures):
     stream_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (client_id, challenge)
+    # -- the server profile (see the module's docstring) --
+    version: str = "4.3.0"
+    ignores_any: bool = False
+    opaque_ids: bool = False
+    delivery_order: bool = False
+    followers_hidden: bool = False
+    streaming: bool = True
+    arrival: dict[str, int] = field(default_factory=dict)  # status id -> the order it arrived in
+    opaque_second: int = 1_764_489_600  # the second every opaque id starts with (a busy second)
+
+    # The scopes the token was granted (a login replaces them with what the app asked for).
+    token_scopes: str = "read write follow"
+    # Server profiles (shared/platform-specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
+    # Takahē and GoToSocial: POST /api/v1/apps takes `redirect_uris` as a string only (array: 400).
+    redirect_uris_string_only: bool = False
+    # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).
+    bot_flag_needs_write: bool = False
+    # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
+    bot_flag_json_ignored: bool = False
+    budget_resets_at: datetime | None = None  # the account's 300 calls per 5 minutes are spent until then
+
+    @classmethod
+    def takahe(cls, **profile: Any) -> FakeMastodon:
+        """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API, `redirect_uris` a string
+        only, the bot flag only from the form value and with the whole `write` scope."""
+        return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False,
+                      "redirect_uris_string_only": True, "bot_flag_needs_write": True,
+                      "bot_flag_json_ignored": True, **profile})
+
+    def make_id(self) -> str:
+        if not self.opaque_ids:
+            return super().make_id()
+        # A second plus a hash (seen on a real server): equal seconds sort by the hash, not by time.
+        n = len(self.arrival)
+        return f"{self.opaque_second}{hashlib.sha1(str(n).encode()).hexdigest()[:8]}"
+
+    def arrived(self, status_id: str) -> None:
+        self.arrival.setdefault(status_id, len(self.arrival))
+
+    def deliver_late(self, author: dict, text: str, before: str) -> dict[str, Any]:
+        """A status made before `before` (an id, so it sorts below it) that reaches the server now."""
+        return self.new_status(author, text, status_id=str(int(before) - 1))
 
     # -- the HTTP face ---------------------------------------------------------------------
 
@@ -88,17 +142,29 @@ class FakeMastodon(Fixtures):
             message = {429: "Too many requests", 401: "The access token is invalid"}.get(status, "Unavailable")
             return self._reply(request, status, {"error": message}, headers)
         public = request.url.path in ("/api/v1/apps", "/oauth/token")
+        if not public and self.budget_resets_at and self.budget_resets_at > datetime.now(UTC):
+            headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset": self.budget_resets_at.isoformat().replace("+00:00", "Z")}
+            return self._reply(request, 429, {"error": "Too many requests"}, headers)
         if not public and request.headers.get("authorization") != f"Bearer {self.token}":
             return self._reply(request, 401, {"error": "The access token is invalid"})
         for method, pattern, handler in self._routes():
             match = re.fullmatch(pattern, request.url.path)
             if match and request.method == method:
-                return handler(request, *match.groups())
+                response = handler(request, *match.groups())
+                if method != "GET" and not public and response.status_code < 400:
+                    return self.after_acting.strike(request, response)
+                return response
         return self._reply(request, 404, {"error": "Record not found"})
 
     def _reply(self, request: httpx.Request, status: int, body: Any, headers: dict | None = None) -> httpx.Response:
         self.exchanges.append(Exchange(request, status, body))
         return httpx.Response(status, json=body, headers=headers or {})
+
+    def spend_budget(self, *, seconds: float = 300) -> None:
+        """Use up the account's shared rate limit (docs.joinmastodon.org/api/rate-limits): every
+        call answers 429 until it resets, whatever the endpoint."""
+        self.budget_resets_at = datetime.now(UTC) + timedelta(seconds=seconds)
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         """The next `times` requests answer `status` with `headers`."""
@@ -114,6 +180,7 @@ class FakeMastodon(Fixtures):
     def _routes(self) -> list[tuple[str, str, Callable[..., httpx.Response]]]:
         s = r"([^/]+)"
         return [
+            ("GET", r"/api/v1/instance", self._instance),
             ("GET", r"/api/v1/timelines/home", self._home),
             ("GET", r"/api/v1/timelines/public", self._public),
             ("GET", rf"/api/v1/timelines/tag/{s}", self._tag),
@@ -121,6 +188,7 @@ class FakeMastodon(Fixtures):
             ("GET", r"/api/v1/accounts/lookup", self._lookup),
             ("GET", r"/api/v1/accounts/verify_credentials", self._verify),
             ("PATCH", r"/api/v1/accounts/update_credentials", self._update_credentials),
+            ("GET", rf"/api/v1/accounts/{s}", self._account),
             ("GET", rf"/api/v1/accounts/{s}/statuses", self._account_statuses),
             ("GET", rf"/api/v1/accounts/{s}/(followers|following)", self._follows),
             ("GET", rf"/api/v1/lists/{s}/accounts", self._list_accounts),
@@ -139,16 +207,44 @@ class FakeMastodon(Fixtures):
         """Mastodon's id pagination: newest first; min_id pages forward from the cursor."""
         q = request.url.params
         limit = min(int(q.get("limit", default)), cap)
-        items = sorted(items, key=lambda s: _key(s["id"]), reverse=True)
+        key = self._order_key
+        items = sorted(items, key=lambda s: key(s["id"]), reverse=True)
         if q.get("max_id"):
-            items = [s for s in items if _key(s["id"]) < _key(q["max_id"])]
+            items = [s for s in items if key(s["id"]) < key(q["max_id"])]
         if q.get("since_id"):
-            items = [s for s in items if _key(s["id"]) > _key(q["since_id"])]
+            items = [s for s in items if key(s["id"]) > key(q["since_id"])]
         if q.get("min_id"):
-            items = [s for s in items if _key(s["id"]) > _key(q["min_id"])][-limit:]
+            items = [s for s in items if key(s["id"]) > key(q["min_id"])][-limit:]
         page = [self.render(s) for s in items[:limit]]
         headers = self._links(request, page[-1]["id"], page[0]["id"], older=len(page) == limit) if page else {}
         return self._reply(request, 200, page, headers)
+
+    def _order_key(self, status_id: str) -> Any:
+        """Where a status stands in the server's timelines: by id (Mastodon), or by arrival
+        (a server whose ids are not in time order, or that lists in delivery order)."""
+        if self.opaque_ids or self.delivery_order:
+            return self.arrival.get(status_id, -1)
+        return _key(status_id)
+
+    def _instance(self, request: httpx.Request) -> httpx.Response:
+        host = httpx.URL(self.base).host
+        instance = {
+            "uri": host, "title": "A fake instance", "short_description": "", "description": "",
+            "email": f"admin@{host}", "version": self.version, "urls": {"streaming_api": f"wss://{host}"},
+            "stats": {"user_count": len(self.accounts), "status_count": len(self.statuses), "domain_count": 1},
+            "languages": ["en"], "registrations": False, "approval_required": False, "invites_enabled": False,
+            "configuration": {
+                "accounts": {"max_featured_tags": 10},
+                "statuses": {"max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+                "media_attachments": {"supported_mime_types": ["image/png"], "image_size_limit": 10485760,
+                                      "image_matrix_limit": 16777216, "video_size_limit": 41943040,
+                                      "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
+                "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
+                          "max_expiration": 2629746},
+            },
+            "rules": [],
+        }
+        return self._reply(request, 200, instance)
 
     def _links(self, request: httpx.Request, oldest: str, newest: str, *, older: bool) -> dict[str, str]:
         """Link: <…max_id=oldest>; rel="next" (when the page was full), <…min_id=newest>; rel="prev"."""
@@ -169,7 +265,8 @@ class FakeMastodon(Fixtures):
         return self._page(request, [s for s in self._timeline() if s["reblog"] is None])
 
     def _tag(self, request: httpx.Request, tag: str) -> httpx.Response:
-        wanted = {tag.lower(), *(t.lower() for t in request.url.params.get_list("any[]"))}
+        extra = [] if self.ignores_any else request.url.params.get_list("any[]")
+        wanted = {tag.lower(), *(t.lower() for t in extra)}
         found = [s for s in self._timeline() if s["reblog"] is None and wanted & {t["name"].lower() for t in s["tags"]}]
         return self._page(request, found)
 
@@ -189,21 +286,33 @@ class FakeMastodon(Fixtures):
     def _lookup(self, request: httpx.Request) -> httpx.Response:
         acct = request.url.params["acct"].lower()
         for account in self.accounts.values():
-            if account["acct"].lower() == acct:
+            if self.same_acct(account, acct):
                 return self._reply(request, 200, account)
+        return self._reply(request, 404, {"error": "Record not found"})
+
+    def _account(self, request: httpx.Request, account_id: str) -> httpx.Response:
+        if account_id in self.accounts:
+            return self._reply(request, 200, self.accounts[account_id])
         return self._reply(request, 404, {"error": "Record not found"})
 
     def _verify(self, request: httpx.Request) -> httpx.Response:
         return self._reply(request, 200, self.credential_account())
 
     def _update_credentials(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content or b"{}")
-        if "bot" in body:
-            self.me["bot"] = bool(body["bot"])
+        form = "application/x-www-form-urlencoded" in request.headers.get("content-type", "")
+        if form:
+            body: dict[str, Any] = dict(httpx.QueryParams(request.content.decode()).multi_items())
+        else:
+            body = json.loads(request.content or b"{}")
+        if "bot" in body and self.bot_flag_needs_write and "write" not in self.token_scopes.split():
+            return self._reply(request, 403, {"error": "This action is outside the authorized scopes"})
+        if "bot" in body and not (self.bot_flag_json_ignored and not form):
+            # Rails reads the form's "true"/"1" as true, as JSON's true.
+            self.me["bot"] = body["bot"] in (True, "true", "1", "True")
         return self._reply(request, 200, self.credential_account())
 
     def _follows(self, request: httpx.Request, account_id: str, kind: str) -> httpx.Response:
-        ids = self.followers if kind == "followers" else self.following
+        ids = self.following if kind == "following" else [] if self.followers_hidden else self.followers
         return self._account_page(request, ids)
 
     def _list_accounts(self, request: httpx.Request, list_id: str) -> httpx.Response:
@@ -253,18 +362,35 @@ class FakeMastodon(Fixtures):
             return found
         original = found["reblog"] or found
         if verb == "reblog":
-            if original["id"] not in self.reblogs:
+            if original["id"] not in self.reblogs or self.boost_per_call:
                 boost = self.new_status(self.me, "", reblog_of=original["id"])
                 self.hidden.add(boost["id"])
-                self.reblogs[original["id"]] = boost["id"]
+                self.reblogs.setdefault(original["id"], boost["id"])
+                return self._reply(request, 200, self.render(boost))
             return self._reply(request, 200, self.render(self.statuses[self.reblogs[original["id"]]]))
         if verb == "unreblog":
-            self.statuses.pop(self.reblogs.pop(original["id"], ""), None)
+            before = self.render(original)
+            self._unboost_one(original["id"])
+            if self.boost_per_call:
+                return self._reply(request, 200, before)
         elif verb == "favourite":
             self.favourites.add(original["id"])
         else:
             self.favourites.discard(original["id"])
         return self._reply(request, 200, self.render(original))
+
+    def boosts_of(self, status_id: str) -> list[str]:
+        """Our boosts of a status (GoToSocial may hold several)."""
+        mine = [s for s in self.statuses.values() if s["account"]["id"] == self.me["id"] and s["reblog"]]
+        return [s["id"] for s in mine if s["reblog"]["id"] == status_id]
+
+    def _unboost_one(self, status_id: str) -> None:
+        """Remove one of our boosts of a status (the one `reblogs` names first)."""
+        boost = self.reblogs.pop(status_id, None)
+        self.statuses.pop(boost or "", None)
+        left = self.boosts_of(status_id)
+        if left:
+            self.reblogs[status_id] = left[0]
 
     def render(self, status: dict) -> dict:
         """A status as this account sees it (its own `reblogged` and `favourited`)."""
@@ -283,6 +409,8 @@ class FakeMastodon(Fixtures):
         self.stream_events.setdefault(stream, []).append((event, payload))
 
     def _stream(self, request: httpx.Request, kind: str) -> httpx.Response:
+        if not self.streaming:
+            return self._reply(request, 404, {"error": "Not Found"})
         q = request.url.params
         name = {"hashtag": f"hashtag:{q.get('tag', '')}", "list": f"list:{q.get('list', '')}"}.get(kind, kind)
         lines = [":)\n"]
@@ -294,14 +422,18 @@ class FakeMastodon(Fixtures):
 
     def _create_app(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
+        uris = body["redirect_uris"]
+        if isinstance(uris, list) and self.redirect_uris_string_only:
+            return self._reply(request, 400, {"error": "redirect_uris must be a string"})
+        uris = uris if isinstance(uris, list) else uris.split()
         n = len(self.apps) + 1
         app = {
             "id": str(n),
             "name": body["client_name"],
             "website": body.get("website"),
             "scopes": body.get("scopes", "read").split(),
-            "redirect_uri": "\n".join(body["redirect_uris"]),
-            "redirect_uris": body["redirect_uris"],
+            "redirect_uri": "\n".join(uris),
+            "redirect_uris": uris,
             "client_id": f"client-{n}",
             "client_secret": f"secret-{n}",
             "client_secret_expires_at": 0,
@@ -326,7 +458,7 @@ class FakeMastodon(Fixtures):
         if client_id != app["client_id"] or not _pkce_ok(body.get("code_verifier", ""), challenge):
             error = {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}
             return self._reply(request, 400, error)
-        scope = " ".join(app["scopes"])
+        scope = self.token_scopes = " ".join(app["scopes"])
         token = {"access_token": self.token, "token_type": "Bearer", "scope": scope, "created_at": 1573979017}
         return self._reply(request, 200, token)
 

@@ -6,6 +6,7 @@ import html
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 BASE = "https://social.example"
@@ -58,18 +59,32 @@ class Fixtures:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     me: dict[str, Any] = field(default_factory=dict)
+    # Server profile: Takahē reports local accounts' `acct` with the instance's domain
+    # (`alice@social.example`), where Mastodon reports `alice` (see platform-specs/mastodon-servers.md).
+    local_acct_with_domain: bool = False
 
     def __post_init__(self) -> None:
         self.me = self.add_account("reposter_bot")
+
+    def local_domain(self) -> str:
+        return BASE.removeprefix("https://")
+
+    def same_acct(self, account: dict[str, Any], acct: str) -> bool:
+        """Whether `acct` names the account (a local one with or without the instance's domain)."""
+        local = f"@{self.local_domain()}"
+        return account["acct"].lower().removesuffix(local) == acct.lower().removesuffix(local)
 
     def add_account(self, username: str, **overrides: Any) -> dict[str, Any]:
         """An account on (or known to) the instance; the same acct gives the same account."""
         domain = overrides.get("domain")
         acct = f"{username}@{domain}" if domain else username
         for account in self.accounts.values():
-            if account["acct"] == acct:
+            if self.same_acct(account, acct):
                 return account
-        account = make_account(username, **overrides)
+        if not domain and self.local_acct_with_domain:
+            overrides["acct"] = f"{username}@{self.local_domain()}"
+        account = make_account(username, **{k: v for k, v in overrides.items() if k != "acct"})
+        account.update({"acct": overrides["acct"]} if "acct" in overrides else {})
         self.accounts[account["id"]] = account
         return account
 
@@ -107,13 +122,26 @@ class Fixtures:
                 parts.append(html.escape(piece))
         return f"<p>{''.join(parts)}</p>" if text else "", tags, mentions
 
+    def edit_status(self, status_id: str, text: str) -> dict[str, Any]:
+        """The author edits a status: same id, new content, tags and mentions, and `edited_at` set."""
+        status = self.statuses[status_id]
+        status["content"], status["tags"], status["mentions"] = self.content(text)
+        status["edited_at"] = "2025-06-01T12:30:00.000Z"
+        return status
+
+    def make_id(self) -> str:
+        """The id of a new status (a server profile may mint them otherwise)."""
+        return next_id()
+
     def new_status(self, author: dict, text: str, **extra: Any) -> dict[str, Any]:
-        """A Status entity by `author`: `reblog_of`, `quote_of`, `reply_to` ids, `media`."""
-        sid = next_id()
+        """A Status entity by `author`: `reblog_of`, `quote_of`, `reply_to` ids, `media`, and
+        `status_id` for one minted earlier (a status delivered late keeps the id it was made with)."""
+        sid = extra.get("status_id") or self.make_id()
         body, tags, mentions = self.content(text)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         status: dict[str, Any] = {
             "id": sid,
-            "created_at": "2025-06-01T12:00:00.000Z",
+            "created_at": extra.get("created_at") or now,
             "in_reply_to_id": None,
             "in_reply_to_account_id": None,
             "sensitive": False,
@@ -150,7 +178,11 @@ class Fixtures:
         if extra.get("quote_of"):
             status["quote"] = {"state": "accepted", "quoted_status": self.statuses[extra["quote_of"]]}
         self.statuses[sid] = status
+        self.arrived(sid)
         return status
+
+    def arrived(self, status_id: str) -> None:
+        """A hook: the server notes the order statuses reach it in."""
 
 
 def _image(n: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ async def test_start_login_registers_an_app_and_builds_the_authorize_url(fake, c
     assert login.instance == BASE
     (register,) = [ex.request for ex in fake.exchanges]
     assert str(register.url) == f"{BASE}/api/v1/apps"
-    assert json.loads(register.content) == {"client_name": "reposter", "redirect_uris": [OOB_REDIRECT], "scopes": SCOPES}
+    assert json.loads(register.content) == {"client_name": "reposter", "redirect_uris": OOB_REDIRECT, "scopes": SCOPES}
     url = httpx.URL(login.authorize_url)
     assert f"{url.scheme}://{url.host}{url.path}" == f"{BASE}/oauth/authorize"
     assert url.params["client_id"] == login.client_id == "client-1"

@@ -102,3 +102,16 @@ async def test_a_source_without_a_stream_is_refused(fake):
     feed = MastodonFeedSource(context(fake), fake.client())
     with pytest.raises(PlatformError, match="poll it instead"):
         await take(feed.stream(["user:alice"]), 1)
+
+
+async def test_a_server_without_streaming_ends_the_stream_at_once_naming_its_answer(contract):
+    from app.platforms.base import StreamUnavailable
+    from tests.platforms.mastodon.fake_server import FakeMastodon
+
+    fake = FakeMastodon.takahe()  # no streaming API: GET /api/v1/streaming/... answers 404
+    feed = MastodonFeedSource(context(fake), fake.client())
+    with pytest.raises(StreamUnavailable) as info:
+        await asyncio.wait_for(take(feed.stream(["tag:coffee"]), 1), timeout=5)
+    assert info.value.status == 404 and info.value.path == "/api/v1/streaming/hashtag"
+    assert "social.example has no streaming API" in str(info.value) and "HTTP 404" in str(info.value)
+    assert len([ex for ex in fake.exchanges if "/streaming/" in ex.request.url.path]) == 1  # never retried

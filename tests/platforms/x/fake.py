@@ -14,12 +14,16 @@ import base64
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+
+from tests.platforms.faults import AfterActing
 
 ME_ID = "1000"
 ME = "reposter_acct"
@@ -70,6 +74,8 @@ class FakeX:
         self.refuse_double_retweet = False  # X v2 answers 200 again; older behaviour was a 403
         self.retweeters: dict[str, list[str]] = {}
         self.followers: list[str] = []
+        # A server profile: the followers endpoint lists nobody, though public_metrics counts them.
+        self.followers_hidden = False
         self.following: list[str] = []
         self.lists: dict[str, list[str]] = {}
         self.rules: dict[str, dict[str, str]] = {}
@@ -78,11 +84,16 @@ class FakeX:
         # (status, headers), or a Break (lines, then the connection fails). None left: a 403.
         self.stream_connections: list[Any] = []
         self.failures: list[tuple[int, dict[str, str]]] = []
+        self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
+        self.exhausted: dict[tuple[str, str], float] = {}  # (method, route) -> when its limit resets
         self.requests: list[httpx.Request] = []
         self.search_floor: int | None = None  # since_id below this: "older than 7 days"
         self.access_token, self.refresh_token, self.generation = "access-1", "refresh-1", 1
         self.auth_code: str | None = None
         self.auth_challenge: str | None = None
+        # The scopes the owner approved on the authorize page (the URL's `scope`), which the
+        # tokens carry; list members need `list.read` (403 without it, as X answers).
+        self.auth_scopes = "tweet.read tweet.write users.read follows.read list.read offline.access"
         self._ids = FIRST_ID
         self.add_user(ME_ID, ME, followers=42)
         for uid, name in PEOPLE.items():
@@ -91,6 +102,7 @@ class FakeX:
             ("POST", re.compile(r"/2/oauth2/token"), "client", self._token),
             ("GET", re.compile(r"/2/users/me"), "user", self._me),
             ("GET", re.compile(r"/2/users/by/username/([^/]+)"), "user", self._by_username),
+            ("GET", re.compile(r"/2/users/(\d+)"), "user", self._by_id),
             ("GET", re.compile(r"/2/tweets/search/recent"), "user", self._search),
             ("GET", re.compile(r"/2/tweets/search/stream/rules"), "app", self._get_rules),
             ("POST", re.compile(r"/2/tweets/search/stream/rules"), "app", self._post_rules),
@@ -101,6 +113,7 @@ class FakeX:
             ("DELETE", re.compile(r"/2/users/(\d+)/retweets/(\d+)"), "user", self._unretweet),
             ("POST", re.compile(r"/2/tweets"), "user", self._create),
             ("DELETE", re.compile(r"/2/tweets/(\d+)"), "user", self._delete),
+            ("GET", re.compile(r"/2/tweets/(\d+)"), "user", self._get_tweet),
             ("GET", re.compile(r"/2/tweets/(\d+)/retweeted_by"), "user", self._retweeted_by),
             ("GET", re.compile(r"/2/users/(\d+)/(followers|following)"), "user", self._follows),
             ("GET", re.compile(r"/2/lists/(\d+)/members"), "user", self._members),
@@ -124,11 +137,14 @@ class FakeX:
         self._ids += 1000
         tid = str(self._ids)
         entities = extra.pop("entities", None) or _entities(text)
+        for mention in entities.get("mentions") or []:  # X gives the mentioned user's id with the username
+            found = [uid for uid, u in self.users.items() if u["username"].lower() == mention["username"].lower()]
+            mention.update({"id": found[0]} if found else {})
         self.tweets[tid] = {
             "id": tid,
             "text": text,
             "author_id": author_id,
-            "created_at": f"2026-03-01T10:{len(self.tweets) % 60:02d}:00.000Z",
+            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "lang": "en",
             "entities": entities,
             "edit_history_tweet_ids": [tid],
@@ -136,10 +152,24 @@ class FakeX:
         }
         return tid
 
+    def edit_tweet(self, tweet_id: str, text: str) -> str:
+        """An edit, as X makes one: a new post id, and every version lists the whole history."""
+        new_id = self.add_tweet(self.tweets[tweet_id]["author_id"], text)
+        history = self.tweets[tweet_id]["edit_history_tweet_ids"] + [new_id]
+        for tid in history:
+            self.tweets[tid]["edit_history_tweet_ids"] = list(history)
+        return new_id
+
     def user_id(self, username: str) -> str:
         return next(uid for uid, u in self.users.items() if u["username"] == username)
 
     # --- the handler --------------------------------------------------------------------
+
+    def exhaust(self, method: str, path: str, *, seconds: float = 900) -> None:
+        """Use up the rate limit of the endpoint `path` belongs to for `seconds` (X limits each
+        endpoint on its own: the others keep answering)."""
+        route = next(r for r in self.routes if r[0] == method and r[1].fullmatch(path))
+        self.exhausted[(route[0], route[1].pattern)] = time.time() + seconds
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -151,13 +181,21 @@ class FakeX:
             if request.method == method and match:
                 if not self._authorized(request, auth):
                     return problem(401, "Unauthorized", "Unauthorized")
+                reset = self.exhausted.get((method, pattern.pattern), 0)
+                if reset > time.time():  # as X answers an exhausted endpoint (epoch-second reset)
+                    headers = {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0",
+                               "x-rate-limit-reset": str(int(reset))}
+                    return problem(429, "Too Many Requests", "Too Many Requests", headers)
                 answer = handler(request, *match.groups())
                 if isinstance(answer, httpx.Response):
                     return answer
                 status, body = answer
                 if self.contract is not None and self.spelling == "post" and status < 400 and auth != "client":
                     self.contract.check_response(request.method, request.url.path, status, body)
-                return httpx.Response(status, json=body)
+                response = httpx.Response(status, json=body)
+                if request.method != "GET" and auth != "client" and status < 400:
+                    return self.after_acting.strike(request, response)
+                return response
         return problem(404, "Not Found", f"no route for {request.method} {request.url.path}")
 
     def _authorized(self, request: httpx.Request, auth: str) -> bool:
@@ -239,9 +277,12 @@ class FakeX:
         return page, meta
 
     def _tweet_page(self, tweets: list[dict[str, Any]], request: httpx.Request, token_param: str) -> tuple[int, Any]:
-        since = request.url.params.get("since_id")
+        q = request.url.params
+        since, until, start = q.get("since_id"), q.get("until_id"), q.get("start_time")
         newest_first = sorted(
-            (t for t in tweets if not since or int(t["id"]) > int(since)), key=lambda t: -int(t["id"])
+            (t for t in tweets if (not since or int(t["id"]) > int(since)) and (not until or int(t["id"]) < int(until))
+             and (not start or t["created_at"] >= start.replace("Z", ".000Z"))),
+            key=lambda t: -int(t["id"]),
         )
         page, meta = self._page(newest_first, request, token_param)
         if not page:
@@ -280,12 +321,23 @@ class FakeX:
             "token_type": "bearer",
             "expires_in": 7200,
             "access_token": self.access_token,
-            "scope": "tweet.read tweet.write users.read follows.read offline.access",
+            "scope": self.auth_scopes,
             "refresh_token": self.refresh_token,
         }
 
     def _me(self, request: httpx.Request) -> tuple[int, Any]:
-        return 200, {"data": self._render_user(self.users[ME_ID], request)}
+        me = self._render_user(self.users[ME_ID], request)
+        if "public_metrics" in me and not self.followers_hidden:  # the count agrees with the list
+            me["public_metrics"] = {**me["public_metrics"], "followers_count": len(self.followers)}
+        return 200, {"data": me}
+
+    def _by_id(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
+        if uid in self.users:
+            return 200, {"data": self._render_user(self.users[uid], request)}
+        problem = {"value": uid, "detail": f"Could not find user with id: [{uid}].", "title": "Not Found Error",
+                   "resource_type": "user", "parameter": "id", "resource_id": uid,
+                   "type": "https://api.x.com/2/problems/resource-not-found"}
+        return 200, {"errors": [problem]}
 
     def _by_username(self, request: httpx.Request, username: str) -> tuple[int, Any]:
         for user in self.users.values():
@@ -355,14 +407,31 @@ class FakeX:
             return 404, {"title": "Not Found Error", "detail": f"Could not find post with id: [{tweet_id}]."}
         return 200, {"data": {"deleted": True}}
 
+    def _get_tweet(self, request: httpx.Request, tweet_id: str) -> tuple[int, Any]:
+        """GET /2/tweets/:id; a deleted post is a 200 whose body holds only a Not Found error."""
+        if tweet_id not in self.tweets:
+            return 200, {"errors": [{"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                                     "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                                     "resource_id": tweet_id,
+                                     "type": "https://api.x.com/2/problems/resource-not-found"}]}
+        tweet = self.tweets[tweet_id]
+        body: dict[str, Any] = {"data": self._render_tweet(tweet, request)}
+        if includes := self._includes([tweet], request):
+            body["includes"] = includes
+        return 200, body
+
     def _retweeted_by(self, request: httpx.Request, tweet_id: str) -> tuple[int, Any]:
         ids = self.retweeters.get(tweet_id, []) + ([ME_ID] if tweet_id in self.retweeted else [])
         return self._users_page(ids, request)
 
     def _follows(self, request: httpx.Request, uid: str, which: str) -> tuple[int, Any]:
-        return self._users_page(self.followers if which == "followers" else self.following, request)
+        if which == "followers":
+            return self._users_page([] if self.followers_hidden else self.followers, request)
+        return self._users_page(self.following, request)
 
-    def _members(self, request: httpx.Request, list_id: str) -> tuple[int, Any]:
+    def _members(self, request: httpx.Request, list_id: str) -> tuple[int, Any] | httpx.Response:
+        if "list.read" not in self.auth_scopes.split():
+            return problem(403, "Forbidden", "The token is missing the scope list.read required by this endpoint")
         return self._users_page(self.lists.get(list_id, []), request)
 
     def _get_rules(self, request: httpx.Request) -> tuple[int, Any]:

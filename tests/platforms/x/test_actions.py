@@ -19,7 +19,7 @@ async def test_the_registry_knows_x():
     platform = get_platform("x")
     assert platform.name == "x" and platform.can_like is False
     assert platform.default_limits["windows"]["repost"] == [(50, 900)]
-    assert platform.default_limits["windows"]["undo"] == [(50, 900)]
+    assert platform.default_limits["windows"]["undo"] == [(50, 900), (1, 18)]  # one unretweet per 18 s
     assert 900 / platform.default_limits["min_interval_seconds"] <= 50
 
 
@@ -131,3 +131,27 @@ async def test_connect_with_a_bad_token(hx):
     async with hx.http() as http:
         with pytest.raises(CredentialsInvalid):
             await hx.platform.connect(hx.context(access_token="wrong", refresh_token=None), http)
+
+
+async def test_fetch_post_follows_an_edit_to_its_latest_version_and_sees_a_deletion(h):
+    post = await _post(h)
+    async with h.http() as http:
+        client = h.platform.action_client(h.context(), http)
+        same = await client.fetch_post(post)
+        assert same.text == post.text and same.hashtags == post.hashtags
+        newest = h.fake.edit_tweet(post.id, "hello world, no tag now")
+        edited = await client.fetch_post(post)
+        assert edited.id == newest and edited.text == "hello world, no tag now" and edited.hashtags == []
+        del h.fake.tweets[post.id], h.fake.tweets[newest]
+        assert await client.fetch_post(post) is None
+    h.validate_requests()
+
+
+async def test_lookup_author_by_username_or_id_and_nobody(h):
+    client = h.platform.action_client(h.context(), h.http())
+    h.fake.add_user("2099", "lookme", followers=12)
+    for name in ("lookme", "LookMe", "2099"):
+        found = await client.lookup_author(name)
+        assert (found.id, found.handle, found.followers_count) == ("2099", "lookme", 12), name
+    assert await client.lookup_author("nobody_here") is None
+    assert await client.lookup_author("not a name") is None

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from app.platforms.base import PlatformError
+from app.platforms.x.cursor import XCursor
 from app.platforms.x.normalize import posts_from_page
 
 
@@ -42,10 +43,12 @@ async def test_kinds_of_posts(h):
         posts, _ = await feed.fetch("tag:coffee", str(int(reply) - 1))
     by_id = {p.id: p for p in posts}
     assert by_id[reply].is_reply and by_id[reply].reply_to_author == "bob"
+    # the ids a resolved `to:bob` and `@bob` match, whatever bob's handle is by then
+    assert by_id[reply].reply_to_author_id == "2003" and by_id[reply].mention_ids == ["2003"]
     assert by_id[repost].is_repost and not by_id[repost].is_reply
     assert by_id[quote].is_quote and by_id[quote].quoted_post_id == h.fake.tweets[quote]["referenced_tweets"][0]["id"]
     assert by_id[media].media_count == 1 and by_id[media].urls == ["https://example.com/page"]
-    assert cursor is None
+    assert XCursor.decode(cursor).start is not None  # an empty first poll keeps when it looked
     h.validate_requests()
 
 
@@ -99,14 +102,39 @@ async def test_a_since_id_older_than_the_search_window_reads_the_window(hx):
     assert "since_id" not in hx.requests[-1].url.params
 
 
-async def test_a_poll_stops_at_max_pages(hx):
+async def test_a_poll_stopped_at_max_pages_reads_the_rest_on_the_next_polls(hx):
     start = hx.add_post("plain")
     added = [hx.add_post("plain") for _ in range(7)]
     ctx = hx.context()
     ctx.config["max_pages"] = 2
     async with hx.http() as http:
-        posts, cursor = await hx.platform.feed_source(ctx, http).fetch("tag:coffee", start)
-    assert [p.id for p in posts] == added[-4:] and cursor == added[-1]
+        feed = hx.platform.feed_source(ctx, http)
+        posts, cursor = await feed.fetch("tag:coffee", start)
+        assert [p.id for p in posts] == added[-4:]  # the newest pages first; the rest is kept as a gap
+        meanwhile = hx.add_post("plain")
+        rest, cursor = await feed.fetch("tag:coffee", cursor)
+        assert [p.id for p in rest] == [*added[:3], meanwhile]
+        assert cursor == meanwhile and await feed.fetch("tag:coffee", cursor) == ([], cursor)
+    hx.validate_requests()
+
+
+@pytest.mark.parametrize("source", ["tag:coffee", "user:coffee_lover", "home"])
+async def test_an_empty_first_poll_then_a_burst_larger_than_a_page_is_read_whole(hx, source):
+    ctx = hx.context()
+    ctx.config["max_pages"] = 2
+    async with hx.http() as http:
+        feed = hx.platform.feed_source(ctx, http)
+        posts, cursor = await feed.fetch(source, None)
+        assert posts == [] and cursor is not None
+        burst = [hx.fake.add_tweet("2001", f"burst {i} #coffee") for i in range(9)]  # 5 pages of 2
+        read: list[str] = []
+        for _ in range(4):
+            posts, cursor = await feed.fetch(source, cursor)
+            read += [p.id for p in posts]
+    assert sorted(read) == burst and len(read) == len(set(read))
+    assert XCursor.decode(cursor) == XCursor(head=burst[-1])
+    hx.validate_requests()
+
 
 
 async def test_the_request_asks_for_what_a_post_needs(hx):

@@ -34,7 +34,7 @@ def test_authorize_url_asks_for_the_scopes_with_an_s256_challenge():
     assert f"{url.scheme}://{url.netloc}{url.path}" == "https://x.com/i/oauth2/authorize"
     assert query["response_type"] == "code"
     assert query["client_id"] == CLIENT_ID and query["redirect_uri"] == REDIRECT
-    assert query["scope"] == "tweet.read tweet.write users.read follows.read offline.access"
+    assert query["scope"] == "tweet.read tweet.write users.read follows.read list.read offline.access"
     assert query["code_challenge_method"] == "S256"
     assert query["code_challenge"] == login.code_challenge(request.code_verifier)
     assert query["state"] == request.state

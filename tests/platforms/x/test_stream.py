@@ -166,3 +166,14 @@ def test_backoff_schedule_follows_xs_documentation():
     assert backoff.next_delay(None, True) == 0.0 and backoff.failures == 0
     limited = RateLimited("x: 429", retry_at=datetime.now(UTC))
     assert [backoff.next_delay(limited, False) for _ in range(3)] == [60.0, 120.0, 240.0]
+
+
+@pytest.mark.parametrize("status", [404, 410, 501])
+async def test_a_stream_the_server_does_not_offer_ends_at_once_as_unavailable(hx, no_sleep, status):
+    from app.platforms.base import StreamUnavailable
+
+    hx.fake.stream_connections = [(status, {})] * 3
+    with pytest.raises(StreamUnavailable) as info:
+        await _stream(hx, ["tag:coffee"])
+    assert info.value.status == status and info.value.path == "/2/tweets/search/stream"
+    assert no_sleep == [] and len(hx.fake.stream_connections) == 2  # one attempt, no retries

@@ -1,0 +1,111 @@
+"""Per-account platform work run concurrently: bounded overall and per server, each call in a budget.
+
+One worker serves every account, so one hanging server must cost only its own accounts. Each
+round's work is one task per account (an account's calls stay in order, so its limits and send
+order hold), queued behind two semaphores: the whole worker's and the account's server's. A
+round waits for its tasks up to `wait` seconds; a task still running then goes on in the
+background, and its account is left out of later rounds of that stage until it ends.
+Database sessions are never held across a platform call (the callers open one before and one
+after), so concurrency needs no more connections than tasks doing database work at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+import httpx
+
+from app.platforms.base import OutcomeUnknown
+
+log = logging.getLogger("reposter.fanout")
+
+T = TypeVar("T")
+
+
+class CallAbandoned(OutcomeUnknown):
+    """A platform call took longer than its budget and was abandoned: the server may have acted,
+    so a send is settled by asking before it is tried again, as after any OutcomeUnknown."""
+
+    kind_default = "timeout"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
+async def within(seconds: float, call: Awaitable[T], what: str) -> T:
+    """Await a platform call for at most `seconds`; CallAbandoned when it takes longer."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await call
+    except TimeoutError:
+        raise CallAbandoned(f"{what} took longer than {seconds:g} s; abandoned") from None
+
+
+def host_of(platform: str, config: dict[str, Any] | None) -> str:
+    """The server an account's calls go to: its instance, PDS or API host (the platform's name
+    when its config names none, e.g. api.x.com by default)."""
+    config = config or {}
+    for key in ("base_url", "pds_url"):
+        if config.get(key):
+            return httpx.URL(str(config[key])).host or platform
+    if platform == "mock":  # each mock world is a server of its own
+        return f"mock:{config.get('world', 'default')}"
+    return platform
+
+
+class Fanout:
+    """The worker's concurrency bounds and the work still running from earlier rounds."""
+
+    def __init__(self, *, overall: int, per_host: int) -> None:
+        self.overall = asyncio.Semaphore(overall)
+        self.per_host = per_host
+        self.hosts: dict[str, asyncio.Semaphore] = {}
+        self.running: dict[Hashable, asyncio.Task] = {}
+
+    @classmethod
+    def of(cls, settings) -> Fanout:
+        """Bounds from the settings."""
+        return cls(overall=settings.max_concurrent_calls, per_host=settings.max_calls_per_host)
+
+    def busy(self, stage: str) -> list[int]:
+        """Ids of the accounts whose `stage` work from an earlier round is still running."""
+        return [key[1] for key, task in self.running.items() if key[0] == stage and not task.done()]
+
+    async def round(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]],
+                    *, wait: float | None) -> int:
+        """Run `work` (account id -> (host, job)) concurrently; the sum of the jobs finished
+        within `wait` seconds (None: wait for all). The others finish in the background."""
+        tasks = []
+        for account_id, (host, job) in work.items():
+            task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")
+            self.running[(stage, account_id)] = task
+            task.add_done_callback(lambda t, key=(stage, account_id): self._finished(key, t))
+            tasks.append(task)
+        if not tasks:
+            return 0
+        done, pending = await asyncio.wait(tasks, timeout=wait)
+        if pending:
+            log.info("work goes on in the background", extra={"stage": stage, "accounts": len(pending)})
+        return sum(t.result() or 0 for t in done if not t.cancelled() and t.exception() is None)
+
+    async def close(self) -> None:
+        """Cancel what is still running (shutdown): leases run out and other workers take over."""
+        tasks = [t for t in self.running.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.running.clear()
+
+    async def _bounded(self, host: str, job: Callable[[], Awaitable[int]]) -> int:
+        semaphore = self.hosts.setdefault(host, asyncio.Semaphore(self.per_host))
+        async with semaphore, self.overall:
+            return await job()
+
+    def _finished(self, key: Hashable, task: asyncio.Task) -> None:
+        if self.running.get(key) is task:
+            del self.running[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("account work failed", exc_info=task.exception(), extra={"stage": key[0], "account_id": key[1]})

@@ -1,0 +1,194 @@
+"""Originals that change after the repost: deleted by their author, or edited.
+
+Every `originals_check_seconds`, for `originals_check_days` after sending, a sent repost or quote
+has its original looked up again (`ActionClient.fetch_post`), a few per tick so the platform's
+limits hold. A deleted original marks the action (`original_state = deleted`; on platforms whose
+repost records outlive the original, as Bluesky's do, our dangling repost is also removed). An
+edited one is checked again against the rule, the scope, the blocks and the filters, and undone
+when it no longer passes, with the reason on the action, in the audit log and in the log.
+Streams that announce deletions and edits (Mastodon's `delete` and `status.update`, Jetstream's
+deletes) call `recheck` at once instead of waiting for the next look.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.conditions import record_rate_limit
+from app.accounts.context import context_for
+from app.audit import record
+from app.db.base import utcnow
+from app.db.session import transaction
+from app.engine.decide import stop_reason
+from app.engine.scope import ScopeError, out_of_scope, parse_scope
+from app.models import Account, Action, Rule, SeenPost
+from app.pipeline.inbox import post_of
+from app.pipeline.fanout import within
+from app.pipeline.leases import claim, hold, release
+from app.pipeline.views import account_view
+from app.platforms.base import ActionRefused, PlatformError, Post, RateLimited
+from app.platforms.registry import get_platform
+from app.query import QuerySyntaxError, matches
+from app.rules.authors import indexed
+
+log = logging.getLogger("reposter.originals")
+
+# What an edit can change that a rule, a filter or a block looks at.
+CONTENT = ("text", "lang", "hashtags", "mentions", "urls", "media_count", "is_reply", "reply_to_author",
+           "is_quote", "quoted_post_id")
+DELETED, EDITED = "deleted", "edited"
+
+
+def due(now: datetime, settings):
+    """Sent reposts and quotes, young enough to watch, not looked at for an interval."""
+    last = func.coalesce(Action.original_checked_at, Action.sent_at)
+    return and_(
+        Action.status == "done", Action.kind.in_(("repost", "quote")), Action.undo_requested_at.is_(None),
+        or_(Action.original_state.is_(None), Action.original_state != DELETED),
+        Action.sent_at >= now - timedelta(days=settings.originals_check_days),
+        last <= now - timedelta(seconds=settings.originals_check_seconds),
+    )
+
+
+async def check_due(runtime) -> int:
+    """Look up the originals due for a look; returns how many were found deleted or edited."""
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        ids = await claim(session, Action, due(now, runtime.settings), order=[Action.sent_at, Action.id],
+                          limit=runtime.settings.originals_batch, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds)
+    changed, limited = 0, set()
+    for action_id in ids:
+        changed += await _check_one(runtime, action_id, limited)
+    return changed
+
+
+async def _check_one(runtime, action_id: int, limited: set[int]) -> int:
+    """Fetch one original outside any transaction, then record what it became."""
+    async with transaction(runtime.sessions) as session:
+        action = await session.get(Action, action_id)
+        account = await session.get(Account, action.account_id)
+        post = post_of(await session.get(SeenPost, action.seen_post_id))
+    fresh: Post | None = post
+    if account.id not in limited:
+        try:
+            client = get_platform(account.platform).action_client(
+                context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
+            fresh = await within(runtime.settings.send_budget_seconds, client.fetch_post(post),
+                                 f"{account.platform}: looking up {action.post_id}")
+        except ActionRefused:
+            pass  # this platform cannot look a post up: nothing to learn
+        except RateLimited as exc:
+            limited.add(account.id)
+            await _lookups_limited(runtime, account.id, exc)
+        except PlatformError as exc:
+            log.warning("original lookup failed", extra={"account_id": account.id, "action_id": action_id,
+                                                         "post_id": action.post_id, "error": str(exc)})
+    async with transaction(runtime.sessions) as session:
+        if not await hold(session, Action, action_id, runtime.worker_id):
+            log.warning("lease lost: original not recorded", extra={"action_id": action_id, "worker": runtime.worker_id})
+            return 0
+        action = await session.get(Action, action_id)
+        action.original_checked_at = utcnow()
+        await release(session, Action, [action_id], runtime.worker_id)
+        if fresh is None:
+            return await deleted(session, action)
+        if changed(post, fresh):
+            return await edited(session, action, merged(post, fresh))
+    return 0
+
+
+async def _lookups_limited(runtime, account_id: int, exc: RateLimited) -> None:
+    """A limit met looking originals up is recorded on its bucket; it holds sends only where the
+    bucket is the account's shared one (Mastodon), as any poll's would."""
+    async with transaction(runtime.sessions) as session:
+        account = await session.get(Account, account_id)
+        record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="poll", source="originals")
+
+
+def changed(old: Post, new: Post) -> bool:
+    """Whether an edit touched anything a rule, filter or block looks at."""
+    return any(getattr(old, name) != getattr(new, name) for name in CONTENT)
+
+
+def merged(old: Post, new: Post) -> Post:
+    """The post as stored, with the content the platform shows now (for a boost: the original's)."""
+    return old.model_copy(update={name: getattr(new, name) for name in CONTENT})
+
+
+async def deleted(session: AsyncSession, action: Action) -> int:
+    """Mark an action whose original its author deleted; remove a repost that would dangle."""
+    if action.original_state == DELETED or action.status != "done":
+        return 0
+    action.original_state = DELETED
+    action.reason = "original deleted by its author"
+    account = await session.get(Account, action.account_id)
+    dangles = get_platform(account.platform).reposts_outlive_originals and action.kind == "repost"
+    if dangles and action.undo_requested_at is None:
+        action.undo_requested_at, action.next_attempt_at = utcnow(), utcnow()
+        action.reason += "; removing our repost, which would point at nothing"
+    log.info("original deleted", extra={"account_id": action.account_id, "action_id": action.id,
+                                        "post_id": action.post_id, "undo": dangles})
+    return 1
+
+
+async def edited(session: AsyncSession, action: Action, post: Post) -> int:
+    """Keep the edited post, check it again, and undo the repost when it no longer passes."""
+    if action.status != "done":
+        return 0
+    action.original_state = EDITED
+    row = await session.get(SeenPost, action.seen_post_id)
+    row.data = post.model_dump(mode="json")
+    reason = await recheck_reason(session, action, post)
+    log.info("original edited", extra={"account_id": action.account_id, "action_id": action.id,
+                                       "post_id": action.post_id, "still_passes": reason is None, "reason": reason})
+    if reason is None or action.undo_requested_at is not None:
+        return 1
+    now = utcnow()
+    action.undo_requested_at, action.next_attempt_at = now, now
+    action.reason = f"original edited: {reason}"
+    await record(session, None, "action.undo", target_type="action", target_id=action.id,
+                 account_id=action.account_id, detail={"why": action.reason, "post_id": action.post_id})
+    return 1
+
+
+async def recheck_reason(session: AsyncSession, action: Action, post: Post) -> str | None:
+    """Why the edited post would not be reposted now (None: it still passes)."""
+    account = await session.get(Account, action.account_id)
+    rule = await session.get(Rule, action.rule_id) if action.rule_id else None
+    now = utcnow()
+    view = await account_view(session, account, now)
+    reason = stop_reason(post, view, now)
+    if reason or rule is None:
+        return reason
+    try:
+        node, scope = indexed(rule, parse_scope(rule.scope))  # the people it names, as their ids
+    except (ScopeError, QuerySyntaxError):
+        return None  # a rule that no longer parses is the organizer's to fix, not a reason to undo
+    if rule.query.strip() and not matches(node, post):
+        return f"no longer matches rule {rule.name!r}"
+    outside = out_of_scope(scope, post, view.relations)
+    return outside if outside and "not known yet" not in outside else None
+
+
+async def recheck(runtime, platform: str, post_id: str, fresh: Post | None) -> int:
+    """A stream said a post was deleted (fresh None) or edited: settle every live repost of it now."""
+    async with transaction(runtime.sessions) as session:
+        actions = (await session.scalars(select(Action).where(
+            Action.post_id == post_id, Action.status == "done", Action.kind.in_(("repost", "quote")),
+            Action.account_id.in_(select(Account.id).where(Account.platform == platform)),
+        ))).all()
+        count = 0
+        for action in actions:
+            action.original_checked_at = utcnow()
+            if fresh is None:
+                count += await deleted(session, action)
+                continue
+            stored = post_of(await session.get(SeenPost, action.seen_post_id))
+            if changed(stored, fresh):
+                count += await edited(session, action, merged(stored, fresh))
+    return count
