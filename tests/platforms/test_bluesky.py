@@ -511,7 +511,7 @@ def test_a_bot_labelled_author_and_what_the_opt_in_needs():
     assert BlueskyPlatform.default_limits["require_consent"] is True
 
 
-async def test_profiles_fill_followers_bio_and_unknown_handles_with_one_cached_call():
+async def test_profiles_fill_followers_bio_and_unknown_handles_and_reread_authors_each_poll():
     h = BlueskyHarness("tag:coffee")
     h.add_post("reply")
     h.add_post("plain", text="more #coffee @alice")
@@ -521,10 +521,50 @@ async def test_profiles_fill_followers_bio_and_unknown_handles_with_one_cached_c
     assert reply.author.followers_count == 106 and reply.author.bio == "writer on Bluesky"
     assert reply.reply_to_author == "bob.bsky.social"  # search gives only the parent's DID
     assert "alice.bsky.social" in posts[1].mentions
-    h.add_post("plain")
+    h.add_post("plain", text="again #coffee @alice")
     await feed.fetch(h.source, cursor)
-    assert len(params_of(h, "getProfiles")) == 1  # the second poll hit the cache
+    # The second poll reads its author again (the bio is where #nobot is said); alice, a mention,
+    # comes from the cache.
+    assert [p["actors"] for p in params_of(h, "getProfiles")][1] == [did_for("writer")]
     h.validate_requests()
+
+
+async def test_a_nobot_added_to_the_bio_counts_on_the_next_poll():
+    """Seen on the dev network: bob put #nobot in his bio, posted 3 s later, and was reposted,
+    because his profile had been cached by the poll before (post views carry no bio)."""
+    h = BlueskyHarness("tag:coffee")
+    h.add_post("plain")
+    feed = h.platform.feed_source(h.context(), h.http())
+    posts, cursor = await feed.fetch(h.source, None)
+    assert "#nobot" not in posts[0].author.bio
+    h.server.profiles[did_for("writer")]["description"] = "no reposts please #nobot"
+    h.add_post("plain")
+    posts, _ = await feed.fetch(h.source, cursor)
+    assert [p.author.bio for p in posts] == ["no reposts please #nobot"]
+
+
+async def test_a_pushed_post_rereads_its_author_at_most_every_so_often():
+    from app.platforms.base import Author
+    from app.platforms.bluesky.profiles import STREAM_AUTHOR_MAX_AGE, ProfileCache, hydrate
+
+    did = did_for("writer")
+    cache, asked = ProfileCache(), []
+
+    async def fetch(actors):
+        asked.append(actors)
+        return [{"did": did, "handle": "writer.bsky.social", "description": f"bio {len(asked)}"}]
+
+    def pushed():
+        return post_from_record({"text": "hi"}, uri=f"at://{did}/app.bsky.feed.post/3k2a", cid="bafy",
+                                author=Author(id=did, handle=did))
+
+    first, second = pushed(), pushed()
+    await hydrate([first], cache, fetch, STREAM_AUTHOR_MAX_AGE)
+    await hydrate([second], cache, fetch, STREAM_AUTHOR_MAX_AGE)
+    assert asked == [[did]] and second.author.bio == "bio 1"
+    third = pushed()
+    await hydrate([third], cache, fetch, 0.0)
+    assert asked == [[did], [did]] and third.author.bio == "bio 2"
 
 
 async def test_without_hydration_unknown_stays_unknown():

@@ -16,7 +16,7 @@ from app.platforms.bluesky.config import BlueskyConfig
 from app.platforms.bluesky.cursor import FeedCursor, Item, Walk, ms_to_iso, to_ms
 from app.platforms.bluesky.jetstream import Connect, JetstreamReader, StreamFilter, words
 from app.platforms.bluesky.normalize import parse_datetime, post_from_feed_item, post_from_view
-from app.platforms.bluesky.profiles import ProfileCache, hydrate
+from app.platforms.bluesky.profiles import POLL_AUTHOR_MAX_AGE, STREAM_AUTHOR_MAX_AGE, ProfileCache, hydrate
 from app.platforms.bluesky.xrpc import XrpcClient
 
 log = logging.getLogger("reposter.platforms.bluesky")
@@ -167,7 +167,7 @@ class BlueskyFeedSource(FeedSource):
         """The items' posts, oldest first, completed from profiles when configured."""
         posts = [item.post for item in sorted(items, key=lambda i: (i.time, i.key))]
         if self.config.hydrate_authors and posts:
-            await hydrate(posts, self.profiles, self._get_profiles)
+            await hydrate(posts, self.profiles, self._get_profiles, POLL_AUTHOR_MAX_AGE)
         return posts
 
     async def _get_profiles(self, actors: list[str]) -> list[dict[str, Any]]:
@@ -188,7 +188,7 @@ class BlueskyFeedSource(FeedSource):
         async for post in reader.posts():
             self.stream_cursor = reader.cursor_us
             if self.config.hydrate_authors:
-                await hydrate([post], self.profiles, self._get_profiles)
+                await hydrate([post], self.profiles, self._get_profiles, STREAM_AUTHOR_MAX_AGE)
             yield post
 
     async def stream_filter(self, sources: list[str]) -> StreamFilter:

@@ -2,7 +2,11 @@
 
 Post views carry a profileViewBasic (no followers count, no description); Jetstream carries only
 DIDs. app.bsky.actor.getProfiles (25 actors a call) gives profileViewDetailed; answers are cached
-per process, so a busy tag costs a call now and then, not one per post.
+per process. The authors of the posts in hand are read again unless their profile is younger than
+`author_max_age`: an author's bio is where #nobot is said, and no post view carries it, so a cached
+bio would hide an opt-out for as long as the cache lasts (seen on the dev network: an hour). A poll
+reads its authors afresh (one call per 25 authors per poll); a pushed post does so at most every
+STREAM_AUTHOR_MAX_AGE seconds per author. Reply parents and mentions keep the cache (handles only).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from app.platforms.base import Author, PlatformError, Post
 from app.platforms.bluesky.normalize import author_from_view
 
 BATCH = 25  # getProfiles accepts at most 25 actors
+POLL_AUTHOR_MAX_AGE = 0.0  # a poll is one batch: its authors' bios are read afresh
+STREAM_AUTHOR_MAX_AGE = 30.0  # a pushed post comes alone: one read per author per 30 s at most
 
 Fetch = Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
 
@@ -27,6 +33,7 @@ class ProfileCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Author]] = OrderedDict()
+        self._fetched: dict[str, float] = {}
 
     def get(self, did: str) -> Author | None:
         """The cached author, or None when absent or stale."""
@@ -39,9 +46,15 @@ class ProfileCache:
     def put(self, author: Author) -> None:
         """Cache an author by DID."""
         self._entries[author.id] = (time.monotonic() + self.ttl, author)
+        self._fetched[author.id] = time.monotonic()
         self._entries.move_to_end(author.id)
         while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            self._fetched.pop(self._entries.popitem(last=False)[0], None)
+
+    def fresh(self, did: str, max_age: float) -> bool:
+        """True when the DID's profile was put at most `max_age` seconds ago (and is not stale)."""
+        fetched = self._fetched.get(did)
+        return self.get(did) is not None and fetched is not None and time.monotonic() - fetched <= max_age
 
     def handle(self, did: str) -> str | None:
         """The cached handle of a DID, if any."""
@@ -57,11 +70,14 @@ def dids_to_know(posts: list[Post]) -> set[str]:
     return dids
 
 
-async def hydrate(posts: list[Post], cache: ProfileCache, fetch: Fetch) -> None:
-    """Complete the posts in place from the cache, fetching the missing profiles in batches.
+async def hydrate(posts: list[Post], cache: ProfileCache, fetch: Fetch, author_max_age: float | None = None) -> None:
+    """Complete the posts in place from the cache, fetching the missing profiles in batches, and
+    the authors' own when older than `author_max_age` seconds (None: any cached one will do).
 
     A failed fetch leaves the posts as they are (unknown stays unknown, never wrong)."""
-    missing = sorted(did for did in dids_to_know(posts) if cache.get(did) is None)
+    authors = {p.author.id for p in posts}
+    stale = set() if author_max_age is None else {d for d in authors if not cache.fresh(d, author_max_age)}
+    missing = sorted(did for did in dids_to_know(posts) if did in stale or cache.get(did) is None)
     for start in range(0, len(missing), BATCH):
         try:
             views = await fetch(missing[start : start + BATCH])
