@@ -30,14 +30,35 @@ def canonical_acct(account: dict[str, Any], domain: str) -> str:
 async def lookup_author(api: MastodonClient, name: str) -> Author | None:
     """The account `name` names (an acct with or without domain, or an account id); None if nobody."""
     domain = own_domain(api)
-    local = name.removesuffix(f"@{domain}")  # Mastodon resolves `alice`; some servers not `alice@own`
+    local = name.removeprefix("@").removesuffix(f"@{domain}")  # Mastodon resolves `alice`; some servers not `alice@own`
     account = await _by_id(api, name) if name.isdigit() else None
     try:
-        account = account or await api.call("GET", "/api/v1/accounts/lookup", params={"acct": local}, gone=True)
+        account = account or await _lookup(api, local)
     except PostGone:
         return None
     author = account_to_author(account)
     return author.model_copy(update={"handle": canonical_acct(account, domain)})
+
+
+async def _lookup(api: MastodonClient, acct: str) -> dict[str, Any]:
+    """`/accounts/lookup`; a bare name nobody has here is asked again on the handles' domain.
+
+    Takahē reads a bare name on the host the request was sent to, and answers 404 ("No matching
+    domains found") when its API is reached at a host that is not one of its domains (seen on a
+    real Takahē: API at 127.0.0.1:18300, handles on takahe.test)."""
+    try:
+        return await api.call("GET", "/api/v1/accounts/lookup", params={"acct": acct}, gone=True)
+    except PostGone:
+        handles_on = None if "@" in acct else await _handles_domain(api)
+        if not handles_on or handles_on == own_domain(api):
+            raise
+        return await api.call("GET", "/api/v1/accounts/lookup", params={"acct": f"{acct}@{handles_on}"}, gone=True)
+
+
+async def _handles_domain(api: MastodonClient) -> str | None:
+    """The domain of the bot's own profile URL, where this instance's local handles live."""
+    me = await api.call("GET", "/api/v1/accounts/verify_credentials")
+    return httpx.URL(me.get("url") or "").host.lower() or None
 
 
 async def _by_id(api: MastodonClient, account_id: str) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@ Server profiles (../shared/platform-specs/mastodon-servers.md) make it play serv
 `opaque_ids` (ids are a second plus a hash, not in time order), `delivery_order` (timelines list
 statuses in the order they reached the server, whatever their ids), `followers_hidden` (the
 followers endpoint lists nobody though the account reports followers) and `streaming` (False: the
-streaming API answers 404). `FakeMastodon.takahe()` is Takahē 0.11 as it was seen.
+streaming API answers 404), `lookup_on_request_host` (a bare name is looked up on the host the
+request was sent to). `FakeMastodon.takahe()` is Takahē 0.11 as it was seen.
 
 It keeps accounts, statuses, boosts, favourites, follows and lists in memory, pages timelines
 with max_id / since_id / min_id and a Link header, streams server-sent events, registers OAuth
@@ -88,6 +89,9 @@ class FakeMastodon(Fixtures):
     bot_flag_needs_write: bool = False
     # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
     bot_flag_json_ignored: bool = False
+    # Takahē: a bare `acct` on /accounts/lookup is read on the host the request was sent to, so
+    # an API reached at a host that is not the handles' domain answers 404 (seen at 127.0.0.1:18300).
+    lookup_on_request_host: bool = False
     budget_resets_at: datetime | None = None  # the account's 300 calls per 5 minutes are spent until then
 
     @classmethod
@@ -96,7 +100,7 @@ class FakeMastodon(Fixtures):
         only, the bot flag only from the form value and with the whole `write` scope."""
         return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False,
                       "redirect_uris_string_only": True, "bot_flag_needs_write": True,
-                      "bot_flag_json_ignored": True, **profile})
+                      "bot_flag_json_ignored": True, "lookup_on_request_host": True, **profile})
 
     def make_id(self) -> str:
         if not self.opaque_ids:
@@ -284,7 +288,9 @@ class FakeMastodon(Fixtures):
     # -- accounts ---------------------------------------------------------------------------
 
     def _lookup(self, request: httpx.Request) -> httpx.Response:
-        acct = request.url.params["acct"].lower()
+        acct = request.url.params["acct"].lower().removeprefix("@")
+        if self.lookup_on_request_host and "@" not in acct and request.url.host != self.local_domain():
+            return httpx.Response(404, text="<h1>Not Found</h1>", headers={"content-type": "text/html"})
         for account in self.accounts.values():
             if self.same_acct(account, acct):
                 return self._reply(request, 200, account)

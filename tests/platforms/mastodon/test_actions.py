@@ -222,6 +222,20 @@ async def test_lookup_author_gives_the_account_id_and_its_canonical_acct_on_eith
     fake.validate(contract)
 
 
+async def test_a_takahe_reached_at_a_host_that_is_not_its_domain_still_finds_bare_names(contract):
+    """Seen on a real Takahē (API at 127.0.0.1:18300, handles on takahe.test): `lookup?acct=bob`
+    is a 404 there, so a block of `@carol`, `from:bob` and `users:[bob]` were refused as nobody."""
+    from tests.platforms.mastodon.fake_server import FakeMastodon
+
+    fake = FakeMastodon.takahe(local_acct_with_domain=True)
+    bob = fake.add_account("bob")
+    client = MastodonActionClient(context(fake, base_url="http://127.0.0.1:18300"), fake.client())
+    for name in ("bob", "@bob", "bob@social.example"):
+        found = await client.lookup_author(name)
+        assert found is not None and (found.id, found.handle) == (bob["id"], "bob@social.example"), name
+    assert await client.lookup_author("nobody") is None
+
+
 async def test_statuses_carry_the_ids_of_mentioned_and_replied_to_accounts(fake):
     bob = fake.add_account("bob")
     parent = fake.new_status(bob, "a question")
