@@ -192,8 +192,8 @@ def _add_login_commands(sub) -> None:
     login.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
     login.add_argument("--handle", help="the account's handle, for the printed connect command")
     login.add_argument("--scopes", default=MASTODON_SCOPES,
-                       help=f"OAuth scopes to ask for (default: {MASTODON_SCOPES!r}; Takahē sets the bot flag "
-                            "only with 'read write')")
+                       help=f"OAuth scopes to ask for (default: {MASTODON_SCOPES!r}; Takahē answers the bot "
+                            "flag's call only with 'read write', and still leaves the flag off)")
     login.set_defaults(func=_mastodon_login)
     x = sub.add_parser("x", help="X helpers").add_subparsers(dest="x_command", required=True)
     login = x.add_parser("login", help="OAuth 2.0 PKCE login for an X account (needs your app's client id)")

@@ -91,13 +91,21 @@ BOT_FLAG_HOWTO = (
     "whole write scope (reposter mastodon login --scopes 'read write'); then send the credentials again "
     "(PATCH /api/v1/accounts/{id}) to check"
 )
+# When the server took the call and left the flag off, more scopes cannot help (Takahē 0.11 has no
+# such setting at all: the flag is the identity's actor type, which only its admin can change).
+BOT_FLAG_IGNORED_HOWTO = (
+    "tick 'This is an automated account' in the account's profile settings if the server has it (Takahē "
+    "0.11 has none: its admin sets the identity's actor type to Service); then send the credentials "
+    "again (PATCH /api/v1/accounts/{id}) to check"
+)
 
 
 async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
     """Set the bot flag and read it back; a ConnectWarning when the server refused it or did not keep it.
 
-    Sent as the form value `bot=true`: Takahē answers a JSON `true` with 200 and leaves the flag off.
-    Takahē also wants the whole `write` scope for it, beyond the documented `write:accounts`."""
+    Sent as the form value `bot=true` (a server may ignore a JSON `true`). Takahē 0.11 wants the
+    whole `write` scope for the call, beyond the documented `write:accounts`, and then leaves the
+    flag off whatever is sent: it has no `bot` parameter."""
     try:
         answer = await api.call("PATCH", "/api/v1/accounts/update_credentials", data={"bot": "true"})
         if answer.get("bot") is not True:  # the answer may predate the change: ask once more
@@ -109,5 +117,5 @@ async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
     if answer.get("bot") is True:
         return None
     log.warning("mastodon bot flag did not stick", extra={"account": api.ctx.account_id})
-    message = f"the server accepted the bot flag but left it off; {BOT_FLAG_HOWTO}"
+    message = f"the server accepted the bot flag but left it off; {BOT_FLAG_IGNORED_HOWTO}"
     return ConnectWarning(code="bot_flag", message=message)

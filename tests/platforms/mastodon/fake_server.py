@@ -87,8 +87,11 @@ class FakeMastodon(Fixtures):
     redirect_uris_string_only: bool = False
     # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).
     bot_flag_needs_write: bool = False
-    # Takahē: a JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
+    # A JSON `"bot": true` answers 200 and leaves the flag off; the form value `bot=true` works.
     bot_flag_json_ignored: bool = False
+    # Takahē 0.11: update_credentials has no `bot` parameter at all (the flag is the identity's actor
+    # type, which no API or settings page changes): 200, flag off, JSON, form or multipart alike.
+    bot_flag_ignored: bool = False
     # Takahē: a bare `acct` on /accounts/lookup is read on the host the request was sent to, so
     # an API reached at a host that is not the handles' domain answers 404 (seen at 127.0.0.1:18300).
     lookup_on_request_host: bool = False
@@ -97,10 +100,11 @@ class FakeMastodon(Fixtures):
     @classmethod
     def takahe(cls, **profile: Any) -> FakeMastodon:
         """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API, `redirect_uris` a string
-        only, the bot flag only from the form value and with the whole `write` scope."""
+        only, update_credentials only with the whole `write` scope and then without a bot flag, bare
+        names looked up on the request's host."""
         return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False,
                       "redirect_uris_string_only": True, "bot_flag_needs_write": True,
-                      "bot_flag_json_ignored": True, "lookup_on_request_host": True, **profile})
+                      "bot_flag_ignored": True, "lookup_on_request_host": True, **profile})
 
     def make_id(self) -> str:
         if not self.opaque_ids:
@@ -312,7 +316,7 @@ class FakeMastodon(Fixtures):
             body = json.loads(request.content or b"{}")
         if "bot" in body and self.bot_flag_needs_write and "write" not in self.token_scopes.split():
             return self._reply(request, 403, {"error": "This action is outside the authorized scopes"})
-        if "bot" in body and not (self.bot_flag_json_ignored and not form):
+        if "bot" in body and not self.bot_flag_ignored and not (self.bot_flag_json_ignored and not form):
             # Rails reads the form's "true"/"1" as true, as JSON's true.
             self.me["bot"] = body["bot"] in (True, "true", "1", "True")
         return self._reply(request, 200, self.credential_account())

@@ -32,6 +32,16 @@ async def test_a_server_that_ignores_a_json_bot_flag_gets_the_form_value():
     assert fake.me["bot"] is True and account.warnings == []
 
 
+async def test_on_takahe_the_flag_cannot_be_set_and_the_warning_does_not_send_the_owner_to_log_in_again():
+    """Seen on Takahē 0.11 with a `read write follow` token: PATCH answered 200 and `bot` stayed
+    false (JSON, form and multipart alike); logging in with more scopes cannot help there."""
+    fake = FakeMastodon.takahe(token_scopes="read write follow")
+    account = await MastodonPlatform().connect(context(fake), fake.client())
+    [warning] = account.warnings
+    assert fake.me["bot"] is False and warning.code == "bot_flag" and "left it off" in warning.message
+    assert "--scopes" not in warning.message
+
+
 async def test_a_flag_that_did_not_stick_is_a_warning(monkeypatch):
     fake = FakeMastodon()
     monkeypatch.setattr(fake, "_update_credentials", lambda request: fake._reply(request, 200, fake.credential_account()))
