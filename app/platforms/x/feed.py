@@ -188,6 +188,7 @@ class Walk:
     def read(self, posts: list[Post], meta: dict[str, Any]) -> None:
         """Take a page's posts that are within the bounds (X ids grow with time: docs.x.com)."""
         floor = None if self.start is None else self.start - START_SLACK_SECONDS
+        _digits_only([p.id for p in posts] + [str(meta[k]) for k in ("newest_id", "oldest_id") if meta.get(k)])
         for post in posts:
             if self.since_id is not None and int(post.id) <= int(self.since_id):
                 continue
@@ -200,6 +201,13 @@ class Walk:
         if ids:
             self.newest = str(max([ids[0] if self.newest is None else int(self.newest), *ids]))
             self.oldest = str(min([ids[0] if self.oldest is None else int(self.oldest), *ids]))
+
+
+def _digits_only(ids: list[str]) -> None:
+    """X ids are digits (TweetId: `^[0-9]{1,19}$`) and are compared as numbers; anything else is a
+    malformed answer, failed on the source with the id named rather than a crash (seen: Prism)."""
+    if bad := [i for i in ids if not (i.isascii() and i.isdigit())]:
+        raise PlatformError(f"x: malformed answer: id {bad[0]!r} is not a number", retryable=False, kind="malformed")
 
 
 def _oldest_first(posts: list[Post]) -> list[Post]:

@@ -172,3 +172,14 @@ async def test_search_queries_in_our_syntax_are_translated_and_xs_own_kept(hx):
     await _fetch(hx, "search:espresso is:repost")
     await _fetch(hx, "search:espresso place:rome")
     assert [r.url.params["query"] for r in hx.requests] == ["espresso is:retweet", "espresso place:rome"]
+
+
+async def test_an_answer_with_an_id_that_is_not_digits_fails_the_poll_with_a_reason(hx):
+    """Prism's mock of X's document answers ids such as "consequat dolore" (the document says
+    `^[0-9]{1,19}$`): the poll crashed with a ValueError; now it is a PlatformError naming the id."""
+    tid = hx.add_post("plain", text="#coffee from a mock")
+    render = hx.fake._render_tweet
+    hx.fake._render_tweet = lambda t, request: {**render(t, request), **({"id": "consequat dolore"} if t["id"] == tid else {})}
+    with pytest.raises(PlatformError, match="consequat dolore") as raised:
+        await _fetch(hx, "tag:coffee")
+    assert raised.value.kind == "malformed"
