@@ -69,6 +69,14 @@ class Post(BaseModel):
     ref: dict[str, str] = Field(default_factory=dict)
 
 
+class PostChange(BaseModel):
+    """A stream's word that a post changed: deleted (`post` None) or edited (`post` as it is now)."""
+
+    platform: str
+    id: str
+    post: Post | None = None
+
+
 class PlatformError(Exception):
     """A platform call failed. `retryable` says whether trying again later may succeed; `kind` names
     the failure for people (timeout, transport, http, rate_limited, credentials, not_found, refused)."""
@@ -235,8 +243,9 @@ class FeedSource(abc.ABC):
         Raises RateLimited, CredentialsInvalid, PlatformError; never returns partial garbage.
         """
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
-        """Yield posts as the platform pushes them. Platforms without push raise NotImplementedError."""
+    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+        """Yield posts as the platform pushes them, and a PostChange where the platform announces
+        a deletion or an edit (Mastodon). Platforms without push raise NotImplementedError."""
         raise NotImplementedError
         yield  # pragma: no cover - makes this an async generator
 

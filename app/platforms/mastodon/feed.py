@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, FeedSource, PlatformError, Post
+from app.platforms.base import AccountContext, FeedSource, PlatformError, Post, PostChange
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.cursor import (
     SourceCursor,
@@ -195,8 +195,9 @@ class MastodonFeedSource(FeedSource):
             self._user_ids[acct] = str(account["id"])
         return self._user_ids[acct]
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
-        """Posts pushed by the streaming API (server-sent events) for `sources`, each once."""
+    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+        """Posts pushed by the streaming API (server-sent events) for `sources`, each once, and the
+        deletions and edits it announces."""
         async for post in stream_sources(self.api, sources):
-            if not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
+            if isinstance(post, PostChange) or not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
                 yield post
