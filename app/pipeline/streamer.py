@@ -130,7 +130,7 @@ class Streamer:
         async with contextlib.aclosing(feed.stream(sources)) as posts:
             async for post in posts:
                 if isinstance(post, PostChange):  # an original deleted or edited: settle its reposts now
-                    await originals.recheck(self.runtime, post.platform, post.id, post.post)
+                    await originals.recheck(self.runtime, post)
                     continue
                 async with transaction(self.runtime.sessions) as session:
                     await inbox.store(session, [post])

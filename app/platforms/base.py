@@ -75,6 +75,8 @@ class PostChange(BaseModel):
     platform: str
     id: str
     post: Post | None = None
+    # As Post.ref: where the id means something (Mastodon's instance).
+    ref: dict[str, str] = Field(default_factory=dict)
 
 
 class PlatformError(Exception):
@@ -377,6 +379,11 @@ class Platform(abc.ABC):
         """The account-level limits (Limits fields) this platform's rules call for."""
         fields = ("max_per_hour", "max_per_day", "min_interval_seconds")
         return {k: v for k, v in self.default_limits.items() if k in fields}
+
+    def can_act_on(self, config: dict[str, Any], ref: dict[str, str]) -> bool:
+        """Whether an account with `config` can act on a post through the id it carries, by the
+        post's (or PostChange's) `ref` (a Mastodon status id is its instance's own)."""
+        return True
 
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Sources to poll when the account names none: by default one per rule hashtag."""

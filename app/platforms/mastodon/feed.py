@@ -73,7 +73,12 @@ class MastodonFeedSource(FeedSource):
             return [], cursor
         # The account's own statuses (its boosts, its quotes) are never candidates: a quote that
         # carries the watched hashtag would otherwise be quoted again, and again.
-        return [status_to_post(s) for s in statuses if not self.api.is_own(s["account"])], encoded
+        return [self._stamped(status_to_post(s)) for s in statuses if not self.api.is_own(s["account"])], encoded
+
+    def _stamped(self, post: Post) -> Post:
+        """The post, marked with the instance whose id it carries (ids are each instance's own)."""
+        post.ref["instance"] = self.api.host
+        return post
 
     async def _per_tag(self, tags: list[str], position: SourceCursor) -> list[dict[str, Any]]:
         """One timeline call per tag (the instance ignores `any[]`); a status with two tags once."""
@@ -199,5 +204,8 @@ class MastodonFeedSource(FeedSource):
         """Posts pushed by the streaming API (server-sent events) for `sources`, each once, and the
         deletions and edits it announces."""
         async for post in stream_sources(self.api, sources):
-            if isinstance(post, PostChange) or not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
-                yield post
+            if isinstance(post, PostChange):
+                fresh = self._stamped(post.post) if post.post is not None else None
+                yield post.model_copy(update={"post": fresh, "ref": {"instance": self.api.host}})
+            elif not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
+                yield self._stamped(post)

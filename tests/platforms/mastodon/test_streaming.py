@@ -77,7 +77,8 @@ async def test_stream_merges_tag_streams_and_yields_each_status_once(fake, contr
     items = await asyncio.wait_for(take(feed.stream(["tags:coffee,tea"]), 3), timeout=5)
     posts = [i for i in items if not isinstance(i, PostChange)]
     assert sorted(p.id for p in posts) == sorted([both["id"], tea["id"]])
-    assert [i for i in items if isinstance(i, PostChange)] == [PostChange(platform="mastodon", id="12345")]
+    assert [i for i in items if isinstance(i, PostChange)] == [
+        PostChange(platform="mastodon", id="12345", ref={"instance": "social.example"})]
     streams = [ex.request for ex in fake.exchanges]
     assert {r.url.params["tag"] for r in streams} == {"coffee", "tea"}
     assert all(r.headers["authorization"] == f"Bearer {fake.token}" for r in streams)
