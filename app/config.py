@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_KEYS = {"", "change-me", "changeme", "placeholder", "secret"}
@@ -61,14 +61,6 @@ class Settings(BaseSettings):
     def _format_name(cls, value):
         """`REPOSTER_LOG_FORMAT=` (empty) means the command's default; `JSON` means json."""
         return (value.strip().lower() or None) if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _budgets_within_lease(self) -> Settings:
-        """A call outliving its row's lease could be taken over by another worker meanwhile."""
-        longest = max(self.poll_budget_seconds, self.send_budget_seconds)
-        if longest >= self.lease_seconds:
-            raise ValueError(f"poll/send budgets ({longest:g} s) must be shorter than lease_seconds ({self.lease_seconds})")
-        return self
 
     @field_validator("database_url")
     @classmethod

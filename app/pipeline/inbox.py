@@ -18,11 +18,11 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
     if not posts:
         return 0
     now = utcnow()
-    unique = {(p.platform, p.id): p for p in posts}
+    unique = {(p.platform, inbox_key(p)): p for p in posts}
     rows = [
         {
             "platform": p.platform,
-            "post_id": p.id,
+            "post_id": inbox_key(p),
             "author_id": p.author.id,
             "author_handle": p.author.handle.lower().lstrip("@"),
             "source_account_id": source_account_id,
@@ -37,6 +37,13 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
         result = await session.execute(stmt.values(rows[start : start + 500]).returning(SeenPost.id))
         inserted += len(result.all())
     return inserted
+
+
+def inbox_key(post: Post) -> str:
+    """What makes a post one post on its platform: its id, qualified by the instance for ids that
+    are an instance's own (Mastodon: status 123 on one server is not status 123 on another)."""
+    instance = post.ref.get("instance")
+    return f"{instance}/{post.id}" if instance else post.id
 
 
 def post_of(row: SeenPost) -> Post:

@@ -25,6 +25,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
+from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
 from app.rules.authors import indexed
@@ -154,6 +155,8 @@ class Matcher:
             account = await batch.account(account_id)
             if account is None or account.platform != post.platform:
                 continue
+            if not get_platform(account.platform).can_act_on(account.config, post.ref):
+                continue  # read on another server, whose ids this account's server does not know
             if row.source_account_id not in (None, account_id):
                 continue
             view = await batch.view(account, rule)

@@ -30,7 +30,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.fanout import within
 from app.pipeline.leases import claim, hold, release
 from app.pipeline.views import account_view
-from app.platforms.base import ActionRefused, PlatformError, Post, RateLimited
+from app.platforms.base import ActionRefused, PlatformError, Post, PostChange, RateLimited
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, matches
 from app.rules.authors import indexed
@@ -175,15 +175,18 @@ async def recheck_reason(session: AsyncSession, action: Action, post: Post) -> s
     return outside if outside and "not known yet" not in outside else None
 
 
-async def recheck(runtime, platform: str, post_id: str, fresh: Post | None) -> int:
-    """A stream said a post was deleted (fresh None) or edited: settle every live repost of it now."""
+async def recheck(runtime, change: PostChange) -> int:
+    """A stream said a post was deleted or edited: settle every live repost of it now."""
+    fresh = change.post
     async with transaction(runtime.sessions) as session:
-        actions = (await session.scalars(select(Action).where(
-            Action.post_id == post_id, Action.status == "done", Action.kind.in_(("repost", "quote")),
-            Action.account_id.in_(select(Account.id).where(Account.platform == platform)),
+        rows = (await session.execute(select(Action, Account.config).join(Account, Account.id == Action.account_id).where(
+            Action.post_id == change.id, Action.status == "done", Action.kind.in_(("repost", "quote")),
+            Account.platform == change.platform,
         ))).all()
         count = 0
-        for action in actions:
+        for action, config in rows:
+            if not get_platform(change.platform).can_act_on(config, change.ref):
+                continue  # the same id on another server is another post
             action.original_checked_at = utcnow()
             if fresh is None:
                 count += await deleted(session, action)

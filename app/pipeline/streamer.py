@@ -24,11 +24,11 @@ from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account
-from app.pipeline import inbox, stream_state
+from app.pipeline import inbox, originals, stream_state
 from app.pipeline.poller import desired_sources
 from app.pipeline.source_health import describe
 from app.pipeline.stream_state import StreamPhase
-from app.platforms.base import CredentialsInvalid, PlatformError, set_stream_reporter
+from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, set_stream_reporter
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.streamer")
@@ -129,6 +129,9 @@ class Streamer:
         delivered = False
         async with contextlib.aclosing(feed.stream(sources)) as posts:
             async for post in posts:
+                if isinstance(post, PostChange):  # an original deleted or edited: settle its reposts now
+                    await originals.recheck(self.runtime, post)
+                    continue
                 async with transaction(self.runtime.sessions) as session:
                     await inbox.store(session, [post])
                     await stream_state.saw_post(session, account_id, utcnow())

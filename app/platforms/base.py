@@ -69,6 +69,16 @@ class Post(BaseModel):
     ref: dict[str, str] = Field(default_factory=dict)
 
 
+class PostChange(BaseModel):
+    """A stream's word that a post changed: deleted (`post` None) or edited (`post` as it is now)."""
+
+    platform: str
+    id: str
+    post: Post | None = None
+    # As Post.ref: where the id means something (Mastodon's instance).
+    ref: dict[str, str] = Field(default_factory=dict)
+
+
 class PlatformError(Exception):
     """A platform call failed. `retryable` says whether trying again later may succeed; `kind` names
     the failure for people (timeout, transport, http, rate_limited, credentials, not_found, refused)."""
@@ -235,8 +245,9 @@ class FeedSource(abc.ABC):
         Raises RateLimited, CredentialsInvalid, PlatformError; never returns partial garbage.
         """
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
-        """Yield posts as the platform pushes them. Platforms without push raise NotImplementedError."""
+    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+        """Yield posts as the platform pushes them, and a PostChange where the platform announces
+        a deletion or an edit (Mastodon). Platforms without push raise NotImplementedError."""
         raise NotImplementedError
         yield  # pragma: no cover - makes this an async generator
 
@@ -368,6 +379,11 @@ class Platform(abc.ABC):
         """The account-level limits (Limits fields) this platform's rules call for."""
         fields = ("max_per_hour", "max_per_day", "min_interval_seconds")
         return {k: v for k, v in self.default_limits.items() if k in fields}
+
+    def can_act_on(self, config: dict[str, Any], ref: dict[str, str]) -> bool:
+        """Whether an account with `config` can act on a post through the id it carries, by the
+        post's (or PostChange's) `ref` (a Mastodon status id is its instance's own)."""
+        return True
 
     def default_sources(self, ctx: AccountContext, hashtags: list[str]) -> list[str]:
         """Sources to poll when the account names none: by default one per rule hashtag."""

@@ -73,3 +73,37 @@ async def test_unchanged_originals_are_left_alone_and_looked_at_once_per_interva
     assert world().calls == calls + 1
     [action] = await actions(client, admin, account["id"])
     assert action["status"] == "done" and action["original_state"] is None and action["original_checked_at"]
+
+
+async def test_mastodon_stream_deletions_and_edits_settle_reposts_at_once(client, admin, pipeline, runtime,
+                                                                          monkeypatch):
+    """Mastodon announces `delete` and `status.update` on its streams: no hourly look is waited for."""
+    import asyncio
+
+    from app.pipeline.streamer import Streamer
+    from tests.api.test_nothing_lost import connect, rule
+    from tests.api.test_real_platforms import _harness
+
+    h = _harness("mastodon", runtime, monkeypatch)
+    account = await connect(client, admin, h, stream=True)
+    await rule(client, admin, account["id"], "#coffee")
+    kept, gone = h.add_post("plain", text="beans #coffee"), h.add_post("plain", text="more #coffee")
+    await pipeline.tick()
+    assert {a["post_id"] for a in await actions(client, admin, account["id"], status="done")} == {kept, gone}
+    h.fake.push_event("user", "status.update", h.fake.render(h.fake.edit_status(kept, "beans, no tag now")))
+    h.fake.push_event("user", "delete", gone)
+    streamer = Streamer(runtime)
+    try:
+        await streamer.sync()
+        for _ in range(500):
+            log = by_post(await actions(client, admin, account["id"]))
+            if log[kept]["undo_requested_at"] and log[gone]["original_state"] == "deleted":
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await streamer.stop()
+    await pipeline.tick(poll=False)
+    log = by_post(await actions(client, admin, account["id"]))
+    assert log[kept]["status"] == "undone" and log[kept]["original_state"] == "edited"
+    assert log[kept]["reason"] == "original edited: no longer matches rule '#coffee'"
+    assert log[gone]["original_state"] == "deleted" and log[gone]["reason"] == "original deleted by its author"

@@ -101,6 +101,7 @@ class MastodonClient:
         self.ctx = ctx
         self.config = MastodonConfig.of(ctx.config)
         self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=mastodon_bucket)
+        self.host = httpx.URL(self.config.base_url).host
         self._own_id = ctx.platform_user_id
 
     def auth_headers(self) -> dict[str, str]:

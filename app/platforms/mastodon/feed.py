@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, FeedSource, PlatformError, Post
+from app.platforms.base import AccountContext, FeedSource, PlatformError, Post, PostChange
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.cursor import (
     SourceCursor,
@@ -73,7 +73,12 @@ class MastodonFeedSource(FeedSource):
             return [], cursor
         # The account's own statuses (its boosts, its quotes) are never candidates: a quote that
         # carries the watched hashtag would otherwise be quoted again, and again.
-        return [status_to_post(s) for s in statuses if not self.api.is_own(s["account"])], encoded
+        return [self._stamped(status_to_post(s)) for s in statuses if not self.api.is_own(s["account"])], encoded
+
+    def _stamped(self, post: Post) -> Post:
+        """The post, marked with the instance whose id it carries (ids are each instance's own)."""
+        post.ref["instance"] = self.api.host
+        return post
 
     async def _per_tag(self, tags: list[str], position: SourceCursor) -> list[dict[str, Any]]:
         """One timeline call per tag (the instance ignores `any[]`); a status with two tags once."""
@@ -195,8 +200,12 @@ class MastodonFeedSource(FeedSource):
             self._user_ids[acct] = str(account["id"])
         return self._user_ids[acct]
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
-        """Posts pushed by the streaming API (server-sent events) for `sources`, each once."""
+    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+        """Posts pushed by the streaming API (server-sent events) for `sources`, each once, and the
+        deletions and edits it announces."""
         async for post in stream_sources(self.api, sources):
-            if not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
-                yield post
+            if isinstance(post, PostChange):
+                fresh = self._stamped(post.post) if post.post is not None else None
+                yield post.model_copy(update={"post": fresh, "ref": {"instance": self.api.host}})
+            elif not self.api.is_own({"id": post.author.id, "acct": post.author.handle}):
+                yield self._stamped(post)

@@ -22,6 +22,11 @@ class MastodonPlatform(Platform):
 
     name: ClassVar[str] = "mastodon"
     config_model: ClassVar[type[MastodonConfig]] = MastodonConfig
+
+    def can_act_on(self, config: dict[str, Any], ref: dict[str, str]) -> bool:
+        """Only posts read through the account's own instance (posts pushed in carry none: any)."""
+        instance = ref.get("instance")
+        return instance is None or instance == httpx.URL(str((config or {}).get("base_url") or "")).host
     # docs.joinmastodon.org/api/rate-limits: 300 API calls per 5 minutes per account, and
     # deleting or unboosting statuses 30 per 30 minutes (bulk undo must queue, not fail).
     # Mastodon's rate limits: 300 requests per 5 minutes per account (polls share them, so

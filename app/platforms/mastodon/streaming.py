@@ -24,6 +24,7 @@ from app.platforms.base import (
     CredentialsInvalid,
     PlatformError,
     Post,
+    PostChange,
     RateLimited,
     StreamUnavailable,
     report_stream,
@@ -77,15 +78,20 @@ class SSEParser:
         return ServerEvent(event, data) if data else None
 
 
-def event_to_post(event: ServerEvent) -> Post | None:
-    """The Post an `update` event carries (its data is a Status as JSON); None for other events."""
-    if event.event != "update":
+def event_to_post(event: ServerEvent) -> Post | PostChange | None:
+    """What an event says: a new Post (`update`, a Status as JSON), an edited one (`status.update`,
+    the Status as it is now) or a deleted one (`delete`, the status id); None for other events."""
+    if event.event == "delete":
+        return PostChange(platform="mastodon", id=event.data.strip()) if event.data.strip() else None
+    if event.event not in ("update", "status.update"):
         return None
     try:
-        return status_to_post(json.loads(event.data))
+        post = status_to_post(json.loads(event.data))
     except (ValueError, KeyError, TypeError) as exc:
-        log.warning("mastodon stream: unreadable update event", extra={"error": type(exc).__name__})
+        log.warning("mastodon stream: unreadable update event", extra={"event": event.event,
+                                                                       "error": type(exc).__name__})
         return None
+    return post if event.event == "update" else PostChange(platform="mastodon", id=post.id, post=post)
 
 
 async def read_events(response: httpx.Response) -> AsyncIterator[ServerEvent]:
@@ -100,10 +106,10 @@ async def read_events(response: httpx.Response) -> AsyncIterator[ServerEvent]:
         yield tail
 
 
-async def stream_sources(api: MastodonClient, sources: list[str]) -> AsyncIterator[Post]:
+async def stream_sources(api: MastodonClient, sources: list[str]) -> AsyncIterator[Post | PostChange]:
     """Posts from every stream the sources name, merged, each status once."""
     endpoints = {e[0] + json.dumps(e[1], sort_keys=True): e for s in sources for e in stream_endpoints(s)}
-    queue: asyncio.Queue[Post | BaseException] = asyncio.Queue(maxsize=1000)
+    queue: asyncio.Queue[Post | PostChange | BaseException] = asyncio.Queue(maxsize=1000)
     tasks = [asyncio.create_task(_keep_streaming(api, endpoint, queue)) for endpoint in endpoints.values()]
     seen: OrderedDict[str, None] = OrderedDict()
     try:
@@ -111,6 +117,9 @@ async def stream_sources(api: MastodonClient, sources: list[str]) -> AsyncIterat
             item = await queue.get()
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, PostChange):  # every change counts, even of a post seen before
+                yield item
+                continue
             if item.id in seen:
                 continue
             seen[item.id] = None
@@ -158,8 +167,9 @@ def _rate_limit_wait(exc: PlatformError) -> float | None:
     return None
 
 
-async def _stream_once(api: MastodonClient, endpoint: Endpoint) -> AsyncIterator[Post]:
-    """One connection: the Post of each `update` event, until the server closes it."""
+async def _stream_once(api: MastodonClient, endpoint: Endpoint) -> AsyncIterator[Post | PostChange]:
+    """One connection: the Post of each `update` event (and each edit or deletion), until the
+    server closes it."""
     path, params = endpoint
     base = api.config.streaming_url or api.config.base_url
     timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.platforms.base import CredentialsInvalid, PlatformError
+from app.platforms.base import CredentialsInvalid, PlatformError, PostChange
 from app.platforms.mastodon.feed import MastodonFeedSource
 from app.platforms.mastodon.sources import stream_endpoints
 from app.platforms.mastodon.streaming import SSEParser, ServerEvent, event_to_post
@@ -34,13 +34,15 @@ def test_parser_ignores_an_event_without_data_and_names_unnamed_ones_message():
     assert parse("event: update\n\ndata: x\n\nid: 5\nretry: 10\n\n") == [ServerEvent("message", "x")]
 
 
-def test_only_update_events_become_posts(fake):
+def test_update_events_become_posts_and_deletes_and_edits_changes(fake):
     status = fake.render(fake.new_status(fake.add_account("alice"), "hello #coffee"))
     post = event_to_post(ServerEvent("update", json.dumps(status)))
     assert post is not None and post.id == status["id"] and post.hashtags == ["coffee"]
-    assert event_to_post(ServerEvent("delete", status["id"])) is None
-    assert event_to_post(ServerEvent("status.update", json.dumps(status))) is None
+    assert event_to_post(ServerEvent("delete", status["id"])) == PostChange(platform="mastodon", id=status["id"])
+    edited = event_to_post(ServerEvent("status.update", json.dumps(status)))
+    assert isinstance(edited, PostChange) and edited.id == status["id"] and edited.post.text == post.text
     assert event_to_post(ServerEvent("update", "{not json")) is None
+    assert event_to_post(ServerEvent("notification", "{}")) is None
 
 
 def test_stream_endpoints():
@@ -72,8 +74,11 @@ async def test_stream_merges_tag_streams_and_yields_each_status_once(fake, contr
     fake.push_event("hashtag:tea", "update", both)
     fake.push_event("hashtag:tea", "update", tea)
     feed = MastodonFeedSource(context(fake), fake.client())
-    posts = await asyncio.wait_for(take(feed.stream(["tags:coffee,tea"]), 2), timeout=5)
+    items = await asyncio.wait_for(take(feed.stream(["tags:coffee,tea"]), 3), timeout=5)
+    posts = [i for i in items if not isinstance(i, PostChange)]
     assert sorted(p.id for p in posts) == sorted([both["id"], tea["id"]])
+    assert [i for i in items if isinstance(i, PostChange)] == [
+        PostChange(platform="mastodon", id="12345", ref={"instance": "social.example"})]
     streams = [ex.request for ex in fake.exchanges]
     assert {r.url.params["tag"] for r in streams} == {"coffee", "tea"}
     assert all(r.headers["authorization"] == f"Bearer {fake.token}" for r in streams)
