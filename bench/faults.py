@@ -264,6 +264,13 @@ class Workers:
         code = "import sys; from app.cli import main; sys.argv = ['reposter', 'worker']; main()"
         return subprocess.Popen([sys.executable, "-c", code], env=self.env, cwd=ROOT, stdout=log, stderr=log)
 
+    def check_alive(self) -> None:
+        """Fail at once if every worker exited by itself (a bad setting, say): nothing would poll."""
+        if all(proc.poll() is not None for proc in self.procs):
+            last = max(self.logs.iterdir(), key=lambda path: path.stat().st_mtime)
+            tail = last.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError("every worker exited on its own:\n" + "\n".join(tail))
+
     def kill_one(self, rng: random.Random) -> None:
         index = rng.randrange(len(self.procs))
         self.procs[index].send_signal(signal.SIGKILL)
@@ -347,7 +354,9 @@ async def run(options: Options) -> Report:
         instance.fake.after_acting.rate = options.fault_rate
         (root / "logs").mkdir()
         env = {**os.environ, "REPOSTER_DATABASE_URL": url, "REPOSTER_ENCRYPTION_KEY": key,
-               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
+               # a call must end within its row's lease (Settings refuses budgets >= lease_seconds)
+               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_POLL_BUDGET_SECONDS": "3",
+               "REPOSTER_SEND_BUDGET_SECONDS": "3", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
                "REPOSTER_POLL_INTERVAL_SECONDS": "0.5", "REPOSTER_RETRY_BASE_SECONDS": "0.5",
                "REPOSTER_MAX_ATTEMPTS": "50", "REPOSTER_FIRST_POLL_MAX_AGE_SECONDS": "1e10",
                "REPOSTER_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
@@ -355,6 +364,7 @@ async def run(options: Options) -> Report:
         # A source's first poll takes only the newest page (what came before it is history, not
         # news): feed the posts once it has run, so that every post is news to the workers.
         while not await _first_poll_done(settings):
+            workers.check_alive()
             await asyncio.sleep(0.2)
         await _feed_and_break(options, instance, workers, pg, rng, report)
         deadline = time.monotonic() + options.settle_seconds
