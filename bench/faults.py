@@ -423,12 +423,15 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=Options.kills)
     parser.add_argument("--fault-rate", type=float, default=Options.fault_rate)
     parser.add_argument("--feed-seconds", type=float, default=Options.feed_seconds)
+    parser.add_argument("--settle-seconds", type=float, default=Options.settle_seconds,
+                        help="how long to wait after the feed for every post to be sent; Mastodon's own window "
+                             "(200 reposts per 5 minutes an account) holds posts past the 200th for up to 300 s")
     parser.add_argument("--no-pg-restart", action="store_true")
     parser.add_argument("--keep-logs", action="store_true", help="keep the workers' logs")
     args = parser.parse_args()
     options = Options(posts=args.posts, workers=args.workers, kills=args.kills, fault_rate=args.fault_rate,
-                      feed_seconds=args.feed_seconds, pg_restart=not args.no_pg_restart,
-                      keep=args.keep_logs)
+                      feed_seconds=args.feed_seconds, settle_seconds=args.settle_seconds,
+                      pg_restart=not args.no_pg_restart, keep=args.keep_logs)
     report = asyncio.run(run(options))
     print("\n".join(report.lines()))
     sys.exit(0 if report.duplicate_calls == 0 and report.lost == 0 and report.boosted_twice == 0 else 1)
