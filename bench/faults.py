@@ -264,6 +264,13 @@ class Workers:
         code = "import sys; from app.cli import main; sys.argv = ['reposter', 'worker']; main()"
         return subprocess.Popen([sys.executable, "-c", code], env=self.env, cwd=ROOT, stdout=log, stderr=log)
 
+    def check_alive(self) -> None:
+        """Fail at once if every worker exited by itself (a bad setting, say): nothing would poll."""
+        if all(proc.poll() is not None for proc in self.procs):
+            last = max(self.logs.iterdir(), key=lambda path: path.stat().st_mtime)
+            tail = last.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError("every worker exited on its own:\n" + "\n".join(tail))
+
     def kill_one(self, rng: random.Random) -> None:
         index = rng.randrange(len(self.procs))
         self.procs[index].send_signal(signal.SIGKILL)
@@ -347,7 +354,9 @@ async def run(options: Options) -> Report:
         instance.fake.after_acting.rate = options.fault_rate
         (root / "logs").mkdir()
         env = {**os.environ, "REPOSTER_DATABASE_URL": url, "REPOSTER_ENCRYPTION_KEY": key,
-               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
+               # a call must end within its row's lease (Settings refuses budgets >= lease_seconds)
+               "REPOSTER_LEASE_SECONDS": "5", "REPOSTER_POLL_BUDGET_SECONDS": "3",
+               "REPOSTER_SEND_BUDGET_SECONDS": "3", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
                "REPOSTER_POLL_INTERVAL_SECONDS": "0.5", "REPOSTER_RETRY_BASE_SECONDS": "0.5",
                "REPOSTER_MAX_ATTEMPTS": "50", "REPOSTER_FIRST_POLL_MAX_AGE_SECONDS": "1e10",
                "REPOSTER_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
@@ -355,6 +364,7 @@ async def run(options: Options) -> Report:
         # A source's first poll takes only the newest page (what came before it is history, not
         # news): feed the posts once it has run, so that every post is news to the workers.
         while not await _first_poll_done(settings):
+            workers.check_alive()
             await asyncio.sleep(0.2)
         await _feed_and_break(options, instance, workers, pg, rng, report)
         deadline = time.monotonic() + options.settle_seconds
@@ -413,12 +423,15 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=Options.kills)
     parser.add_argument("--fault-rate", type=float, default=Options.fault_rate)
     parser.add_argument("--feed-seconds", type=float, default=Options.feed_seconds)
+    parser.add_argument("--settle-seconds", type=float, default=Options.settle_seconds,
+                        help="how long to wait after the feed for every post to be sent; Mastodon's own window "
+                             "(200 reposts per 5 minutes an account) holds posts past the 200th for up to 300 s")
     parser.add_argument("--no-pg-restart", action="store_true")
     parser.add_argument("--keep-logs", action="store_true", help="keep the workers' logs")
     args = parser.parse_args()
     options = Options(posts=args.posts, workers=args.workers, kills=args.kills, fault_rate=args.fault_rate,
-                      feed_seconds=args.feed_seconds, pg_restart=not args.no_pg_restart,
-                      keep=args.keep_logs)
+                      feed_seconds=args.feed_seconds, settle_seconds=args.settle_seconds,
+                      pg_restart=not args.no_pg_restart, keep=args.keep_logs)
     report = asyncio.run(run(options))
     print("\n".join(report.lines()))
     sys.exit(0 if report.duplicate_calls == 0 and report.lost == 0 and report.boosted_twice == 0 else 1)
