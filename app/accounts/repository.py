@@ -17,6 +17,12 @@ async def by_handle(session: AsyncSession, platform: str, handle: str) -> Accoun
     return await session.scalar(select(Account).where(Account.platform == platform, Account.handle == handle))
 
 
+async def by_platform_user(session: AsyncSession, platform: str, platform_user_id: str) -> Sequence[Account]:
+    """Accounts of `platform` connected as the platform's user `platform_user_id`."""
+    query = select(Account).where(Account.platform == platform, Account.platform_user_id == platform_user_id)
+    return (await session.scalars(query)).all()
+
+
 async def page(
     session: AsyncSession, *, ids: Iterable[int] | None, limit: int, offset: int
 ) -> tuple[Sequence[Account], int]:

@@ -54,11 +54,22 @@ async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime
         **Limits(**limits).model_dump(),
     )
     await _connect(account, runtime)
+    await _refuse_twin(session, account)
     session.add(account)
     await session.flush()
     await record(session, caller, "account.create", target_type="account", target_id=account.id,
                  account_id=account.id, detail={"platform": account.platform, "handle": account.handle})
     return account
+
+
+async def _refuse_twin(session: AsyncSession, account: Account) -> None:
+    """One platform user is one account here, whatever spelling of the handle it was added under:
+    two would each repost the same posts."""
+    platform = get_platform(account.platform)
+    for other in await repository.by_platform_user(session, account.platform, account.platform_user_id or ""):
+        if platform.same_server(other.config or {}, account.config or {}):
+            raise Conflict(f"these credentials are {account.platform} user {account.platform_user_id}, already "
+                           f"connected as {other.handle!r} (account {other.id})")
 
 
 def _check_config(account: Account) -> None:

@@ -380,6 +380,11 @@ class Platform(abc.ABC):
         fields = ("max_per_hour", "max_per_day", "min_interval_seconds")
         return {k: v for k, v in self.default_limits.items() if k in fields}
 
+    def same_server(self, config: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Whether accounts with these configs live on one server, where a user id names one person
+        (true on platforms whose ids are global: a Bluesky DID, an X user id)."""
+        return True
+
     def can_act_on(self, config: dict[str, Any], ref: dict[str, str]) -> bool:
         """Whether an account with `config` can act on a post through the id it carries, by the
         post's (or PostChange's) `ref` (a Mastodon status id is its instance's own)."""

@@ -81,6 +81,18 @@ async def test_a_mastodon_handle_may_leave_out_its_own_instance(client, admin, m
     assert other.status_code == 422 and other.json()["error"] == "handle mismatch"
 
 
+async def test_one_platform_user_is_one_account_whatever_the_handles_spelling(client, admin, harness):
+    """Seen on Takahē: `cafebot@127.0.0.1` and `cafebot@takahe.test` both connected, so each post would
+    have been reposted by both. The second spelling of the same user is a 409 naming the first."""
+    handle = harness.context().handle
+    first = await client.post(f"{API}/accounts", json=_body(harness, handle=handle), headers=admin)
+    assert first.status_code == 201, first.text
+    again = await client.post(f"{API}/accounts", json=_body(harness, handle="@" + handle.upper()), headers=admin)
+    assert again.status_code == 409, again.text
+    assert handle in again.json()["detail"] and f"account {first.json()['id']}" in again.json()["detail"]
+    assert (await client.get(f"{API}/accounts", headers=admin)).json()["total"] == 1
+
+
 async def test_unretweets_are_spaced_as_x_allows(client, admin, pipeline, runtime, monkeypatch):
     """X allows 50 unretweets per 15 minutes per user: one per 18 s, however many are asked at once."""
     from datetime import datetime, timedelta

@@ -23,10 +23,14 @@ class MastodonPlatform(Platform):
     name: ClassVar[str] = "mastodon"
     config_model: ClassVar[type[MastodonConfig]] = MastodonConfig
 
+    def same_server(self, config: dict[str, Any], other: dict[str, Any]) -> bool:
+        """Mastodon account ids are each instance's own."""
+        return _host(config) == _host(other)
+
     def can_act_on(self, config: dict[str, Any], ref: dict[str, str]) -> bool:
         """Only posts read through the account's own instance (posts pushed in carry none: any)."""
         instance = ref.get("instance")
-        return instance is None or instance == httpx.URL(str((config or {}).get("base_url") or "")).host
+        return instance is None or instance == _host(config)
     # docs.joinmastodon.org/api/rate-limits: 300 API calls per 5 minutes per account, and
     # deleting or unboosting statuses 30 per 30 minutes (bulk undo must queue, not fail).
     # Mastodon's rate limits: 300 requests per 5 minutes per account (polls share them, so
@@ -124,3 +128,8 @@ async def set_bot_flag(api: MastodonClient) -> ConnectWarning | None:
     log.warning("mastodon bot flag did not stick", extra={"account": api.ctx.account_id})
     message = f"the server accepted the bot flag but left it off; {BOT_FLAG_IGNORED_HOWTO}"
     return ConnectWarning(code="bot_flag", message=message)
+
+
+def _host(config: dict[str, Any] | None) -> str:
+    """The instance an account's config names."""
+    return httpx.URL(str((config or {}).get("base_url") or "")).host
