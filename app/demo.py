@@ -20,7 +20,9 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
-from app.models import AccountFilters, Action, Block, Rule
+from app.models import AccountFilters, Action, Rule
+from app.moderation.schemas import BlockCreate
+from app.moderation.service import add_block
 from app.platforms.mock import community
 from app.platforms.mock.world import get_world
 from app.rules.schemas import RuleCreate
@@ -47,10 +49,11 @@ async def setup(runtime: Runtime) -> str:
             platform="mock", handle=ACCOUNT, credentials={"token": Fernet.generate_key().decode()},
             limits=Limits(max_per_hour=240, min_interval_seconds=2)))
         for rule in RULES:
-            await create_rule(session, account=account, data=rule, caller=SYSTEM)
+            await create_rule(session, runtime=runtime, account=account, data=rule, caller=SYSTEM)
         session.add(AccountFilters(account_id=account.id, languages=["en", "it"], min_followers=50,
                                    banned_words=["giveaway", "crypto"], duplicate_window_minutes=60))
-        session.add(Block(account_id=account.id, author=community.SPAMMER, reason="spam", created_by="demo setup"))
+        await add_block(session, runtime=runtime, account=account, caller=SYSTEM,
+                        data=BlockCreate(author=community.SPAMMER, reason="spam"))
     return secret
 
 
