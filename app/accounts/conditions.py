@@ -47,8 +47,6 @@ class AccountStatus(StrEnum):
 # its bucket, or only the polls that met it (each source waits by its own due time).
 HOLDS_ALL, HOLDS_SENDS, HOLDS_POLLS = "all", "sends", "polls"
 _STRENGTH = {HOLDS_POLLS: 0, HOLDS_SENDS: 1, HOLDS_ALL: 2}
-# Conditions written before limits were kept per bucket: `rate_limited:send` held every send.
-SEND_BUCKET = "send"
 
 
 def set_condition(
@@ -90,14 +88,6 @@ def clear_condition(account: Any, code: str, *, now: datetime | None = None) -> 
     account.conditions = conditions
     derive_status(account, now or utcnow())
     return True
-
-
-def clear_prefix(account: Any, prefix: str, *, now: datetime | None = None) -> None:
-    """Clear every condition whose code starts with `prefix` (e.g. every `rate_limited:`)."""
-    conditions = {k: v for k, v in (account.conditions or {}).items() if not k.startswith(prefix)}
-    if len(conditions) != len(account.conditions or {}):
-        account.conditions = conditions
-        derive_status(account, now or utcnow())
 
 
 def expire(account: Any, now: datetime | None = None) -> None:
@@ -184,6 +174,12 @@ def derive_status(account: Any, now: datetime) -> None:
     account.rate_limited_until = sending
 
 
+def credentials_refused(account: Any, exc: Exception) -> None:
+    """The platform refused the account's credentials: nothing is sent until a person acts."""
+    set_condition(account, "credentials", severity=Severity.attention, message=str(exc),
+                  http_status=getattr(exc, "status", None))
+
+
 def needs_attention(account: Any) -> bool:
     """Whether a person must act before the account sends again."""
     return any(v["severity"] == Severity.attention for v in (account.conditions or {}).values())
@@ -196,9 +192,7 @@ def _limits(account: Any, now: datetime) -> list[dict[str, Any]]:
 
 
 def _holds(item: dict[str, Any]) -> str:
-    if item.get("holds"):
-        return item["holds"]
-    return HOLDS_SENDS if item["code"] == f"rate_limited:{SEND_BUCKET}" else HOLDS_POLLS
+    return item.get("holds") or HOLDS_POLLS
 
 
 def _spends(item: dict[str, Any], bucket: str | None) -> bool:

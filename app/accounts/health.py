@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
-from app.accounts.conditions import HOLDS_ALL, HOLDS_POLLS, SEND_BUCKET, Severity
+from app.accounts.conditions import HOLDS_POLLS, Severity, current
 from app.accounts.schemas import (
     AccountHealth,
     ConditionRead,
@@ -29,10 +29,11 @@ RATE_LIMITED = "rate_limited:"
 async def account_health(session: AsyncSession, *, account: Account, runtime) -> AccountHealth:
     """Build the whole health view of one account (read only: nothing is changed)."""
     now = utcnow()
-    conditions = _live_conditions(account, now)
+    view = current(account, now)  # as of now: a limit whose time has passed is gone
+    conditions = sorted((ConditionRead(**c) for c in view.conditions.values()), key=lambda c: c.code)
     waiting, oldest = await repository.waiting_actions(session, account.id, due(now, runtime.settings.max_attempts))
     return AccountHealth(
-        account_id=account.id, status=account.status, status_detail=account.status_detail,
+        account_id=account.id, status=view.status, status_detail=view.status_detail,
         needs_attention=[c for c in conditions if c.severity == Severity.attention],
         warnings=[c for c in conditions if c.severity == Severity.warning],
         rate_limits=[_rate_limit(c) for c in conditions if c.code.startswith(RATE_LIMITED)],
@@ -70,16 +71,9 @@ def stream_read(account: Account, conditions: list[ConditionRead], row: StreamSt
                       row.state in ("reconnecting", "unavailable", "stopped") else None)
 
 
-def _live_conditions(account: Account, now: datetime) -> list[ConditionRead]:
-    """The account's conditions, less rate limits whose time has passed."""
-    items = [ConditionRead(**c) for c in (account.conditions or {}).values()]
-    return sorted((c for c in items if not (c.severity == Severity.limit and c.until and c.until <= now)),
-                  key=lambda c: c.code)
-
-
 def _rate_limit(condition: ConditionRead) -> RateLimitRead:
     bucket = condition.bucket or condition.code.removeprefix(RATE_LIMITED)
-    holds = condition.holds or (HOLDS_ALL if bucket == SEND_BUCKET else HOLDS_POLLS)
+    holds = condition.holds or HOLDS_POLLS
     return RateLimitRead(bucket=bucket, until=condition.until, holds=holds, holds_sends=holds != HOLDS_POLLS,
                          message=condition.message)
 

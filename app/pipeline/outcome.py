@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.accounts.conditions import Severity, record_rate_limit, set_condition
+from app.accounts.conditions import credentials_refused, record_rate_limit
 from app.db.base import utcnow
 from app.models import Account, Action
 from app.platforms.base import ActionRefused, CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
@@ -22,7 +22,7 @@ def apply_failure(action: Action, account: Account, exc: PlatformError, settings
     if isinstance(exc, CredentialsInvalid):
         action.status, action.attempts = "queued", max(0, action.attempts - 1)
         action.next_attempt_at = now + timedelta(minutes=5)
-        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
+        credentials_refused(account, exc)
         return "hold"
     action.status = "failed"
     final = isinstance(exc, ActionRefused) or not exc.retryable or action.attempts >= settings.max_attempts

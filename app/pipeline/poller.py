@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import (
-    Severity, clear_rate_limits, expire, needs_attention, polls_blocked_until, record_rate_limit, set_condition,
+    clear_rate_limits, credentials_refused, expire, needs_attention, polls_blocked_until, record_rate_limit,
 )
 from app.accounts.context import context_for
 from app.db.base import utcnow
@@ -212,7 +212,7 @@ def _poll_failed(runtime, account: Account, cursor: Cursor, exc: PlatformError, 
         # The limit is on the platform's bucket: only a shared one holds the account's sends.
         record_rate_limit(account, bucket=exc.bucket, until=exc.retry_at, during="poll", source=cursor.source)
     elif isinstance(exc, CredentialsInvalid):
-        set_condition(account, "credentials", severity=Severity.attention, message=str(exc), http_status=exc.status)
+        credentials_refused(account, exc)
     log.warning("poll failed", extra={"account_id": account.id, "source": cursor.source, "error_kind": exc.kind,
                                       "http_status": exc.status, "error": str(exc),
                                       "consecutive_failures": cursor.consecutive_failures})

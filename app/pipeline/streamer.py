@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.accounts.conditions import Severity, clear_condition, needs_attention, set_condition
+from app.accounts.conditions import Severity, clear_condition, credentials_refused, needs_attention, set_condition
 from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -168,4 +168,4 @@ class Streamer:
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:
             account = await session.get(Account, account_id)
-            set_condition(account, "credentials", severity=Severity.attention, message=detail)
+            credentials_refused(account, detail)

@@ -13,7 +13,7 @@ from functools import partial
 
 from sqlalchemy import and_, or_, select
 
-from app.accounts.conditions import Severity, record_rate_limit, send_blocked_until, set_condition
+from app.accounts.conditions import credentials_refused, record_rate_limit, send_blocked_until
 from app.accounts.context import context_for
 from app.audit import record
 from app.db.base import utcnow
@@ -128,7 +128,7 @@ def _undo_failed(action: Action, account: Account, error: Exception, settings) -
         record_rate_limit(account, bucket=error.bucket, until=error.retry_at, during="send")
     elif isinstance(error, CredentialsInvalid):
         action.next_attempt_at = now + timedelta(minutes=5)
-        set_condition(account, "credentials", severity=Severity.attention, message=str(error), http_status=error.status)
+        credentials_refused(account, error)
     elif isinstance(error, PlatformError) and error.retryable and action.undo_attempts < settings.max_attempts:
         action.next_attempt_at = now + timedelta(seconds=settings.retry_base_seconds * 2 ** (action.undo_attempts - 1))
     else:

@@ -414,12 +414,6 @@ class FakeBluesky:
         """A handle's DID (DIDs as they are)."""
         return next((d for d, p in self.profiles.items() if p["handle"] == actor), actor)
 
-    def x_getProfile(self, params, body, token):
-        did = self.resolve(params["actor"][0])
-        if did not in self.profiles:
-            return 400, {"error": "InvalidRequest", "message": "Profile not found"}
-        return 200, self.profile_view(did, detailed=True)
-
     def rename(self, did: str, handle: str) -> None:
         """The user changes their handle; the DID stays (the old handle is free for anyone)."""
         self.profiles[did]["handle"] = handle
