@@ -66,18 +66,42 @@ typedef struct {
 
 static PyTypeObject PackedType;
 
+/* A view owns `rest` callables and the writer's `state`, either of which may lead back to the
+ * index that holds the view: so views take part in the cyclic GC. Keys are exact str (no
+ * cycles through them), so neither traverse nor clear needs them. */
+static int
+packed_traverse(Packed *self, visitproc visit, void *arg)
+{
+    for (Py_ssize_t i = 0; i < self->n_checks; i++) {
+        Py_VISIT(self->checks[i].rest);
+        Py_VISIT(self->checks[i].phrases);
+        Py_VISIT(self->checks[i].absent);
+        Py_VISIT(self->checks[i].any_of);
+    }
+    Py_VISIT(self->state);
+    return 0;
+}
+
+static int
+packed_clear(Packed *self)
+{
+    for (Py_ssize_t i = 0; i < self->n_checks; i++) {
+        Py_CLEAR(self->checks[i].rest);
+        Py_CLEAR(self->checks[i].phrases);
+        Py_CLEAR(self->checks[i].absent);
+        Py_CLEAR(self->checks[i].any_of);
+    }
+    Py_CLEAR(self->state);
+    return 0;
+}
+
 static void
 packed_dealloc(Packed *self)
 {
+    PyObject_GC_UnTrack(self);
+    packed_clear(self);
     for (Py_ssize_t i = 0; i < self->n_keys; i++)
-        Py_XDECREF(self->keys[i]);
-    for (Py_ssize_t i = 0; i < self->n_checks; i++) {
-        Py_XDECREF(self->checks[i].rest);
-        Py_XDECREF(self->checks[i].phrases);
-        Py_XDECREF(self->checks[i].absent);
-        Py_XDECREF(self->checks[i].any_of);
-    }
-    Py_XDECREF(self->state);
+        Py_CLEAR(self->keys[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -103,8 +127,10 @@ static PyTypeObject PackedType = {
     .tp_doc = "One key's rules packed by pack(); read by match().",
     .tp_basicsize = sizeof(Packed),
     .tp_itemsize = 1,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_dealloc = (destructor)packed_dealloc,
+    .tp_traverse = (traverseproc)packed_traverse,
+    .tp_clear = (inquiry)packed_clear,
     .tp_methods = packed_methods,
     .tp_members = packed_members,
 };
@@ -142,18 +168,24 @@ ids_count(PyObject *ids)
     return n;
 }
 
+/* Copy `n` rule ids (what ids_count() found) into `into`. The count is checked again: reading a
+ * tuple's items may run Python code (__index__), and that code may resize an array. */
 static int
-copy_ids(PyObject *ids, int64_t *into)
+copy_ids(PyObject *ids, int64_t *into, Py_ssize_t n)
 {
     if (!PyTuple_CheckExact(ids)) {
         Py_buffer view;
         if (PyObject_GetBuffer(ids, &view, PyBUF_C_CONTIGUOUS) < 0)
             return -1;
-        memcpy(into, view.buf, (size_t)view.len);
+        int fits = view.len == n * 8;
+        if (fits)
+            memcpy(into, view.buf, (size_t)view.len);
         PyBuffer_Release(&view);
-        return 0;
+        if (!fits)
+            PyErr_SetString(PyExc_RuntimeError, "rule ids changed size while packed");
+        return fits ? 0 : -1;
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ids); i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         long long value = PyLong_AsLongLong(PyTuple_GET_ITEM(ids, i));
         if (value == -1 && PyErr_Occurred())
             return -1;
@@ -210,6 +242,96 @@ PyDoc_STRVAR(pack_doc,
 "bound), a tuple of phrases that must not occur, a tuple of frozensets of keys of each of which\n"
 "the post must have one. `state` is kept as the `state` attribute.");
 
+/* The counts a pack needs, from a first pass over `checks` (a tuple, checked by the caller). */
+static int
+pack_counts(PyObject *exact, PyObject *checks, Py_ssize_t *n_exact, Py_ssize_t *n_keys, Py_ssize_t *n_ids)
+{
+    *n_keys = *n_ids = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(checks); i++) {
+        PyObject *check = PyTuple_GET_ITEM(checks, i);
+        Py_ssize_t n_avoid;
+        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 9
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 7)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 8))) {
+            PyErr_SetString(PyExc_TypeError, "a check is (need: tuple, avoid: tuple | None, rest, ids, phrases: "
+                                             "tuple, low, high, absent: tuple, any_of: tuple of frozensets)");
+            return -1;
+        }
+        if (tuple_or_none_size(PyTuple_GET_ITEM(check, 1), "avoid", &n_avoid) < 0)
+            return -1;
+        Py_ssize_t n = ids_count(PyTuple_GET_ITEM(check, 3));
+        if (n < 0)
+            return -1;
+        *n_keys += PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 0)) + n_avoid;
+        *n_ids += n;
+        if (*n_keys > UINT32_MAX || *n_ids > UINT32_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "too many rules under one key");
+            return -1;
+        }
+    }
+    *n_exact = ids_count(exact);
+    return *n_exact < 0 ? -1 : 0;
+}
+
+/* Fill self->checks[i] from the tuple `check`, its keys at *key_at and its ids at *id_at. */
+static int
+pack_check(Packed *self, Py_ssize_t i, PyObject *check, uint32_t *key_at, uint32_t *id_at)
+{
+    PyObject *need = PyTuple_GET_ITEM(check, 0), *avoid = PyTuple_GET_ITEM(check, 1);
+    PyObject *rest = PyTuple_GET_ITEM(check, 2), *ids = PyTuple_GET_ITEM(check, 3);
+    PyObject *phrases = PyTuple_GET_ITEM(check, 4), *absent = PyTuple_GET_ITEM(check, 7);
+    PyObject *any_of = PyTuple_GET_ITEM(check, 8);
+    PackedCheck *out = &self->checks[i];
+    *out = (PackedCheck){.low = -1, .high = -1};
+    self->n_checks = i + 1; /* from here on dealloc releases what this check holds */
+    out->need = *key_at;
+    out->n_need = (uint32_t)PyTuple_GET_SIZE(need);
+    if (copy_keys(self, need, *key_at) < 0)
+        return -1;
+    *key_at += out->n_need;
+    out->avoid = *key_at;
+    out->n_avoid = avoid == Py_None ? 0 : (uint32_t)PyTuple_GET_SIZE(avoid);
+    if (avoid != Py_None && copy_keys(self, avoid, *key_at) < 0)
+        return -1;
+    *key_at += out->n_avoid;
+    if (rest != Py_None && !PyCallable_Check(rest)) {
+        PyErr_SetString(PyExc_TypeError, "rest must be callable or None");
+        return -1;
+    }
+    if (!phrases_ok(phrases) || !phrases_ok(absent))
+        return -1;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(any_of); k++) {
+        if (!PyFrozenSet_CheckExact(PyTuple_GET_ITEM(any_of, k))) {
+            PyErr_SetString(PyExc_TypeError, "any_of holds frozensets");
+            return -1;
+        }
+    }
+    out->rest = rest != Py_None ? Py_NewRef(rest) : NULL;
+    out->phrases = PyTuple_GET_SIZE(phrases) > 0 ? Py_NewRef(phrases) : NULL;
+    out->absent = PyTuple_GET_SIZE(absent) > 0 ? Py_NewRef(absent) : NULL;
+    out->any_of = PyTuple_GET_SIZE(any_of) > 0 ? Py_NewRef(any_of) : NULL;
+    out->low = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 5));
+    if (out->low == -1 && PyErr_Occurred())
+        return -1;
+    out->high = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 6));
+    if (out->high == -1 && PyErr_Occurred())
+        return -1;
+    /* counted again: __index__ above may have run Python code that resized an array of ids */
+    Py_ssize_t n = ids_count(ids);
+    if (n < 0)
+        return -1;
+    if (n > self->n_ids - *id_at) {
+        PyErr_SetString(PyExc_RuntimeError, "rule ids changed size while packed");
+        return -1;
+    }
+    out->ids = *id_at;
+    out->n_ids = (uint32_t)n;
+    if (copy_ids(ids, self->ids + *id_at, n) < 0)
+        return -1;
+    *id_at += out->n_ids;
+    return 0;
+}
+
 static PyObject *
 pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -218,40 +340,18 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *exact = args[0], *checks = args[1];
-    Py_ssize_t n_checks = PyTuple_GET_SIZE(checks), n_keys = 0, n_ids = 0;
-    for (Py_ssize_t i = 0; i < n_checks; i++) {
-        PyObject *check = PyTuple_GET_ITEM(checks, i);
-        Py_ssize_t n_need, n_avoid;
-        if (!PyTuple_CheckExact(check) || PyTuple_GET_SIZE(check) != 9
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 0)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 4))
-            || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 7)) || !PyTuple_CheckExact(PyTuple_GET_ITEM(check, 8))) {
-            PyErr_SetString(PyExc_TypeError, "a check is (need: tuple, avoid: tuple | None, rest, ids, phrases: "
-                                             "tuple, low, high, absent: tuple, any_of: tuple of frozensets)");
-            return NULL;
-        }
-        if (tuple_or_none_size(PyTuple_GET_ITEM(check, 1), "avoid", &n_avoid) < 0)
-            return NULL;
-        n_need = PyTuple_GET_SIZE(PyTuple_GET_ITEM(check, 0));
-        n_keys += n_need + n_avoid;
-        Py_ssize_t n = ids_count(PyTuple_GET_ITEM(check, 3));
-        if (n < 0)
-            return NULL;
-        n_ids += n;
-    }
-    Py_ssize_t n_exact = ids_count(exact);
-    if (n_exact < 0)
+    Py_ssize_t n_checks = PyTuple_GET_SIZE(checks), n_exact, n_keys, n_ids;
+    if (pack_counts(exact, checks, &n_exact, &n_keys, &n_ids) < 0)
         return NULL;
-    if (n_keys > UINT32_MAX || n_ids > UINT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "too many rules under one key");
-        return NULL;
-    }
     /* layout, in the order match() reads it: exact, checks, hashes, ids, keys */
     size_t at_checks = ALIGN8(sizeof(int64_t) * (size_t)n_exact);
     size_t at_hashes = at_checks + sizeof(PackedCheck) * (size_t)n_checks;
     size_t at_ids = at_hashes + sizeof(Py_hash_t) * (size_t)n_keys;
     size_t at_keys = at_ids + sizeof(int64_t) * (size_t)n_ids;
     size_t size = at_keys + sizeof(PyObject *) * (size_t)n_keys;
-    Packed *self = PyObject_NewVar(Packed, &PackedType, (Py_ssize_t)size);
+    if (size > (size_t)PY_SSIZE_T_MAX - sizeof(Packed))
+        return PyErr_NoMemory();
+    Packed *self = PyObject_GC_NewVar(Packed, &PackedType, (Py_ssize_t)size);
     if (self == NULL)
         return NULL;
     char *data = (char *)self + sizeof(Packed);
@@ -264,71 +364,15 @@ pack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     self->n_checks = 0;
     self->n_keys = 0;
     self->n_ids = n_ids;
-    Py_INCREF(args[2]);
-    self->state = args[2];
-    if (copy_ids(exact, self->exact) < 0)
+    self->state = Py_NewRef(args[2]);
+    if (copy_ids(exact, self->exact, n_exact) < 0)
         goto fail;
     uint32_t key_at = 0, id_at = 0;
     for (Py_ssize_t i = 0; i < n_checks; i++) {
-        PyObject *check = PyTuple_GET_ITEM(checks, i);
-        PyObject *need = PyTuple_GET_ITEM(check, 0), *avoid = PyTuple_GET_ITEM(check, 1);
-        PyObject *rest = PyTuple_GET_ITEM(check, 2), *ids = PyTuple_GET_ITEM(check, 3);
-        PyObject *phrases = PyTuple_GET_ITEM(check, 4), *absent = PyTuple_GET_ITEM(check, 7);
-        PyObject *any_of = PyTuple_GET_ITEM(check, 8);
-        PackedCheck *out = &self->checks[i];
-        out->rest = NULL;
-        out->phrases = NULL;
-        out->absent = NULL;
-        out->any_of = NULL;
-        self->n_checks = i + 1;
-        out->need = key_at;
-        out->n_need = (uint32_t)PyTuple_GET_SIZE(need);
-        if (copy_keys(self, need, key_at) < 0)
+        if (pack_check(self, i, PyTuple_GET_ITEM(checks, i), &key_at, &id_at) < 0)
             goto fail;
-        key_at += out->n_need;
-        out->avoid = key_at;
-        out->n_avoid = avoid == Py_None ? 0 : (uint32_t)PyTuple_GET_SIZE(avoid);
-        if (avoid != Py_None && copy_keys(self, avoid, key_at) < 0)
-            goto fail;
-        key_at += out->n_avoid;
-        if (rest != Py_None) {
-            if (!PyCallable_Check(rest)) {
-                PyErr_SetString(PyExc_TypeError, "rest must be callable or None");
-                goto fail;
-            }
-            Py_INCREF(rest);
-            out->rest = rest;
-        }
-        if (!phrases_ok(phrases) || !phrases_ok(absent))
-            goto fail;
-        if (PyTuple_GET_SIZE(phrases) > 0) {
-            Py_INCREF(phrases);
-            out->phrases = phrases;
-        }
-        if (PyTuple_GET_SIZE(absent) > 0) {
-            Py_INCREF(absent);
-            out->absent = absent;
-        }
-        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(any_of); k++) {
-            if (!PyFrozenSet_CheckExact(PyTuple_GET_ITEM(any_of, k))) {
-                PyErr_SetString(PyExc_TypeError, "any_of holds frozensets");
-                goto fail;
-            }
-        }
-        if (PyTuple_GET_SIZE(any_of) > 0) {
-            Py_INCREF(any_of);
-            out->any_of = any_of;
-        }
-        out->low = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 5));
-        out->high = PyLong_AsLongLong(PyTuple_GET_ITEM(check, 6));
-        if ((out->low == -1 || out->high == -1) && PyErr_Occurred())
-            goto fail;
-        out->ids = id_at;
-        out->n_ids = (uint32_t)ids_count(ids);
-        if (copy_ids(ids, self->ids + id_at) < 0)
-            goto fail;
-        id_at += out->n_ids;
     }
+    PyObject_GC_Track(self); /* only once complete: traverse reads what is filled in */
     return (PyObject *)self;
 fail:
     Py_DECREF(self);
@@ -340,7 +384,8 @@ fail:
 /* The index's table of keys, in place of a dict: open addressing with the hash stored in the
  * slot, so a key that is not there (most of a post's keys) costs one read of one cache line,
  * where a dict of tens of thousands of str keys reads the stored key object on each probe.
- * Keys are str; values any object. Not tracked by the cyclic GC: views hold no cycles. */
+ * Keys are exact str; values any object. Values (views) own callables that may lead back to the
+ * index, so the table takes part in the cyclic GC. */
 
 typedef struct {
     Py_hash_t hash;
@@ -426,18 +471,41 @@ ki_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+static int
+ki_traverse(KeyIndex *self, visitproc visit, void *arg)
+{
+    for (size_t i = 0; self->slots != NULL && i <= self->mask; i++) {
+        if (self->slots[i].key != NULL && self->slots[i].key != DELETED)
+            Py_VISIT(self->slots[i].value);
+    }
+    return 0;
+}
+
+/* Empty the table. Each slot is marked deleted before its references go: releasing a value may
+ * run Python code that uses this table (and even resizes it, so slots are re-read each time). */
+static int
+ki_clear(KeyIndex *self)
+{
+    for (size_t i = 0; self->slots != NULL && i <= self->mask; i++) {
+        Slot3 *slot = &self->slots[i];
+        if (slot->key == NULL || slot->key == DELETED)
+            continue;
+        PyObject *key = slot->key, *value = slot->value;
+        slot->key = DELETED;
+        slot->value = NULL;
+        self->used--;
+        Py_DECREF(key);
+        Py_DECREF(value);
+    }
+    return 0;
+}
+
 static void
 ki_dealloc(KeyIndex *self)
 {
-    if (self->slots != NULL) {
-        for (size_t i = 0; i <= self->mask; i++) {
-            if (self->slots[i].key != NULL && self->slots[i].key != DELETED) {
-                Py_DECREF(self->slots[i].key);
-                Py_DECREF(self->slots[i].value);
-            }
-        }
-        PyMem_Free(self->slots);
-    }
+    PyObject_GC_UnTrack(self);
+    ki_clear(self);
+    PyMem_Free(self->slots);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -630,9 +698,11 @@ static PyTypeObject KeyIndexType = {
     .tp_name = "app.query._native.KeyIndex",
     .tp_doc = "A table of str key -> view for the index (get, pop, [], in, len, keys).",
     .tp_basicsize = sizeof(KeyIndex),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = ki_new,
     .tp_dealloc = (destructor)ki_dealloc,
+    .tp_traverse = (traverseproc)ki_traverse,
+    .tp_clear = (inquiry)ki_clear,
     .tp_methods = ki_methods,
     .tp_as_mapping = &ki_as_mapping,
     .tp_as_sequence = &ki_as_sequence,
@@ -642,7 +712,7 @@ static PyTypeObject KeyIndexType = {
 
 typedef struct {
     Py_hash_t hash;
-    PyObject *key; /* borrowed from the post's key lists; NULL: empty slot */
+    PyObject *key; /* borrowed from match()'s own tuples of the post's keys; NULL: empty slot */
 } Slot;
 
 typedef struct {
@@ -671,11 +741,12 @@ keys_put(KeyTable *table, PyObject *key)
     return 0;
 }
 
-/* The post's keys by hash: its tokens and its other keys (two lists; repeats dropped). */
+/* The post's keys by hash: its tokens and its other keys (two tuples of exact str, owned by the
+ * caller for as long as the table is used; repeats dropped). */
 static int
 keys_build(KeyTable *table, PyObject *tokens, PyObject *extra, Slot *stack)
 {
-    Py_ssize_t n = PyList_GET_SIZE(tokens) + PyList_GET_SIZE(extra);
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens) + PyTuple_GET_SIZE(extra);
     size_t size = 16;
     while (size < (size_t)n * 2)
         size <<= 1;
@@ -692,8 +763,8 @@ keys_build(KeyTable *table, PyObject *tokens, PyObject *extra, Slot *stack)
     table->mask = size - 1;
     PyObject *lists[2] = {tokens, extra};
     for (int l = 0; l < 2; l++) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
-            if (keys_put(table, PyList_GET_ITEM(lists[l], i)) < 0)
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[l]); i++) {
+            if (keys_put(table, PyTuple_GET_ITEM(lists[l], i)) < 0)
                 return -1;
         }
     }
@@ -742,11 +813,11 @@ add_ids(PyObject *out, const int64_t *ids, Py_ssize_t n)
 static int
 has_phrase(PyObject *tokens, PyObject *phrase)
 {
-    Py_ssize_t n = PyList_GET_SIZE(tokens), size = PyTuple_GET_SIZE(phrase);
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens), size = PyTuple_GET_SIZE(phrase);
     for (Py_ssize_t i = 0; i + size <= n; i++) {
         Py_ssize_t k = 0;
         for (; k < size; k++) {
-            int equal = same_str(PyList_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k));
+            int equal = same_str(PyTuple_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k));
             if (equal < 0)
                 return -1;
             if (!equal)
@@ -758,8 +829,11 @@ has_phrase(PyObject *tokens, PyObject *phrase)
     return 0;
 }
 
+/* What match() knows of the post. tokens and keys are tuples of exact str that match() made
+ * from the lists it was given and owns: a `rest` callback may change those lists, and a str
+ * subclass could run Python code in the middle of a look-up. */
 typedef struct {
-    PyObject *post, *tokens, *keys; /* keys: the post's keys but its tokens (a list) */
+    PyObject *post, *tokens, *keys; /* keys: the post's keys but its tokens */
     int64_t followers;              /* -1: unknown */
 } PostFacts;
 
@@ -770,8 +844,8 @@ has_one_of(const PostFacts *facts, PyObject *one_of)
 {
     PyObject *lists[2] = {facts->keys, facts->tokens};
     for (int l = 0; l < 2; l++) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
-            int found = PySet_Contains(one_of, PyList_GET_ITEM(lists[l], i));
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[l]); i++) {
+            int found = PySet_Contains(one_of, PyTuple_GET_ITEM(lists[l], i));
             if (found != 0)
                 return found;
         }
@@ -818,7 +892,9 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
     }
     if (check->rest == NULL)
         return 1;
-    PyObject *held = PyObject_CallOneArg(check->rest, facts->post);
+    PyObject *rest = Py_NewRef(check->rest); /* held by the view, but held here across the call too */
+    PyObject *held = PyObject_CallOneArg(rest, facts->post);
+    Py_DECREF(rest);
     if (held == NULL)
         return -1;
     int truth = PyObject_IsTrue(held);
@@ -867,70 +943,102 @@ PyDoc_STRVAR(match_doc,
 "post's keys (the lists `tokens` and `keys`) in the KeyIndex `table`; `followers` (int or None)\n"
 "is the post's, for followers ranges.");
 
+/* A tuple of the items of `list` (new reference), or NULL with TypeError when one is not an exact
+ * str (a str subclass could run Python code while a table is probed). */
+static PyObject *
+str_tuple(PyObject *list, const char *what)
+{
+    PyObject *tuple = PyList_AsTuple(list);
+    for (Py_ssize_t i = 0; tuple != NULL && i < PyTuple_GET_SIZE(tuple); i++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(tuple, i))) {
+            PyErr_Format(PyExc_TypeError, "%s must be str", what);
+            Py_CLEAR(tuple);
+        }
+    }
+    return tuple;
+}
+
+/* The post's followers as match() reads them: -1 for unknown (None) or negative. */
+static int
+followers_of(PyObject *value, int64_t *followers)
+{
+    *followers = -1;
+    if (value == Py_None)
+        return 0;
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    *followers = overflow > 0 ? INT64_MAX : (overflow < 0 || n < 0 ? -1 : n);
+    return 0;
+}
+
+/* Scan `always`, the shards under the author keys, then `table` under each of the post's keys. */
+static int
+match_into(const PostFacts *post, const KeyTable *post_keys, PyObject *author_keys, KeyIndex *table,
+           PyObject *shards, PyObject *always, PyObject *out)
+{
+    if (scan(post, post_keys, always, out) < 0)
+        return -1;
+    Py_ssize_t n_shards = PyTuple_GET_SIZE(shards);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(author_keys); i++) {
+        PyObject *key = PyTuple_GET_ITEM(author_keys, i);
+        if (!PyUnicode_CheckExact(key)) {
+            PyErr_SetString(PyExc_TypeError, "author keys must be str");
+            return -1;
+        }
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1)
+            return -1;
+        PyObject *shard = PyTuple_GET_ITEM(shards, (Py_ssize_t)((size_t)hash & (size_t)(n_shards - 1)));
+        if (!Py_IS_TYPE(shard, &KeyIndexType)) {
+            PyErr_SetString(PyExc_TypeError, "shards must be KeyIndex");
+            return -1;
+        }
+        if (scan_key(post, post_keys, (KeyIndex *)shard, key, hash, out) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i <= post_keys->mask; i++) {
+        PyObject *key = post_keys->slots[i].key;
+        if (key != NULL && scan_key(post, post_keys, table, key, post_keys->slots[i].hash, out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "match() takes 8 arguments; tokens and keys must be lists");
+    if (nargs != 8 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2]) || !PyTuple_CheckExact(args[3])
+        || !Py_IS_TYPE(args[4], &KeyIndexType) || !PyTuple_CheckExact(args[5]) || PyTuple_GET_SIZE(args[5]) == 0) {
+        PyErr_SetString(PyExc_TypeError, "match(post, tokens: list, keys: list, author_keys: tuple, KeyIndex, "
+                                         "tuple of KeyIndex, view, followers)");
         return NULL;
     }
-    PyObject *tokens = args[1], *keys = args[2], *author_keys = args[3];
-    PyObject *table = args[4], *shards = args[5], *always = args[6];
-    PostFacts facts = {args[0], tokens, keys, -1};
-    if (args[7] != Py_None) {
-        int overflow = 0;
-        long long followers = PyLong_AsLongLongAndOverflow(args[7], &overflow);
-        if (followers == -1 && PyErr_Occurred())
-            return NULL;
-        facts.followers = overflow > 0 ? INT64_MAX : (overflow < 0 || followers < 0 ? -1 : followers);
-    }
-    PostFacts *post = &facts;
-    if (!PyTuple_CheckExact(author_keys) || !Py_IS_TYPE(table, &KeyIndexType)
-        || !PyTuple_CheckExact(shards) || PyTuple_GET_SIZE(shards) == 0) {
-        PyErr_SetString(PyExc_TypeError, "match(post, list, list, tuple, KeyIndex, tuple of KeyIndex, view, followers)");
-        return NULL;
-    }
-    Py_ssize_t n_shards = PyTuple_GET_SIZE(shards);
+    Py_ssize_t n_shards = PyTuple_GET_SIZE(args[5]);
     if ((n_shards & (n_shards - 1)) != 0) {
         PyErr_SetString(PyExc_ValueError, "the number of shards must be a power of two");
         return NULL;
     }
-    Slot stack[STACK_SLOTS];
-    KeyTable post_keys;
-    if (keys_build(&post_keys, tokens, keys, stack) < 0) {
-        keys_free(&post_keys, stack);
+    PostFacts post = {args[0], NULL, NULL, -1};
+    if (followers_of(args[7], &post.followers) < 0)
+        return NULL;
+    post.tokens = str_tuple(args[1], "tokens");
+    post.keys = post.tokens == NULL ? NULL : str_tuple(args[2], "keys");
+    if (post.keys == NULL) {
+        Py_XDECREF(post.tokens);
         return NULL;
     }
-    PyObject *out = PySet_New(NULL);
-    if (out == NULL)
-        goto fail;
-    if (scan(post, &post_keys, always, out) < 0)
-        goto fail;
-    Py_ssize_t n_authors = PyTuple_GET_SIZE(author_keys);
-    for (Py_ssize_t i = 0; i < n_authors; i++) {
-        PyObject *key = PyTuple_GET_ITEM(author_keys, i);
-        Py_hash_t hash = PyObject_Hash(key);
-        if (hash == -1)
-            goto fail;
-        PyObject *shard = PyTuple_GET_ITEM(shards, (Py_ssize_t)((size_t)hash & (size_t)(n_shards - 1)));
-        if (!Py_IS_TYPE(shard, &KeyIndexType)) {
-            PyErr_SetString(PyExc_TypeError, "shards must be KeyIndex");
-            goto fail;
-        }
-        if (scan_key(post, &post_keys, (KeyIndex *)shard, key, hash, out) < 0)
-            goto fail;
-    }
-    for (size_t i = 0; i <= post_keys.mask; i++) {
-        PyObject *key = post_keys.slots[i].key;
-        if (key != NULL && scan_key(post, &post_keys, (KeyIndex *)table, key, post_keys.slots[i].hash, out) < 0)
-            goto fail;
-    }
+    Slot stack[STACK_SLOTS];
+    KeyTable post_keys;
+    PyObject *out = NULL;
+    if (keys_build(&post_keys, post.tokens, post.keys, stack) == 0 && (out = PySet_New(NULL)) != NULL
+        && match_into(&post, &post_keys, args[3], (KeyIndex *)args[4], args[5], args[6], out) < 0)
+        Py_CLEAR(out);
     keys_free(&post_keys, stack);
+    Py_DECREF(post.tokens);
+    Py_DECREF(post.keys);
     return out;
-fail:
-    keys_free(&post_keys, stack);
-    Py_XDECREF(out);
-    return NULL;
 }
 
 /* ---- tokenizing ------------------------------------------------------------------------ */
@@ -1170,9 +1278,12 @@ other_chunk(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *memo, Py
     }
     int status = 0;
     Py_ssize_t length = PyUnicode_GET_LENGTH(found);
+    Py_ssize_t space = length == 0 ? -1 : PyUnicode_FindChar(found, ' ', 0, length, 1);
     if (length == 0) {
         /* no tokens */
-    } else if (PyUnicode_FindChar(found, ' ', 0, length, 1) == -1) {
+    } else if (space == -2) {
+        status = -1;
+    } else if (space == -1) {
         status = PyList_Append(out, found);
     } else {
         PyObject *parts = PyUnicode_Split(found, NULL, -1);
@@ -1203,6 +1314,10 @@ tokenize(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *text = args[0], *memo = args[1], *split_chunk = args[2];
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) /* a legacy str made by the old C API; a no-op since 3.12 */
+        return NULL;
+#endif
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
@@ -1285,9 +1400,11 @@ cjk_pairs(PyObject *module, PyObject *tokens)
 
 /* ---- a post's keys ---------------------------------------------------------------------- */
 
-/* Set once by set_key_context(): app.query.prepared's memos and its helpers for their misses. */
-static PyObject *memo_tags, *memo_mentions, *memo_from, *memo_to, *memo_langs;
-static PyObject *remember, *lang_keys, *host_keys, *flag_names;
+/* Set by set_key_context(): app.query.prepared's memos and its helpers for their misses. A call
+ * of post_keys() takes its own references to all of them first: the helpers are Python code,
+ * which may call set_key_context() again and so release the ones in this table. */
+enum { C_TAGS, C_MENTIONS, C_FROM, C_TO, C_LANGS, C_REMEMBER, C_LANG_KEYS, C_HOST_KEYS, C_FLAG_NAMES, C_SIZE };
+static PyObject *context[C_SIZE];
 static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to;
 static PyObject *s_author, *s_hashtags, *s_mentions, *s_urls, *s_handle, *s_id, *s_reply_to_author, *s_lang;
 static PyObject *s_is_reply, *s_is_repost, *s_is_quote, *s_is_bot, *s_media_count;
@@ -1302,26 +1419,26 @@ PyDoc_STRVAR(set_key_context_doc,
 static PyObject *
 set_key_context(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 9) {
+    if (nargs != C_SIZE) {
         PyErr_SetString(PyExc_TypeError, "set_key_context() takes 9 arguments");
         return NULL;
     }
-    for (int i = 0; i < 5; i++) {
+    for (int i = C_TAGS; i <= C_LANGS; i++) {
         if (!PyDict_CheckExact(args[i])) {
             PyErr_SetString(PyExc_TypeError, "the memos must be dicts");
             return NULL;
         }
     }
-    if (!PyTuple_CheckExact(args[8]) || PyTuple_GET_SIZE(args[8]) != 8) {
+    PyObject *names = args[C_FLAG_NAMES];
+    int ok = PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) == 8;
+    for (Py_ssize_t i = 0; ok && i < 8; i++)
+        ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i));
+    if (!ok) {
         PyErr_SetString(PyExc_TypeError, "flag_names must be a tuple of 8 str");
         return NULL;
     }
-    PyObject **slots[] = {&memo_tags, &memo_mentions, &memo_from, &memo_to, &memo_langs,
-                          &remember, &lang_keys, &host_keys, &flag_names};
-    for (int i = 0; i < 9; i++) {
-        Py_INCREF(args[i]);
-        Py_XSETREF(*slots[i], args[i]);
-    }
+    for (int i = 0; i < C_SIZE; i++)
+        Py_XSETREF(context[i], Py_NewRef(args[i]));
     Py_RETURN_NONE;
 }
 
@@ -1352,22 +1469,28 @@ ascii_key(PyObject *prefix, PyObject *raw)
     return key;
 }
 
-/* The key of a raw value: built here when ASCII, else from a memo, or from
+/* One post_keys() call: its own references to the context, the post, its author, and the keys
+ * so far (a list). */
+typedef struct {
+    PyObject *ctx[C_SIZE];
+    PyObject *post, *post_fields, *author, *author_fields;
+    PyObject *keys;
+} KeyBuild;
+
+/* The key of a raw value: built here when ASCII, else from the memo ctx[memo], or from
  * remember(memo, prefix, raw) on a miss. A new reference. */
 static PyObject *
-memo_key(PyObject *memo, PyObject *prefix, PyObject *raw)
+memo_key(const KeyBuild *b, int memo, PyObject *prefix, PyObject *raw)
 {
     PyObject *key = ascii_key(prefix, raw);
     if (key != NULL || PyErr_Occurred())
         return key;
-    key = PyDict_GetItemWithError(memo, raw);
-    if (key != NULL) {
-        Py_INCREF(key);
-        return key;
-    }
+    key = PyDict_GetItemWithError(b->ctx[memo], raw);
+    if (key != NULL)
+        return Py_NewRef(key);
     if (PyErr_Occurred())
         return NULL;
-    return PyObject_CallFunctionObjArgs(remember, memo, prefix, raw, NULL);
+    return PyObject_CallFunctionObjArgs(b->ctx[C_REMEMBER], b->ctx[memo], prefix, raw, NULL);
 }
 
 static int
@@ -1397,21 +1520,6 @@ add_all(PyObject *keys, PyObject *items) /* steals `items`, a list or tuple */
     return status;
 }
 
-/* Each raw value of a list attribute, through a memo, into the keys. */
-static int
-add_memo_keys(PyObject *keys, PyObject *values, PyObject *memo, PyObject *prefix)
-{
-    if (!PyList_Check(values) && !PyTuple_Check(values)) {
-        PyErr_SetString(PyExc_TypeError, "hashtags and mentions must be lists");
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(values); i++) {
-        if (add_key(keys, memo_key(memo, prefix, PySequence_Fast_ITEMS(values)[i])) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* An attribute, read from the instance dict when it is there (a pydantic model keeps its
  * fields there; this skips the class look-ups of getattr), else by getattr. New reference. */
 static PyObject *
@@ -1419,10 +1527,8 @@ field(PyObject *obj, PyObject *fields, PyObject *name)
 {
     if (fields != NULL) {
         PyObject *value = PyDict_GetItemWithError(fields, name);
-        if (value != NULL) {
-            Py_INCREF(value);
-            return value;
-        }
+        if (value != NULL)
+            return Py_NewRef(value);
         if (PyErr_Occurred())
             return NULL;
     }
@@ -1454,6 +1560,146 @@ attr_flag(PyObject *obj, PyObject *fields, PyObject *name, int is_true)
     return on;
 }
 
+/* The values of a list (or tuple) attribute of the post, each through a memo into the keys;
+ * *had: whether there were any. Each value is held while `remember` may run. */
+static int
+add_memo_keys(const KeyBuild *b, PyObject *name, int memo, PyObject *prefix, int *had)
+{
+    PyObject *values = field(b->post, b->post_fields, name);
+    if (values == NULL)
+        return -1;
+    int status = 0;
+    if (!PyList_Check(values) && !PyTuple_Check(values)) {
+        PyErr_SetString(PyExc_TypeError, "hashtags and mentions must be lists");
+        status = -1;
+    }
+    for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(values); i++) {
+        PyObject *raw = Py_NewRef(PySequence_Fast_ITEMS(values)[i]);
+        status = add_key(b->keys, memo_key(b, memo, prefix, raw));
+        Py_DECREF(raw);
+    }
+    if (status == 0 && had != NULL)
+        *had = PySequence_Fast_GET_SIZE(values) > 0;
+    Py_DECREF(values);
+    return status;
+}
+
+/* The author's `from:` key of one attribute (handle or id): a new reference, also in the keys. */
+static PyObject *
+from_key(const KeyBuild *b, PyObject *name)
+{
+    PyObject *value = field(b->author, b->author_fields, name);
+    if (value == NULL)
+        return NULL;
+    PyObject *key = memo_key(b, C_FROM, prefix_from, value);
+    Py_DECREF(value);
+    if (key != NULL && PyList_Append(b->keys, key) < 0)
+        Py_CLEAR(key);
+    return key;
+}
+
+/* The `to:` key of one attribute of the post, when it is set and not empty. */
+static int
+add_to_key(const KeyBuild *b, PyObject *name)
+{
+    PyObject *value = field(b->post, b->post_fields, name);
+    if (value == NULL)
+        return -1;
+    int set = value == Py_None ? 0 : PyObject_IsTrue(value);
+    int status = set <= 0 ? set : add_key(b->keys, memo_key(b, C_TO, prefix_to, value));
+    Py_DECREF(value);
+    return status;
+}
+
+/* The `lang:` keys, from the memo or lang_keys(lang). */
+static int
+add_lang_keys(const KeyBuild *b)
+{
+    PyObject *value = field(b->post, b->post_fields, s_lang);
+    if (value == NULL)
+        return -1;
+    PyObject *langs = PyDict_GetItemWithError(b->ctx[C_LANGS], value);
+    if (langs != NULL)
+        Py_INCREF(langs);
+    else if (!PyErr_Occurred())
+        langs = PyObject_CallOneArg(b->ctx[C_LANG_KEYS], value);
+    Py_DECREF(value);
+    return add_all(b->keys, langs);
+}
+
+/* The `url:` keys of each link, from host_keys(url); *had: whether there were links. */
+static int
+add_url_keys(const KeyBuild *b, int *had)
+{
+    PyObject *urls = field(b->post, b->post_fields, s_urls);
+    if (urls == NULL)
+        return -1;
+    int status = 0;
+    if (!PyList_Check(urls) && !PyTuple_Check(urls)) {
+        PyErr_SetString(PyExc_TypeError, "urls must be a list");
+        status = -1;
+    }
+    for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(urls); i++) {
+        PyObject *url = Py_NewRef(PySequence_Fast_ITEMS(urls)[i]);
+        status = add_all(b->keys, PyObject_CallOneArg(b->ctx[C_HOST_KEYS], url));
+        Py_DECREF(url);
+    }
+    if (status == 0)
+        *had = PySequence_Fast_GET_SIZE(urls) > 0;
+    Py_DECREF(urls);
+    return status;
+}
+
+/* The is: and has: keys, in the order of flag_names. */
+static int
+add_flags(const KeyBuild *b, int links, int tags, int mentions)
+{
+    int flags[8] = {0, 0, 0, 0, links, 0, tags, mentions};
+    PyObject *names[8] = {s_is_reply, s_is_repost, s_is_quote, s_is_bot, NULL, s_media_count, NULL, NULL};
+    for (int i = 0; i < 8; i++) {
+        if (names[i] != NULL) {
+            int of_author = i == 3, any_truth = names[i] == s_media_count;
+            flags[i] = of_author ? attr_flag(b->author, b->author_fields, names[i], 1)
+                                 : attr_flag(b->post, b->post_fields, names[i], !any_truth);
+            if (flags[i] < 0)
+                return -1;
+        }
+        if (flags[i] && PyList_Append(b->keys, PyTuple_GET_ITEM(b->ctx[C_FLAG_NAMES], i)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The keys other than the tokens into b->keys; the author's keys into *author_keys. */
+static int
+build_keys(KeyBuild *b, PyObject *module, PyObject *tokens, PyObject **author_keys)
+{
+    int tags = 0, mentions = 0, links = 0;
+    if (add_all(b->keys, cjk_pairs(module, tokens)) < 0)
+        return -1;
+    if ((b->author = field(b->post, b->post_fields, s_author)) == NULL)
+        return -1;
+    b->author_fields = fields_of(b->author);
+    if (add_memo_keys(b, s_hashtags, C_TAGS, prefix_tag, &tags) < 0
+        || add_memo_keys(b, s_mentions, C_MENTIONS, prefix_mention, &mentions) < 0
+        /* @id of each mentioned author whose id the platform gave (not a has:mentions fact) */
+        || add_memo_keys(b, s_mention_ids, C_MENTIONS, prefix_mention, NULL) < 0)
+        return -1;
+    PyObject *by_handle = from_key(b, s_handle);
+    PyObject *by_id = by_handle == NULL ? NULL : from_key(b, s_id);
+    int same = by_id == NULL ? -1 : PyObject_RichCompareBool(by_handle, by_id, Py_EQ);
+    if (same >= 0)
+        *author_keys = same ? PyTuple_Pack(1, by_handle) : PyTuple_Pack(2, by_handle, by_id);
+    Py_XDECREF(by_handle);
+    Py_XDECREF(by_id);
+    if (same < 0 || *author_keys == NULL)
+        return -1;
+    if (add_to_key(b, s_reply_to_author) < 0 || add_to_key(b, s_reply_to_author_id) < 0 || add_lang_keys(b) < 0
+        || add_url_keys(b, &links) < 0)
+        return -1;
+    return add_flags(b, links, tags, mentions);
+}
+
 PyDoc_STRVAR(post_keys_doc,
 "post_keys(post, tokens) -> (keys, author_keys)\n\n"
 "What app.query.prepared._post_keys_py gives: a list of the post's keys other than its tokens\n"
@@ -1466,120 +1712,26 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "post_keys(post, tokens: list)");
         return NULL;
     }
-    if (memo_tags == NULL) {
+    if (context[0] == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "set_key_context() was not called");
         return NULL;
     }
-    PyObject *post = args[0], *tokens = args[1];
-    PyObject *keys = PyList_New(0), *author = NULL, *value = NULL, *by_handle = NULL, *by_id = NULL;
-    PyObject *post_fields = fields_of(post), *author_fields = NULL;
-    PyObject *result = NULL;
-    int flags[8], n_tags = 0, n_mentions = 0, n_urls = 0;
-    if (keys == NULL)
+    KeyBuild b = {.post = args[0]};
+    if ((b.keys = PyList_New(0)) == NULL)
         return NULL;
-    if (add_all(keys, cjk_pairs(module, tokens)) < 0)
-        goto done;
-    author = field(post, post_fields, s_author);
-    if (author == NULL)
-        goto done;
-    author_fields = fields_of(author);
-    /* hashtags, mentions */
-    value = field(post, post_fields, s_hashtags);
-    if (value == NULL || add_memo_keys(keys, value, memo_tags, prefix_tag) < 0)
-        goto done;
-    n_tags = (int)(PySequence_Fast_GET_SIZE(value) > 0);
-    Py_CLEAR(value);
-    value = field(post, post_fields, s_mentions);
-    if (value == NULL || add_memo_keys(keys, value, memo_mentions, prefix_mention) < 0)
-        goto done;
-    n_mentions = (int)(PySequence_Fast_GET_SIZE(value) > 0);
-    Py_CLEAR(value);
-    /* @id of each mentioned author whose id the platform gave (not a has:mentions fact) */
-    value = field(post, post_fields, s_mention_ids);
-    if (value == NULL || add_memo_keys(keys, value, memo_mentions, prefix_mention) < 0)
-        goto done;
-    Py_CLEAR(value);
-    /* from: by handle and by id */
-    value = field(author, author_fields, s_handle);
-    if (value == NULL || (by_handle = memo_key(memo_from, prefix_from, value)) == NULL)
-        goto done;
-    Py_CLEAR(value);
-    value = field(author, author_fields, s_id);
-    if (value == NULL || (by_id = memo_key(memo_from, prefix_from, value)) == NULL)
-        goto done;
-    Py_CLEAR(value);
-    if (PyList_Append(keys, by_handle) < 0 || PyList_Append(keys, by_id) < 0)
-        goto done;
-    /* to: by handle, then by id */
-    value = field(post, post_fields, s_reply_to_author);
-    if (value == NULL)
-        goto done;
-    if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
-        goto done;
-    Py_CLEAR(value);
-    value = field(post, post_fields, s_reply_to_author_id);
-    if (value == NULL)
-        goto done;
-    if (value != Py_None && PyObject_IsTrue(value) == 1 && add_key(keys, memo_key(memo_to, prefix_to, value)) < 0)
-        goto done;
-    Py_CLEAR(value);
-    /* lang: */
-    value = field(post, post_fields, s_lang);
-    if (value == NULL)
-        goto done;
-    PyObject *langs = PyDict_GetItemWithError(memo_langs, value);
-    if (langs != NULL) {
-        Py_INCREF(langs);
-    } else if (!PyErr_Occurred()) {
-        langs = PyObject_CallOneArg(lang_keys, value);
-    }
-    if (add_all(keys, langs) < 0)
-        goto done;
-    Py_CLEAR(value);
-    /* url: */
-    value = field(post, post_fields, s_urls);
-    if (value == NULL || (!PyList_Check(value) && !PyTuple_Check(value))) {
-        if (value != NULL)
-            PyErr_SetString(PyExc_TypeError, "urls must be a list");
-        goto done;
-    }
-    n_urls = (int)(PySequence_Fast_GET_SIZE(value) > 0);
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(value); i++) {
-        if (add_all(keys, PyObject_CallOneArg(host_keys, PySequence_Fast_ITEMS(value)[i])) < 0)
-            goto done;
-    }
-    Py_CLEAR(value);
-    /* is: and has: */
-    flags[0] = attr_flag(post, post_fields, s_is_reply, 1);
-    flags[1] = attr_flag(post, post_fields, s_is_repost, 1);
-    flags[2] = attr_flag(post, post_fields, s_is_quote, 1);
-    flags[3] = attr_flag(author, author_fields, s_is_bot, 1);
-    flags[4] = n_urls;
-    flags[5] = attr_flag(post, post_fields, s_media_count, 0);
-    flags[6] = n_tags;
-    flags[7] = n_mentions;
-    for (int i = 0; i < 8; i++) {
-        if (flags[i] < 0)
-            goto done;
-        if (flags[i] && PyList_Append(keys, PyTuple_GET_ITEM(flag_names, i)) < 0)
-            goto done;
-    }
-    int same = PyObject_RichCompareBool(by_handle, by_id, Py_EQ);
-    if (same < 0)
-        goto done;
-    PyObject *author_keys = same ? PyTuple_Pack(1, by_handle) : PyTuple_Pack(2, by_handle, by_id);
-    if (author_keys != NULL) {
-        result = PyTuple_Pack(2, keys, author_keys);
-        Py_DECREF(author_keys);
-    }
-done:
-    Py_XDECREF(value);
-    Py_XDECREF(post_fields);
-    Py_XDECREF(author_fields);
-    Py_XDECREF(author);
-    Py_XDECREF(by_handle);
-    Py_XDECREF(by_id);
-    Py_DECREF(keys);
+    for (int i = 0; i < C_SIZE; i++)
+        b.ctx[i] = Py_NewRef(context[i]);
+    b.post_fields = fields_of(b.post);
+    PyObject *author_keys = NULL, *result = NULL;
+    if (build_keys(&b, module, args[1], &author_keys) == 0)
+        result = PyTuple_Pack(2, b.keys, author_keys);
+    Py_XDECREF(author_keys);
+    for (int i = 0; i < C_SIZE; i++)
+        Py_DECREF(b.ctx[i]);
+    Py_XDECREF(b.post_fields);
+    Py_XDECREF(b.author_fields);
+    Py_XDECREF(b.author);
+    Py_DECREF(b.keys);
     return result;
 }
 
@@ -1617,20 +1769,12 @@ PyInit__native(void)
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     }
+    if (PyType_Ready(&KeyIndexType) < 0)
+        return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL)
         return NULL;
-    if (PyType_Ready(&KeyIndexType) < 0)
-        return NULL;
-    Py_INCREF(&PackedType);
-    if (PyModule_AddObject(mod, "Packed", (PyObject *)&PackedType) < 0) {
-        Py_DECREF(&PackedType);
-        Py_DECREF(mod);
-        return NULL;
-    }
-    Py_INCREF(&KeyIndexType);
-    if (PyModule_AddObject(mod, "KeyIndex", (PyObject *)&KeyIndexType) < 0) {
-        Py_DECREF(&KeyIndexType);
+    if (PyModule_AddType(mod, &PackedType) < 0 || PyModule_AddType(mod, &KeyIndexType) < 0) {
         Py_DECREF(mod);
         return NULL;
     }
