@@ -26,8 +26,8 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 # whitespace, accented and combining letters, other scripts, Han and kana, non-ASCII spaces,
 # characters outside the C fold table, and the pieces of links.
 _ALPHABET = st.sampled_from(
-    list("aZ09_#@.:/-' \t\n") + ["é", "É", "ß", "ﬁ", "İ", "\u0301", "ж", "ع", "한", "東", "京", "ア", "ｱ", "\u00a0",
-                                  "\u3000", "\u2028", "😀", "\U00020000", "\U0010ffff", "Ⅻ", "½", "²"]
+    [*"aZ09_#@.:/-' \t\n", "é", "É", "ß", "ﬁ", "İ", "\u0301", "ж", "ع", "한", "東", "京", "ア", "ｱ", "\u00a0",
+     "\u3000", "\u2028", "😀", "\U00020000", "\U0010ffff", "Ⅻ", "½", "²"]
 )
 _TEXT = st.one_of(
     st.text(_ALPHABET, max_size=60),
@@ -47,10 +47,13 @@ def test_tokenize_in_c_equals_python_on_generated_text(text):
 # Garbage for pack(): right and wrong types at every place of a check.
 _LEAF = st.one_of(
     st.none(), st.integers(-(2**70), 2**70), st.sampled_from(["a", "b", "", "東"]),
-    st.frozensets(st.sampled_from(["a", "b"]), max_size=2), st.builds(lambda n: array("q", range(n)), st.integers(0, 3)),
+    st.frozensets(st.sampled_from(["a", "b"]), max_size=2),
+    st.builds(lambda n: array("q", range(n)), st.integers(0, 3)),
     st.builds(lambda n: array("i", range(n)), st.integers(0, 3)), st.just(len),
 )
-_VALUE = st.recursive(_LEAF, lambda inner: st.tuples(inner, inner) | st.lists(inner, max_size=3).map(tuple), max_leaves=6)
+_VALUE = st.recursive(
+    _LEAF, lambda inner: st.tuples(inner, inner) | st.lists(inner, max_size=3).map(tuple), max_leaves=6
+)
 _GOOD_CHECK = st.tuples(
     st.lists(st.sampled_from(["a", "b", "c"]), max_size=2).map(tuple),
     st.one_of(st.none(), st.lists(st.sampled_from(["b", "d"]), max_size=2).map(tuple)),
@@ -86,7 +89,7 @@ _WORDS = ["tea", "latte", "art", "東", "京", "x"]
 def _phrases(draw, found, max_size):
     """Phrases that occur, that almost occur (the post's last tokens and one more), and others."""
     windows = [tuple(found[i:j]) for i in range(len(found)) for j in range(i + 1, len(found) + 1)]
-    near_misses = [tuple(found[i:]) + (word,) for i in range(len(found)) for word in _WORDS[:2]]
+    near_misses = [(*found[i:], word) for i in range(len(found)) for word in _WORDS[:2]]
     pick = st.sampled_from(windows + near_misses) if found else st.nothing()
     phrase = st.one_of(pick, st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3).map(tuple))
     return tuple(draw(st.lists(phrase, max_size=max_size)))
@@ -112,7 +115,7 @@ def test_match_in_c_equals_the_python_loop_on_generated_views(data):
     text = " ".join(data.draw(st.lists(st.sampled_from(_WORDS), max_size=8)))
     followers = data.draw(st.sampled_from([None, 0, 50, 2**70]))
     p = prepare(make_post(text, author={"followers_count": followers}, hashtags=["tea"], lang="en"))
-    pool = sorted(p.keys) + ["missing", "lang:fr"]
+    pool = [*sorted(p.keys), "missing", "lang:fr"]
     state = st.tuples(st.lists(st.integers(0, 50), max_size=2).map(tuple),
                       st.lists(_check(p, pool), max_size=3).map(tuple), st.just({}))
     table = data.draw(st.dictionaries(st.sampled_from(pool), state, max_size=6))
@@ -146,7 +149,7 @@ def test_match_holds_what_it_reads_while_a_rest_callback_changes_it():
     def rest(post):
         post_tokens.clear()
         post_keys.clear()
-        for key in table.keys():
+        for key in table.keys():  # noqa: SIM118 - a KeyIndex is not iterable; keys() is a list
             del table[key]
         for i in range(64):
             table[f"filler{i}"] = _view([])

@@ -113,7 +113,8 @@ def test_post_keys_and_tokenize_leak_nothing():
     found = tokens.tokenize(post.text)
     assert_flat(lambda: native.post_keys(post, found), post, found, post.hashtags, post.author)
     assert_flat(lambda: tokens.tokenize(post.text), post.text, tokens._CHUNKS)
-    assert_flat(lambda: tokens.tokenize("ʻOkina ǅ ﬃ ⅷ x\u0301"), tokens._CHUNKS)  # chunks folded in Python
+    unfolded = "\u02bbOkina \u01c5 \ufb03 \u2177 x\u0301"  # U+FB03 is outside the C fold table: Python folds it
+    assert_flat(lambda: tokens.tokenize(unfolded), unfolded, tokens._CHUNKS)
     assert_flat(lambda: native.cjk_pairs(found), found)
     refused = post.model_copy(update={"urls": "not a list"})
     assert_flat(raising(lambda: native.post_keys(refused, found), TypeError), refused, found)

@@ -51,7 +51,8 @@ sys.exit(pytest.main(sys.argv[2:]))
 
 def compiler() -> tuple[str, list[str], str]:
     """The compiler, its extra flags and the sanitizer runtime to preload (gcc first, then clang)."""
-    for name, extra, runtime in (("gcc", [], "libasan.so"), ("clang", ["-shared-libasan"], "libclang_rt.asan-x86_64.so")):
+    choices = (("gcc", [], "libasan.so"), ("clang", ["-shared-libasan"], "libclang_rt.asan-x86_64.so"))
+    for name, extra, runtime in choices:
         path = shutil.which(name)
         if path is None:
             continue
@@ -85,15 +86,14 @@ def run_sanitized(module: Path, *pytest_args: str) -> subprocess.CompletedProces
         **os.environ,
         "LD_PRELOAD": runtime,
         # the interpreter frees little at exit: its allocations are not our leaks
-        "ASAN_OPTIONS": f"detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86",
+        "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:abort_on_error=0:exitcode=86",
         "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:exitcode=87",
         "PYTHONMALLOC": "malloc",  # every object from malloc, so ASan sees the bounds of each
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "PYTHONHASHSEED": "0",
     }
     env.pop("REPOSTER_PURE_PYTHON", None)
-    return subprocess.run([sys.executable, "-c", BOOTSTRAP, str(module), "--capture=sys", *pytest_args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    command = [sys.executable, "-c", BOOTSTRAP, str(module), "--capture=sys", *pytest_args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
 
 def test_the_query_tests_pass_under_address_and_undefined_behaviour_sanitizers(tmp_path):
