@@ -710,9 +710,49 @@ static PyTypeObject KeyIndexType = {
 
 /* ---- the post's keys, by hash ---------------------------------------------------------- */
 
+/* Strong references to the items of a list of exact str, taken by match(): a `rest` callback may
+ * change the post's lists, and a str subclass could run Python code in the middle of a look-up.
+ * An array rather than a tuple: no object to allocate and for the GC to track on every post. */
+typedef struct {
+    PyObject **items; /* `stack` when they fit */
+    Py_ssize_t n;
+} Strs;
+
+#define STACK_STRS 64
+
+static int
+strs_hold(Strs *strs, PyObject *list, PyObject **stack, const char *what)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    strs->n = 0;
+    strs->items = n <= STACK_STRS ? stack : PyMem_New(PyObject *, (size_t)n);
+    if (strs->items == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if (!PyUnicode_CheckExact(item)) {
+            PyErr_Format(PyExc_TypeError, "%s must be str", what);
+            return -1;
+        }
+        strs->items[strs->n++] = Py_NewRef(item);
+    }
+    return 0;
+}
+
+static void
+strs_release(Strs *strs, PyObject **stack)
+{
+    for (Py_ssize_t i = 0; i < strs->n; i++)
+        Py_DECREF(strs->items[i]);
+    if (strs->items != stack)
+        PyMem_Free(strs->items);
+}
+
 typedef struct {
     Py_hash_t hash;
-    PyObject *key; /* borrowed from match()'s own tuples of the post's keys; NULL: empty slot */
+    PyObject *key; /* borrowed from match()'s own references to the post's keys; NULL: empty slot */
 } Slot;
 
 typedef struct {
@@ -741,12 +781,12 @@ keys_put(KeyTable *table, PyObject *key)
     return 0;
 }
 
-/* The post's keys by hash: its tokens and its other keys (two tuples of exact str, owned by the
- * caller for as long as the table is used; repeats dropped). */
+/* The post's keys by hash: its tokens and its other keys (held by the caller for as long as the
+ * table is used; repeats dropped). */
 static int
-keys_build(KeyTable *table, PyObject *tokens, PyObject *extra, Slot *stack)
+keys_build(KeyTable *table, const Strs *tokens, const Strs *extra, Slot *stack)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(tokens) + PyTuple_GET_SIZE(extra);
+    Py_ssize_t n = tokens->n + extra->n;
     size_t size = 16;
     while (size < (size_t)n * 2)
         size <<= 1;
@@ -761,10 +801,10 @@ keys_build(KeyTable *table, PyObject *tokens, PyObject *extra, Slot *stack)
         }
     }
     table->mask = size - 1;
-    PyObject *lists[2] = {tokens, extra};
+    const Strs *lists[2] = {tokens, extra};
     for (int l = 0; l < 2; l++) {
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[l]); i++) {
-            if (keys_put(table, PyTuple_GET_ITEM(lists[l], i)) < 0)
+        for (Py_ssize_t i = 0; i < lists[l]->n; i++) {
+            if (keys_put(table, lists[l]->items[i]) < 0)
                 return -1;
         }
     }
@@ -811,13 +851,13 @@ add_ids(PyObject *out, const int64_t *ids, Py_ssize_t n)
 
 /* 1 when the tokens hold the phrase's tokens consecutively, 0 when not, -1 on error. */
 static int
-has_phrase(PyObject *tokens, PyObject *phrase)
+has_phrase(const Strs *tokens, PyObject *phrase)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(tokens), size = PyTuple_GET_SIZE(phrase);
+    Py_ssize_t n = tokens->n, size = PyTuple_GET_SIZE(phrase);
     for (Py_ssize_t i = 0; i + size <= n; i++) {
         Py_ssize_t k = 0;
         for (; k < size; k++) {
-            int equal = same_str(PyTuple_GET_ITEM(tokens, i + k), PyTuple_GET_ITEM(phrase, k));
+            int equal = same_str(tokens->items[i + k], PyTuple_GET_ITEM(phrase, k));
             if (equal < 0)
                 return -1;
             if (!equal)
@@ -829,12 +869,11 @@ has_phrase(PyObject *tokens, PyObject *phrase)
     return 0;
 }
 
-/* What match() knows of the post. tokens and keys are tuples of exact str that match() made
- * from the lists it was given and owns: a `rest` callback may change those lists, and a str
- * subclass could run Python code in the middle of a look-up. */
+/* What match() knows of the post: its tokens and its other keys, held (see Strs). */
 typedef struct {
-    PyObject *post, *tokens, *keys; /* keys: the post's keys but its tokens */
-    int64_t followers;              /* -1: unknown */
+    PyObject *post;
+    Strs tokens, keys;  /* keys: the post's keys but its tokens */
+    int64_t followers;  /* -1: unknown */
 } PostFacts;
 
 /* 1 when the post has a key of the frozenset `one_of` (its other keys are tried first: ORs of
@@ -842,10 +881,10 @@ typedef struct {
 static int
 has_one_of(const PostFacts *facts, PyObject *one_of)
 {
-    PyObject *lists[2] = {facts->keys, facts->tokens};
+    const Strs *lists[2] = {&facts->keys, &facts->tokens};
     for (int l = 0; l < 2; l++) {
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(lists[l]); i++) {
-            int found = PySet_Contains(one_of, PyTuple_GET_ITEM(lists[l], i));
+        for (Py_ssize_t i = 0; i < lists[l]->n; i++) {
+            int found = PySet_Contains(one_of, lists[l]->items[i]);
             if (found != 0)
                 return found;
         }
@@ -871,7 +910,7 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
         return 0;
     if (check->phrases != NULL) {
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(check->phrases); k++) {
-            int found = has_phrase(facts->tokens, PyTuple_GET_ITEM(check->phrases, k));
+            int found = has_phrase(&facts->tokens, PyTuple_GET_ITEM(check->phrases, k));
             if (found <= 0)
                 return found;
         }
@@ -885,7 +924,7 @@ check_holds(const Packed *self, const PackedCheck *check, const KeyTable *table,
     }
     if (check->absent != NULL) {
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(check->absent); k++) {
-            int found = has_phrase(facts->tokens, PyTuple_GET_ITEM(check->absent, k));
+            int found = has_phrase(&facts->tokens, PyTuple_GET_ITEM(check->absent, k));
             if (found != 0)
                 return found < 0 ? -1 : 0;
         }
@@ -942,21 +981,6 @@ PyDoc_STRVAR(match_doc,
 "the tuple `author_keys` is looked up in shards[hash(key) & (len(shards) - 1)], and each of the\n"
 "post's keys (the lists `tokens` and `keys`) in the KeyIndex `table`; `followers` (int or None)\n"
 "is the post's, for followers ranges.");
-
-/* A tuple of the items of `list` (new reference), or NULL with TypeError when one is not an exact
- * str (a str subclass could run Python code while a table is probed). */
-static PyObject *
-str_tuple(PyObject *list, const char *what)
-{
-    PyObject *tuple = PyList_AsTuple(list);
-    for (Py_ssize_t i = 0; tuple != NULL && i < PyTuple_GET_SIZE(tuple); i++) {
-        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(tuple, i))) {
-            PyErr_Format(PyExc_TypeError, "%s must be str", what);
-            Py_CLEAR(tuple);
-        }
-    }
-    return tuple;
-}
 
 /* The post's followers as match() reads them: -1 for unknown (None) or negative. */
 static int
@@ -1020,24 +1044,21 @@ match(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "the number of shards must be a power of two");
         return NULL;
     }
-    PostFacts post = {args[0], NULL, NULL, -1};
+    PostFacts post = {.post = args[0]};
     if (followers_of(args[7], &post.followers) < 0)
         return NULL;
-    post.tokens = str_tuple(args[1], "tokens");
-    post.keys = post.tokens == NULL ? NULL : str_tuple(args[2], "keys");
-    if (post.keys == NULL) {
-        Py_XDECREF(post.tokens);
-        return NULL;
-    }
+    PyObject *token_stack[STACK_STRS], *key_stack[STACK_STRS], *out = NULL;
     Slot stack[STACK_SLOTS];
-    KeyTable post_keys;
-    PyObject *out = NULL;
-    if (keys_build(&post_keys, post.tokens, post.keys, stack) == 0 && (out = PySet_New(NULL)) != NULL
+    KeyTable post_keys = {NULL, 0};
+    if (strs_hold(&post.tokens, args[1], token_stack, "tokens") == 0
+        && strs_hold(&post.keys, args[2], key_stack, "keys") == 0
+        && keys_build(&post_keys, &post.tokens, &post.keys, stack) == 0 && (out = PySet_New(NULL)) != NULL
         && match_into(&post, &post_keys, args[3], (KeyIndex *)args[4], args[5], args[6], out) < 0)
         Py_CLEAR(out);
-    keys_free(&post_keys, stack);
-    Py_DECREF(post.tokens);
-    Py_DECREF(post.keys);
+    if (post_keys.slots != NULL)
+        keys_free(&post_keys, stack);
+    strs_release(&post.tokens, token_stack);
+    strs_release(&post.keys, key_stack);
     return out;
 }
 
