@@ -1422,8 +1422,9 @@ cjk_pairs(PyObject *module, PyObject *tokens)
 /* ---- a post's keys ---------------------------------------------------------------------- */
 
 /* Set by set_key_context(): app.query.prepared's memos and its helpers for their misses. A call
- * of post_keys() takes its own references to all of them first: the helpers are Python code,
- * which may call set_key_context() again and so release the ones in this table. */
+ * that calls into Python holds what it passes (and the memo it probes) for the length of the call:
+ * the helpers, a property, or the hash of a raw value may call set_key_context() again, and so
+ * release the ones in this table. (Holding all nine for every post costs ~5% of post_keys.) */
 enum { C_TAGS, C_MENTIONS, C_FROM, C_TO, C_LANGS, C_REMEMBER, C_LANG_KEYS, C_HOST_KEYS, C_FLAG_NAMES, C_SIZE };
 static PyObject *context[C_SIZE];
 static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to;
@@ -1490,28 +1491,48 @@ ascii_key(PyObject *prefix, PyObject *raw)
     return key;
 }
 
-/* One post_keys() call: its own references to the context, the post, its author, and the keys
- * so far (a list). */
+/* One post_keys() call: the post, its author, and the keys so far (a list). */
 typedef struct {
-    PyObject *ctx[C_SIZE];
     PyObject *post, *post_fields, *author, *author_fields;
     PyObject *keys;
 } KeyBuild;
 
-/* The key of a raw value: built here when ASCII, else from the memo ctx[memo], or from
+/* context[memo][raw] (a new reference), or NULL: a miss (no error set) or an error. */
+static PyObject *
+memo_get(int memo, PyObject *raw)
+{
+    PyObject *dict = Py_NewRef(context[memo]); /* hashing `raw` may run Python code */
+    PyObject *found = Py_XNewRef(PyDict_GetItemWithError(dict, raw));
+    Py_DECREF(dict);
+    return found;
+}
+
+/* context[helper](arg), the helper held for the call. */
+static PyObject *
+call_helper(int helper, PyObject *arg)
+{
+    PyObject *callable = Py_NewRef(context[helper]);
+    PyObject *result = PyObject_CallOneArg(callable, arg);
+    Py_DECREF(callable);
+    return result;
+}
+
+/* The key of a raw value: built here when ASCII, else from the memo context[memo], or from
  * remember(memo, prefix, raw) on a miss. A new reference. */
 static PyObject *
-memo_key(const KeyBuild *b, int memo, PyObject *prefix, PyObject *raw)
+memo_key(int memo, PyObject *prefix, PyObject *raw)
 {
     PyObject *key = ascii_key(prefix, raw);
     if (key != NULL || PyErr_Occurred())
         return key;
-    key = PyDict_GetItemWithError(b->ctx[memo], raw);
-    if (key != NULL)
-        return Py_NewRef(key);
-    if (PyErr_Occurred())
-        return NULL;
-    return PyObject_CallFunctionObjArgs(b->ctx[C_REMEMBER], b->ctx[memo], prefix, raw, NULL);
+    key = memo_get(memo, raw);
+    if (key != NULL || PyErr_Occurred())
+        return key;
+    PyObject *remember = Py_NewRef(context[C_REMEMBER]), *dict = Py_NewRef(context[memo]);
+    key = PyObject_CallFunctionObjArgs(remember, dict, prefix, raw, NULL);
+    Py_DECREF(remember);
+    Py_DECREF(dict);
+    return key;
 }
 
 static int
@@ -1596,7 +1617,7 @@ add_memo_keys(const KeyBuild *b, PyObject *name, int memo, PyObject *prefix, int
     }
     for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(values); i++) {
         PyObject *raw = Py_NewRef(PySequence_Fast_ITEMS(values)[i]);
-        status = add_key(b->keys, memo_key(b, memo, prefix, raw));
+        status = add_key(b->keys, memo_key(memo, prefix, raw));
         Py_DECREF(raw);
     }
     if (status == 0 && had != NULL)
@@ -1612,7 +1633,7 @@ from_key(const KeyBuild *b, PyObject *name)
     PyObject *value = field(b->author, b->author_fields, name);
     if (value == NULL)
         return NULL;
-    PyObject *key = memo_key(b, C_FROM, prefix_from, value);
+    PyObject *key = memo_key(C_FROM, prefix_from, value);
     Py_DECREF(value);
     if (key != NULL && PyList_Append(b->keys, key) < 0)
         Py_CLEAR(key);
@@ -1627,7 +1648,7 @@ add_to_key(const KeyBuild *b, PyObject *name)
     if (value == NULL)
         return -1;
     int set = value == Py_None ? 0 : PyObject_IsTrue(value);
-    int status = set <= 0 ? set : add_key(b->keys, memo_key(b, C_TO, prefix_to, value));
+    int status = set <= 0 ? set : add_key(b->keys, memo_key(C_TO, prefix_to, value));
     Py_DECREF(value);
     return status;
 }
@@ -1639,11 +1660,9 @@ add_lang_keys(const KeyBuild *b)
     PyObject *value = field(b->post, b->post_fields, s_lang);
     if (value == NULL)
         return -1;
-    PyObject *langs = PyDict_GetItemWithError(b->ctx[C_LANGS], value);
-    if (langs != NULL)
-        Py_INCREF(langs);
-    else if (!PyErr_Occurred())
-        langs = PyObject_CallOneArg(b->ctx[C_LANG_KEYS], value);
+    PyObject *langs = memo_get(C_LANGS, value);
+    if (langs == NULL && !PyErr_Occurred())
+        langs = call_helper(C_LANG_KEYS, value);
     Py_DECREF(value);
     return add_all(b->keys, langs);
 }
@@ -1662,7 +1681,7 @@ add_url_keys(const KeyBuild *b, int *had)
     }
     for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(urls); i++) {
         PyObject *url = Py_NewRef(PySequence_Fast_ITEMS(urls)[i]);
-        status = add_all(b->keys, PyObject_CallOneArg(b->ctx[C_HOST_KEYS], url));
+        status = add_all(b->keys, call_helper(C_HOST_KEYS, url));
         Py_DECREF(url);
     }
     if (status == 0)
@@ -1685,7 +1704,7 @@ add_flags(const KeyBuild *b, int links, int tags, int mentions)
             if (flags[i] < 0)
                 return -1;
         }
-        if (flags[i] && PyList_Append(b->keys, PyTuple_GET_ITEM(b->ctx[C_FLAG_NAMES], i)) < 0)
+        if (flags[i] && PyList_Append(b->keys, PyTuple_GET_ITEM(context[C_FLAG_NAMES], i)) < 0)
             return -1;
     }
     return 0;
@@ -1740,15 +1759,11 @@ post_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     KeyBuild b = {.post = args[0]};
     if ((b.keys = PyList_New(0)) == NULL)
         return NULL;
-    for (int i = 0; i < C_SIZE; i++)
-        b.ctx[i] = Py_NewRef(context[i]);
     b.post_fields = fields_of(b.post);
     PyObject *author_keys = NULL, *result = NULL;
     if (build_keys(&b, module, args[1], &author_keys) == 0)
         result = PyTuple_Pack(2, b.keys, author_keys);
     Py_XDECREF(author_keys);
-    for (int i = 0; i < C_SIZE; i++)
-        Py_DECREF(b.ctx[i]);
     Py_XDECREF(b.post_fields);
     Py_XDECREF(b.author_fields);
     Py_XDECREF(b.author);

@@ -236,21 +236,25 @@ def test_post_keys_passes_errors_on_as_python_does(where, bad):
     assert set(keys) == set(expected[0]) and author_keys == expected[1]
 
 
-def test_post_keys_holds_its_context_while_a_callback_replaces_it():
-    """remember() may call set_key_context() with other memos and helpers: this call finishes
-    with the ones it began with."""
+def test_post_keys_holds_what_it_passes_while_a_callback_replaces_the_context():
+    """remember() may call set_key_context() and so release the memos and the remember() it was
+    given: post_keys goes on with the new context and reads nothing that was released."""
     needs_c()
     real = (prepared._TAGS, prepared._MENTIONS, prepared._FROM, prepared._TO, prepared._LANGS,
             prepared._remember, prepared._lang_keys, prepared._host_keys, prepared._FLAG_NAMES)
 
-    def swapping_remember(memo, prefix, raw):
-        native.set_key_context({}, {}, {}, {}, {}, len, len, len, tuple(f"x{i}" for i in range(8)))
-        gc.collect()
-        return prefix + tokens.fold_handle(raw)
+    def swapping_remember():
+        def remember(memo, prefix, raw):
+            native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:])
+            gc.collect()
+            return prefix + tokens.fold_handle(raw)
+
+        return remember
 
     post = make_post("x", handle="Zoë", author_id="Åsa", hashtags=["Café"], is_reply=True, lang="en")
     try:
-        native.set_key_context({}, {}, {}, {}, {}, swapping_remember, *real[6:])
+        # only the context holds these memos and this remember(): each miss releases them
+        native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:])
         keys, author_keys = native.post_keys(post, ["x"])
     finally:
         native.set_key_context(*real)
