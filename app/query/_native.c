@@ -16,8 +16,12 @@
  * check out of four scattered tuples and strings costs a cache miss each; a packed view is read
  * in a line or two, and keys are compared by their hash against a small table of the post's
  * keys built once per post (the key strings themselves are read only when the hashes agree).
- * Only public C API calls; the GIL is held throughout. A `rest` callback may run Python code that
- * replaces views, so a view is held by a reference while it is read.
+ * Only public C API calls; the GIL is held throughout. Any call into Python (a `rest` callback, a
+ * helper of post_keys, __index__ or __eq__ of an argument) may change or free what was read
+ * through a borrowed reference: across such calls the code holds strong references (a view while
+ * it is read, the post's keys in match, the context's memo and helper in post_keys). Packed and
+ * KeyIndex own arbitrary objects, so they take part in the cyclic GC. docs/native.md: how the
+ * tests check all this (ASan/UBSan build, fuzz against Python, leak check).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
