@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db.base
+# Timestamps are sa.DateTime(timezone=True), the DDL of app.db.base.UTCDateTime (its UTC
+# handling is Python-side only): a migration never imports app code, so it cannot change later.
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -33,7 +34,7 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('status_detail', sa.Text(), nullable=True),
-    sa.Column('rate_limited_until', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rate_limited_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('max_per_hour', sa.Integer(), nullable=True),
     sa.Column('max_per_day', sa.Integer(), nullable=True),
     sa.Column('min_interval_seconds', sa.Integer(), nullable=False),
@@ -41,9 +42,9 @@ def upgrade() -> None:
     sa.Column('quiet_hours_end', sa.String(length=5), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('max_queue_age_seconds', sa.Integer(), nullable=True),
-    sa.Column('last_sent_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('platform', 'handle', name=op.f('uq_accounts_platform_handle'))
     )
@@ -54,9 +55,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('account_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
@@ -73,13 +74,13 @@ def upgrade() -> None:
     sa.Column('max_links', sa.Integer(), nullable=True),
     sa.Column('banned_words', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('duplicate_window_minutes', sa.Integer(), nullable=True),
-    sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_filters_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_account_filters'))
     )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=255), nullable=False),
     sa.Column('actor_token_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
@@ -97,7 +98,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('author', sa.String(length=255), nullable=False),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_author_lists_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_author_lists')),
     sa.UniqueConstraint('account_id', 'kind', 'author', name=op.f('uq_author_lists_account_id_kind_author'))
@@ -109,7 +110,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('undo_existing', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.String(length=255), nullable=False),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_blocks_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blocks')),
     sa.UniqueConstraint('account_id', 'author', name=op.f('uq_blocks_account_id_author'))
@@ -120,11 +121,11 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=512), nullable=False),
     sa.Column('position', sa.Text(), nullable=True),
-    sa.Column('next_poll_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_polled_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_poll_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_polled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('lease_owner', sa.String(length=255), nullable=True),
-    sa.Column('lease_expires_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_cursors_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cursors')),
     sa.UniqueConstraint('account_id', 'source', name=op.f('uq_cursors_account_id_source'))
@@ -135,7 +136,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=255), nullable=False),
     sa.Column('members', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('refreshed_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_relation_cache_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', 'kind', name=op.f('pk_relation_cache'))
     )
@@ -151,8 +152,8 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('review', sa.Boolean(), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_rules_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rules'))
     )
@@ -165,7 +166,7 @@ def upgrade() -> None:
     sa.Column('author_handle', sa.String(length=255), nullable=False),
     sa.Column('source_account_id', sa.Integer(), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('seen_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['source_account_id'], ['accounts.id'], name=op.f('fk_seen_posts_source_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_seen_posts')),
     sa.UniqueConstraint('platform', 'post_id', name=op.f('uq_seen_posts_platform_post_id'))
@@ -187,17 +188,17 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('platform_action_id', sa.String(length=512), nullable=True),
-    sa.Column('undo_requested_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('undo_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('undo_attempts', sa.Integer(), nullable=False),
     sa.Column('decided_by', sa.String(length=255), nullable=True),
     sa.Column('lease_owner', sa.String(length=255), nullable=True),
-    sa.Column('lease_expires_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('undone_at', app.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_actions_account_id_accounts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['rule_id'], ['rules.id'], name=op.f('fk_actions_rule_id_rules'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['seen_post_id'], ['seen_posts.id'], name=op.f('fk_actions_seen_post_id_seen_posts'), ondelete='CASCADE'),

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db.base
+# Timestamps are sa.DateTime(timezone=True), the DDL of app.db.base.UTCDateTime (its UTC
+# handling is Python-side only): a migration never imports app code, so it cannot change later.
 
 revision: str = "0004_sight"
 down_revision: str | None = "0004_originals"
@@ -20,10 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("cursors", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_success_at", app.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("error_kind", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("error_status", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("error_at", app.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("error_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("consecutive_failures", sa.Integer(), server_default="0", nullable=False))
     # Until now last_polled_at was written only by a successful poll.
     op.execute("UPDATE cursors SET last_success_at = last_polled_at")
@@ -31,14 +32,14 @@ def upgrade() -> None:
         "stream_states",
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("since", app.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("connected_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_post_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("connected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_post_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("error_kind", sa.String(length=32), nullable=True),
         sa.Column("error_status", sa.Integer(), nullable=True),
-        sa.Column("error_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
         sa.Column("worker_id", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_stream_states_account_id_accounts"),

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.db.base
+# Timestamps are sa.DateTime(timezone=True), the DDL of app.db.base.UTCDateTime (its UTC
+# handling is Python-side only): a migration never imports app code, so it cannot change later.
 
 revision: str = "0004_identity"
 down_revision: str | None = "0004_sight"
@@ -21,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-UTCDateTime = app.db.base.UTCDateTime(timezone=True)
+Timestamp = sa.DateTime(timezone=True)
 
 
 def _author_columns(batch_op, *, platform: bool) -> None:
@@ -29,7 +30,7 @@ def _author_columns(batch_op, *, platform: bool) -> None:
     batch_op.add_column(sa.Column("pending", sa.Boolean(), server_default=sa.false(), nullable=False))
     if platform:
         batch_op.add_column(sa.Column("platform", sa.String(32), nullable=True))
-    batch_op.add_column(sa.Column("checked_at", UTCDateTime, nullable=True))
+    batch_op.add_column(sa.Column("checked_at", Timestamp, nullable=True))
 
 
 def upgrade() -> None:

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db.base
+# Timestamps are sa.DateTime(timezone=True), the DDL of app.db.base.UTCDateTime (its UTC
+# handling is Python-side only): a migration never imports app code, so it cannot change later.
 
 revision: str = "0004_originals"
 down_revision: str | None = "0003"
@@ -19,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("actions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("original_checked_at", app.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("original_checked_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("original_state", sa.String(length=16), nullable=True))
 
 

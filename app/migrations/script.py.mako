@@ -11,8 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-import app.db.base
-
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
