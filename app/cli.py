@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -48,10 +49,8 @@ def _worker(args) -> None:
             await streamer.stop()
             await runtime.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
 
 
 def _migrate(args) -> None:
@@ -159,7 +158,8 @@ def _mastodon_login(args) -> None:
             login = await start_login(http, args.instance, scopes=args.scopes)
             print("Open this address, sign in as the account reposter should act for, and approve the app:")
             print(login.authorize_url)
-            code = input("Paste the authorization code the instance shows: ").strip()
+            # in a thread: the event loop (and the client's open connection) keeps running meanwhile
+            code = (await asyncio.to_thread(input, "Paste the authorization code the instance shows: ")).strip()
             if not code:
                 raise ValueError("no authorization code was pasted")
             token = await exchange_code(http, login, code)
@@ -187,7 +187,8 @@ def _add_login_commands(sub) -> None:
     from app.platforms.mastodon.login import SCOPES as MASTODON_SCOPES
     from app.platforms.x.login import SCOPES as X_SCOPES
 
-    mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command", required=True)
+    mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command",
+                                                                                    required=True)
     login = mastodon.add_parser("login", help="register an app on an instance and get an access token (OAuth)")
     login.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
     login.add_argument("--handle", help="the account's handle, for the printed connect command")
@@ -220,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--with-worker", action="store_true", help="also run the pipeline in this process")
     serve.set_defaults(func=_serve)
-    sub.add_parser("worker", help="run the pipeline (poll, match, dispatch); run several on PostgreSQL").set_defaults(func=_worker)
+    worker = sub.add_parser("worker", help="run the pipeline (poll, match, dispatch); run several on PostgreSQL")
+    worker.set_defaults(func=_worker)
     migrate = sub.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=_migrate)

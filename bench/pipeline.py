@@ -22,18 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
+import psycopg
+from cryptography.fernet import Fernet
 
-from app.accounts.crypto import encrypt  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db.migrate import upgrade  # noqa: E402
-from app.db.session import transaction  # noqa: E402
-from app.models import Account, Rule  # noqa: E402
-from app.pipeline import inbox  # noqa: E402
-from app.platforms.mock.world import get_world  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
-from app.scheduler.jobs import Pipeline  # noqa: E402
+from app.accounts.crypto import encrypt
+from app.config import Settings
+from app.db.migrate import upgrade
+from app.db.session import transaction
+from app.models import Account, Rule
+from app.pipeline import inbox
+from app.platforms.mock.world import get_world
+from app.runtime import Runtime
+from app.scheduler.jobs import Pipeline
 
 WORDS = [f"w{i}" for i in range(5000)]
 TAGS = [f"tag{i}" for i in range(2000)]

@@ -70,7 +70,8 @@ class PreparedPost:
     @cached_property
     def reply_to(self) -> frozenset[str]:
         """The folded handle and id of the author replied to, where known."""
-        return frozenset(fold_handle(name) for name in (self.post.reply_to_author, self.post.reply_to_author_id) if name)
+        names = (self.post.reply_to_author, self.post.reply_to_author_id)
+        return frozenset(fold_handle(name) for name in names if name)
 
     @cached_property
     def langs(self) -> frozenset[str]:

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-
 from datetime import timedelta
 
 from app.accounts.context import save_pending
@@ -163,7 +162,7 @@ class Pipeline:
     async def _guard(self, stage: str, work) -> int:
         try:
             return (await work) or 0
-        except Exception:  # noqa: BLE001 - a failing stage is logged and retried next tick
+        except Exception:  # a failing stage is logged and retried next tick
             log.exception("stage failed", extra={"stage": stage})
             return 0
         finally:

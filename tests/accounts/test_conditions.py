@@ -4,8 +4,15 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from app.accounts.conditions import (
-    Severity, clear_condition, current, expire, needs_attention, polls_blocked_until, record_rate_limit,
-    send_blocked_until, set_condition,
+    Severity,
+    clear_condition,
+    current,
+    expire,
+    needs_attention,
+    polls_blocked_until,
+    record_rate_limit,
+    send_blocked_until,
+    set_condition,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ import uvicorn
 from app.platforms.base import AccountContext
 from app.platforms.mastodon.login import exchange_code, start_login
 from app.platforms.mastodon.platform import MastodonPlatform
-from tests.platforms.mastodon.fake_server import FakeMastodon
 from tests.platforms.mastodon.conftest import newest
+from tests.platforms.mastodon.fake_server import FakeMastodon
 
 
 @pytest.fixture
