@@ -81,7 +81,8 @@ async def run(url: str, accounts: int, sources: int) -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
             for path in ("/metrics", "/readyz", f"/api/v1/accounts/{accounts // 2}/health"):
                 median, worst = await timed(client, path, headers)
-                print(f"  {accounts:>6} accounts x {sources} sources  {path:<32} median {median:7.1f} ms  max {worst:7.1f} ms")
+                print(f"  {accounts:>6} accounts x {sources} sources  {path:<32} "
+                      f"median {median:7.1f} ms  max {worst:7.1f} ms")
     finally:
         await runtime.close()
 

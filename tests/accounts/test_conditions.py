@@ -24,7 +24,8 @@ def account():
 
 def test_a_poll_bucket_limit_never_holds_sends_nor_makes_the_account_rate_limited():
     a = account()
-    record_rate_limit(a, bucket="search", until=NOW + timedelta(minutes=15), during="poll", source="tag:coffee", now=NOW)
+    record_rate_limit(a, bucket="search", until=NOW + timedelta(minutes=15), during="poll", source="tag:coffee",
+                      now=NOW)
     assert a.status == "active" and a.rate_limited_until is None
     assert send_blocked_until(a, NOW) is None and polls_blocked_until(a, NOW) is None
     assert a.status_detail.startswith("polling tag:coffee rate limited until")
