@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if streamer is not None:
                 await streamer.stop()
             if own:
                 await app.state.runtime.close()
