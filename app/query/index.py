@@ -228,7 +228,10 @@ class RuleIndex:
 
     def _new_table(self) -> _Table:
         """An empty key -> view table: the same mapping, in C when it is built."""
-        return dict[str, _View]() if self._c is None else self._c.KeyIndex()
+        if self._c is not None:
+            return self._c.KeyIndex()
+        table: dict[str, _View] = {}
+        return table
 
     def _view(self, state: _State) -> _View:
         """What `match` reads for a key's state: the state itself, or it packed for the C loop."""
