@@ -324,7 +324,7 @@ async def _statuses(settings: Settings) -> dict[str, int]:
     try:
         async with runtime.sessions() as session:
             rows = await session.execute(select(Action.status, func.count()).group_by(Action.status))
-            return dict(rows.tuples().all())
+            return dict(rows.all())
     finally:
         await runtime.close()
 
