@@ -51,7 +51,8 @@ async def _connect(client, admin, h, **config) -> dict:
 
 async def test_connect_poll_match_and_repost_on_the_platform(client, admin, pipeline, harness):
     account = await _connect(client, admin, harness, allow_without_consent=True)
-    rule = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "coffee", "query": "#coffee"}, headers=admin)
+    rule = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "coffee", "query": "#coffee"},
+                             headers=admin)
     assert rule.status_code == 201, rule.text
     post_id = harness.add_post("plain", text="Fresh beans today #coffee")
     await pipeline.tick()
@@ -105,7 +106,8 @@ async def test_bluesky_reposts_only_authors_who_opted_in(client, admin, pipeline
     assert harness.is_reposted(second)
 
 
-async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client, admin, pipeline, runtime, monkeypatch):
+async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client, admin, pipeline, runtime,
+                                                                          monkeypatch):
     """X refresh tokens are single-use: a refresh during an undo (a call made outside any
     transaction) must reach the database, or the account is locked out."""
     from sqlalchemy import select

@@ -17,8 +17,8 @@ from app.models import Action, Cursor
 from app.platforms.http import RetryPolicy
 from app.platforms.mock.world import get_world
 from tests.api.helpers import API, actions, make_account, make_rule
-from tests.platforms.mastodon.fake_server import FakeMastodon
 from tests.platforms.harness_x import XHarness
+from tests.platforms.mastodon.fake_server import FakeMastodon
 
 # A guard, not a measure: before concurrency and budgets a tick with a hanging server never ended.
 GUARD = 60

@@ -184,7 +184,7 @@ async def test_posts_arriving_while_a_gap_is_read_are_not_lost():
     for _ in range(4):
         posts, cursor = await feed.fetch(h.source, cursor)
         seen += [p.id for p in posts]
-    assert sorted(seen) == sorted(burst + [later]) and len(seen) == len(set(seen))
+    assert sorted(seen) == sorted([*burst, later]) and len(seen) == len(set(seen))
 
 
 def test_cursor_encoding_is_stable_and_bounded():
@@ -685,7 +685,8 @@ async def test_a_server_without_jetstream_ends_the_stream_at_once():
     with pytest.raises(StreamUnavailable) as info:
         async for _ in reader.posts():
             pass
-    assert info.value.status == 404 and info.value.path == "/subscribe" and "jet.test has no Jetstream" in str(info.value)
+    assert info.value.status == 404 and info.value.path == "/subscribe"
+    assert "jet.test has no Jetstream" in str(info.value)
     assert len(attempts) == 1 and slept == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from functools import cache
+
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
