@@ -22,11 +22,6 @@ def _harness(name, runtime, monkeypatch):
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    # The X adapter remembers, per account id and process, which refresh token bought which
-    # credentials; each test's fake server starts its tokens afresh, so forget the last one's.
-    from app.platforms.x import client as x_client
-
-    monkeypatch.setattr(x_client, "_renewed", {})
     h = importlib.import_module(f"tests.platforms.harness_{name}").make_harness()
     runtime.http = h.http()
     # The fakes date their posts as the documentation's examples do (years ago); take them anyway.

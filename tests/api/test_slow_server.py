@@ -55,9 +55,6 @@ def servers(runtime, monkeypatch) -> Servers:
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    from app.platforms.x import client as x_client
-
-    monkeypatch.setattr(x_client, "_renewed", {})
     s = Servers()
     runtime.http = s.client()
     runtime.settings.first_poll_max_age_seconds = 10**10
