@@ -8,16 +8,16 @@ error, one renewal at a time per account, the JSON body or a PlatformError, and 
 checked into a PlatformError rather than pydantic's ValidationError (which the API would answer
 with a bare 500).
 
-Decrypted credentials live in the account's AccountContext, which the caller makes per job; what
-clients of one account share (`AccountTokens`) lives only while one of them does, and holds a
-renewal's new credentials for at most RENEWAL_KEPT seconds.
+Decrypted credentials live in the account's AccountContext, which the caller makes per job. What
+the clients of one account share (`AccountTokens`) lives while one of them does, and holds a
+renewal's new credentials for RENEWAL_KEPT seconds, then wipes them: nothing keeps credentials
+for the life of the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import weakref
 from typing import Any, ClassVar, TypeVar
 
@@ -44,31 +44,50 @@ def config_of(model: type[Config], config: dict[str, Any] | None, platform: str)
         raise PlatformError(f"{platform}: invalid account config ({faults})", retryable=False) from None
 
 
-class AccountTokens:
-    """What the live clients of one account share: a lock, so that one renewal runs at a time (X
-    refresh tokens are single-use), and the last renewal for RENEWAL_KEPT seconds, so that a client
-    still holding the refresh token it spent takes the new credentials instead of spending it again."""
+def json_of(response: httpx.Response, platform: str, *, empty_is_object: bool = True) -> Any:
+    """The body as JSON ({} for an empty one where allowed), or a PlatformError naming the call (never the token)."""
+    if not response.content and empty_is_object:
+        return {}
+    try:
+        return response.json()
+    except ValueError as exc:
+        path = response.request.url.path
+        raise PlatformError(f"{platform}: {path} answered HTTP {response.status_code} without JSON") from exc
 
-    clock = staticmethod(time.monotonic)
+
+class AccountTokens:
+    """What the clients of one account share: a lock, so that one renewal runs at a time (X refresh
+    tokens are single-use), and the last renewal for RENEWAL_KEPT seconds, so that a client still
+    holding the refresh token it spent takes the new credentials instead of spending it again."""
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
-        self._renewal: tuple[str, dict[str, Any], float] | None = None
+        self._renewal: tuple[str, dict[str, Any]] | None = None
+        self._forget: asyncio.TimerHandle | None = None
 
     def remember(self, spent: str | None, credentials: dict[str, Any]) -> None:
-        """Keep for a while the credentials that renewing with `spent` bought."""
-        self._renewal = (spent, credentials, self.clock()) if spent else None
+        """Offer for RENEWAL_KEPT seconds the credentials that renewing with `spent` bought.
+
+        The event loop's timer holds this object until then (a client made from the row before the
+        caller saved them may come after every earlier client is gone), then wipes them.
+        """
+        if self._forget is not None:
+            self._forget.cancel()
+        self._renewal = (spent, credentials) if spent else None
+        self._forget = asyncio.get_running_loop().call_later(RENEWAL_KEPT, self.forget)
+
+    def forget(self) -> None:
+        """Drop the last renewal's credentials."""
+        self._renewal, self._forget = None, None
 
     def bought_with(self, spent: str | None) -> dict[str, Any] | None:
         """The credentials a renewal with `spent` bought, while they are kept; None otherwise."""
-        if self._renewal is not None and self.clock() - self._renewal[2] > RENEWAL_KEPT:
-            self._renewal = None  # forget decrypted credentials once nobody should need them
         if self._renewal is None or not spent or self._renewal[0] != spent:
             return None
         return self._renewal[1]
 
 
-# Weak: an account's entry lives while a client of it does, so nothing here outlives its callers.
+# Weak: an entry lives while a client of its account does (or a renewal's timer), no longer.
 _accounts: weakref.WeakValueDictionary[str, AccountTokens] = weakref.WeakValueDictionary()
 
 
@@ -156,13 +175,7 @@ class AuthorizedClient:
 
     def json(self, response: httpx.Response) -> Any:
         """The body as JSON, or a PlatformError naming the call (never the token)."""
-        if not response.content and self.empty_is_object:
-            return {}
-        try:
-            return response.json()
-        except ValueError as exc:
-            path = response.request.url.path
-            raise PlatformError(f"{self.platform}: {path} answered HTTP {response.status_code} without JSON") from exc
+        return json_of(response, self.platform, empty_is_object=self.empty_is_object)
 
     async def _send(self, token: str, method: str, path: str, gone: bool, kwargs: dict[str, Any]) -> httpx.Response:
         headers = {**self.auth_headers(token), **(kwargs.get("headers") or {})}
