@@ -159,6 +159,14 @@ async def test_an_exhausted_retry_raises_without_a_pause_after_the_last_try(harn
     assert harness.slept == [0.5, 1.0]  # three tries, a pause between each two, none after the last
 
 
+@pytest.mark.parametrize("make", ["feed_source", "action_client"])
+async def test_a_config_that_does_not_fit_is_a_platform_error(harness, make):
+    ctx = harness.context()
+    ctx.config = {**ctx.config, "page_size": 0}
+    with pytest.raises(PlatformError, match="invalid account config .*page_size"):
+        getattr(harness.platform, make)(ctx, harness.http())
+
+
 async def test_401_means_credentials_need_attention(harness):
     harness.add_post("plain")
     feed, _ = await _clients(harness)

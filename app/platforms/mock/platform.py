@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.authorized import config_of
 from app.platforms.base import (
     AccountContext,
     ActionClient,
@@ -75,7 +76,7 @@ class MockFeed(FeedSource):
         after = int(cursor) if cursor else 0
         posts = [p for p in self.world.posts if int(p.id) > after and wanted(p)]
         if cursor is None:
-            posts = posts[-MockConfig.model_validate(self.ctx.config).page_size :]
+            posts = posts[-config_of(MockConfig, self.ctx.config, "mock").page_size :]
         last = max((int(p.id) for p in self.world.posts), default=after)
         return [p.model_copy(deep=True) for p in posts], str(max(last, after))
 
@@ -221,7 +222,7 @@ class MockPlatform(Platform):
     config_model = MockConfig
 
     def world(self, ctx: AccountContext) -> World:
-        return get_world(MockConfig.model_validate(ctx.config).world)
+        return get_world(config_of(MockConfig, ctx.config, "mock").world)
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
         return MockFeed(ctx, self.world(ctx))
