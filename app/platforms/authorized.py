@@ -136,7 +136,7 @@ class AuthorizedClient:
 
     async def token(self) -> str:
         """The access token to send: renewed first when due; CredentialsInvalid when there is none."""
-        token = self.ctx.credentials.get(self.token_field)
+        token: str | None = self.ctx.credentials.get(self.token_field)
         if token and not self.due(token):
             return token
         if not token and not self.may_renew(None):
@@ -160,18 +160,18 @@ class AuthorizedClient:
     async def renew(self, *, stale: str | None) -> str:
         """Renew the token, one renewal at a time across every client of the account; the new token."""
         async with self._tokens.lock:
-            current = self.ctx.credentials.get(self.token_field)
+            current: str | None = self.ctx.credentials.get(self.token_field)
             if current and current != stale and not self.due(current):
                 return current  # another call renewed it while this one waited
             spent = self.ctx.credentials.get(self.refresh_field)
             bought = self._tokens.bought_with(spent)
             if bought is not None and bought.get(self.token_field) != stale:
                 self.ctx.credentials = bought  # another client of this account renewed it meanwhile
-                return bought[self.token_field]
+                return str(bought[self.token_field])
             await self.refresh()
             self._tokens.remember(spent, self.ctx.credentials)
             log.info("token renewed", extra={"platform": self.platform, "account": self.ctx.account_id})
-            return self.ctx.credentials[self.token_field]
+            return str(self.ctx.credentials[self.token_field])
 
     def json(self, response: httpx.Response) -> Any:
         """The body as JSON, or a PlatformError naming the call (never the token)."""

@@ -182,7 +182,7 @@ class PlatformHTTP:
                                                        "path": httpx.URL(path).path, "error": type(exc).__name__})
         raise OutcomeUnknown(f"{message} (the platform may have acted)") from exc
 
-    async def _send(self, method: str, url: str, headers: dict | None, kwargs: dict) -> httpx.Response:
+    async def _send(self, method: str, url: str, headers: dict[str, str] | None, kwargs: dict[str, Any]) -> httpx.Response:
         """Send and log the status; never log headers, query strings or bodies (tokens live there)."""
         started = time.perf_counter()
         response = await self.http.request(method, url, headers=headers, **kwargs)
@@ -220,7 +220,7 @@ def _error_text(response: httpx.Response) -> str:
     if isinstance(body, dict):
         for key in ("error_description", "error", "message", "detail", "title"):
             if isinstance(body.get(key), str):
-                return body[key][:200]
+                return str(body[key])[:200]
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]

@@ -112,7 +112,7 @@ class MastodonClient(AuthorizedClient):
         items = self.json(response)
         if not isinstance(items, list):
             raise PlatformError(f"mastodon: expected a list from GET {httpx.URL(path).path}", retryable=False)
-        links = {rel: link["url"] for rel, link in response.links.items() if link.get("url")}
+        links = {rel: link["url"] for rel, link in response.links.items() if rel and link.get("url")}
         return Page(items=items, links=links)
 
     async def pages(self, path: str, params: Any, *, max_pages: int) -> AsyncIterator[Page]:
