@@ -166,7 +166,7 @@ class AuthorizedClient:
             spent = self.ctx.credentials.get(self.refresh_field)
             bought = self._tokens.bought_with(spent)
             if bought is not None and bought.get(self.token_field) != stale:
-                self.ctx.credentials = bought  # another client of this account renewed it meanwhile
+                self.ctx.credentials = dict(bought)  # another client of this account renewed it meanwhile
                 return str(bought[self.token_field])
             await self.refresh()
             self._tokens.remember(spent, self.ctx.credentials)
