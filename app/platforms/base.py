@@ -351,11 +351,12 @@ class Platform(abc.ABC):
 
     @abc.abstractmethod
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
-        """The FeedSource for one account."""
+        """The FeedSource for one account. An account config that does not fit raises PlatformError
+        (naming each fault), never pydantic's ValidationError: that would escape the error family."""
 
     @abc.abstractmethod
     def action_client(self, ctx: AccountContext, http: httpx.AsyncClient) -> ActionClient:
-        """The ActionClient for one account."""
+        """The ActionClient for one account; a config that does not fit raises PlatformError, as in `feed_source`."""
 
     @abc.abstractmethod
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:

@@ -5,6 +5,7 @@ answered in the shapes their documentation gives, every request validated agains
 """
 
 import importlib
+import weakref
 
 import pytest
 
@@ -22,11 +23,11 @@ def _harness(name, runtime, monkeypatch):
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    # The X adapter remembers, per account id and process, which refresh token bought which
-    # credentials; each test's fake server starts its tokens afresh, so forget the last one's.
-    from app.platforms.x import client as x_client
+    # A renewal's new credentials are offered to the account's other clients for a few minutes;
+    # each test's fake server starts its tokens afresh (and its account ids at 1), so forget them.
+    from app.platforms import authorized
 
-    monkeypatch.setattr(x_client, "_renewed", {})
+    monkeypatch.setattr(authorized, "_accounts", weakref.WeakValueDictionary())
     h = importlib.import_module(f"tests.platforms.harness_{name}").make_harness()
     runtime.http = h.http()
     # The fakes date their posts as the documentation's examples do (years ago); take them anyway.

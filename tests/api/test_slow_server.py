@@ -8,6 +8,7 @@ after the accounts are connected.
 """
 
 import asyncio
+import weakref
 
 import httpx
 import pytest
@@ -55,9 +56,9 @@ def servers(runtime, monkeypatch) -> Servers:
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    from app.platforms.x import client as x_client
+    from app.platforms import authorized
 
-    monkeypatch.setattr(x_client, "_renewed", {})
+    monkeypatch.setattr(authorized, "_accounts", weakref.WeakValueDictionary())
     s = Servers()
     runtime.http = s.client()
     runtime.settings.first_poll_max_age_seconds = 10**10
