@@ -25,31 +25,31 @@ async def attention_counts(session: AsyncSession) -> tuple[int, int]:
     return attention or 0, failing or 0
 
 
-async def actions_by_status(session: AsyncSession) -> Sequence[Row[tuple[str, str, str, int]]]:
+async def actions_by_status(session: AsyncSession) -> Sequence[Row[str, str, str, int]]:
     """(platform, kind, status, count) of every action."""
     return (await session.execute(select(Account.platform, Action.kind, Action.status, func.count())
                                   .join(Account, Account.id == Action.account_id)
                                   .group_by(Account.platform, Action.kind, Action.status))).all()
 
 
-async def skip_reasons(session: AsyncSession) -> Sequence[Row[tuple[str | None, int]]]:
+async def skip_reasons(session: AsyncSession) -> Sequence[Row[str | None, int]]:
     """(reason, count) of the skipped actions."""
     return (await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped")
                                   .group_by(Action.reason))).all()
 
 
-async def polls_by_platform(session: AsyncSession) -> Sequence[Row[tuple[str, int | None, int | None]]]:
+async def polls_by_platform(session: AsyncSession) -> Sequence[Row[str, int, int]]:
     """(platform, polls, failed polls) over every source."""
     return (await session.execute(select(Account.platform, func.sum(Cursor.poll_count), func.sum(Cursor.error_count))
                                   .join(Account, Account.id == Cursor.account_id).group_by(Account.platform))).all()
 
 
-async def posts_by_platform(session: AsyncSession) -> Sequence[Row[tuple[str, int]]]:
+async def posts_by_platform(session: AsyncSession) -> Sequence[Row[str, int]]:
     """(platform, count) of the posts in the inbox."""
     return (await session.execute(select(SeenPost.platform, func.count()).group_by(SeenPost.platform))).all()
 
 
-async def sends_since(session: AsyncSession, since: datetime) -> Sequence[Row[tuple[str, datetime, datetime]]]:
+async def sends_since(session: AsyncSession, since: datetime) -> Sequence[Row[str, datetime | None, datetime]]:
     """(platform, sent_at, the post's seen_at) of the actions sent since `since`."""
     return (await session.execute(select(Account.platform, Action.sent_at, SeenPost.seen_at)
                                   .join(Account, Account.id == Action.account_id)
@@ -57,25 +57,25 @@ async def sends_since(session: AsyncSession, since: datetime) -> Sequence[Row[tu
                                   .where(Action.sent_at >= since))).all()
 
 
-async def account_states(session: AsyncSession) -> Sequence[Row[tuple[str, str, bool, Any]]]:
+async def account_states(session: AsyncSession) -> Sequence[Row[str, str, bool, Any]]:
     """(platform, status, enabled, conditions) of every account."""
     return (await session.execute(select(Account.platform, Account.status, Account.enabled, Account.conditions))).all()
 
 
-async def streams_by_state(session: AsyncSession) -> Sequence[Row[tuple[str, str, int]]]:
+async def streams_by_state(session: AsyncSession) -> Sequence[Row[str, str, int]]:
     """(platform, stream state, count) of the recorded stream states."""
     return (await session.execute(select(Account.platform, StreamState.state, func.count())
                                   .join(Account, Account.id == StreamState.account_id)
                                   .group_by(Account.platform, StreamState.state))).all()
 
 
-async def sources_by_platform(session: AsyncSession) -> Sequence[Row[tuple[str, int, int | None]]]:
+async def sources_by_platform(session: AsyncSession) -> Sequence[Row[str, int, int]]:
     """(platform, sources, the longest run of failed polls) over the accounts' sources."""
     return (await session.execute(select(Account.platform, func.count(), func.max(Cursor.consecutive_failures))
                                   .join(Account, Account.id == Cursor.account_id).group_by(Account.platform))).all()
 
 
-async def failing_sources(session: AsyncSession) -> Sequence[Row[tuple[str, str | None, int]]]:
+async def failing_sources(session: AsyncSession) -> Sequence[Row[str, str | None, int]]:
     """(platform, error kind, count) of the sources whose last poll failed."""
     return (await session.execute(select(Account.platform, Cursor.error_kind, func.count())
                                   .join(Account, Account.id == Cursor.account_id)
@@ -83,7 +83,7 @@ async def failing_sources(session: AsyncSession) -> Sequence[Row[tuple[str, str 
                                   .group_by(Account.platform, Cursor.error_kind))).all()
 
 
-async def oldest_due(session: AsyncSession, due: ColumnElement[bool]) -> Sequence[Row[tuple[str, datetime | None]]]:
+async def oldest_due(session: AsyncSession, due: ColumnElement[bool]) -> Sequence[Row[str, datetime]]:
     """(platform, since when the oldest `due` action has waited)."""
     since = func.min(func.coalesce(Action.next_attempt_at, Action.created_at))
     return (await session.execute(select(Account.platform, since).join(Account, Account.id == Action.account_id)

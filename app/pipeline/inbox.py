@@ -10,6 +10,7 @@ from app.db.base import utcnow
 from app.models import SeenPost
 from app.pipeline import repository
 from app.platforms.base import Post
+from app.platforms.handles import handle_key
 
 
 async def store(session: AsyncSession, posts: list[Post], *, source_account_id: int | None = None) -> int:
@@ -23,7 +24,7 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
             "platform": p.platform,
             "post_id": inbox_key(p),
             "author_id": p.author.id,
-            "author_handle": p.author.handle.lower().lstrip("@"),
+            "author_handle": handle_key(p.author.handle),
             "source_account_id": source_account_id,
             "data": p.model_dump(mode="json"),
             "seen_at": now,

@@ -25,6 +25,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
+from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
@@ -192,7 +193,7 @@ class _Batch:
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         values = dict(
             account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=whose.id, author_handle=whose.handle.lower().lstrip("@"), kind=kind,
+            author_id=whose.id, author_handle=handle_key(whose.handle), kind=kind,
             status=decision.status, reason=decision.reason, text=text,
             next_attempt_at=self.now if decision.status == "queued" else None,
             created_at=self.now, updated_at=self.now,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import CursorResult, Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_ignore, skip_locked
@@ -52,9 +52,8 @@ async def newest_posts(session: AsyncSession, *, platform: str, limit: int) -> S
 async def prune_posts(session: AsyncSession, *, older_than: datetime, matched_through: int) -> int:
     """Delete matched inbox rows older than `older_than` that no action refers to; returns how many."""
     referenced = select(Action.seen_post_id).where(Action.seen_post_id == SeenPost.id).exists()
-    result = await session.execute(
-        delete(SeenPost).where(SeenPost.seen_at < older_than, SeenPost.id <= matched_through, ~referenced)
-    )
+    query = delete(SeenPost).where(SeenPost.seen_at < older_than, SeenPost.id <= matched_through, ~referenced)
+    result = cast(CursorResult[Any], await session.execute(query))  # a DELETE's result: it has a rowcount
     return result.rowcount or 0
 
 
@@ -71,7 +70,7 @@ async def ensure_cursor(session: AsyncSession, *, account_id: int, source: str, 
         account_id=account_id, source=source, next_poll_at=now))
 
 
-async def cursor_accounts(session: AsyncSession, ids: list[int]) -> Sequence[Row[tuple[int, int, str, Any]]]:
+async def cursor_accounts(session: AsyncSession, ids: list[int]) -> Sequence[Row[int, int, str, Any]]:
     """(cursor id, account id, platform, account config) of these cursors, the most overdue first."""
     query = (select(Cursor.id, Account.id, Account.platform, Account.config)
              .join(Account, Account.id == Cursor.account_id).where(Cursor.id.in_(ids))
@@ -91,7 +90,7 @@ async def match_position(session: AsyncSession) -> int:
 async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor | None:
     """The matcher's cursor (made at 0 the first time), locked; None while another worker holds it."""
     query = skip_locked(session, select(Cursor).where(*_match_cursor()))
-    cursor = await session.scalar(query)
+    cursor: Cursor | None = await session.scalar(query)
     if cursor is None:
         await session.execute(insert_ignore(session, Cursor).values(
             account_id=None, source=MATCH_CURSOR, position="0", next_poll_at=now))
@@ -108,7 +107,7 @@ async def insert_action(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 
 async def texts_since(session: AsyncSession, *, account_id: int, since: datetime,
-                      statuses: Sequence[str]) -> Sequence[Row[tuple[datetime, str | None]]]:
+                      statuses: Sequence[str]) -> Sequence[Row[datetime, str | None]]:
     """(created_at, text) of the account's actions in `statuses` made since `since`."""
     query = select(Action.created_at, Action.text).where(
         Action.account_id == account_id, Action.created_at >= since, Action.status.in_(statuses))

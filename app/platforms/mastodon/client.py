@@ -10,6 +10,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.platforms.base import SHARED_BUCKET, AccountContext, CredentialsInvalid, PlatformError
+from app.platforms.handles import handle_key
 from app.platforms.http import PlatformHTTP
 
 PLATFORM = "mastodon"
@@ -149,7 +150,7 @@ class MastodonClient:
         if self._own_id is not None:
             return str(account.get("id")) == self._own_id
         acct = str(account.get("acct", "")).lower()
-        handle = self.ctx.handle.lower().lstrip("@")
+        handle = handle_key(self.ctx.handle)
         return bool(acct) and handle in (acct, f"{acct}@{httpx.URL(self.config.base_url).host}")
 
     def _check_origin(self, url: str) -> None:

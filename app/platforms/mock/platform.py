@@ -23,6 +23,7 @@ from app.platforms.base import (
     PostGone,
     RateLimited,
 )
+from app.platforms.handles import handle_key
 from app.platforms.http import RetryPolicy, retry_at_from_headers
 from app.platforms.mock.world import World, get_world
 
@@ -88,7 +89,7 @@ class MockFeed(FeedSource):
             tags = {t.strip().lstrip("#").lower() for t in value.split(",") if t.strip()}
             return lambda p: bool(tags & {h.lower() for h in p.hashtags})
         if kind == "user":
-            return lambda p: p.author.handle.lower() == value.lstrip("@").lower()
+            return lambda p: p.author.handle.lower() == handle_key(value)
         if kind == "home":
             return lambda p: (me, p.author.handle.lower()) in self.world.follows
         if kind == "list":
