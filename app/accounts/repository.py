@@ -39,6 +39,17 @@ async def enabled(session: AsyncSession) -> Sequence[Account]:
     return (await session.scalars(select(Account).where(Account.enabled.is_(True)).order_by(Account.id))).all()
 
 
+async def platforms_in_use(session: AsyncSession) -> list[str]:
+    """The platforms of the enabled accounts."""
+    return sorted(set(await session.scalars(select(Account.platform).where(Account.enabled.is_(True)))))
+
+
+async def first_enabled_on(session: AsyncSession, platform: str) -> Account | None:
+    """An enabled account on `platform` (the oldest), e.g. to ask that platform who a name is."""
+    query = select(Account).where(Account.platform == platform, Account.enabled.is_(True)).order_by(Account.id)
+    return await session.scalar(query.limit(1))
+
+
 async def existing_ids(session: AsyncSession, ids: Iterable[int]) -> set[int]:
     """Those of `ids` that name an account."""
     return set(await session.scalars(select(Account.id).where(Account.id.in_(list(ids)))))

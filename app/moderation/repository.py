@@ -68,17 +68,6 @@ async def done_by_author(session: AsyncSession, *, account_id: int | None, autho
     return (await session.scalars(query)).all()
 
 
-async def platforms_in_use(session: AsyncSession) -> list[str]:
-    """The platforms of the enabled accounts."""
-    return sorted(set(await session.scalars(select(Account.platform).where(Account.enabled.is_(True)))))
-
-
-async def account_on(session: AsyncSession, platform: str) -> Account | None:
-    """An enabled account on `platform` (the oldest), to ask that platform who a name is."""
-    query = select(Account).where(Account.platform == platform, Account.enabled.is_(True)).order_by(Account.id)
-    return await session.scalar(query.limit(1))
-
-
 async def blocks_for(session: AsyncSession, *, account_id: int, platform: str) -> Sequence[Block]:
     """The blocks that hold for an account: its own, and the global ones of its platform or of all."""
     global_here = Block.account_id.is_(None) & or_(Block.platform.is_(None), Block.platform == platform)

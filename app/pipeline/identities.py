@@ -82,9 +82,9 @@ async def _account_of(session: AsyncSession, row: Block | AuthorList) -> Account
         return await accounts_repo.get(session, row.account_id)
     platform = getattr(row, "platform", None)
     if platform is None:
-        used = await repository.platforms_in_use(session)
+        used = await accounts_repo.platforms_in_use(session)
         platform = used[0] if len(used) == 1 else None
-    return None if platform is None else await repository.account_on(session, platform)
+    return None if platform is None else await accounts_repo.first_enabled_on(session, platform)
 
 
 def _pending_names(rule: Rule) -> list[str]:
@@ -100,7 +100,7 @@ def _pending_names(rule: Rule) -> list[str]:
 
 async def _apply(session: AsyncSession, task: _Task, answers: dict[str, Resolved | None], now: datetime) -> int:
     """Write what the platform said about one row; 1 when it changed."""
-    found = await pipeline_repo.fresh(session, type(task.row), task.row.id)
+    found = await pipeline_repo.by_id(session, type(task.row), task.row.id)
     if isinstance(found, Rule):
         return _apply_rule(found, answers)
     if not isinstance(found, (Block, AuthorList)):

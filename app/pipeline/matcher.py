@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.db.base import utcnow
 from app.engine.decide import Decision, RuleView, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import parse_scope
 from app.engine.view import AccountView
-from app.accounts import repository as accounts_repo
 from app.models import Account, SeenPost
 from app.pipeline import repository
 from app.pipeline.inbox import post_of

@@ -10,10 +10,10 @@ from functools import partial
 from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.accounts.conditions import (
     clear_rate_limits, credentials_refused, expire, needs_attention, polls_blocked_until, record_rate_limit,
 )
-from app.accounts import repository as accounts_repo
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction

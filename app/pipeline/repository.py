@@ -20,7 +20,7 @@ INSERT_BATCH = 500  # rows per INSERT: well under either engine's limit on bound
 M = TypeVar("M")
 
 
-async def fresh(session: AsyncSession, model: type[M], row_id: Any) -> M | None:
+async def by_id(session: AsyncSession, model: type[M], row_id: Any) -> M | None:
     """The row of `model` with this id, as this session sees it now."""
     return await session.get(model, row_id)
 
