@@ -52,7 +52,9 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     """Block an author for one account (or all, when account is None): resolved to their id first."""
     account_id = None if account is None else account.id
     platform = account.platform if account is not None else await _global_platform(session, data.platform)
-    through = account if account is not None or platform is None else await accounts_repo.first_enabled_on(session, platform)
+    through = account
+    if account is None and platform is not None:  # a global block: asked through an account on its platform
+        through = await accounts_repo.first_enabled_on(session, platform)
     who = await resolve_author(session, runtime, through, data.author)
     if await repository.find_block(session, account_id, who.key, platform):
         raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))
