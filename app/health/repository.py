@@ -49,12 +49,13 @@ async def posts_by_platform(session: AsyncSession) -> Sequence[Row[str, int]]:
     return (await session.execute(select(SeenPost.platform, func.count()).group_by(SeenPost.platform))).all()
 
 
-async def sends_since(session: AsyncSession, since: datetime) -> Sequence[Row[str, datetime | None, datetime]]:
+async def sends_since(session: AsyncSession, since: datetime) -> list[tuple[str, datetime, datetime]]:
     """(platform, sent_at, the post's seen_at) of the actions sent since `since`."""
-    return (await session.execute(select(Account.platform, Action.sent_at, SeenPost.seen_at)
-                                  .join(Account, Account.id == Action.account_id)
-                                  .join(SeenPost, SeenPost.id == Action.seen_post_id)
-                                  .where(Action.sent_at >= since))).all()
+    rows = await session.execute(select(Account.platform, Action.sent_at, SeenPost.seen_at)
+                                 .join(Account, Account.id == Action.account_id)
+                                 .join(SeenPost, SeenPost.id == Action.seen_post_id)
+                                 .where(Action.sent_at >= since))
+    return [(platform, sent_at, seen_at) for platform, sent_at, seen_at in rows if sent_at is not None]
 
 
 async def account_states(session: AsyncSession) -> Sequence[Row[str, str, bool, Any]]:

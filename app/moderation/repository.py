@@ -2,15 +2,12 @@
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Account, Action, AuthorList, Block
 from app.pagination import Page, PageParams, T, paginate
-
-Entry = TypeVar("Entry", Block, AuthorList)
 
 
 def _owner(account_id: int | None):
@@ -79,13 +76,14 @@ async def entries_of(session: AsyncSession, account_id: int) -> Sequence[AuthorL
     return (await session.scalars(select(AuthorList).where(AuthorList.account_id == account_id))).all()
 
 
-async def due_for_check(session: AsyncSession, model: type[Entry], *, pending: bool, stale: datetime,
-                        limit: int) -> Sequence[Entry]:
+async def due_for_check(session: AsyncSession, model: type[Block] | type[AuthorList], *, pending: bool,
+                        stale: datetime, limit: int) -> list[Block | AuthorList]:
     """Pending rows of `model` (or, with pending False, resolved ones last checked before `stale`),
     the longest unasked first."""
     due = model.pending.is_(True) if pending else model.pending.is_(False) & (model.checked_at < stale)
     order = (model.checked_at.is_(None).desc(), model.checked_at, model.id)
-    return (await session.scalars(select(model).where(due).order_by(*order).limit(limit))).all()
+    rows = await session.scalars(select(model).where(due).order_by(*order).limit(limit))
+    return [row for row in rows if isinstance(row, (Block, AuthorList))]  # (so the type checker knows)
 
 
 async def find_entry(session: AsyncSession, account_id: int, kind: str, author: str) -> AuthorList | None:

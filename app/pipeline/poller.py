@@ -140,12 +140,13 @@ async def _poll_one(runtime, cursor_id: int) -> int:
         return 0
 
 
-async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account | None]:
-    """A polled source's cursor and the account it polls for."""
+async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account]:
+    """A claimed source's cursor and the account it polls for."""
     cursor = await repository.cursor(session, cursor_id)
-    if cursor is None:  # deleted with its account since it was claimed: as good as a lost lease
+    account = await accounts_repo.get(session, cursor.account_id) if cursor and cursor.account_id else None
+    if cursor is None or account is None:  # deleted since it was claimed: as good as a lost lease
         raise LeaseLost(f"cursor {cursor_id}")
-    return cursor, await accounts_repo.get(session, cursor.account_id) if cursor.account_id else None
+    return cursor, account
 
 
 async def _fetch(runtime, account: Account, source: str, position: str | None):
