@@ -1,26 +1,25 @@
 """Every query on actions for the API."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Action
+from app.pagination import Page, PageParams, T, paginate
 
 
 async def get(session: AsyncSession, action_id: int) -> Action | None:
     return await session.get(Action, action_id)
 
 
-async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | None, limit: int,
-               offset: int) -> tuple[Sequence[Action], int]:
-    """Newest first."""
+async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | None, page: PageParams,
+               into: Callable[[Action], T]) -> Page[T]:
+    """A page of the account's actions, newest first."""
     query = select(Action).where(Action.account_id == account_id)
     if statuses:
         query = query.where(Action.status.in_(statuses))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Action.id.desc()).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    return await paginate(session, query.order_by(Action.id.desc()), page=page, into=into)
 
 
 async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None, author_keys: set[str]) -> Sequence[Action]:

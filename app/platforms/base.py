@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.handles import handle_key
+
 
 class Author(BaseModel):
     """The author of a post, as far as the platform tells. None means unknown."""
@@ -223,7 +225,7 @@ class ConnectedAccount(BaseModel):
     def is_named(self, given: str) -> bool:
         """Whether `given` names this account: its handle, an alias or its id (case and a leading @ aside)."""
         names = {self.handle, self.platform_user_id, *self.aliases}
-        return given.strip().lstrip("@").lower() in {n.lstrip("@").lower() for n in names}
+        return handle_key(given) in {handle_key(n) for n in names}
 
 
 class FeedSource(abc.ABC):

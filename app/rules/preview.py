@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import repository as actions_repository
 from app.db.base import utcnow
 from app.engine.decide import RuleView, decide
 from app.errors import Invalid
-from app.models import Account, Action, Rule, SeenPost
+from app.models import Account, Action, Rule
+from app.pipeline import repository as pipeline_repo
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
@@ -37,9 +37,7 @@ async def _subject(session: AsyncSession, account: Account, data: PreviewRequest
 
 async def recent_posts(session: AsyncSession, account: Account, limit: int) -> list[Post]:
     """The newest posts seen on the account's platform."""
-    rows = await session.scalars(select(SeenPost).where(SeenPost.platform == account.platform)
-                                 .order_by(SeenPost.id.desc()).limit(limit))
-    return [post_of(r) for r in rows]
+    return [post_of(r) for r in await pipeline_repo.newest_posts(session, platform=account.platform, limit=limit)]
 
 
 async def preview(session: AsyncSession, runtime, *, account: Account, data: PreviewRequest) -> PreviewResult:

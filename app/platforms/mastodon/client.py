@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.platforms.authorized import AuthorizedClient, config_of
 from app.platforms.base import SHARED_BUCKET, AccountContext, PlatformError
+from app.platforms.handles import handle_key
 from app.platforms.http import PlatformHTTP
 
 PLATFORM = "mastodon"
@@ -137,7 +138,7 @@ class MastodonClient(AuthorizedClient):
         if self._own_id is not None:
             return str(account.get("id")) == self._own_id
         acct = str(account.get("acct", "")).lower()
-        handle = self.ctx.handle.lower().lstrip("@")
+        handle = handle_key(self.ctx.handle)
         return bool(acct) and handle in (acct, f"{acct}@{httpx.URL(self.config.base_url).host}")
 
     def _check_origin(self, url: str) -> None:

@@ -23,6 +23,7 @@ from app.platforms.base import (
     Post,
     PostGone,
 )
+from app.platforms.handles import handle_key
 from app.platforms.http import RetryPolicy, TryAgain
 from app.platforms.mock.world import Failure, World, get_world
 
@@ -89,7 +90,7 @@ class MockFeed(FeedSource):
             tags = {t.strip().lstrip("#").lower() for t in value.split(",") if t.strip()}
             return lambda p: bool(tags & {h.lower() for h in p.hashtags})
         if kind == "user":
-            return lambda p: p.author.handle.lower() == value.lstrip("@").lower()
+            return lambda p: p.author.handle.lower() == handle_key(value)
         if kind == "home":
             return lambda p: (me, p.author.handle.lower()) in self.world.follows
         if kind == "list":

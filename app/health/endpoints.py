@@ -15,12 +15,11 @@ from datetime import timedelta
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
-from sqlalchemy import func, select, text
 
 from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
-from app.models import Account, Action, Cursor, SeenPost, StreamState
+from app.health import repository
 from app.pipeline.dispatcher import due
 from app.pipeline.matcher import matched_through
 
@@ -37,8 +36,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep):
     """Ready when the database answers and its schema is at the newest migration."""
     try:
-        async with runtime.engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        current = await repository.schema_revision(runtime.engine)
     except Exception as exc:  # noqa: BLE001 - any failure here means not ready
         return JSONResponse({"error": "not ready", "detail": f"database: {type(exc).__name__}"}, status_code=503)
     head = head_revision()
@@ -52,11 +50,8 @@ async def readyz(runtime: RuntimeDep):
 
 async def _attention_summary(session) -> dict[str, int]:
     """Informational only (see the module's docstring): how many accounts and sources need a look."""
-    attention = await session.scalar(select(func.count()).select_from(Account)
-                                     .where(Account.enabled.is_(True), Account.status != "active"))
-    failing = await session.scalar(select(func.count(func.distinct(Cursor.account_id)))
-                                   .where(Cursor.account_id.is_not(None), Cursor.consecutive_failures > 0))
-    return {"not_active": attention or 0, "with_failing_sources": failing or 0}
+    attention, failing = await repository.attention_counts(session)
+    return {"not_active": attention, "with_failing_sources": failing}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
@@ -77,15 +72,11 @@ async def _action_metrics(session, registry) -> None:
     actions = Gauge("reposter_actions", "actions by platform, kind and status", ["platform", "kind", "status"], registry=registry)
     skips = Gauge("reposter_skipped", "skipped actions by reason", ["reason"], registry=registry)
     depth = Gauge("reposter_queue_depth", "actions waiting (queued, review, failed with a retry due)", ["platform"], registry=registry)
-    rows = await session.execute(select(Account.platform, Action.kind, Action.status, func.count())
-                                 .join(Account, Account.id == Action.account_id)
-                                 .group_by(Account.platform, Action.kind, Action.status))
-    for platform, kind, status, count in rows:
+    for platform, kind, status, count in await repository.actions_by_status(session):
         actions.labels(platform, kind, status).set(count)
         if status in ("queued", "review", "sending"):
             depth.labels(platform).inc(count)
-    reasons = await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped").group_by(Action.reason))
-    for reason, count in reasons:
+    for reason, count in await repository.skip_reasons(session):
         skips.labels((reason or "unknown").split(":")[0]).inc(count)
 
 
@@ -93,12 +84,10 @@ async def _poll_metrics(session, registry) -> None:
     polls = Gauge("reposter_polls_total", "polls of platform feeds", ["platform", "outcome"], registry=registry)
     inbox = Gauge("reposter_posts_seen", "posts in the inbox", ["platform"], registry=registry)
     matched = Gauge("reposter_posts_matched_through", "the matcher's position in the inbox", registry=registry)
-    rows = await session.execute(select(Account.platform, func.sum(Cursor.poll_count), func.sum(Cursor.error_count))
-                                 .join(Account, Account.id == Cursor.account_id).group_by(Account.platform))
-    for platform, total, errors in rows:
+    for platform, total, errors in await repository.polls_by_platform(session):
         polls.labels(platform, "ok").set((total or 0) - (errors or 0))
         polls.labels(platform, "error").set(errors or 0)
-    for platform, count in await session.execute(select(SeenPost.platform, func.count()).group_by(SeenPost.platform)):
+    for platform, count in await repository.posts_by_platform(session):
         inbox.labels(platform).set(count)
     matched.set(await matched_through(session))
 
@@ -107,12 +96,7 @@ async def _latency_metrics(session, registry) -> None:
     """Seconds from a post entering the inbox to its repost, over the last hour's sends."""
     latency = Histogram("reposter_send_latency_seconds", "inbox to platform, last hour", ["platform"],
                         buckets=(1, 5, 15, 60, 300, 900, 3600, 21600, 86400), registry=registry)
-    since = utcnow() - timedelta(hours=1)
-    rows = await session.execute(select(Account.platform, Action.sent_at, SeenPost.seen_at)
-                                 .join(Account, Account.id == Action.account_id)
-                                 .join(SeenPost, SeenPost.id == Action.seen_post_id)
-                                 .where(Action.sent_at >= since))
-    for platform, sent_at, seen_at in rows:
+    for platform, sent_at, seen_at in await repository.sends_since(session, utcnow() - timedelta(hours=1)):
         latency.labels(platform).observe(max(0.0, (sent_at - seen_at).total_seconds()))
 
 
@@ -123,15 +107,11 @@ async def _account_metrics(session, registry) -> None:
     conditions = Gauge("reposter_account_conditions", "conditions raised on accounts, by code (before any ':')",
                        ["platform", "code", "severity"], registry=registry)
     streams = Gauge("reposter_streams", "stream states recorded by the streamer", ["platform", "state"], registry=registry)
-    rows = await session.execute(select(Account.platform, Account.status, Account.enabled, Account.conditions))
-    for platform, status, enabled, items in rows:
+    for platform, status, enabled, items in await repository.account_states(session):
         accounts.labels(platform, status, str(bool(enabled)).lower()).inc()
         for item in (items or {}).values():
             conditions.labels(platform, item["code"].split(":")[0], item["severity"]).inc()
-    states = await session.execute(select(Account.platform, StreamState.state, func.count())
-                                   .join(Account, Account.id == StreamState.account_id)
-                                   .group_by(Account.platform, StreamState.state))
-    for platform, state, count in states:
+    for platform, state, count in await repository.streams_by_state(session):
         streams.labels(platform, state).set(count)
 
 
@@ -142,14 +122,10 @@ async def _source_metrics(session, registry) -> None:
                     ["platform", "kind"], registry=registry)
     streak = Gauge("reposter_source_consecutive_failures_max", "the longest run of failed polls of any source",
                    ["platform"], registry=registry)
-    by_platform = select(Account.platform, func.count(), func.max(Cursor.consecutive_failures)) \
-        .join(Account, Account.id == Cursor.account_id).group_by(Account.platform)
-    for platform, count, longest in await session.execute(by_platform):
+    for platform, count, longest in await repository.sources_by_platform(session):
         sources.labels(platform).set(count)
         streak.labels(platform).set(longest or 0)
-    by_kind = select(Account.platform, Cursor.error_kind, func.count()).join(Account, Account.id == Cursor.account_id) \
-        .where(Cursor.consecutive_failures > 0).group_by(Account.platform, Cursor.error_kind)
-    for platform, kind, count in await session.execute(by_kind):
+    for platform, kind, count in await repository.failing_sources(session):
         failing.labels(platform, kind or "unknown").set(count)
 
 
@@ -158,8 +134,5 @@ async def _waiting_metrics(session, registry, max_attempts: int) -> None:
     oldest = Gauge("reposter_oldest_waiting_action_seconds", "age of the oldest due action not yet sent",
                    ["platform"], registry=registry)
     now = utcnow()
-    since = func.min(func.coalesce(Action.next_attempt_at, Action.created_at))
-    rows = await session.execute(select(Account.platform, since).join(Account, Account.id == Action.account_id)
-                                 .where(due(now, max_attempts)).group_by(Account.platform))
-    for platform, first in rows:
+    for platform, first in await repository.oldest_due(session, due(now, max_attempts)):
         oldest.labels(platform).set(max(0.0, (now - first).total_seconds()) if first else 0.0)
