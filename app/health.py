@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
-from app.models import Account, Action, Cursor, SeenPost, StreamState
+from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
 from app.pipeline.dispatcher import due
 from app.pipeline.matcher import matched_through
 
@@ -82,9 +82,9 @@ async def _action_metrics(session, registry) -> None:
                                  .group_by(Account.platform, Action.kind, Action.status))
     for platform, kind, status, count in rows:
         actions.labels(platform, kind, status).set(count)
-        if status in ("queued", "review", "sending"):
+        if status in (ActionStatus.queued, ActionStatus.review, ActionStatus.sending):
             depth.labels(platform).inc(count)
-    reasons = await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped").group_by(Action.reason))
+    reasons = await session.execute(select(Action.reason, func.count()).where(Action.status == ActionStatus.skipped).group_by(Action.reason))
     for reason, count in reasons:
         skips.labels((reason or "unknown").split(":")[0]).inc(count)
 

@@ -14,13 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.actions import states
 from app.db.base import utcnow
 from app.db.dialect import insert_ignore, skip_locked
 from app.engine.decide import Decision, RuleView, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import parse_scope
 from app.engine.view import AccountView
-from app.models import Account, Action, Cursor, SeenPost
+from app.models import Account, Action, ActionKind, ActionStatus, Cursor, SeenPost
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
@@ -195,14 +196,14 @@ class _Batch:
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         values = dict(
             account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=whose.id, author_handle=whose.handle.lower().lstrip("@"), kind=kind,
-            status=decision.status, reason=decision.reason, text=text,
-            next_attempt_at=self.now if decision.status == "queued" else None,
+            author_id=whose.id, author_handle=whose.handle.lower().lstrip("@"), kind=ActionKind(kind),
+            status=states.first(decision.status), reason=decision.reason, text=text,
+            next_attempt_at=self.now if decision.status == ActionStatus.queued else None,
             created_at=self.now, updated_at=self.now,
         )
         stmt = insert_ignore(self.session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
         result = await self.session.execute(stmt.returning(Action.id))
-        if result.first() is not None and decision.status != "skipped":
+        if result.first() is not None and decision.status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})

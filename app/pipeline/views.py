@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.engine.limits import LimitSettings
 from app.engine.view import AccountView, FilterSettings
-from app.models import Account, AccountFilters, Action, AuthorList, Block, RelationCache
+from app.models import Account, AccountFilters, Action, ActionStatus, AuthorList, Block, RelationCache
 from app.platforms.registry import get_platform
 
-ACTIVE = ("queued", "review", "sending", "done")
+ACTIVE = (ActionStatus.queued, ActionStatus.review, ActionStatus.sending, ActionStatus.done)
 
 
 def filter_settings(row: AccountFilters | None) -> FilterSettings:
