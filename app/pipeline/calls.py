@@ -25,6 +25,7 @@ from app.pipeline.inbox import post_of
 from app.pipeline.leases import Heartbeat, hold, release
 from app.platforms.base import ActionClient, Post
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.calls")
 
@@ -58,13 +59,13 @@ async def load(session: AsyncSession, action_id: int) -> Subject:
     return Subject(action, account, post_of(row), rule)
 
 
-def client_for(runtime, account: Account) -> ActionClient:
+def client_for(runtime: Runtime, account: Account) -> ActionClient:
     """The account's action client, with tokens a refresh left pending."""
     ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
     return get_platform(account.platform).action_client(ctx, runtime.http)
 
 
-async def call_and_record(runtime, action_id: int, call: Callable[[ActionClient, Subject], Awaitable[T]],
+async def call_and_record(runtime: Runtime, action_id: int, call: Callable[[ActionClient, Subject], Awaitable[T]],
                           record: Callable[[AsyncSession, Result[T]], Awaitable[R]], *, what: str) -> R | None:
     """Load, make `call` outside any transaction with the lease renewed, then `record` its result
     (value or error: nothing raised by the call escapes) in a new transaction while the lease is

@@ -18,12 +18,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
 from app.actions import repository
 from app.actions.states import can_move, move
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
@@ -37,6 +39,7 @@ from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
 from app.pipeline.views import account_view, limit_settings, sent_times
 from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, PostGone
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.dispatcher")
 
@@ -46,7 +49,7 @@ SENDS = "send"
 due = repository.due_to_send  # what the queue's health reads as "due"
 
 
-async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+async def dispatch_due(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Send what is due; returns how many platform calls succeeded. Accounts are served
     concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
     round are still running is left out; `wait` as in Fanout.round."""
@@ -66,11 +69,11 @@ async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | N
     return await fanout.round(SENDS, jobs, wait=wait)
 
 
-async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
+async def _dispatch_account(runtime: Runtime, account_id: int, action_ids: list[int]) -> int:
     sent = 0
     # The account's view (blocks, filters...) and its recent sends, loaded once per batch: a block
     # that lands during these few seconds is still caught by the next batch's check.
-    cache: dict = {}
+    cache: dict[str, Any] = {}
     for index, action_id in enumerate(action_ids):
         started = time.monotonic()
         outcome = await _dispatch_one(runtime, action_id, cache)
@@ -99,7 +102,7 @@ async def _hold_rest(session: AsyncSession, ids: list[int], until: datetime | No
     await release(session, Action, ids, owner)
 
 
-async def _dispatch_one(runtime, action_id: int, cache: dict) -> Outcome:
+async def _dispatch_one(runtime: Runtime, action_id: int, cache: dict[str, Any]) -> Outcome:
     """Check, then mark sending and commit, then call the platform and record the outcome."""
     async with transaction(runtime.sessions) as session:
         # Rows wait in the batch: one whose lease ran out meanwhile may be another worker's now.
@@ -118,7 +121,7 @@ async def _dispatch_one(runtime, action_id: int, cache: dict) -> Outcome:
     return await _send(runtime, action_id, settle=settle)
 
 
-async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict) -> Outcome:
+async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict[str, Any]) -> Outcome:
     """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
     now = utcnow()
     if not can_move(action.status, ActionStatus.sending):
@@ -131,7 +134,8 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
         action.next_attempt_at = held
         return Outcome.hold
     if account.max_queue_age_seconds and action.created_at + timedelta(seconds=account.max_queue_age_seconds) < now:
-        move(action, ActionStatus.skipped, reason=f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)")
+        waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
+        move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
     post = post_of(await session.get_one(SeenPost, action.seen_post_id))
     if "view" not in cache:
@@ -148,7 +152,7 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
     return Outcome.go
 
 
-async def _send(runtime, action_id: int, *, settle: bool = False) -> Outcome:
+async def _send(runtime: Runtime, action_id: int, *, settle: bool = False) -> Outcome:
     """The platform call (calls.call_and_record: outside any transaction, the lease renewed, the
     outcome written only while the lease is still ours)."""
     budget = runtime.settings.send_budget_seconds
@@ -205,7 +209,7 @@ def _done(action: Action, account: Account, platform_id: str | None) -> Outcome:
     return Outcome.done
 
 
-def _failed(action: Action, account: Account, error: Exception, settings) -> Outcome:
+def _failed(action: Action, account: Account, error: Exception, settings: Settings) -> Outcome:
     if isinstance(error, PostGone):
         move(action, ActionStatus.skipped, reason="post no longer exists", error=str(error), next_attempt_at=None)
         return Outcome.skipped

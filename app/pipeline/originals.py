@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import record_rate_limit
 from app.actions import repository
 from app.audit import record
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
@@ -34,6 +36,7 @@ from app.platforms.base import ActionClient, ActionRefused, PlatformError, Post,
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, matches
 from app.rules.authors import indexed
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.originals")
 
@@ -43,12 +46,12 @@ CONTENT = ("text", "lang", "hashtags", "mentions", "urls", "media_count", "is_re
 DELETED, EDITED = OriginalState.deleted, OriginalState.edited
 
 
-def due(now: datetime, settings):
+def due(now: datetime, settings: Settings) -> ColumnElement[bool]:
     """Sent reposts and quotes, young enough to watch, not looked at for an interval."""
     return repository.originals_due(now, days=settings.originals_check_days, every=settings.originals_check_seconds)
 
 
-async def check_due(runtime) -> int:
+async def check_due(runtime: Runtime) -> int:
     """Look up the originals due for a look; returns how many were found deleted or edited."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:
@@ -61,7 +64,7 @@ async def check_due(runtime) -> int:
     return changed
 
 
-async def _check_one(runtime, action_id: int, limited: set[int]) -> int:
+async def _check_one(runtime: Runtime, action_id: int, limited: set[int]) -> int:
     """Fetch one original (calls.call_and_record: outside any transaction), then record what it became."""
 
     async def call(client: ActionClient, subject: Subject) -> Post | None:
@@ -171,7 +174,7 @@ async def recheck_reason(session: AsyncSession, action: Action, post: Post) -> s
     return outside if outside and "not known yet" not in outside else None
 
 
-async def recheck(runtime, change: PostChange) -> int:
+async def recheck(runtime: Runtime, change: PostChange) -> int:
     """A stream said a post was deleted or edited: settle every live repost of it now."""
     fresh = change.post
     async with transaction(runtime.sessions) as session:

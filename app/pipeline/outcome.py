@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from app.accounts.conditions import credentials_refused, record_rate_limit
 from app.actions.states import move
+from app.config import Settings
 from app.db.base import utcnow
-from app.models import Account, Action, ActionStatus
+from app.models import Account, Action, ActionStatus, Rule
 from app.platforms.base import CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
 
 
@@ -50,7 +51,7 @@ class Backoff:
     told_to_wait: bool = False
 
 
-def backoff(account: Account, exc: PlatformError, *, attempts: int, settings) -> Backoff:
+def backoff(account: Account, exc: PlatformError, *, attempts: int, settings: Settings) -> Backoff:
     """The one failure policy of a platform call (sends and undos): wait as told, retry with
     exponential backoff while the error is retryable and tries remain, or give up."""
     now = utcnow()
@@ -67,7 +68,7 @@ def backoff(account: Account, exc: PlatformError, *, attempts: int, settings) ->
     return Backoff(max(at, getattr(exc, "retry_at", None) or at))
 
 
-def apply_failure(action: Action, account: Account, exc: PlatformError, settings) -> Outcome:
+def apply_failure(action: Action, account: Account, exc: PlatformError, settings: Settings) -> Outcome:
     """Record a failed send (status `sending`); `hold` when the account's other actions must wait too."""
     action.error = str(exc)
     policy = backoff(account, exc, attempts=action.attempts, settings=settings)
@@ -88,10 +89,11 @@ def unknown_error(exc: Exception, final: bool) -> str:
     return f"outcome unknown: {exc}; {then}"
 
 
-def render_quote(template: str | None, post: Post, rule) -> str:
+def render_quote(template: str | None, post: Post, rule: Rule | None) -> str:
     """Fill `{author}`, `{url}` and `{rule}` in a quote template; other braces stay as written."""
     text = template or "{url}"
-    values = {"{author}": "@" + post.author.handle.lstrip("@"), "{url}": post.url or "", "{rule}": rule.name if rule else ""}
+    values = {"{author}": "@" + post.author.handle.lstrip("@"), "{url}": post.url or "",
+              "{rule}": rule.name if rule else ""}
     for key, value in values.items():
         text = text.replace(key, value)
     return text

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import repository
 from app.actions.states import move
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Action, ActionStatus
@@ -21,11 +22,12 @@ from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.leases import claim
 from app.pipeline.outcome import apply_failure, unsettled
 from app.platforms.base import ActionClient, PostGone
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.reconcile")
 
 
-async def reconcile(runtime) -> int:
+async def reconcile(runtime: Runtime) -> int:
     """Settle `sending` rows nobody holds any more; returns how many were settled."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:
@@ -37,7 +39,7 @@ async def reconcile(runtime) -> int:
     return settled
 
 
-async def _settle(runtime, action_id: int) -> int:
+async def _settle(runtime: Runtime, action_id: int) -> int:
     """Ask the platform whether it has the action (calls.call_and_record), and record the answer."""
 
     async def call(client: ActionClient, subject: Subject) -> str | None:
@@ -52,7 +54,7 @@ async def _settle(runtime, action_id: int) -> int:
     return await call_and_record(runtime, action_id, call, write, what="reconcile") or 0
 
 
-def _apply(result: Result[str | None], settings) -> None:
+def _apply(result: Result[str | None], settings: Settings) -> None:
     """Done if the platform has it; queued again if it has not; failed (asked again later) if it cannot tell."""
     action, found, error = result.action, result.value, result.error
     now = utcnow()

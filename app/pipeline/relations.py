@@ -15,13 +15,14 @@ from app.engine.view import AccountView
 from app.models import Account, RelationCache
 from app.pipeline.calls import client_for
 from app.platforms.base import PlatformError
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.relations")
 
 FOLLOWERS = "followers"
 
 
-async def fetch_relation(runtime, account: Account, kind: str) -> set[str]:
+async def fetch_relation(runtime: Runtime, account: Account, kind: str) -> set[str]:
     """Ask the platform for one set of people: followers, following, list:<id> or blocked_by."""
     client = client_for(runtime, account)
     if kind == FOLLOWERS:
@@ -34,7 +35,7 @@ async def fetch_relation(runtime, account: Account, kind: str) -> set[str]:
     return await client.list_members(kind.removeprefix("list:"))
 
 
-async def _ask(runtime, account: Account, kind: str) -> tuple[set[str] | None, str | None, int | None]:
+async def _ask(runtime: Runtime, account: Account, kind: str) -> tuple[set[str] | None, str | None, int | None]:
     """The platform calls of one refresh: (members, error, followers count when the list came back empty)."""
     try:
         members = await fetch_relation(runtime, account, kind)
@@ -45,7 +46,7 @@ async def _ask(runtime, account: Account, kind: str) -> tuple[set[str] | None, s
     return members, None, count
 
 
-async def _followers_count(runtime, account: Account) -> int | None:
+async def _followers_count(runtime: Runtime, account: Account) -> int | None:
     """The followers the account's own profile reports (0 when the platform does not say; None:
     asking failed)."""
     counter = getattr(client_for(runtime, account), "followers_count", None)
@@ -72,7 +73,7 @@ async def _store(session: AsyncSession, account: Account, kind: str, members: se
     return set(row.members)
 
 
-async def refresh(session: AsyncSession, runtime, account: Account, kind: str) -> set[str] | None:
+async def refresh(session: AsyncSession, runtime: Runtime, account: Account, kind: str) -> set[str] | None:
     """Fetch and cache one relation now, inside the caller's transaction (a decision waits on it);
     on a platform error keep the old members and note the error."""
     members, error, count = await _ask(runtime, account, kind)
@@ -96,7 +97,7 @@ def note_followers(account: Account, members: set[str], count: int | None) -> No
                                                 "followers_count": count})
 
 
-async def ensure_relations(session: AsyncSession, runtime, account: Account, view: AccountView,
+async def ensure_relations(session: AsyncSession, runtime: Runtime, account: Account, view: AccountView,
                            kinds: list[str]) -> None:
     """Make sure the view knows these relations, fetching the ones never fetched."""
     for kind in kinds:
@@ -105,7 +106,7 @@ async def ensure_relations(session: AsyncSession, runtime, account: Account, vie
             view.relations[kind] = members
 
 
-async def refresh_due(runtime, *, max_age_seconds: float) -> int:
+async def refresh_due(runtime: Runtime, *, max_age_seconds: float) -> int:
     """Refresh cached relations older than `max_age_seconds`; returns how many were stale. Each is
     loaded, asked for outside any transaction, and recorded in a transaction of its own."""
     async with transaction(runtime.sessions) as session:

@@ -17,6 +17,7 @@ from app.accounts.conditions import send_blocked_until
 from app.actions import repository
 from app.actions.states import move
 from app.audit import record
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.limits import LimitSettings, earliest_send
@@ -29,13 +30,14 @@ from app.pipeline.outcome import backoff
 from app.pipeline.views import platform_windows, sent_times
 from app.platforms.base import ActionClient, PlatformError, PostGone
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.undo")
 
 undo_due = repository.due_to_undo
 
 
-async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+async def undo_due_actions(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Carry out requested undos; returns how many were undone. Accounts are served concurrently
     (`fanout`, as sends: an account busy sending is left out), each one's undos in order."""
     fanout = fanout or Fanout.of(runtime.settings)
@@ -54,7 +56,7 @@ async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float
     return await fanout.round(SENDS, jobs, wait=wait)
 
 
-async def _undo_account(runtime, action_ids: list[int]) -> int:
+async def _undo_account(runtime: Runtime, action_ids: list[int]) -> int:
     """One account's undos, one after the other; after one that used up its budget the rest are
     given back for a later round (the server is not answering)."""
     done = 0
@@ -68,14 +70,15 @@ async def _undo_account(runtime, action_ids: list[int]) -> int:
     return done
 
 
-async def _undo_one(runtime, action_id: int) -> int:
+async def _undo_one(runtime: Runtime, action_id: int) -> int:
     """Within the platform's undo limits, undo on the platform and record it (calls.call_and_record)."""
     if not await _may_undo_now(runtime, action_id):
         return 0
 
     async def call(client: ActionClient, subject: Subject) -> None:
         action = subject.action
-        await within(runtime.settings.send_budget_seconds, client.undo(subject.post, action.platform_action_id, action.kind),
+        undoing = client.undo(subject.post, action.platform_action_id, action.kind)
+        await within(runtime.settings.send_budget_seconds, undoing,
                      f"{subject.account.platform}: undoing {action.kind} of {action.post_id}")
 
     async def write(session: AsyncSession, result: Result[None]) -> int:
@@ -84,7 +87,7 @@ async def _undo_one(runtime, action_id: int) -> int:
     return await call_and_record(runtime, action_id, call, write, what="undo") or 0
 
 
-async def _may_undo_now(runtime, action_id: int) -> bool:
+async def _may_undo_now(runtime: Runtime, action_id: int) -> bool:
     """Whether the lease is still ours and the platform's undo limits allow a call now (if not,
     the action is given back, due when they do)."""
     now = utcnow()
@@ -96,7 +99,8 @@ async def _may_undo_now(runtime, action_id: int) -> bool:
         account = await session.get_one(Account, action.account_id)
         slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
                              await sent_times(session, account.id, now, undo=True), now)
-        held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(f"undo:{action.kind}"))
+        bucket = get_platform(account.platform).rate_bucket(f"undo:{action.kind}")
+        held = send_blocked_until(account, now, bucket=bucket)
         if slot > now or held:
             action.next_attempt_at = max(slot, held or slot)
             await release(session, Action, [action_id], runtime.worker_id)
@@ -104,7 +108,7 @@ async def _may_undo_now(runtime, action_id: int) -> bool:
     return True
 
 
-async def _record(session: AsyncSession, result: Result[None], settings) -> int:
+async def _record(session: AsyncSession, result: Result[None], settings: Settings) -> int:
     action, error = result.action, result.error
     if error is None or isinstance(error, PostGone):
         move(action, ActionStatus.undone, undone_at=utcnow(), next_attempt_at=None,
@@ -116,7 +120,7 @@ async def _record(session: AsyncSession, result: Result[None], settings) -> int:
     return 0
 
 
-def _undo_failed(action: Action, account: Account, error: Exception, settings) -> None:
+def _undo_failed(action: Action, account: Account, error: Exception, settings: Settings) -> None:
     """Wait as told, retry with backoff, or give up (the repost stays `done`, the error says why)."""
     action.undo_attempts += 1
     action.error = f"undo failed: {error}"
