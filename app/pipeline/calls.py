@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,17 +80,21 @@ async def call_and_record(runtime: Runtime, action_id: int, call: Callable[[Acti
         except Exception as exc:  # noqa: BLE001 - recorded on the action; an adapter bug must not stop the queue
             error = exc
     async with transaction(runtime.sessions) as session:
-        if not await hold(session, Action, action_id, runtime.worker_id):
-            log.warning("lease lost: outcome not recorded", extra={
-                "action_id": action_id, "worker": runtime.worker_id, "call": what, "outcome": _said(value, error)})
-            return None
-        action = await session.get_one(Action, action_id)
-        account = await session.get_one(Account, action.account_id)
-        if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
-            account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
-        await release(session, Action, [action_id], runtime.worker_id)
-        return await record(session, Result(action, account, value, error))
+        fresh = await _still_ours(session, runtime, action_id, what, error)
+        return None if fresh is None else await record(session, Result(*fresh, value, error))
 
 
-def _said(value: Any, error: Exception | None) -> str:
-    return "answered" if error is None else f"{type(error).__name__}: {error}"
+async def _still_ours(session: AsyncSession, runtime: Runtime, action_id: int, what: str,
+                      error: Exception | None) -> tuple[Action, Account] | None:
+    """The action and its account, the lease given back, if the lease is still ours (None: lost)."""
+    if not await hold(session, Action, action_id, runtime.worker_id):
+        outcome = "answered" if error is None else f"{type(error).__name__}: {error}"
+        log.warning("lease lost: outcome not recorded", extra={
+            "action_id": action_id, "worker": runtime.worker_id, "call": what, "outcome": outcome})
+        return None
+    action = await session.get_one(Action, action_id)
+    account = await session.get_one(Account, action.account_id)
+    if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+        account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
+    await release(session, Action, [action_id], runtime.worker_id)
+    return action, account
