@@ -5,8 +5,8 @@
                             +---told to wait----+--cannot tell / error-->  failed  --claim again--> sending
 
 Any waiting action (queued, review, failed) may be rejected by a person or skipped by a block,
-a filter or its age; a send finds a post gone (skipped). `done`, `rejected`, `undone` and
-`skipped` are where an action ends. The database holds the same closed sets as CHECK constraints
+a filter or its age; a send finds a post gone (skipped). `rejected`, `undone` and `skipped` are
+final; `done` can only be undone. The database holds the same closed sets as CHECK constraints
 (migration 0005); bulk UPDATEs take their from-states from this table (`sources`).
 """
 
