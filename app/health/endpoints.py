@@ -20,6 +20,7 @@ from app.db.base import utcnow
 from app.db.migrate import head_revision
 from app.deps import RuntimeDep
 from app.health import repository
+from app.models import ActionStatus
 from app.pipeline.dispatcher import due
 from app.pipeline.matcher import matched_through
 
@@ -74,7 +75,7 @@ async def _action_metrics(session, registry) -> None:
     depth = Gauge("reposter_queue_depth", "actions waiting (queued, review, failed with a retry due)", ["platform"], registry=registry)
     for platform, kind, status, count in await repository.actions_by_status(session):
         actions.labels(platform, kind, status).set(count)
-        if status in ("queued", "review", "sending"):
+        if status in (ActionStatus.queued, ActionStatus.review, ActionStatus.sending):
             depth.labels(platform).inc(count)
     for reason, count in await repository.skip_reasons(session):
         skips.labels((reason or "unknown").split(":")[0]).inc(count)

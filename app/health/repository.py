@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.models import Account, Action, Cursor, SeenPost, StreamState
+from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:
@@ -34,7 +34,7 @@ async def actions_by_status(session: AsyncSession) -> Sequence[Row[str, str, str
 
 async def skip_reasons(session: AsyncSession) -> Sequence[Row[str | None, int]]:
     """(reason, count) of the skipped actions."""
-    return (await session.execute(select(Action.reason, func.count()).where(Action.status == "skipped")
+    return (await session.execute(select(Action.reason, func.count()).where(Action.status == ActionStatus.skipped)
                                   .group_by(Action.reason))).all()
 
 

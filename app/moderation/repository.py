@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account, Action, AuthorList, Block
+from app.actions import states
+from app.models import Account, Action, ActionStatus, AuthorList, Block
 from app.pagination import Page, PageParams, T, paginate
 
 
@@ -45,19 +46,20 @@ def _by_author(author: str, pending: bool):
 async def stop_waiting(session: AsyncSession, *, account_id: int | None, author: str, reason: str,
                        pending: bool = True, platform: str | None = None) -> int:
     """Mark the author's waiting actions skipped; returns how many."""
-    query = update(Action).where(Action.status.in_(("queued", "review", "failed")), _by_author(author, pending))
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)  # never one in flight (sending)
+    query = update(Action).where(Action.status.in_(waiting), _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
         query = query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
-    result = await session.execute(query.values(status="skipped", reason=reason, next_attempt_at=None))
+    result = await session.execute(query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
     return result.rowcount or 0
 
 
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None) -> Sequence[Action]:
     """Live (done, not yet undone) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == "done", Action.undo_requested_at.is_(None), _by_author(author, pending))
+    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None), _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:

@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
+from app.actions import states
 from app.db.base import utcnow
 from app.engine.decide import Decision, RuleView, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import parse_scope
 from app.engine.view import AccountView
-from app.models import Account, SeenPost
+from app.models import Account, ActionKind, ActionStatus, SeenPost
 from app.pipeline import repository
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
@@ -193,12 +194,12 @@ class _Batch:
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         values = dict(
             account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=whose.id, author_handle=handle_key(whose.handle), kind=kind,
-            status=decision.status, reason=decision.reason, text=text,
-            next_attempt_at=self.now if decision.status == "queued" else None,
+            author_id=whose.id, author_handle=handle_key(whose.handle), kind=ActionKind(kind),
+            status=states.first(decision.status), reason=decision.reason, text=text,
+            next_attempt_at=self.now if decision.status == ActionStatus.queued else None,
             created_at=self.now, updated_at=self.now,
         )
-        if await repository.insert_action(self.session, values) and decision.status != "skipped":
+        if await repository.insert_action(self.session, values) and decision.status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})

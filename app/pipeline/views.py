@@ -10,12 +10,12 @@ from app.accounts import repository as accounts_repo
 from app.engine.limits import LimitSettings
 from app.engine.view import AccountView, FilterSettings
 from app.filters import repository as filters_repo
-from app.models import Account, AccountFilters
+from app.models import Account, AccountFilters, ActionStatus
 from app.moderation import repository as moderation_repo
 from app.pipeline import repository
 from app.platforms.registry import get_platform
 
-ACTIVE = ("queued", "review", "sending", "done")
+ACTIVE = (ActionStatus.queued, ActionStatus.review, ActionStatus.sending, ActionStatus.done)
 
 
 def filter_settings(row: AccountFilters | None) -> FilterSettings:

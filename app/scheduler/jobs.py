@@ -71,8 +71,8 @@ class Pipeline:
             return
         self._last_relations = time.monotonic()
         budget = self.runtime.settings.poll_budget_seconds
-        async with asyncio.timeout(budget), transaction(self.runtime.sessions) as session:
-            await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
+        async with asyncio.timeout(budget):
+            await relations.refresh_due(self.runtime, max_age_seconds=self.relations_max_age)
 
     async def resolve_identities(self) -> int:
         """Once a minute, resolve pending author names and refresh stale handles (app.pipeline.identities)."""
