@@ -91,13 +91,17 @@ def subset(name: str, full: dict[str, Any]) -> dict[str, Any]:
     return prune(full, PATHS[name], EXTRA.get(name, ()))
 
 
+def render(name: str, full: dict[str, Any]) -> str:
+    """The subset's file text, as it is kept in this folder."""
+    return json.dumps(subset(name, full), indent=1, ensure_ascii=False) + "\n"
+
+
 def main() -> None:
     """Rewrite the subsets in this folder from the full documents in ../shared/platform-specs."""
-    for name in PATHS:
-        full = json.loads((SHARED / name).read_text())
-        text = json.dumps(subset(name, full), indent=1, ensure_ascii=False) + "\n"
+    for name, paths in PATHS.items():
+        text = render(name, json.loads((SHARED / name).read_text()))
         (HERE / name).write_text(text)
-        print(f"{name}: {len(PATHS[name])} paths, {len(text) // 1024} KiB")
+        print(f"{name}: {len(paths)} paths, {len(text) // 1024} KiB")
 
 
 if __name__ == "__main__":
