@@ -1,4 +1,4 @@
-"""The published Mastodon API as the tests check against it (../shared/platform-specs)."""
+"""The published Mastodon API as the tests check against it (tests/platforms/specs)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ class Fixtures:
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     me: dict[str, Any] = field(default_factory=dict)
     # Server profile: Takahē reports local accounts' `acct` with the instance's domain
-    # (`alice@social.example`), where Mastodon reports `alice` (see platform-specs/mastodon-servers.md).
+    # (`alice@social.example`), where Mastodon reports `alice` (see tests/platforms/specs/mastodon-servers.md).
     local_acct_with_domain: bool = False
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Connecting on Mastodon-API servers that differ (shared/platform-specs/mastodon-servers.md):
+"""Connecting on Mastodon-API servers that differ (tests/platforms/specs/mastodon-servers.md):
 the bot flag is best-effort and read back, and the handle may be spelt with or without a domain."""
 
 from __future__ import annotations
