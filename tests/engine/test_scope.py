@@ -75,4 +75,5 @@ def test_unknown_members_are_never_in_scope(text):
     scope = parse_scope(text)
     other = {"followers": {"alice"}} if text != "followers" else {"following": {"alice"}}
     for relations in ({}, other, {"list:L2": {"alice"}}):
-        assert out_of_scope(scope, by("alice"), relations) == f"scope: {scope.relation} of the account are not known yet"
+        expected = f"scope: {scope.relation} of the account are not known yet"
+        assert out_of_scope(scope, by("alice"), relations) == expected

@@ -72,7 +72,8 @@ def test_each_openapi_subset_is_exactly_its_part_of_the_full_document(name):
     exist so that a clone without ../shared passes; where the originals are at hand, the subset must
     be what prune cuts from them, byte for byte, so it cannot drift from the published text."""
     full = json.loads((_shared() / name).read_text())
-    assert (HERE / name).read_text() == prune.render(name, full), f"rerun `python -m tests.platforms.specs.prune` for {name}"
+    rerun = f"rerun `python -m tests.platforms.specs.prune` for {name}"
+    assert (HERE / name).read_text() == prune.render(name, full), rerun
 
 
 def test_the_lexicons_and_the_server_notes_are_unchanged_copies():

@@ -128,7 +128,7 @@ async def test_posts_arriving_while_a_gap_is_read_are_not_lost():
     for _ in range(4):
         posts, cursor = await feed.fetch(h.source, cursor)
         seen += [p.id for p in posts]
-    assert sorted(seen) == sorted(burst + [later]) and len(seen) == len(set(seen))
+    assert sorted(seen) == sorted([*burst, later]) and len(seen) == len(set(seen))
 
 
 def test_cursor_encoding_is_stable_and_bounded():
