@@ -5,15 +5,14 @@
 FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml setup.py README.md alembic.ini ./
+COPY pyproject.toml setup.py README.md ./
+# The migrations are in app/migrations and ship in the wheel: `reposter migrate` needs no alembic.ini.
 COPY app ./app
-COPY migrations ./migrations
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 REPOSTER_HOST=0.0.0.0
 WORKDIR /srv/reposter
-COPY alembic.ini ./
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -r /wheels && useradd --system reposter
 USER reposter

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.logs import setup_logging
 
+if TYPE_CHECKING:
+    import httpx
 
-def _demo(args) -> None:
+
+def _demo(args: argparse.Namespace) -> None:
     from app import demo
 
     demo.main(args.host, args.port, args.db, args.post_every)
 
 
-def _serve(args) -> None:
+def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from app.main import create_app
@@ -29,7 +35,7 @@ def _serve(args) -> None:
                 log_level=settings.log_level.lower(), log_config=None)
 
 
-def _worker(args) -> None:
+def _worker(args: argparse.Namespace) -> None:
     from app.pipeline.streamer import Streamer
     from app.runtime import Runtime
     from app.scheduler.jobs import Pipeline
@@ -48,20 +54,18 @@ def _worker(args) -> None:
             await streamer.stop()
             await runtime.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
 
 
-def _migrate(args) -> None:
+def _migrate(args: argparse.Namespace) -> None:
     from app.db.migrate import upgrade
 
     upgrade(get_settings().database_url, args.revision)
     print(f"database at {args.revision}")
 
 
-def _token(args) -> None:
+def _token(args: argparse.Namespace) -> None:
     from app.auth.caller import Role
     from app.auth.schemas import TokenCreate
     from app.auth.service import create
@@ -80,13 +84,13 @@ def _token(args) -> None:
     print(asyncio.run(run()))
 
 
-def _keygen(args) -> None:
+def _keygen(args: argparse.Namespace) -> None:
     from cryptography.fernet import Fernet
 
     print(Fernet.generate_key().decode())
 
 
-def _check_rule(args) -> None:
+def _check_rule(args: argparse.Namespace) -> None:
     from app.query import QuerySyntaxError, normalize, parse
 
     try:
@@ -106,14 +110,14 @@ def _print_account_body(platform: str, handle: str, credentials: dict, config: d
           f"  -d '{json.dumps(body)}'")
 
 
-def _login_http():
+def _login_http() -> httpx.AsyncClient:
     """The HTTP client the login commands use (tests put a fake server behind it)."""
     import httpx
 
     return httpx.AsyncClient(timeout=20)
 
 
-def _run_login(command: str, run) -> None:
+def _run_login(command: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a login coroutine; any failure is one line on stderr and exit status 1, never a traceback."""
     import httpx
 
@@ -129,7 +133,7 @@ def _run_login(command: str, run) -> None:
         sys.exit(1)
 
 
-async def _own_handle(platform: str, http, credentials: dict, config: dict) -> str | None:
+async def _own_handle(platform: str, http: httpx.AsyncClient, credentials: dict, config: dict) -> str | None:
     """Whose the new credentials are, for the printed connect command (connect accepts no other
     handle); None when the platform cannot tell now."""
     import httpx
@@ -151,7 +155,7 @@ async def _own_handle(platform: str, http, credentials: dict, config: dict) -> s
         return None
 
 
-def _mastodon_login(args) -> None:
+def _mastodon_login(args: argparse.Namespace) -> None:
     from app.platforms.mastodon.login import exchange_code, start_login
 
     async def run() -> None:
@@ -159,7 +163,8 @@ def _mastodon_login(args) -> None:
             login = await start_login(http, args.instance, scopes=args.scopes)
             print("Open this address, sign in as the account reposter should act for, and approve the app:")
             print(login.authorize_url)
-            code = input("Paste the authorization code the instance shows: ").strip()
+            # in a thread: the event loop (and the client's open connection) keeps running meanwhile
+            code = (await asyncio.to_thread(input, "Paste the authorization code the instance shows: ")).strip()
             if not code:
                 raise ValueError("no authorization code was pasted")
             token = await exchange_code(http, login, code)
@@ -170,7 +175,7 @@ def _mastodon_login(args) -> None:
     _run_login("mastodon login", run)
 
 
-def _x_login(args) -> None:
+def _x_login(args: argparse.Namespace) -> None:
     from app.platforms.x.login import login_interactively
 
     async def run() -> None:
@@ -183,11 +188,12 @@ def _x_login(args) -> None:
     _run_login("x login", run)
 
 
-def _add_login_commands(sub) -> None:
+def _add_login_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from app.platforms.mastodon.login import SCOPES as MASTODON_SCOPES
     from app.platforms.x.login import SCOPES as X_SCOPES
 
-    mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command", required=True)
+    mastodon = sub.add_parser("mastodon", help="Mastodon helpers").add_subparsers(dest="mastodon_command",
+                                                                                    required=True)
     login = mastodon.add_parser("login", help="register an app on an instance and get an access token (OAuth)")
     login.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
     login.add_argument("--handle", help="the account's handle, for the printed connect command")
@@ -220,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--with-worker", action="store_true", help="also run the pipeline in this process")
     serve.set_defaults(func=_serve)
-    sub.add_parser("worker", help="run the pipeline (poll, match, dispatch); run several on PostgreSQL").set_defaults(func=_worker)
+    worker = sub.add_parser("worker", help="run the pipeline (poll, match, dispatch); run several on PostgreSQL")
+    worker.set_defaults(func=_worker)
     migrate = sub.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=_migrate)
@@ -244,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 JSON_BY_DEFAULT = ("serve", "worker")
 
 
-def log_choice(command: str, settings) -> tuple[str, str]:
+def log_choice(command: str, settings: Settings) -> tuple[str, str]:
     """(format, level) for `command`: REPOSTER_LOG_FORMAT / REPOSTER_LOG_LEVEL when set, else json for
     services and text elsewhere; commands a person runs at a terminal (the demo, logins, tokens...)
     print what they did themselves, so their logs start at WARNING."""

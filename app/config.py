@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     @field_validator("log_format", mode="before")
     @classmethod
-    def _format_name(cls, value):
+    def _format_name(cls, value: object) -> object:
         """`REPOSTER_LOG_FORMAT=` (empty) means the command's default; `JSON` means json."""
         return (value.strip().lower() or None) if isinstance(value, str) else value
 

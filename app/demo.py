@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
-from app.models import AccountFilters, Action, Rule
+from app.models import AccountFilters, Action, ActionStatus, Rule
 from app.moderation.schemas import BlockCreate
 from app.moderation.service import add_block
 from app.platforms.mock import community
@@ -67,15 +67,16 @@ async def print_activity(runtime: Runtime) -> None:
                 select(Action, Rule.name).outerjoin(Rule, Rule.id == Action.rule_id).order_by(Action.id)
             )).all()
         for action, rule in rows:
-            if seen.get(action.id) == action.status or action.status in ("queued", "sending"):
+            if seen.get(action.id) == action.status or action.status in (ActionStatus.queued, ActionStatus.sending):
                 continue
             seen[action.id] = action.status
             print(_line(action, rule), flush=True)
 
 
 def _line(action: Action, rule: str | None) -> str:
-    icon = {"done": "REPOSTED", "skipped": "skipped ", "review": "REVIEW  ", "failed": "failed  "}.get(action.status, action.status)
-    why = f" ({action.reason})" if action.reason and action.status != "done" else ""
+    icon = {ActionStatus.done: "REPOSTED", ActionStatus.skipped: "skipped ", ActionStatus.review: "REVIEW  ",
+            ActionStatus.failed: "failed  "}.get(ActionStatus(action.status), action.status)
+    why = f" ({action.reason})" if action.reason and action.status != ActionStatus.done else ""
     return f"  {icon} #{action.post_id} by @{action.author_handle} [rule: {rule or '-'}]{why}"
 
 

@@ -1,4 +1,4 @@
-"""FastAPI dependencies as Annotated aliases: SessionDep, CallerDep, RuntimeDep; and the input check
+"""FastAPI dependencies as Annotated aliases: SessionDep, CallerDep, RuntimeDep, PageDep; and the input check
 every route runs first (refuse_unstorable_text)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from app.auth import service as auth_service
 from app.auth.caller import Caller
 from app.errors import NotFound, Unauthorized
 from app.inputs import text_problem, unstorable
+from app.pagination import PageParams, page_params
 from app.runtime import Runtime
 
 
@@ -48,6 +49,8 @@ async def get_caller(request: Request, session: SessionDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 async def refuse_unstorable_text(request: Request) -> None:

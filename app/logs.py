@@ -27,7 +27,7 @@ ACCESS_LOGGER = "uvicorn.access"
 def fields(record: logging.LogRecord) -> dict[str, Any]:
     """The record's own fields (its `extra=`), secrets redacted; request fields for access lines."""
     if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == 5:
-        client, method, path, version, status = record.args
+        client, method, path, _version, status = record.args
         return {"client": client, "method": method, "path": str(path).split("?", 1)[0], "status": status}
     return {k: "[redacted]" if SECRET_NAME.search(k) else v
             for k, v in vars(record).items() if k not in STANDARD and not k.startswith("_")}

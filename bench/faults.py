@@ -324,7 +324,7 @@ async def _statuses(settings: Settings) -> dict[str, int]:
     try:
         async with runtime.sessions() as session:
             rows = await session.execute(select(Action.status, func.count()).group_by(Action.status))
-            return {status: count for status, count in rows}
+            return dict(rows.all())
     finally:
         await runtime.close()
 
@@ -387,7 +387,8 @@ async def run(options: Options) -> Report:
     ours = [s for s in instance.fake.statuses.values() if s["account"]["id"] == instance.author["id"]]
     counts = [len(instance.fake.boosts_of(s["id"])) for s in ours]
     report.posts, report.reposted = len(ours), sum(c > 0 for c in counts)
-    report.boosts, report.boosted_twice, report.lost = sum(counts), sum(c > 1 for c in counts), sum(c == 0 for c in counts)
+    report.boosts, report.boosted_twice = sum(counts), sum(c > 1 for c in counts)
+    report.lost = sum(c == 0 for c in counts)
     report.reblog_calls, report.duplicate_calls = instance.reblog_calls, instance.duplicate_calls
     report.faults = instance.fake.after_acting.struck
     report.seconds = time.monotonic() - started

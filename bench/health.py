@@ -20,21 +20,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-import psycopg  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
+import httpx
+import psycopg
+from cryptography.fernet import Fernet
 
-from app.accounts.conditions import Severity, set_condition  # noqa: E402
-from app.auth.caller import Role  # noqa: E402
-from app.auth.schemas import TokenCreate  # noqa: E402
-from app.auth.service import create as create_token  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db.base import utcnow  # noqa: E402
-from app.db.migrate import upgrade  # noqa: E402
-from app.db.session import transaction  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.models import Account, Cursor  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
+from app.accounts.conditions import Severity, set_condition
+from app.auth.caller import Role
+from app.auth.schemas import TokenCreate
+from app.auth.service import create as create_token
+from app.config import Settings
+from app.db.base import utcnow
+from app.db.migrate import upgrade
+from app.db.session import transaction
+from app.main import create_app
+from app.models import Account, Cursor
+from app.runtime import Runtime
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -81,7 +81,8 @@ async def run(url: str, accounts: int, sources: int) -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
             for path in ("/metrics", "/readyz", f"/api/v1/accounts/{accounts // 2}/health"):
                 median, worst = await timed(client, path, headers)
-                print(f"  {accounts:>6} accounts x {sources} sources  {path:<32} median {median:7.1f} ms  max {worst:7.1f} ms")
+                print(f"  {accounts:>6} accounts x {sources} sources  {path:<32} "
+                      f"median {median:7.1f} ms  max {worst:7.1f} ms")
     finally:
         await runtime.close()
 

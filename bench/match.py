@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.platforms.base import Author, Post  # noqa: E402
-from app.query import Node, RuleIndex, matches, parse, prepare, tokenize  # noqa: E402
-from app.query.tokens import fold_handle  # noqa: E402
+from app.platforms.base import Author, Post
+from app.query import Node, RuleIndex, matches, parse, prepare, tokenize
+from app.query.tokens import fold_handle
 
 Scope = "None | str | list[str]"
 

@@ -22,18 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
+import psycopg
+from cryptography.fernet import Fernet
 
-from app.accounts.crypto import encrypt  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db.migrate import upgrade  # noqa: E402
-from app.db.session import transaction  # noqa: E402
-from app.models import Account, Rule  # noqa: E402
-from app.pipeline import inbox  # noqa: E402
-from app.platforms.mock.world import get_world  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
-from app.scheduler.jobs import Pipeline  # noqa: E402
+from app.accounts.crypto import encrypt
+from app.config import Settings
+from app.db.migrate import upgrade
+from app.db.session import transaction
+from app.models import Account, Rule
+from app.pipeline import inbox
+from app.platforms.mock.world import get_world
+from app.runtime import Runtime
+from app.scheduler.jobs import Pipeline
 
 WORDS = [f"w{i}" for i in range(5000)]
 TAGS = [f"tag{i}" for i in range(2000)]
@@ -46,8 +46,9 @@ def zipf(rng: random.Random, items: list[str]) -> str:
 async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Random) -> None:
     world = get_world("default")
     async with transaction(runtime.sessions) as session:
-        rows = [Account(platform="mock", handle=f"acct{i}", credentials_encrypted=encrypt(runtime.fernet, {"token": "t"}),
-                        config={}, sources=[]) for i in range(accounts)]
+        secret = encrypt(runtime.fernet, {"token": "t"})
+        rows = [Account(platform="mock", handle=f"acct{i}", credentials_encrypted=secret, config={}, sources=[])
+                for i in range(accounts)]
         session.add_all(rows)
         await session.flush()
         for row in rows:
@@ -66,9 +67,12 @@ async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
                                      dispatch_batch=500, retry_base_seconds=0))
     await setup(runtime, accounts=accounts, rules=rules, rng=rng)
     world = get_world("default")
-    batch = [world.publish(f"user{rng.randrange(3000)}", " ".join(
-        [zipf(rng, WORDS) for _ in range(rng.randint(3, 30))] + [f"#{zipf(rng, TAGS)}" for _ in range(rng.randint(0, 3))]))
-        for _ in range(posts)]
+
+    def text() -> str:
+        words = [zipf(rng, WORDS) for _ in range(rng.randint(3, 30))]
+        return " ".join(words + [f"#{zipf(rng, TAGS)}" for _ in range(rng.randint(0, 3))])
+
+    batch = [world.publish(f"user{rng.randrange(3000)}", text()) for _ in range(posts)]
     async with transaction(runtime.sessions) as session:
         started = time.perf_counter()
         await inbox.store(session, batch)
@@ -81,7 +85,8 @@ async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
     while (n := await pipeline.tick(poll=False)) and n.sent:
         sent += n.sent
     dispatching = time.perf_counter() - started
-    print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts (os.cpu_count()={os.cpu_count()})")
+    print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts "
+          f"(os.cpu_count()={os.cpu_count()})")
     print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
     print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
     print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent)")

@@ -31,20 +31,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+import psycopg
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from cryptography.fernet import Fernet
+from sqlalchemy import select
 
-from app.accounts.crypto import encrypt  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.db.migrate import upgrade  # noqa: E402
-from app.db.session import transaction  # noqa: E402
-from app.models import Account, Action, Rule  # noqa: E402
-from app.platforms.mock.world import get_world, reset_world  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
-from app.scheduler.jobs import Pipeline  # noqa: E402
-from app.scheduler.setup import start_scheduler  # noqa: E402
+from app.accounts.crypto import encrypt
+from app.config import Settings
+from app.db.migrate import upgrade
+from app.db.session import transaction
+from app.models import Account, Action, Rule
+from app.platforms.mock.world import get_world, reset_world
+from app.runtime import Runtime
+from app.scheduler.jobs import Pipeline
+from app.scheduler.setup import start_scheduler
 
 logging.disable(logging.CRITICAL)  # the figures only (jobs cut off at the end log errors)
 

@@ -25,7 +25,8 @@ async def test_migrate_then_token_create_gives_a_working_admin_token(tmp_path):
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("rp_")
-    runtime = Runtime.build(Settings(_env_file=None, **{k.removeprefix("REPOSTER_").lower(): v for k, v in env.items()}))
+    values = {k.removeprefix("REPOSTER_").lower(): v for k, v in env.items()}
+    runtime = Runtime.build(Settings(_env_file=None, **values))
     try:
         app = create_app(runtime=runtime)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -45,5 +46,6 @@ def test_check_rule_prints_the_fault_and_position():
 
 
 def test_a_missing_encryption_key_is_refused_with_a_clear_message(tmp_path):
-    result = reposter("serve", env={"REPOSTER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "REPOSTER_ENCRYPTION_KEY": "change-me"})
+    env = {"REPOSTER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "REPOSTER_ENCRYPTION_KEY": "change-me"}
+    result = reposter("serve", env=env)
     assert result.returncode != 0 and "REPOSTER_ENCRYPTION_KEY is not set" in result.stderr

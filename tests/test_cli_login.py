@@ -120,7 +120,7 @@ def test_x_login_asks_for_list_read_and_any_scopes_given(monkeypatch, capsys, se
     assert "coffee_lover" in await_(_list_members(fake))  # the token carries list.read: list: scopes work
     main(["x", "login", "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT, "--scopes", "tweet.read users.read"])
     assert asked[1] == ["tweet.read", "users.read"]
-    with pytest.raises(PlatformError, match="list.read"):
+    with pytest.raises(PlatformError, match=r"list\.read"):
         await_(_list_members(fake))
 
 

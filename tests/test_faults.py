@@ -20,8 +20,12 @@ def _bench():
     return module
 
 
+def _have_initdb() -> bool:
+    return bool(list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) or shutil.which("initdb"))
+
+
 async def test_a_short_fault_run_sends_nothing_twice_and_loses_nothing():
-    if not (list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) or shutil.which("initdb")):
+    if not _have_initdb():
         unavailable("PostgreSQL's server binaries (initdb, pg_ctl) are needed for a private instance")
     bench = _bench()
     options = bench.Options(posts=16, workers=3, kills=2, fault_rate=0.3, feed_seconds=3.0, settle_seconds=90.0,

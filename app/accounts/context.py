@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cryptography.fernet import Fernet
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.accounts import repository
 from app.accounts.crypto import decrypt, encrypt
 from app.models import Account
 from app.platforms.base import AccountContext
@@ -42,4 +42,4 @@ async def save_pending(sessions: async_sessionmaker[AsyncSession], pending: dict
     async with sessions() as session, session.begin():
         while pending:
             account_id, blob = pending.popitem()
-            await session.execute(update(Account).where(Account.id == account_id).values(credentials_encrypted=blob))
+            await repository.set_credentials(session, account_id=account_id, blob=blob)

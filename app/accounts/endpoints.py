@@ -1,14 +1,12 @@
 """/accounts: connect and manage reposting accounts."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from app.accounts import health, repository, service
 from app.accounts.schemas import AccountCreate, AccountHealth, AccountRead, AccountUpdate, SourceHealth
 from app.auth.caller import Capability
-from app.deps import CallerDep, RuntimeDep, SessionDep
-from app.pagination import Page, PageParams, PathId, page_params
+from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
+from app.pagination import Page, PathId
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -20,11 +18,10 @@ async def create_account(data: AccountCreate, session: SessionDep, caller: Calle
 
 
 @router.get("", response_model=Page[AccountRead])
-async def list_accounts(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)]):
+async def list_accounts(session: SessionDep, caller: CallerDep, page: PageDep):
     """The accounts this token reaches."""
     ids = None if caller.is_admin else caller.account_ids
-    rows, total = await repository.page(session, ids=ids, limit=page.limit, offset=page.offset)
-    return Page(items=[AccountRead.of(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.page(session, ids=ids, page=page, into=AccountRead.of)
 
 
 @router.get("/{account_id}", response_model=AccountRead)

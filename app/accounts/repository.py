@@ -1,12 +1,14 @@
 """Every query on accounts."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.dialect import insert_ignore
 from app.models import Account, Action, Cursor, RelationCache, StreamState
+from app.pagination import Page, PageParams, T, paginate
 
 
 async def get(session: AsyncSession, account_id: int) -> Account | None:
@@ -23,20 +25,39 @@ async def by_platform_user(session: AsyncSession, platform: str, platform_user_i
     return (await session.scalars(query)).all()
 
 
-async def page(
-    session: AsyncSession, *, ids: Iterable[int] | None, limit: int, offset: int
-) -> tuple[Sequence[Account], int]:
+async def page(session: AsyncSession, *, ids: Iterable[int] | None, page: PageParams,
+               into: Callable[[Account], T]) -> Page[T]:
     """A page of accounts, limited to `ids` unless None (admin)."""
     query = select(Account)
     if ids is not None:
         query = query.where(Account.id.in_(list(ids)))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Account.id).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    return await paginate(session, query.order_by(Account.id), page=page, into=into)
 
 
 async def enabled(session: AsyncSession) -> Sequence[Account]:
+    """Every enabled account, oldest first: the ones the worker polls, streams and acts for."""
     return (await session.scalars(select(Account).where(Account.enabled.is_(True)).order_by(Account.id))).all()
+
+
+async def platforms_in_use(session: AsyncSession) -> list[str]:
+    """The platforms of the enabled accounts."""
+    return sorted(set(await session.scalars(select(Account.platform).where(Account.enabled.is_(True)))))
+
+
+async def first_enabled_on(session: AsyncSession, platform: str) -> Account | None:
+    """An enabled account on `platform` (the oldest), e.g. to ask that platform who a name is."""
+    query = select(Account).where(Account.platform == platform, Account.enabled.is_(True)).order_by(Account.id)
+    return await session.scalar(query.limit(1))
+
+
+async def existing_ids(session: AsyncSession, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that name an account."""
+    return set(await session.scalars(select(Account.id).where(Account.id.in_(list(ids)))))
+
+
+async def set_credentials(session: AsyncSession, *, account_id: int, blob: str) -> None:
+    """Store the account's encrypted credentials without loading the row."""
+    await session.execute(update(Account).where(Account.id == account_id).values(credentials_encrypted=blob))
 
 
 async def cursors(session: AsyncSession, account_id: int) -> Sequence[Cursor]:
@@ -46,6 +67,18 @@ async def cursors(session: AsyncSession, account_id: int) -> Sequence[Cursor]:
 
 async def stream_state(session: AsyncSession, account_id: int) -> StreamState | None:
     return await session.get(StreamState, account_id)
+
+
+async def relation(session: AsyncSession, account_id: int, kind: str) -> RelationCache | None:
+    """The account's cached relation of one kind (`followers`, `blocked_by`...), if fetched yet."""
+    return await session.get(RelationCache, (account_id, kind))
+
+
+async def add_relation(session: AsyncSession, *, account_id: int, kind: str, members: list[str], error: str | None,
+                       at: datetime) -> None:
+    """Cache a relation fetched at `at`, unless one of that kind is cached already."""
+    await session.execute(insert_ignore(session, RelationCache, conflict=["account_id", "kind"]).values(
+        account_id=account_id, kind=kind, members=members, error=error, refreshed_at=at))
 
 
 async def relations(session: AsyncSession, account_id: int) -> Sequence[RelationCache]:

@@ -21,9 +21,8 @@ async def list_actions(account_id: PathId, session: SessionDep, caller: CallerDe
                        status: Annotated[list[ActionStatus] | None, Query(description="filter by status")] = None):
     """The account's queue and log, newest first; each skipped action says why."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
-    rows, total = await repository.page(session, account_id=account_id, statuses=[s.value for s in status or []],
-                                        limit=page.limit, offset=page.offset)
-    return Page(items=[ActionRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.page(session, account_id=account_id, statuses=[s.value for s in status or []], page=page,
+                                 into=ActionRead.model_validate)
 
 
 @router.get("/actions/{action_id}", response_model=ActionRead)

@@ -1,31 +1,36 @@
-"""Every query on actions for the API."""
+"""Every query on actions: the API's, and the pipeline's (due rows, the rows a call needs)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Action
+from app.models import Account, Action, ActionKind, ActionStatus, OriginalState, Rule, SeenPost
+from app.pagination import Page, PageParams, T, paginate
+
+# The actions whose originals are watched after sending: a like carries no content of the original's.
+WATCHED = (ActionKind.repost, ActionKind.quote)
 
 
 async def get(session: AsyncSession, action_id: int) -> Action | None:
     return await session.get(Action, action_id)
 
 
-async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | None, limit: int,
-               offset: int) -> tuple[Sequence[Action], int]:
-    """Newest first."""
+async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | None, page: PageParams,
+               into: Callable[[Action], T]) -> Page[T]:
+    """A page of the account's actions, newest first."""
     query = select(Action).where(Action.account_id == account_id)
     if statuses:
         query = query.where(Action.status.in_(statuses))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Action.id.desc()).limit(limit).offset(offset))
-    return rows.all(), total or 0
+    return await paginate(session, query.order_by(Action.id.desc()), page=page, into=into)
 
 
-async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None, author_keys: set[str]) -> Sequence[Action]:
+async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None,
+                         author_keys: set[str]) -> Sequence[Action]:
     """Live (done, not yet undone) actions of an author, for undo on block."""
-    query = select(Action).where(Action.status == "done", Action.undo_requested_at.is_(None),
+    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None),
                                  (Action.author_handle.in_(author_keys)) | (Action.author_id.in_(author_keys)))
     if account_ids is not None:
         query = query.where(Action.account_id.in_(account_ids))
@@ -38,3 +43,63 @@ async def for_posts(session: AsyncSession, *, account_id: int, post_ids: list[st
         return []
     query = select(Action).where(Action.account_id == account_id, Action.post_id.in_(post_ids))
     return (await session.scalars(query.order_by(Action.id))).all()
+
+
+async def subject(session: AsyncSession, action_id: int) -> tuple[Action, Account, SeenPost, Rule | None]:
+    """The action, its account, its inbox post and its rule (None once the rule is deleted)."""
+    action = await session.get_one(Action, action_id)
+    account = await session.get_one(Account, action.account_id)
+    post = await session.get_one(SeenPost, action.seen_post_id)
+    rule = await session.get(Rule, action.rule_id) if action.rule_id else None
+    return action, account, post, rule
+
+
+async def hosts_of(session: AsyncSession, ids: list[int], *order: Any) -> Sequence[tuple[int, int, str, Any]]:
+    """(action id, account id, platform, account config) of these actions, in `order`."""
+    rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
+                                 .join(Account, Account.id == Action.account_id)
+                                 .where(Action.id.in_(ids)).order_by(*order))
+    return rows.all()
+
+
+async def in_ids(session: AsyncSession, ids: list[int]) -> Sequence[Action]:
+    """The actions with these ids."""
+    return (await session.scalars(select(Action).where(Action.id.in_(ids)))).all()
+
+
+def due_to_send(now: datetime, max_attempts: int) -> ColumnElement[bool]:
+    """Queued rows whose time has come, and failed rows due for another try."""
+    return or_(
+        and_(Action.status == ActionStatus.queued,
+             or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now)),
+        and_(Action.status == ActionStatus.failed, Action.next_attempt_at <= now, Action.attempts < max_attempts),
+    )
+
+
+def due_to_undo(now: datetime) -> ColumnElement[bool]:
+    """Sent actions asked to be undone, whose time has come."""
+    return and_(Action.status == ActionStatus.done, Action.undo_requested_at.is_not(None),
+                or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
+
+
+def in_flight() -> ColumnElement[bool]:
+    """Actions marked `sending` (reconcile settles those nobody holds)."""
+    return Action.status == ActionStatus.sending
+
+
+def originals_due(now: datetime, *, days: float, every: float) -> ColumnElement[bool]:
+    """Sent reposts and quotes younger than `days`, not deleted, not looked at for `every` seconds."""
+    last = func.coalesce(Action.original_checked_at, Action.sent_at)
+    return and_(
+        Action.status == ActionStatus.done, Action.kind.in_(WATCHED), Action.undo_requested_at.is_(None),
+        or_(Action.original_state.is_(None), Action.original_state != OriginalState.deleted),
+        Action.sent_at >= now - timedelta(days=days), last <= now - timedelta(seconds=every),
+    )
+
+
+async def live_on(session: AsyncSession, *, post_id: str, platform: str) -> Sequence[tuple[Action, Any]]:
+    """Sent reposts and quotes of a post on `platform`, each with its account's config."""
+    rows = await session.execute(select(Action, Account.config).join(Account, Account.id == Action.account_id).where(
+        Action.post_id == post_id, Action.status == ActionStatus.done, Action.kind.in_(WATCHED),
+        Account.platform == platform))
+    return rows.all()

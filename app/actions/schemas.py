@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from app.models.action import ActionStatus
+from app.models.action import ActionKind, ActionStatus, OriginalState
 
 
 class ActionRead(BaseModel):
@@ -16,7 +16,7 @@ class ActionRead(BaseModel):
     post_id: str
     post_url: str | None
     author_handle: str
-    kind: str
+    kind: ActionKind
     status: ActionStatus
     reason: str | None
     error: str | None
@@ -29,5 +29,5 @@ class ActionRead(BaseModel):
     sent_at: datetime | None
     undone_at: datetime | None
     # `deleted` / `edited` once the original was seen so after the repost (None: unchanged or unknown)
-    original_state: str | None = None
+    original_state: OriginalState | None = None
     original_checked_at: datetime | None = None

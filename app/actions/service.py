@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.service import get_for
 from app.actions import repository
+from app.actions.states import IllegalMove, can_move, move
 from app.audit import record
 from app.auth.caller import Caller, Capability
 from app.db.base import utcnow
-from app.errors import Conflict, NotFound
-from app.models import Action
+from app.errors import NotFound
+from app.models import Action, ActionStatus
 
 
 async def get_for_caller(session: AsyncSession, *, action_id: int, caller: Caller, need: Capability) -> Action:
@@ -24,9 +25,8 @@ async def get_for_caller(session: AsyncSession, *, action_id: int, caller: Calle
 
 async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
     """A reviewed post goes to the queue (it is still checked against blocks and limits before sending)."""
-    if action.status != "review":
-        raise Conflict(f"action {action.id} is {action.status}, not waiting for review")
-    action.status, action.next_attempt_at, action.decided_by = "queued", utcnow(), caller.label
+    move(action, ActionStatus.queued, only_from=[ActionStatus.review], why="not waiting for review",
+         next_attempt_at=utcnow(), decided_by=caller.label)
     await record(session, caller, "action.approve", target_type="action", target_id=action.id,
                  account_id=action.account_id, detail={"post_id": action.post_id})
     return action
@@ -34,10 +34,8 @@ async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> A
 
 async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
     """A post waiting for review (or in the queue) is not sent."""
-    if action.status not in ("review", "queued", "failed"):
-        raise Conflict(f"action {action.id} is {action.status}; only waiting actions can be rejected")
-    action.status, action.next_attempt_at, action.decided_by = "rejected", None, caller.label
-    action.reason = f"rejected by {caller.label}"
+    move(action, ActionStatus.rejected, why="only waiting actions can be rejected",
+         next_attempt_at=None, decided_by=caller.label, reason=f"rejected by {caller.label}")
     await record(session, caller, "action.reject", target_type="action", target_id=action.id,
                  account_id=action.account_id, detail={"post_id": action.post_id})
     return action
@@ -45,10 +43,10 @@ async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Ac
 
 async def request_undo(session: AsyncSession, *, action: Action, caller: Caller | None, why: str = "") -> Action:
     """Ask for a sent repost to be undone; the dispatcher does it within the platform's limits."""
-    if action.status == "undone" or action.undo_requested_at is not None:
+    if action.status == ActionStatus.undone or action.undo_requested_at is not None:
         return action
-    if action.status != "done":
-        raise Conflict(f"action {action.id} is {action.status}; only a done action can be undone (reject waiting ones)")
+    if not can_move(action.status, ActionStatus.undone):  # the move itself is the undo job's, once the platform agrees
+        raise IllegalMove(action, ActionStatus.undone, "only a done action can be undone (reject waiting ones)")
     action.undo_requested_at, action.next_attempt_at = utcnow(), utcnow()
     action.decided_by = caller.label if caller else why or "system"
     await record(session, caller, "action.undo", target_type="action", target_id=action.id,

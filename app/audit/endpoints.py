@@ -3,14 +3,13 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
-from app.deps import CallerDep, SessionDep
+from app.audit import repository
+from app.deps import CallerDep, PageDep, SessionDep
 from app.errors import NotFound
-from app.models import AuditEvent
-from app.pagination import MAX_ID, Page, PageParams, PathId, page_params
+from app.pagination import MAX_ID, Page, PathId
 
 router = APIRouter(tags=["audit"])
 
@@ -29,19 +28,11 @@ class AuditRead(BaseModel):
 
 
 @router.get("/audit", response_model=Page[AuditRead])
-async def audit_log(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)],
+async def audit_log(session: SessionDep, caller: CallerDep, page: PageDep,
                     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                     action: Annotated[str | None, Query(description="e.g. block.create, rule.update")] = None):
     """The audit log, newest first."""
-    query = select(AuditEvent)
-    if account_id is not None:
-        if not caller.reaches(account_id):
-            raise NotFound(f"account {account_id} not found")
-        query = query.where(AuditEvent.account_id == account_id)
-    elif not caller.is_admin:
-        query = query.where(AuditEvent.account_id.in_(list(caller.account_ids)))
-    if action:
-        query = query.where(AuditEvent.action == action)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(AuditEvent.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[AuditRead.model_validate(r) for r in rows], total=total or 0, limit=page.limit, offset=page.offset)
+    if account_id is not None and not caller.reaches(account_id):
+        raise NotFound(f"account {account_id} not found")
+    ids = [account_id] if account_id is not None else None if caller.is_admin else caller.account_ids
+    return await repository.page(session, account_ids=ids, action=action, page=page, into=AuditRead.model_validate)

@@ -1,13 +1,11 @@
 """/tokens: API tokens (admin only)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from app.auth import repository, service
 from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
-from app.deps import CallerDep, SessionDep
-from app.pagination import Page, PageParams, PathId, page_params
+from app.deps import CallerDep, PageDep, SessionDep
+from app.pagination import Page, PathId
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
@@ -21,11 +19,10 @@ async def create_token(data: TokenCreate, session: SessionDep, caller: CallerDep
 
 
 @router.get("", response_model=Page[TokenRead])
-async def list_tokens(session: SessionDep, caller: CallerDep, page: Annotated[PageParams, Depends(page_params)]):
+async def list_tokens(session: SessionDep, caller: CallerDep, page: PageDep):
     """Every token (never the secrets)."""
     caller.require_admin()
-    rows, total = await repository.page(session, limit=page.limit, offset=page.offset)
-    return Page(items=[TokenRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.page(session, page=page, into=TokenRead.model_validate)
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,11 +1,12 @@
 """Every query on api_tokens."""
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiToken
+from app.pagination import Page, PageParams, T, paginate
 
 
 async def by_hash(session: AsyncSession, token_hash: str) -> ApiToken | None:
@@ -16,10 +17,9 @@ async def get(session: AsyncSession, token_id: int) -> ApiToken | None:
     return await session.get(ApiToken, token_id)
 
 
-async def page(session: AsyncSession, *, limit: int, offset: int) -> tuple[Sequence[ApiToken], int]:
-    rows = await session.scalars(select(ApiToken).order_by(ApiToken.id).limit(limit).offset(offset))
-    total = await session.scalar(select(func.count()).select_from(ApiToken))
-    return rows.all(), total or 0
+async def page(session: AsyncSession, *, page: PageParams, into: Callable[[ApiToken], T]) -> Page[T]:
+    """A page of every token, oldest first."""
+    return await paginate(session, select(ApiToken).order_by(ApiToken.id), page=page, into=into)
 
 
 async def reaching(session: AsyncSession, account_id: int) -> list[ApiToken]:

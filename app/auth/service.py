@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repository
 from app.audit import record
 from app.auth import repository
 from app.auth.caller import Caller, Role
@@ -12,7 +12,7 @@ from app.auth.schemas import TokenCreate
 from app.auth.tokens import hash_secret, new_secret
 from app.db.base import utcnow
 from app.errors import Invalid, NotFound, Unauthorized
-from app.models import Account, ApiToken
+from app.models import ApiToken
 
 
 async def create(session: AsyncSession, *, data: TokenCreate, caller: Caller | None) -> tuple[ApiToken, str]:
@@ -20,7 +20,7 @@ async def create(session: AsyncSession, *, data: TokenCreate, caller: Caller | N
     if data.role is not Role.admin and not data.account_ids:
         raise Invalid(f"a {data.role} token needs account_ids")
     if data.account_ids:
-        found = set(await session.scalars(select(Account.id).where(Account.id.in_(data.account_ids))))
+        found = await accounts_repository.existing_ids(session, data.account_ids)
         missing = sorted(set(data.account_ids) - found)
         if missing:
             raise NotFound(f"accounts not found: {missing}")

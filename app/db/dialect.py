@@ -13,7 +13,8 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_ignore(session: AsyncSession, table: Any, *, conflict: list[str] | None = None):
+def insert_ignore(session: AsyncSession, table: Any, *,
+                  conflict: list[str] | None = None) -> postgresql.Insert | sqlite.Insert:
     """INSERT ... ON CONFLICT [(conflict)] DO NOTHING, on either engine."""
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict)

@@ -9,6 +9,7 @@ from app.engine.filters import duplicate_reason, filter_reason, normalized_text
 from app.engine.scope import Scope, author_keys, out_of_scope
 from app.engine.view import AccountView
 from app.platforms.base import Author, Post
+from app.platforms.handles import handle_key
 
 NOBOT = "#nobot"
 
@@ -64,7 +65,7 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
 
 
 def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:
-    mentioned = {m.lower().lstrip("@") for m in (*post.mentions, *post.mention_ids)}
+    mentioned = {handle_key(m) for m in (*post.mentions, *post.mention_ids)}
     return bool(keys & view.consent) or bool(mentioned & view.own_names())
 
 

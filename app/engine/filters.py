@@ -65,7 +65,9 @@ def _age(f: FilterSettings, post: Post, now: datetime) -> str | None:
     if created is None:
         return f"min_account_age_days {f.min_account_age_days}: account age unknown"
     days = (now - created).days
-    return None if days >= f.min_account_age_days else f"min_account_age_days {f.min_account_age_days}: account is {days} days old"
+    if days >= f.min_account_age_days:
+        return None
+    return f"min_account_age_days {f.min_account_age_days}: account is {days} days old"
 
 
 def _counts(f: FilterSettings, post: Post, now: datetime) -> str | None:

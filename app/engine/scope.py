@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from app.platforms.base import Author, Post
+from app.platforms.handles import handle_key
 
 SET_KINDS = ("followers", "following", "list", "users")
 # a handle, `user@domain` (Mastodon: remote people too), or an id such as `did:plc:…`
@@ -51,7 +52,7 @@ def parse_scope(text: str) -> Scope:
         if not value.strip():
             raise ScopeError("list: needs a list id")
         return Scope("list", (value.strip(),))
-    items = [v.strip().lstrip("@").lower() for v in value.strip().strip("[]").split(",") if v.strip()]
+    items = [handle_key(v) for v in value.strip().strip("[]").split(",") if v.strip()]
     if not items or not all(_HANDLE.match(i) for i in items):
         raise ScopeError("users: needs handles or ids, e.g. users:[alice, bob@mastodon.social]")
     return Scope("users", tuple(dict.fromkeys(items)))
@@ -60,7 +61,7 @@ def parse_scope(text: str) -> Scope:
 def author_keys(who: Post | Author) -> set[str]:
     """The ways an author (or a post's author) can be named: lower-cased handle without @, and id."""
     author = who.author if isinstance(who, Post) else who
-    return {author.handle.lower().lstrip("@"), author.id.lower()} - {""}
+    return {handle_key(author.handle), author.id.lower()} - {""}
 
 
 def out_of_scope(scope: Scope, post: Post, relations: dict[str, set[str]]) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.platforms.handles import handle_key
+
 
 @dataclass(frozen=True)
 class FilterSettings:
@@ -44,7 +46,7 @@ class AccountView:
 
     def own_names(self) -> set[str]:
         """The account's own handle and id, lower-cased (to see that an author tagged it)."""
-        names = {self.handle.lower().lstrip("@")}
+        names = {handle_key(self.handle)}
         if self.platform_user_id:
             names.add(self.platform_user_id.lower())
         return names

@@ -1,7 +1,7 @@
 """Every ORM table, imported here so Alembic and the app see the whole schema."""
 
 from app.models.account import Account, AccountFilters
-from app.models.action import Action, ActionKind, ActionStatus
+from app.models.action import Action, ActionKind, ActionStatus, OriginalState
 from app.models.audit import AuditEvent
 from app.models.moderation import AuthorList, Block, RelationCache
 from app.models.post import SeenPost
@@ -20,6 +20,7 @@ __all__ = [
     "AuthorList",
     "Block",
     "Cursor",
+    "OriginalState",
     "RelationCache",
     "Rule",
     "SeenPost",

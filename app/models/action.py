@@ -3,13 +3,15 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
 
 
 class ActionStatus(StrEnum):
+    """Where an action is in its life; the moves between them are in app/actions/states.py."""
+
     queued = "queued"
     review = "review"
     sending = "sending"
@@ -21,9 +23,22 @@ class ActionStatus(StrEnum):
 
 
 class ActionKind(StrEnum):
+    """What an action does to the post on the platform."""
+
     repost = "repost"
     quote = "quote"
     like = "like"
+
+
+class OriginalState(StrEnum):
+    """What became of the original after the repost (None on the row: unchanged or unknown)."""
+
+    deleted = "deleted"
+    edited = "edited"
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class Action(Base):
@@ -34,6 +49,10 @@ class Action(Base):
         Index("ix_actions_due", "status", "next_attempt_at"),
         Index("ix_actions_account_status", "account_id", "status", "id"),
         Index("ix_actions_account_author", "account_id", "author_handle"),
+        # The closed sets, held by the database too (migration 0005 writes the same conditions).
+        CheckConstraint(_one_of("status", ActionStatus), name="status"),
+        CheckConstraint(_one_of("kind", ActionKind), name="kind"),
+        CheckConstraint(f"original_state IS NULL OR {_one_of('original_state', OriginalState)}", name="original_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,18 +1,15 @@
 """Blocks (per account and global) and the opt-out and consent lists."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from app.accounts.service import get_for
 from app.auth.caller import Capability
-from app.deps import CallerDep, RuntimeDep, SessionDep
+from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
 from app.moderation import repository, service
 from app.moderation.schemas import AuthorEntry, AuthorEntryRead, BlockCreate, BlockCreated, BlockRead, ListKind
-from app.pagination import Page, PageParams, PathId, page_params
+from app.pagination import Page, PathId
 
 router = APIRouter(tags=["moderation"])
-PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def _created(result: dict) -> BlockCreated:
@@ -35,8 +32,7 @@ async def block_author(account_id: PathId, data: BlockCreate, session: SessionDe
 async def list_blocks(account_id: PathId, session: SessionDep, caller: CallerDep, page: PageDep):
     """The account's blocks, newest first."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
-    rows, total = await repository.blocks_page(session, account_id, limit=page.limit, offset=page.offset)
-    return Page(items=[BlockRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.blocks_page(session, account_id=account_id, page=page, into=BlockRead.model_validate)
 
 
 @router.delete("/accounts/{account_id}/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT)
@@ -57,8 +53,7 @@ async def block_globally(data: BlockCreate, session: SessionDep, caller: CallerD
 async def list_global_blocks(session: SessionDep, caller: CallerDep, page: PageDep):
     """Global blocks (admin)."""
     caller.require_admin()
-    rows, total = await repository.blocks_page(session, None, limit=page.limit, offset=page.offset)
-    return Page(items=[BlockRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.blocks_page(session, account_id=None, page=page, into=BlockRead.model_validate)
 
 
 @router.delete("/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT)
@@ -80,8 +75,8 @@ async def add_author(account_id: PathId, kind: ListKind, data: AuthorEntry, sess
 async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, caller: CallerDep, page: PageDep):
     """The opt-out or consent list."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
-    rows, total = await repository.entries_page(session, account_id, kind, limit=page.limit, offset=page.offset)
-    return Page(items=[AuthorEntryRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.entries_page(session, account_id=account_id, kind=kind, page=page,
+                                         into=AuthorEntryRead.model_validate)
 
 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT)

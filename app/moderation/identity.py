@@ -17,6 +17,7 @@ from app.accounts.context import context_for
 from app.errors import Invalid
 from app.models import Account
 from app.platforms.base import ActionClient, PlatformError
+from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
 
 log = logging.getLogger("reposter.identity")
@@ -30,9 +31,7 @@ def clean_name(value: str, *, domain: str | None = None) -> str:
 
     Raises ValueError for what cannot name anyone (empty, spaces inside, too long, control characters).
     """
-    name = value.strip().lstrip("@").lower()
-    if domain and name.endswith(f"@{domain.lower()}"):
-        name = name[: -len(domain) - 1]
+    name = handle_key(value, domain=domain)
     if not name or len(name) > 255 or not name.isprintable() or any(c.isspace() for c in name):
         raise ValueError("an author is a handle (with or without @, user@domain on Mastodon) or a platform id, "
                          "without spaces")
@@ -77,7 +76,7 @@ async def resolve_one(client: ActionClient, name: str) -> Resolved | None:
         return Resolved(name, None, name)
     if author is None:
         return None
-    return Resolved(name, author.id, author.handle.lower().lstrip("@") or name)
+    return Resolved(name, author.id, handle_key(author.handle) or name)
 
 
 async def resolve_names(runtime, account: Account | None, names: Iterable[str], *, what: str) -> dict[str, Resolved]:

@@ -1,11 +1,14 @@
 """Every query on blocks and author lists."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account, Action, AuthorList, Block
+from app.actions import states
+from app.models import Account, Action, ActionStatus, AuthorList, Block
+from app.pagination import Page, PageParams, T, paginate
 
 
 def _owner(account_id: int | None):
@@ -26,10 +29,11 @@ async def find_block_named(session: AsyncSession, account_id: int | None, names:
     return await session.scalar(query.order_by(Block.id).limit(1))
 
 
-async def blocks_page(session: AsyncSession, account_id: int | None, *, limit: int, offset: int) -> tuple[Sequence[Block], int]:
-    query = select(Block).where(_owner(account_id))
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    return (await session.scalars(query.order_by(Block.id.desc()).limit(limit).offset(offset))).all(), total or 0
+async def blocks_page(session: AsyncSession, *, account_id: int | None, page: PageParams,
+                      into: Callable[[Block], T]) -> Page[T]:
+    """A page of the account's blocks (global ones for None), newest first."""
+    query = select(Block).where(_owner(account_id)).order_by(Block.id.desc())
+    return await paginate(session, query, page=page, into=into)
 
 
 def _by_author(author: str, pending: bool):
@@ -42,19 +46,20 @@ def _by_author(author: str, pending: bool):
 async def stop_waiting(session: AsyncSession, *, account_id: int | None, author: str, reason: str,
                        pending: bool = True, platform: str | None = None) -> int:
     """Mark the author's waiting actions skipped; returns how many."""
-    query = update(Action).where(Action.status.in_(("queued", "review", "failed")), _by_author(author, pending))
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)  # never one in flight (sending)
+    query = update(Action).where(Action.status.in_(waiting), _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
         query = query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
-    result = await session.execute(query.values(status="skipped", reason=reason, next_attempt_at=None))
+    result = await session.execute(query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
     return result.rowcount or 0
 
 
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None) -> Sequence[Action]:
     """Live (done, not yet undone) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == "done", Action.undo_requested_at.is_(None), _by_author(author, pending))
+    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None), _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
@@ -62,15 +67,25 @@ async def done_by_author(session: AsyncSession, *, account_id: int | None, autho
     return (await session.scalars(query)).all()
 
 
-async def platforms_in_use(session: AsyncSession) -> list[str]:
-    """The platforms of the enabled accounts."""
-    return sorted(set(await session.scalars(select(Account.platform).where(Account.enabled.is_(True)))))
+async def blocks_for(session: AsyncSession, *, account_id: int, platform: str) -> Sequence[Block]:
+    """The blocks that hold for an account: its own, and the global ones of its platform or of all."""
+    global_here = Block.account_id.is_(None) & or_(Block.platform.is_(None), Block.platform == platform)
+    return (await session.scalars(select(Block).where(or_(Block.account_id == account_id, global_here)))).all()
 
 
-async def account_on(session: AsyncSession, platform: str) -> Account | None:
-    """An enabled account on `platform` (the oldest), to ask that platform who a name is."""
-    query = select(Account).where(Account.platform == platform, Account.enabled.is_(True)).order_by(Account.id)
-    return await session.scalar(query.limit(1))
+async def entries_of(session: AsyncSession, account_id: int) -> Sequence[AuthorList]:
+    """The account's opt-out and consent entries, both lists."""
+    return (await session.scalars(select(AuthorList).where(AuthorList.account_id == account_id))).all()
+
+
+async def due_for_check(session: AsyncSession, model: type[Block] | type[AuthorList], *, pending: bool,
+                        stale: datetime, limit: int) -> list[Block | AuthorList]:
+    """Pending rows of `model` (or, with pending False, resolved ones last checked before `stale`),
+    the longest unasked first."""
+    due = model.pending.is_(True) if pending else model.pending.is_(False) & (model.checked_at < stale)
+    order = (model.checked_at.is_(None).desc(), model.checked_at, model.id)
+    rows = await session.scalars(select(model).where(due).order_by(*order).limit(limit))
+    return [row for row in rows if isinstance(row, (Block, AuthorList))]  # (so the type checker knows)
 
 
 async def find_entry(session: AsyncSession, account_id: int, kind: str, author: str) -> AuthorList | None:
@@ -85,8 +100,8 @@ async def find_entry_named(session: AsyncSession, account_id: int, kind: str, na
     return await session.scalar(query.order_by(AuthorList.id).limit(1))
 
 
-async def entries_page(session: AsyncSession, account_id: int, kind: str, *, limit: int,
-                       offset: int) -> tuple[Sequence[AuthorList], int]:
+async def entries_page(session: AsyncSession, *, account_id: int, kind: str, page: PageParams,
+                       into: Callable[[AuthorList], T]) -> Page[T]:
+    """A page of the account's opt-out or consent list, oldest first."""
     query = select(AuthorList).where(AuthorList.account_id == account_id, AuthorList.kind == kind)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    return (await session.scalars(query.order_by(AuthorList.id).limit(limit).offset(offset))).all(), total or 0
+    return await paginate(session, query.order_by(AuthorList.id), page=page, into=into)

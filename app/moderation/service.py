@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
@@ -39,7 +40,7 @@ async def _global_platform(session: AsyncSession, platform: str | None) -> str |
         except KeyError as exc:
             raise Invalid(f"unknown platform {platform!r}", error="invalid block") from exc
         return platform
-    used = await repository.platforms_in_use(session)
+    used = await accounts_repo.platforms_in_use(session)
     if len(used) > 1:
         raise Invalid(f"accounts use several platforms ({', '.join(used)}): say which one the author is on "
                       "with `platform`", error="invalid block")
@@ -51,7 +52,9 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     """Block an author for one account (or all, when account is None): resolved to their id first."""
     account_id = None if account is None else account.id
     platform = account.platform if account is not None else await _global_platform(session, data.platform)
-    through = account if account is not None or platform is None else await repository.account_on(session, platform)
+    through = account
+    if account is None and platform is not None:  # a global block: asked through an account on its platform
+        through = await accounts_repo.first_enabled_on(session, platform)
     who = await resolve_author(session, runtime, through, data.author)
     if await repository.find_block(session, account_id, who.key, platform):
         raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))

@@ -15,42 +15,41 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
-from app.accounts.context import context_for
+from app.actions import repository
+from app.actions.states import can_move, move
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
-from app.models import Account, Action, Rule, SeenPost
+from app.models import Account, Action, ActionKind, ActionStatus, SeenPost
+from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
-from app.pipeline.leases import Heartbeat, claim, hold, release
+from app.pipeline.leases import claim, hold, release
+from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
 from app.pipeline.views import account_view, limit_settings, sent_times
-from app.pipeline.outcome import apply_failure, render_quote
-from app.platforms.base import OutcomeUnknown, PlatformError, PostGone
+from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, PostGone
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.dispatcher")
 
 # The fanout stage of sends (dispatch and undo): an account never has two of its sends in flight.
 SENDS = "send"
 
-
-def due(now: datetime, max_attempts: int):
-    """Queued rows whose time has come, and failed rows due for another try."""
-    return or_(
-        and_(Action.status == "queued", or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now)),
-        and_(Action.status == "failed", Action.next_attempt_at <= now, Action.attempts < max_attempts),
-    )
+due = repository.due_to_send  # what the queue's health reads as "due"
 
 
-async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+async def dispatch_due(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Send what is due; returns how many platform calls succeeded. Accounts are served
     concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
     round are still running is left out; `wait` as in Fanout.round."""
@@ -62,30 +61,28 @@ async def dispatch_due(runtime, fanout: Fanout | None = None, *, wait: float | N
         ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *free_accounts, order=[Action.id],
                           limit=runtime.settings.dispatch_batch, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds)
-        rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
-                                     .join(Account, Account.id == Action.account_id)
-                                     .where(Action.id.in_(ids)).order_by(Action.id))
         by_account: dict[int, tuple[str, list[int]]] = {}
-        for action_id, account_id, platform, config in rows:
+        for action_id, account_id, platform, config in await repository.hosts_of(session, ids, Action.id):
             by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs = {aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
+    jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
+        aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
     return await fanout.round(SENDS, jobs, wait=wait)
 
 
-async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> int:
+async def _dispatch_account(runtime: Runtime, account_id: int, action_ids: list[int]) -> int:
     sent = 0
     # The account's view (blocks, filters...) and its recent sends, loaded once per batch: a block
     # that lands during these few seconds is still caught by the next batch's check.
-    cache: dict = {}
+    cache: dict[str, Any] = {}
     for index, action_id in enumerate(action_ids):
         started = time.monotonic()
         outcome = await _dispatch_one(runtime, action_id, cache)
-        sent += outcome == "done"
-        if outcome == "done":
+        if outcome == Outcome.done:
+            sent += 1
             cache["sent"].append(utcnow())
-        if outcome == "hold":  # over a limit, rate limited or credentials: the rest wait too
+        if outcome == Outcome.hold:  # over a limit, rate limited or credentials: the rest wait too
             async with transaction(runtime.sessions) as session:
-                until = (await session.get(Action, action_id)).next_attempt_at
+                until = (await session.get_one(Action, action_id)).next_attempt_at
                 await _hold_rest(session, action_ids[index + 1 :], until, runtime.worker_id)
             break
         if time.monotonic() - started >= runtime.settings.send_budget_seconds:
@@ -99,113 +96,98 @@ async def _dispatch_account(runtime, account_id: int, action_ids: list[int]) -> 
 
 async def _hold_rest(session: AsyncSession, ids: list[int], until: datetime | None, owner: str) -> None:
     """Give back the account's remaining claimed rows, due no earlier than the held one."""
-    for action in (await session.scalars(select(Action).where(Action.id.in_(ids)))).all():
+    for action in await repository.in_ids(session, ids):
         if action.lease_owner == owner:  # a row whose lease ran out may be another worker's now
             action.next_attempt_at = max(filter(None, [action.next_attempt_at, until, utcnow()]))
     await release(session, Action, ids, owner)
 
 
-async def _dispatch_one(runtime, action_id: int, cache: dict) -> str:
+async def _dispatch_one(runtime: Runtime, action_id: int, cache: dict[str, Any]) -> Outcome:
     """Check, then mark sending and commit, then call the platform and record the outcome."""
     async with transaction(runtime.sessions) as session:
         # Rows wait in the batch: one whose lease ran out meanwhile may be another worker's now.
         if not await hold(session, Action, action_id, runtime.worker_id, runtime.settings.lease_seconds):
             log.info("lease lost before sending", extra={"action_id": action_id, "worker": runtime.worker_id})
-            return "lost"
-        action = await session.get(Action, action_id)
-        account = await session.get(Account, action.account_id)
+            return Outcome.lost
+        action = await session.get_one(Action, action_id)
+        account = await session.get_one(Account, action.account_id)
         verdict = await _precheck(session, action, account, cache)
-        if verdict != "go":
+        if verdict != Outcome.go:
             await release(session, Action, [action_id], runtime.worker_id)
             return verdict
         # A failed try may have reached the platform: ask before sending again.
-        settle = action.status == "failed"
-        action.status, action.attempts = "sending", action.attempts + 1
+        settle = action.status == ActionStatus.failed
+        move(action, ActionStatus.sending, attempts=action.attempts + 1)
     return await _send(runtime, action_id, settle=settle)
 
 
-async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict) -> str:
+async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict[str, Any]) -> Outcome:
     """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
     now = utcnow()
-    if action.status not in ("queued", "failed"):
-        return "gone"
+    if not can_move(action.status, ActionStatus.sending):
+        return Outcome.gone
     if not account.enabled or needs_attention(account):
         action.next_attempt_at = now + timedelta(minutes=5)
-        return "hold"
+        return Outcome.hold
     held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(action.kind))
     if held:
         action.next_attempt_at = held
-        return "hold"
+        return Outcome.hold
     if account.max_queue_age_seconds and action.created_at + timedelta(seconds=account.max_queue_age_seconds) < now:
-        action.status, action.reason = "skipped", f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
-        return "skipped"
-    post = post_of(await session.get(SeenPost, action.seen_post_id))
+        waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
+        move(action, ActionStatus.skipped, reason=waited)
+        return Outcome.skipped
+    post = post_of(await session.get_one(SeenPost, action.seen_post_id))
     if "view" not in cache:
         cache["view"] = await account_view(session, account, now)
         cache["sent"] = await sent_times(session, account.id, now)
     reason = stop_reason(post, cache["view"], now)
     if reason:
-        action.status, action.reason, action.next_attempt_at = "skipped", reason, None
-        return "skipped"
+        move(action, ActionStatus.skipped, reason=reason, next_attempt_at=None)
+        return Outcome.skipped
     slot = earliest_send(limit_settings(account, action.kind), cache["sent"], now)
     if slot > now:
         action.next_attempt_at = slot
-        return "hold"
-    return "go"
+        return Outcome.hold
+    return Outcome.go
 
 
-async def _send(runtime, action_id: int, *, settle: bool = False) -> str:
-    """The platform call, outside any transaction, with the lease renewed meanwhile; its outcome
-    is written in a new transaction, only if the lease is still ours."""
-    async with transaction(runtime.sessions) as session:
-        action = await session.get(Action, action_id)
-        account = await session.get(Account, action.account_id)
-        post = post_of(await session.get(SeenPost, action.seen_post_id))
-        rule = await session.get(Rule, action.rule_id) if action.rule_id else None
-    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
-    client = get_platform(account.platform).action_client(ctx, runtime.http)
-    async with Heartbeat(runtime, Action, [action_id]):
-        platform_id, error = await _attempt(client, action, post, rule, settle, budget=runtime.settings.send_budget_seconds,
-                                            what=f"{account.platform}: {action.kind} of {action.post_id}")
-    async with transaction(runtime.sessions) as session:
-        if not await hold(session, Action, action_id, runtime.worker_id):
-            # Another worker holds the row now and settles it by asking the platform; the
-            # credentials a refresh gave stay pending, saved after the stage.
-            log.warning("lease lost: outcome not recorded", extra={
-                "action_id": action_id, "worker": runtime.worker_id,
-                "outcome": "done" if error is None else f"{type(error).__name__}: {error}"})
-            return "lost"
-        fresh_action = await session.get(Action, action_id)
-        fresh_account = await session.get(Account, account.id)
-        if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
-            fresh_account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
-        await release(session, Action, [action_id], runtime.worker_id)
-        if error is None:
-            return _done(fresh_action, fresh_account, platform_id)
-        return _failed(fresh_action, fresh_account, error, runtime.settings)
+async def _send(runtime: Runtime, action_id: int, *, settle: bool = False) -> Outcome:
+    """The platform call (calls.call_and_record: outside any transaction, the lease renewed, the
+    outcome written only while the lease is still ours)."""
+    budget = runtime.settings.send_budget_seconds
+
+    async def call(client: ActionClient, subject: Subject) -> str:
+        what = f"{subject.account.platform}: {subject.action.kind} of {subject.action.post_id}"
+        return await _attempt(client, subject, settle, budget=budget, what=what)
+
+    async def write(session: AsyncSession, result: Result[str]) -> Outcome:
+        if result.error is None:
+            return _done(result.action, result.account, result.value)
+        return _failed(result.action, result.account, result.error, runtime.settings)
+
+    return await call_and_record(runtime, action_id, call, write, what="send") or Outcome.lost
 
 
-async def _attempt(client, action: Action, post, rule: Rule | None, settle: bool, *, budget: float,
-                   what: str) -> tuple[str | None, Exception | None]:
+async def _attempt(client: ActionClient, subject: Subject, settle: bool, *, budget: float, what: str) -> str:
     """Ask first when an earlier try may have acted; send; settle at once a send that may have
     acted. Each call gets `budget` seconds (one that takes longer may have acted: OutcomeUnknown).
-    Returns (platform id, None) or (None, the error)."""
+    Returns the platform's id of what was done; raises what stopped it."""
+    action, post = subject.action, subject.post
     if settle:
         try:
             found = await within(budget, client.find_own(post, action.kind, since=action.created_at), what)
-        except PostGone as exc:
-            return None, exc
-        except Exception as exc:  # noqa: BLE001 - cannot tell: wait and ask again, never send blind
-            return None, _unsettled(exc)
+        except PostGone:
+            raise
+        except Exception as exc:  # cannot tell: wait and ask again, never send blind
+            raise unsettled(exc, f"could not ask the platform whether an earlier try acted ({exc})") from exc
         if found is not None:
             log.info("settled: already on the platform", extra={"action_id": action.id, "kind": action.kind})
-            return found, None
+            return found
     try:
-        return await within(budget, _call(client, action, post, rule), what), None
+        return await within(budget, _call(client, subject), what)
     except OutcomeUnknown as exc:
         unknown = exc
-    except Exception as exc:  # noqa: BLE001 - recorded by the caller; an adapter bug must not stop the queue
-        return None, exc
     try:  # the platform may have acted: most often it did, and the action is done now
         found = await within(budget, client.find_own(post, action.kind, since=action.created_at), what)
     except Exception as exc:  # noqa: BLE001 - still unknown; the next try asks again
@@ -213,33 +195,24 @@ async def _attempt(client, action: Action, post, rule: Rule | None, settle: bool
         found = None
     if found is not None:
         log.info("settled: the platform acted", extra={"action_id": action.id, "kind": action.kind})
-        return found, None
-    return None, unknown
+        return found
+    raise unknown
 
 
-def _unsettled(exc: Exception) -> OutcomeUnknown:
-    """Why an action that may be on the platform cannot be sent again yet."""
-    if isinstance(exc, OutcomeUnknown):
-        return exc
-    unknown = OutcomeUnknown(f"could not ask the platform whether an earlier try acted ({exc})")
-    unknown.retry_at = getattr(exc, "retry_at", None)
-    return unknown
-
-
-def _done(action: Action, account: Account, platform_id: str) -> str:
+def _done(action: Action, account: Account, platform_id: str | None) -> Outcome:
     now = utcnow()
-    action.status, action.platform_action_id, action.sent_at, action.error = "done", platform_id, now, None
-    action.next_attempt_at, account.last_sent_at = None, now
+    move(action, ActionStatus.done, platform_action_id=platform_id, sent_at=now, error=None, next_attempt_at=None)
+    account.last_sent_at = now
     clear_rate_limits(account, bucket=get_platform(account.platform).rate_bucket(action.kind), now=now)
     log.info("sent", extra={"account_id": account.id, "action_id": action.id, "post_id": action.post_id,
                             "kind": action.kind})
-    return "done"
+    return Outcome.done
 
 
-def _failed(action: Action, account: Account, error: Exception, settings) -> str:
+def _failed(action: Action, account: Account, error: Exception, settings: Settings) -> Outcome:
     if isinstance(error, PostGone):
-        action.status, action.reason, action.error, action.next_attempt_at = "skipped", "post no longer exists", str(error), None
-        return "skipped"
+        move(action, ActionStatus.skipped, reason="post no longer exists", error=str(error), next_attempt_at=None)
+        return Outcome.skipped
     if not isinstance(error, PlatformError):
         log.error("adapter error", exc_info=error, extra={"action_id": action.id})
         error = PlatformError(f"{type(error).__name__}: {error}")
@@ -247,9 +220,10 @@ def _failed(action: Action, account: Account, error: Exception, settings) -> str
     return apply_failure(action, account, error, settings)
 
 
-async def _call(client, action: Action, post, rule: Rule | None) -> str:
-    if action.kind == "quote":
+async def _call(client: ActionClient, subject: Subject) -> str:
+    action, post, rule = subject.action, subject.post, subject.rule
+    if action.kind == ActionKind.quote:
         return await client.quote(post, render_quote(rule.quote_template if rule else None, post, rule))
-    if action.kind == "like":
+    if action.kind == ActionKind.like:
         return await client.like(post)
     return await client.repost(post)

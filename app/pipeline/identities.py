@@ -13,16 +13,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.scope import ScopeError, parse_scope
 from app.models import Account, AuthorList, Block, Rule
 from app.moderation import repository
 from app.moderation.identity import Resolved, client_for, resolve_one
+from app.pipeline import repository as pipeline_repo
 from app.query import QuerySyntaxError, parse
+from app.rules import repository as rules_repo
 from app.rules.authors import any_pending, rule_names
 
 log = logging.getLogger("reposter.identities")
@@ -67,25 +69,22 @@ async def _due(session: AsyncSession, stale: datetime, limit: int) -> list[_Task
     models: tuple[type[Block] | type[AuthorList], ...] = (Block, AuthorList)
     for model in models:
         for pending, size in ((True, limit), (False, REFRESH_BATCH)):
-            due = model.pending.is_(True) if pending else model.pending.is_(False) & (model.checked_at < stale)
-            order = (model.checked_at.is_(None).desc(), model.checked_at, model.id)
-            found = await session.scalars(select(model).where(due).order_by(*order).limit(size))
-            rows += [row for row in found if isinstance(row, (Block, AuthorList))]
+            rows += await repository.due_for_check(session, model, pending=pending, stale=stale, limit=size)
     tasks = [_Task(row, await _account_of(session, row), [row.author]) for row in rows]
-    for rule in await session.scalars(select(Rule).where(Rule.authors_pending.is_(True)).order_by(Rule.id).limit(limit)):
-        tasks.append(_Task(rule, await session.get(Account, rule.account_id), _pending_names(rule)))
+    for rule in await rules_repo.authors_pending(session, limit=limit):
+        tasks.append(_Task(rule, await accounts_repo.get(session, rule.account_id), _pending_names(rule)))
     return tasks
 
 
 async def _account_of(session: AsyncSession, row: Block | AuthorList) -> Account | None:
     """The account whose platform resolves the row: its own, or for a global block one on its platform."""
     if row.account_id is not None:
-        return await session.get(Account, row.account_id)
+        return await accounts_repo.get(session, row.account_id)
     platform = getattr(row, "platform", None)
     if platform is None:
-        used = await repository.platforms_in_use(session)
+        used = await accounts_repo.platforms_in_use(session)
         platform = used[0] if len(used) == 1 else None
-    return None if platform is None else await repository.account_on(session, platform)
+    return None if platform is None else await accounts_repo.first_enabled_on(session, platform)
 
 
 def _pending_names(rule: Rule) -> list[str]:
@@ -101,7 +100,7 @@ def _pending_names(rule: Rule) -> list[str]:
 
 async def _apply(session: AsyncSession, task: _Task, answers: dict[str, Resolved | None], now: datetime) -> int:
     """Write what the platform said about one row; 1 when it changed."""
-    found = await session.get(type(task.row), task.row.id)
+    found = await pipeline_repo.by_id(session, type(task.row), task.row.id)
     if isinstance(found, Rule):
         return _apply_rule(found, answers)
     if not isinstance(found, (Block, AuthorList)):

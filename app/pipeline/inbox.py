@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
-from app.db.dialect import insert_ignore
-from app.models import Action, SeenPost
+from app.models import SeenPost
+from app.pipeline import repository
 from app.platforms.base import Post
+from app.platforms.handles import handle_key
 
 
 async def store(session: AsyncSession, posts: list[Post], *, source_account_id: int | None = None) -> int:
@@ -24,19 +24,14 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
             "platform": p.platform,
             "post_id": inbox_key(p),
             "author_id": p.author.id,
-            "author_handle": p.author.handle.lower().lstrip("@"),
+            "author_handle": handle_key(p.author.handle),
             "source_account_id": source_account_id,
             "data": p.model_dump(mode="json"),
             "seen_at": now,
         }
         for p in unique.values()
     ]
-    inserted = 0
-    for start in range(0, len(rows), 500):
-        stmt = insert_ignore(session, SeenPost, conflict=["platform", "post_id"])
-        result = await session.execute(stmt.values(rows[start : start + 500]).returning(SeenPost.id))
-        inserted += len(result.all())
-    return inserted
+    return await repository.insert_posts(session, rows)
 
 
 def inbox_key(post: Post) -> str:
@@ -53,8 +48,4 @@ def post_of(row: SeenPost) -> Post:
 
 async def prune(session: AsyncSession, *, older_than: datetime, matched_through: int) -> int:
     """Forget matched posts older than `older_than` that no action refers to; returns how many."""
-    referenced = select(Action.seen_post_id).where(Action.seen_post_id == SeenPost.id).exists()
-    result = await session.execute(
-        delete(SeenPost).where(SeenPost.seen_at < older_than, SeenPost.id <= matched_through, ~referenced)
-    )
-    return result.rowcount or 0
+    return await repository.prune_posts(session, older_than=older_than, matched_through=matched_through)

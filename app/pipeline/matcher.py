@@ -11,20 +11,22 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
+from app.actions import states
 from app.db.base import utcnow
-from app.db.dialect import insert_ignore, skip_locked
 from app.engine.decide import Decision, RuleView, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import parse_scope
 from app.engine.view import AccountView
-from app.models import Account, Action, Cursor, SeenPost
+from app.models import Account, ActionKind, ActionStatus, SeenPost
+from app.pipeline import repository
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
+from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
@@ -32,7 +34,6 @@ from app.rules.authors import indexed
 
 log = logging.getLogger("reposter.matcher")
 
-MATCH_CURSOR = "match"
 BATCH = 500
 
 
@@ -133,12 +134,10 @@ class Matcher:
     async def run_batch(self, session: AsyncSession, runtime, *, limit: int = BATCH) -> int:
         """Match one batch of new posts; returns how many posts were read. Caller commits."""
         await self.compiled.sync(session)
-        cursor = await _cursor(session)
+        cursor = await repository.lock_match_cursor(session, now=utcnow())
         if cursor is None:
             return 0
-        rows = (await session.scalars(
-            select(SeenPost).where(SeenPost.id > int(cursor.position or 0)).order_by(SeenPost.id).limit(limit)
-        )).all()
+        rows = await repository.posts_after(session, after=int(cursor.position or 0), limit=limit)
         if not rows:
             return 0
         batch = _Batch(session, runtime, utcnow())
@@ -176,7 +175,7 @@ class _Batch:
 
     async def account(self, account_id: int) -> Account | None:
         if account_id not in self.accounts:
-            account = await self.session.get(Account, account_id)
+            account = await accounts_repo.get(self.session, account_id)
             self.accounts[account_id] = account if account is not None and account.enabled else None
         return self.accounts[account_id]
 
@@ -195,34 +194,17 @@ class _Batch:
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         values = dict(
             account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=whose.id, author_handle=whose.handle.lower().lstrip("@"), kind=kind,
-            status=decision.status, reason=decision.reason, text=text,
-            next_attempt_at=self.now if decision.status == "queued" else None,
+            author_id=whose.id, author_handle=handle_key(whose.handle), kind=ActionKind(kind),
+            status=states.first(decision.status), reason=decision.reason, text=text,
+            next_attempt_at=self.now if decision.status == ActionStatus.queued else None,
             created_at=self.now, updated_at=self.now,
         )
-        stmt = insert_ignore(self.session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
-        result = await self.session.execute(stmt.returning(Action.id))
-        if result.first() is not None and decision.status != "skipped":
+        if await repository.insert_action(self.session, values) and decision.status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})
 
 
-def _match_cursor():
-    return (Cursor.account_id.is_(None), Cursor.source == MATCH_CURSOR)
-
-
 async def matched_through(session: AsyncSession) -> int:
     """The id of the last inbox post the matcher has read (0 before the first)."""
-    return int(await session.scalar(select(Cursor.position).where(*_match_cursor())) or 0)
-
-
-async def _cursor(session: AsyncSession) -> Cursor | None:
-    """The matcher's position in the inbox, locked for this worker; None while another holds it."""
-    query = skip_locked(session, select(Cursor).where(*_match_cursor()))
-    cursor = await session.scalar(query)
-    if cursor is None:
-        await session.execute(insert_ignore(session, Cursor).values(
-            account_id=None, source=MATCH_CURSOR, position="0", next_poll_at=utcnow()))
-        cursor = await session.scalar(query)
-    return cursor
+    return await repository.match_position(session)

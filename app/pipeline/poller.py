@@ -7,18 +7,18 @@ import time
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.accounts.conditions import (
     clear_rate_limits, credentials_refused, expire, needs_attention, polls_blocked_until, record_rate_limit,
 )
 from app.accounts.context import context_for
 from app.db.base import utcnow
-from app.db.dialect import insert_ignore
 from app.db.session import transaction
-from app.models import Account, Cursor, RelationCache
-from app.pipeline import inbox
+from app.models import Account, Cursor
+from app.pipeline import inbox, repository
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
 from app.pipeline.source_health import describe, record_failure, record_success
@@ -44,16 +44,10 @@ async def desired_sources(session: AsyncSession, account: Account, runtime) -> l
     return get_platform(account.platform).default_sources(ctx, sorted(set(tags)))
 
 
-async def _ensure_cursors(session: AsyncSession, account: Account, sources: list[str], now) -> None:
-    for source in sources:
-        await session.execute(insert_ignore(session, Cursor, conflict=["account_id", "source"]).values(
-            account_id=account.id, source=source, next_poll_at=now))
-
-
 async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> dict[int, list[str]]:
     """Each active account's sources; derived ones are worked out again only when its rules or
     settings changed (parsing every rule on every tick would not scale to 100,000 rules)."""
-    accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
+    accounts = await accounts_repo.enabled(session)
     rule_signatures = await rules_repo.signatures_by_account(session)
     wanted: dict[int, list[str]] = {}
     for account in accounts:
@@ -63,7 +57,8 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
         known = cache.get(account.id)
         if known is None or known[0] != signature:
             known = cache[account.id] = (signature, await desired_sources(session, account, runtime))
-            await _ensure_cursors(session, account, known[1], now)
+            for source in known[1]:
+                await repository.ensure_cursor(session, account_id=account.id, source=source, now=now)
         wanted[account.id] = known[1]
     return wanted
 
@@ -85,9 +80,7 @@ async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = N
         ids = await claim(session, Cursor, or_(*wanted_now), Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
                           limit=200, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now else []
-        rows = (await session.execute(
-            select(Cursor.id, Account.id, Account.platform, Account.config)
-            .join(Account, Account.id == Cursor.account_id).where(Cursor.id.in_(ids)).order_by(Cursor.next_poll_at, Cursor.id))).all()
+        rows = await repository.cursor_accounts(session, ids)
     work: dict[int, tuple[str, list[int]]] = {}
     for cursor_id, account_id, platform, config in rows:
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
@@ -115,20 +108,18 @@ async def _poll_one(runtime, cursor_id: int) -> int:
     and the new cursor position together, only while the lease is still ours. Never raises."""
     try:
         async with transaction(runtime.sessions) as session:
-            cursor = await session.get(Cursor, cursor_id)
-            account = await session.get(Account, cursor.account_id)
+            cursor, account = await _cursor_and_account(session, cursor_id)
         async with Heartbeat(runtime, Cursor, [cursor_id]):
             answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:
             if not await hold(session, Cursor, cursor_id, runtime.worker_id):
                 raise LeaseLost(f"cursor {cursor_id}")  # another worker polls it now: keep nothing
-            cursor = await session.get(Cursor, cursor_id)
-            account = await session.get(Account, cursor.account_id)
+            cursor, account = await _cursor_and_account(session, cursor_id)
             if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
                 account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
             new = await _fetch_into_inbox(session, runtime, account, cursor, answer)
             await release(session, Cursor, [cursor_id], runtime.worker_id)
-            blocked_by_unknown = await session.get(RelationCache, (account.id, "blocked_by")) is None
+            blocked_by_unknown = await accounts_repo.relation(session, account.id, "blocked_by") is None
         if blocked_by_unknown:
             await _fetch_blocked_by(runtime, account)
         return new
@@ -140,14 +131,22 @@ async def _poll_one(runtime, cursor_id: int) -> int:
         async with transaction(runtime.sessions) as session:
             if not await hold(session, Cursor, cursor_id, runtime.worker_id):
                 return 0
-            cursor = await session.get(Cursor, cursor_id)
-            account = await session.get(Account, cursor.account_id) if cursor.account_id else None
+            cursor, account = await _cursor_and_account(session, cursor_id)
             now = utcnow()
             cursor.poll_count += 1
             record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
             cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
             await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
+
+
+async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account]:
+    """A claimed source's cursor and the account it polls for."""
+    cursor = await repository.cursor(session, cursor_id)
+    account = await accounts_repo.get(session, cursor.account_id) if cursor and cursor.account_id else None
+    if cursor is None or account is None:  # deleted since it was claimed: as good as a lost lease
+        raise LeaseLost(f"cursor {cursor_id}")
+    return cursor, account
 
 
 async def _fetch(runtime, account: Account, source: str, position: str | None):
@@ -234,7 +233,7 @@ async def _fetch_blocked_by(runtime, account: Account) -> None:
         log.warning("relation refresh failed", extra={"account_id": account.id, "kind": "blocked_by", "error": error})
     async with transaction(runtime.sessions) as session:
         if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
-            (await session.get(Account, account.id)).credentials_encrypted = runtime.pending_credentials.pop(account.id)
-        await session.execute(insert_ignore(session, RelationCache, conflict=["account_id", "kind"]).values(
-            account_id=account.id, kind="blocked_by", members=sorted({m.lower() for m in members}), error=error,
-            refreshed_at=utcnow()))
+            await accounts_repo.set_credentials(session, account_id=account.id,
+                                                blob=runtime.pending_credentials.pop(account.id))
+        await accounts_repo.add_relation(session, account_id=account.id, kind="blocked_by",
+                                         members=sorted({m.lower() for m in members}), error=error, at=utcnow())

@@ -9,28 +9,29 @@ every reblog call, Bluesky a new record for every createRecord).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from app.accounts.context import context_for
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.actions import repository
+from app.actions.states import move
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.models import Account, Action, SeenPost
-from app.pipeline.inbox import post_of
-from app.pipeline.leases import Heartbeat, claim, hold, release
-from app.pipeline.outcome import unknown_error
-from app.platforms.base import OutcomeUnknown, PlatformError, PostGone
-from app.platforms.registry import get_platform
+from app.models import Action, ActionStatus
+from app.pipeline.calls import Result, Subject, call_and_record
+from app.pipeline.leases import claim
+from app.pipeline.outcome import apply_failure, unsettled
+from app.platforms.base import ActionClient, PostGone
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.reconcile")
 
-UNKNOWN = object()  # the platform could not tell
 
-
-async def reconcile(runtime) -> int:
+async def reconcile(runtime: Runtime) -> int:
     """Settle `sending` rows nobody holds any more; returns how many were settled."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:
-        ids = await claim(session, Action, Action.status == "sending", order=[Action.id], limit=100,
+        ids = await claim(session, Action, repository.in_flight(), order=[Action.id], limit=100,
                           owner=runtime.worker_id, now=now, seconds=runtime.settings.lease_seconds)
     settled = 0
     for action_id in ids:
@@ -38,49 +39,33 @@ async def reconcile(runtime) -> int:
     return settled
 
 
-async def _settle(runtime, action_id: int) -> int:
-    async with transaction(runtime.sessions) as session:
-        action = await session.get(Action, action_id)
-        account = await session.get(Account, action.account_id)
-        post = post_of(await session.get(SeenPost, action.seen_post_id))
-    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
-    client = get_platform(account.platform).action_client(ctx, runtime.http)
-    error: Exception | None = None
-    async with Heartbeat(runtime, Action, [action_id]):
-        try:
-            found = await client.find_own(post, action.kind, since=action.created_at)
-        except PostGone as exc:
-            found, error = None, exc
-        except Exception as exc:  # noqa: BLE001 - cannot tell: the action waits and is asked about again
-            log.warning("reconcile: platform cannot tell", extra={"action_id": action_id, "error": str(exc)})
-            found, error = UNKNOWN, exc
-    async with transaction(runtime.sessions) as session:
-        if not await hold(session, Action, action_id, runtime.worker_id):
-            log.warning("lease lost: reconcile not recorded", extra={"action_id": action_id, "worker": runtime.worker_id})
-            return 0
-        action = await session.get(Action, action_id)
-        _apply(action, found, error, runtime.settings)
-        await release(session, Action, [action_id], runtime.worker_id)
-    log.info("reconciled", extra={"action_id": action_id, "status": action.status})
-    return 1
+async def _settle(runtime: Runtime, action_id: int) -> int:
+    """Ask the platform whether it has the action (calls.call_and_record), and record the answer."""
+
+    async def call(client: ActionClient, subject: Subject) -> str | None:
+        action = subject.action
+        return await client.find_own(subject.post, action.kind, since=action.created_at)
+
+    async def write(session: AsyncSession, result: Result[str | None]) -> int:
+        _apply(result, runtime.settings)
+        log.info("reconciled", extra={"action_id": action_id, "status": result.action.status})
+        return 1
+
+    return await call_and_record(runtime, action_id, call, write, what="reconcile") or 0
 
 
-def _apply(action: Action, found, error: Exception | None, settings) -> None:
-    """Done if the platform has it; queued again if it has not; failed (asked again later) if unknown."""
+def _apply(result: Result[str | None], settings: Settings) -> None:
+    """Done if the platform has it; queued again if it has not; failed (asked again later) if it cannot tell."""
+    action, found, error = result.action, result.value, result.error
     now = utcnow()
     if isinstance(error, PostGone):
-        action.status, action.reason, action.error, action.next_attempt_at = "skipped", "post no longer exists", str(error), None
-    elif found is UNKNOWN:
-        unknown = error if isinstance(error, PlatformError) else OutcomeUnknown(str(error))
-        final = action.attempts >= settings.max_attempts
-        action.status, action.error = "failed", unknown_error(unknown, final)
-        delay = timedelta(seconds=settings.retry_base_seconds * 2 ** max(0, action.attempts - 1))
-        action.next_attempt_at = None if final else max(now + delay, getattr(error, "retry_at", None) or now)
+        move(action, ActionStatus.skipped, reason="post no longer exists", error=str(error), next_attempt_at=None)
+    elif error is not None:
+        log.warning("reconcile: platform cannot tell", extra={"action_id": action.id, "error": str(error)})
+        apply_failure(action, result.account, unsettled(error, str(error)), settings)
     elif found is not None:
-        action.status, action.sent_at, action.error = "done", action.sent_at or now, None
-        action.platform_action_id = action.platform_action_id or found
-        action.next_attempt_at = None
+        move(action, ActionStatus.done, sent_at=action.sent_at or now, error=None, next_attempt_at=None,
+             platform_action_id=action.platform_action_id or found)
     else:
         # The platform says it is not there: the send never landed; send it.
-        action.status, action.next_attempt_at = "queued", now
-        action.attempts = max(0, action.attempts - 1)
+        move(action, ActionStatus.queued, next_attempt_at=now, attempts=max(0, action.attempts - 1))

@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
-from app.db.dialect import insert_ignore
 from app.db.session import transaction
 from app.models import StreamState
+from app.pipeline import repository
 from app.pipeline.source_health import describe
 
 
@@ -30,7 +29,8 @@ async def record(sessions, account_id: int, phase: StreamPhase | str, *, error: 
     """Write the stream's new phase; an older report (`at` before the row's) never overwrites a newer."""
     at = at or utcnow()
     async with transaction(sessions) as session:
-        row = await _row(session, account_id, at)
+        row = await repository.stream_state_locked(session, account_id=account_id, state=StreamPhase.connecting.value,
+                                                   at=at)
         if row.updated_at > at:
             return
         _apply(row, StreamPhase(phase), error, at)
@@ -39,14 +39,7 @@ async def record(sessions, account_id: int, phase: StreamPhase | str, *, error: 
 
 async def saw_post(session: AsyncSession, account_id: int, at: datetime) -> None:
     """A post came through the stream: it is connected, whatever was said before."""
-    await session.execute(update(StreamState).where(StreamState.account_id == account_id)
-                          .values(last_post_at=at, updated_at=at, state=StreamPhase.connected.value, failures=0))
-
-
-async def _row(session: AsyncSession, account_id: int, at: datetime) -> StreamState:
-    await session.execute(insert_ignore(session, StreamState, conflict=["account_id"]).values(
-        account_id=account_id, state=StreamPhase.connecting.value, since=at, updated_at=at, failures=0))
-    return await session.get(StreamState, account_id, populate_existing=True, with_for_update=True)
+    await repository.stream_post_seen(session, account_id=account_id, state=StreamPhase.connected.value, at=at)
 
 
 def _apply(row: StreamState, phase: StreamPhase, error: BaseException | None, at: datetime) -> None:

@@ -17,8 +17,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
+from app.accounts import repository as accounts_repo
 from app.accounts.conditions import Severity, clear_condition, credentials_refused, needs_attention, set_condition
 from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
@@ -59,7 +58,7 @@ class Streamer:
     async def sync(self) -> None:
         """Streams for the accounts that want one, and only those."""
         async with transaction(self.runtime.sessions) as session:
-            accounts = (await session.scalars(select(Account).where(Account.enabled.is_(True)))).all()
+            accounts = await accounts_repo.enabled(session)
             now = utcnow()
             wanted = {a.id for a in accounts
                       if (a.config or {}).get("stream") and not needs_attention(a) and not refused_lately(a, now)}
@@ -120,7 +119,7 @@ class Streamer:
 
     async def _stream_once(self, account_id: int) -> None:
         async with transaction(self.runtime.sessions) as session:
-            account = await session.get(Account, account_id)
+            account = await accounts_repo.get(session, account_id)
             sources = await desired_sources(session, account, self.runtime)
         self.platforms[account_id] = account.platform
         ctx = context_for(account, self.runtime.fernet, self.runtime.pending_credentials)
@@ -136,7 +135,7 @@ class Streamer:
                     await inbox.store(session, [post])
                     await stream_state.saw_post(session, account_id, utcnow())
                     if not delivered:  # the stream works: whatever refused it before is over
-                        clear_condition(await session.get(Account, account_id), "stream")
+                        clear_condition(await accounts_repo.get(session, account_id), "stream")
                         delivered = True
                 await save_pending(self.runtime.sessions, self.runtime.pending_credentials)
 
@@ -161,11 +160,11 @@ class Streamer:
         log.warning("stream unavailable; polling carries the feed", extra={**self._fields(account_id, exc),
                                                                            "error": message})
         async with transaction(self.runtime.sessions) as session:
-            account = await session.get(Account, account_id)
+            account = await accounts_repo.get(session, account_id)
             set_condition(account, "stream", severity=Severity.warning, message=message,
                           http_status=getattr(exc, "status", None))
 
     async def _needs_attention(self, account_id: int, detail: str) -> None:
         async with transaction(self.runtime.sessions) as session:
-            account = await session.get(Account, account_id)
+            account = await accounts_repo.get(session, account_id)
             credentials_refused(account, detail)

@@ -8,35 +8,36 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from functools import partial
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.conditions import credentials_refused, record_rate_limit, send_blocked_until
-from app.accounts.context import context_for
+from app.accounts.conditions import send_blocked_until
+from app.actions import repository
+from app.actions.states import move
 from app.audit import record
+from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.limits import LimitSettings, earliest_send
-from app.models import Account, Action, SeenPost
+from app.models import Account, Action, ActionStatus
+from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.dispatcher import SENDS
 from app.pipeline.fanout import Fanout, host_of, within
-from app.pipeline.inbox import post_of
-from app.pipeline.leases import Heartbeat, claim, hold, release
+from app.pipeline.leases import claim, hold, release
+from app.pipeline.outcome import backoff
 from app.pipeline.views import platform_windows, sent_times
-from app.platforms.base import CredentialsInvalid, PlatformError, PostGone, RateLimited
+from app.platforms.base import ActionClient, PlatformError, PostGone
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.undo")
 
-
-def undo_due(now):
-    return and_(Action.status == "done", Action.undo_requested_at.is_not(None),
-                or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
+undo_due = repository.due_to_undo
 
 
-async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
+async def undo_due_actions(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Carry out requested undos; returns how many were undone. Accounts are served concurrently
     (`fanout`, as sends: an account busy sending is left out), each one's undos in order."""
     fanout = fanout or Fanout.of(runtime.settings)
@@ -46,17 +47,16 @@ async def undo_due_actions(runtime, fanout: Fanout | None = None, *, wait: float
         free_accounts = [Action.account_id.not_in(busy)] if busy else []
         ids = await claim(session, Action, undo_due(now), *free_accounts, order=[Action.undo_requested_at, Action.id],
                           limit=50, owner=runtime.worker_id, now=now, seconds=runtime.settings.lease_seconds)
-        rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
-                                     .join(Account, Account.id == Action.account_id).where(Action.id.in_(ids))
-                                     .order_by(Action.undo_requested_at, Action.id))
         by_account: dict[int, tuple[str, list[int]]] = {}
-        for action_id, account_id, platform, config in rows:
+        for action_id, account_id, platform, config in await repository.hosts_of(
+                session, ids, Action.undo_requested_at, Action.id):
             by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs = {aid: (host, partial(_undo_account, runtime, mine)) for aid, (host, mine) in by_account.items()}
+    jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
+        aid: (host, partial(_undo_account, runtime, mine)) for aid, (host, mine) in by_account.items()}
     return await fanout.round(SENDS, jobs, wait=wait)
 
 
-async def _undo_account(runtime, action_ids: list[int]) -> int:
+async def _undo_account(runtime: Runtime, action_ids: list[int]) -> int:
     """One account's undos, one after the other; after one that used up its budget the rest are
     given back for a later round (the server is not answering)."""
     done = 0
@@ -70,14 +70,33 @@ async def _undo_account(runtime, action_ids: list[int]) -> int:
     return done
 
 
-async def _undo_one(runtime, action_id: int) -> int:
+async def _undo_one(runtime: Runtime, action_id: int) -> int:
+    """Within the platform's undo limits, undo on the platform and record it (calls.call_and_record)."""
+    if not await _may_undo_now(runtime, action_id):
+        return 0
+
+    async def call(client: ActionClient, subject: Subject) -> None:
+        action = subject.action
+        undoing = client.undo(subject.post, action.platform_action_id, action.kind)
+        await within(runtime.settings.send_budget_seconds, undoing,
+                     f"{subject.account.platform}: undoing {action.kind} of {action.post_id}")
+
+    async def write(session: AsyncSession, result: Result[None]) -> int:
+        return await _record(session, result, runtime.settings)
+
+    return await call_and_record(runtime, action_id, call, write, what="undo") or 0
+
+
+async def _may_undo_now(runtime: Runtime, action_id: int) -> bool:
+    """Whether the lease is still ours and the platform's undo limits allow a call now (if not,
+    the action is given back, due when they do)."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:
         if not await hold(session, Action, action_id, runtime.worker_id, runtime.settings.lease_seconds):
             log.info("lease lost before undoing", extra={"action_id": action_id, "worker": runtime.worker_id})
-            return 0
-        action = await session.get(Action, action_id)
-        account = await session.get(Account, action.account_id)
+            return False
+        action = await session.get_one(Action, action_id)
+        account = await session.get_one(Account, action.account_id)
         slot = earliest_send(LimitSettings(windows=platform_windows(account, "undo")),
                              await sent_times(session, account.id, now, undo=True), now)
         bucket = get_platform(account.platform).rate_bucket(f"undo:{action.kind}")
@@ -85,51 +104,30 @@ async def _undo_one(runtime, action_id: int) -> int:
         if slot > now or held:
             action.next_attempt_at = max(slot, held or slot)
             await release(session, Action, [action_id], runtime.worker_id)
-            return 0
-        post = post_of(await session.get(SeenPost, action.seen_post_id))
-    ctx = context_for(account, runtime.fernet, runtime.pending_credentials)
-    client = get_platform(account.platform).action_client(ctx, runtime.http)
-    error: Exception | None = None
-    async with Heartbeat(runtime, Action, [action_id]):
-        try:
-            await within(runtime.settings.send_budget_seconds, client.undo(post, action.platform_action_id, action.kind),
-                         f"{account.platform}: undoing {action.kind} of {action.post_id}")
-        except Exception as exc:  # noqa: BLE001 - recorded on the action
-            error = exc
-    async with transaction(runtime.sessions) as session:
-        if not await hold(session, Action, action_id, runtime.worker_id):
-            log.warning("lease lost: undo not recorded", extra={"action_id": action_id, "worker": runtime.worker_id})
-            return 0
-        action = await session.get(Action, action_id)
-        await release(session, Action, [action_id], runtime.worker_id)
-        return await _record(session, action, error, runtime)
+            return False
+    return True
 
 
-async def _record(session, action: Action, error: Exception | None, runtime) -> int:
+async def _record(session: AsyncSession, result: Result[None], settings: Settings) -> int:
+    action, error = result.action, result.error
     if error is None or isinstance(error, PostGone):
-        action.status, action.undone_at, action.next_attempt_at = "undone", utcnow(), None
-        action.error = "already removed on the platform" if error else None
+        move(action, ActionStatus.undone, undone_at=utcnow(), next_attempt_at=None,
+             error="already removed on the platform" if error else None)
         await record(session, None, "action.undone", target_type="action", target_id=action.id,
                      account_id=action.account_id, detail={"post_id": action.post_id, "by": action.decided_by})
         return 1
-    account = await session.get(Account, action.account_id)
-    _undo_failed(action, account, error, runtime.settings)
+    _undo_failed(action, result.account, error, settings)
     return 0
 
 
-def _undo_failed(action: Action, account: Account, error: Exception, settings) -> None:
+def _undo_failed(action: Action, account: Account, error: Exception, settings: Settings) -> None:
     """Wait as told, retry with backoff, or give up (the repost stays `done`, the error says why)."""
-    now = utcnow()
     action.undo_attempts += 1
     action.error = f"undo failed: {error}"
     log.warning("undo failed", extra={"action_id": action.id, "error": str(error)})
-    if isinstance(error, RateLimited):
-        action.next_attempt_at = error.retry_at
-        record_rate_limit(account, bucket=error.bucket, until=error.retry_at, during="send")
-    elif isinstance(error, CredentialsInvalid):
-        action.next_attempt_at = now + timedelta(minutes=5)
-        credentials_refused(account, error)
-    elif isinstance(error, PlatformError) and error.retryable and action.undo_attempts < settings.max_attempts:
-        action.next_attempt_at = now + timedelta(seconds=settings.retry_base_seconds * 2 ** (action.undo_attempts - 1))
-    else:
-        action.undo_requested_at, action.next_attempt_at = None, None
+    if not isinstance(error, PlatformError):  # an adapter bug: retrying will not mend it
+        log.error("adapter error", exc_info=error, extra={"action_id": action.id})
+        error = PlatformError(f"{type(error).__name__}: {error}", retryable=False)
+    action.next_attempt_at = backoff(account, error, attempts=action.undo_attempts, settings=settings).at
+    if action.next_attempt_at is None:
+        action.undo_requested_at = None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.engine.limits import LimitSettings
 from app.engine.view import AccountView, FilterSettings
-from app.models import Account, AccountFilters, Action, AuthorList, Block, RelationCache
+from app.filters import repository as filters_repo
+from app.models import Account, AccountFilters, ActionStatus
+from app.moderation import repository as moderation_repo
+from app.pipeline import repository
 from app.platforms.registry import get_platform
 
-ACTIVE = ("queued", "review", "sending", "done")
+ACTIVE = (ActionStatus.queued, ActionStatus.review, ActionStatus.sending, ActionStatus.done)
 
 
 def filter_settings(row: AccountFilters | None) -> FilterSettings:
@@ -45,15 +48,14 @@ def entry_keys(author: str, pending: bool, domain: str | None) -> tuple[str, ...
 async def account_view(session: AsyncSession, account: Account, now: datetime) -> AccountView:
     """Filters, blocks, opt-outs, consent, cached relations and recent texts of one account."""
     view = AccountView(account.id, account.handle, account.platform, account.platform_user_id)
-    view.filters = filter_settings(await session.get(AccountFilters, account.id))
+    view.filters = filter_settings(await filters_repo.get(session, account.id))
     domain = get_platform(account.platform).home_domain(dict(account.config or {}))
-    global_here = Block.account_id.is_(None) & or_(Block.platform.is_(None), Block.platform == account.platform)
-    blocks = await session.scalars(select(Block).where(or_(Block.account_id == account.id, global_here)))
+    blocks = await moderation_repo.blocks_for(session, account_id=account.id, platform=account.platform)
     view.blocked = {key: b.reason for b in blocks for key in entry_keys(b.author, b.pending, domain)}
-    for entry in await session.scalars(select(AuthorList).where(AuthorList.account_id == account.id)):
+    for entry in await moderation_repo.entries_of(session, account.id):
         names = entry_keys(entry.author, entry.pending, domain)
         (view.optouts if entry.kind == "optout" else view.consent).update(names)
-    for rel in await session.scalars(select(RelationCache).where(RelationCache.account_id == account.id)):
+    for rel in await accounts_repo.relations(session, account.id):
         if rel.kind == "blocked_by":
             view.blockers = set(rel.members)
         elif rel.error is None or rel.members:
@@ -70,11 +72,7 @@ async def recent_texts(session: AsyncSession, account_id: int, minutes: int | No
     if not minutes:
         return []
     since = now - timedelta(minutes=minutes)
-    rows = await session.execute(
-        select(Action.created_at, Action.text).where(
-            Action.account_id == account_id, Action.created_at >= since, Action.status.in_(ACTIVE)
-        )
-    )
+    rows = await repository.texts_since(session, account_id=account_id, since=since, statuses=ACTIVE)
     return [(at, text) for at, text in rows if text]
 
 
@@ -98,8 +96,4 @@ def limit_settings(account: Account, kind: str) -> LimitSettings:
 
 async def sent_times(session: AsyncSession, account_id: int, now: datetime, *, undo: bool = False) -> list[datetime]:
     """When the account acted (or undid) in the last day: what the limits count."""
-    column = Action.undone_at if undo else Action.sent_at
-    rows = await session.scalars(
-        select(column).where(Action.account_id == account_id, column.is_not(None), column >= now - timedelta(days=1))
-    )
-    return list(rows)
+    return await repository.acted_since(session, account_id=account_id, since=now - timedelta(days=1), undo=undo)

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.handles import handle_key
+
 
 class Author(BaseModel):
     """The author of a post, as far as the platform tells. None means unknown."""
@@ -223,7 +225,7 @@ class ConnectedAccount(BaseModel):
     def is_named(self, given: str) -> bool:
         """Whether `given` names this account: its handle, an alias or its id (case and a leading @ aside)."""
         names = {self.handle, self.platform_user_id, *self.aliases}
-        return given.strip().lstrip("@").lower() in {n.lstrip("@").lower() for n in names}
+        return handle_key(given) in {handle_key(n) for n in names}
 
 
 class FeedSource(abc.ABC):
@@ -351,11 +353,12 @@ class Platform(abc.ABC):
 
     @abc.abstractmethod
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
-        """The FeedSource for one account."""
+        """The FeedSource for one account. An account config that does not fit raises PlatformError
+        (naming each fault), never pydantic's ValidationError: that would escape the error family."""
 
     @abc.abstractmethod
     def action_client(self, ctx: AccountContext, http: httpx.AsyncClient) -> ActionClient:
-        """The ActionClient for one account."""
+        """The ActionClient for one account; a config that does not fit raises PlatformError, as in `feed_source`."""
 
     @abc.abstractmethod
     async def connect(self, ctx: AccountContext, http: httpx.AsyncClient) -> ConnectedAccount:

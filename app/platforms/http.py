@@ -17,21 +17,32 @@ import asyncio
 import email.utils
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from app.platforms.base import SHARED_BUCKET, CredentialsInvalid, OutcomeUnknown, PlatformError, PostGone, RateLimited
 
 log = logging.getLogger("reposter.platforms.http")
+T = TypeVar("T")
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 # Failures that happen before a byte of the request left: safe to retry whatever the method.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class TryAgain(Exception):
+    """One attempt failed in a way another may mend: `error` is raised if none is left; `wait` is
+    how long to pause first (None: the policy's backoff)."""
+
+    def __init__(self, error: PlatformError, *, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait
 
 
 @dataclass
@@ -47,6 +58,28 @@ class RetryPolicy:
     async def pause(self, seconds: float) -> None:
         """Sleep (through the injectable `sleep`, so tests need not wait)."""
         await (self.sleep or asyncio.sleep)(max(0.0, seconds))
+
+    async def run(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Await `attempt()` until it returns, raises anything but TryAgain, or the attempts are spent.
+
+        The one retry loop of every adapter (the mock's too): a pause between tries, never after
+        the last one, whose TryAgain error is raised at once.
+        """
+        for number in range(1, self.attempts + 1):
+            try:
+                return await attempt()
+            except TryAgain as again:
+                if number >= self.attempts:
+                    raise again.error from again.__cause__
+                await self.pause(self.backoff * 2 ** (number - 1) if again.wait is None else again.wait)
+        raise ValueError(f"RetryPolicy.attempts must be at least 1, not {self.attempts}")
+
+    def rate_limited(self, message: str, headers: httpx.Headers, bucket: str = SHARED_BUCKET) -> TryAgain | RateLimited:
+        """What to raise for a 429: TryAgain when its wait is short enough to wait out here, else RateLimited."""
+        retry_at = retry_at_from_headers(headers)
+        error = RateLimited(message, retry_at=retry_at, bucket=bucket)
+        wait = (retry_at - datetime.now(UTC)).total_seconds()
+        return TryAgain(error, wait=wait) if wait <= self.inline_wait else error
 
 
 def retry_at_from_headers(headers: httpx.Headers, now: datetime | None = None) -> datetime:
@@ -117,32 +150,28 @@ class PlatformHTTP:
         """
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         repeatable = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        last: PlatformError | None = None
-        for attempt in range(1, self.retry.attempts + 1):
-            if attempt > 1 and last is not None:  # a pause between tries, never after the last one
-                await self.retry.pause(self.retry.backoff * 2 ** (attempt - 2))
-                last = None
+
+        async def attempt() -> httpx.Response:
             try:
                 response = await self._send(method, url, headers, kwargs)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last = self._transport_failure(exc, method, path, repeatable)
-                continue
-            if response.status_code == 429:
-                retry_at = retry_at_from_headers(response.headers)
-                wait = (retry_at - datetime.now(UTC)).total_seconds()
-                if wait <= self.retry.inline_wait and attempt < self.retry.attempts:
-                    await self.retry.pause(wait)
-                    continue
-                raise RateLimited(f"{self.platform}: rate limited on {method} {path}", retry_at=retry_at,
-                                  bucket=self.bucket(method, httpx.URL(url).path))
-            if response.status_code in RETRYABLE_STATUS:
-                message = f"{self.platform}: HTTP {response.status_code} on {method} {path}"
-                if not repeatable:
-                    raise OutcomeUnknown(f"{message} (the platform may have acted)", status=response.status_code)
-                last = PlatformError(message, status=response.status_code)
-                continue
-            return self._check(response, method, path, not_found_is_gone)
-        raise last or PlatformError(f"{self.platform}: no answer to {method} {path}")
+                raise TryAgain(self._transport_failure(exc, method, path, repeatable)) from exc
+            return self._answer(response, method, path, url, repeatable=repeatable, gone=not_found_is_gone)
+
+        return await self.retry.run(attempt)
+
+    def _answer(self, response: httpx.Response, method: str, path: str, url: str, *, repeatable: bool,
+                gone: bool) -> httpx.Response:
+        """The response when it succeeded; TryAgain for a short 429 or a 5xx that may be repeated."""
+        if response.status_code == 429:
+            bucket = self.bucket(method, httpx.URL(url).path)
+            raise self.retry.rate_limited(f"{self.platform}: rate limited on {method} {path}", response.headers, bucket)
+        if response.status_code in RETRYABLE_STATUS:
+            message = f"{self.platform}: HTTP {response.status_code} on {method} {path}"
+            if not repeatable:
+                raise OutcomeUnknown(f"{message} (the platform may have acted)", status=response.status_code)
+            raise TryAgain(PlatformError(message, status=response.status_code))
+        return self._check(response, method, path, gone)
 
     def _transport_failure(self, exc: Exception, method: str, path: str, repeatable: bool) -> PlatformError:
         """The error for a failed exchange; OutcomeUnknown (raised at once) when it may have acted."""
@@ -153,7 +182,7 @@ class PlatformHTTP:
                                                        "path": httpx.URL(path).path, "error": type(exc).__name__})
         raise OutcomeUnknown(f"{message} (the platform may have acted)") from exc
 
-    async def _send(self, method: str, url: str, headers: dict | None, kwargs: dict) -> httpx.Response:
+    async def _send(self, method: str, url: str, headers: dict[str, str] | None, kwargs: dict[str, Any]) -> httpx.Response:
         """Send and log the status; never log headers, query strings or bodies (tokens live there)."""
         started = time.perf_counter()
         response = await self.http.request(method, url, headers=headers, **kwargs)
@@ -191,7 +220,7 @@ def _error_text(response: httpx.Response) -> str:
     if isinstance(body, dict):
         for key in ("error_description", "error", "message", "detail", "title"):
             if isinstance(body.get(key), str):
-                return body[key][:200]
+                return str(body[key])[:200]
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]

@@ -26,20 +26,26 @@ from __future__ import annotations
 import gc
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from app.platforms.base import Post
 from app.query.compile import (
     IndexCheck,
+    Predicate,
     anchor_plan,
     compile_index_check,
     residual,
     restrict_to_authors,
 )
+from app.query.native import Native
 from app.query.native import native as _c
 from app.query.nodes import Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
+
+if TYPE_CHECKING:
+    from app.query._native import Packed
 
 SAMPLE_EVERY = 64
 AUTHOR_SHARDS = 16  # a power of two
@@ -52,8 +58,25 @@ _Entry = tuple["str | None", "IndexCheck | None"]
 # `groups` the writer's own map of IndexCheck -> published group. The Python loop reads the
 # state itself as the view; the C loop reads a `_native.Packed` of exact and checks, which holds
 # the state for the writer as its `state`.
-_State = tuple[Sequence[int], tuple[tuple[object, ...], ...], dict]
+_Group = tuple[
+    tuple[str, ...], "tuple[str, ...] | None", "Predicate | None", Sequence[int], tuple[tuple[str, ...], ...], int, int,
+    tuple[tuple[str, ...], ...], tuple[frozenset[str], ...],
+]
+_State = tuple[Sequence[int], tuple[_Group, ...], dict[IndexCheck, _Group]]
+_View: TypeAlias = "_State | Packed[_State]"
 _EMPTY: _State = ((), (), {})
+
+
+class _Table(Protocol):
+    """A key's table as the writer uses it: a dict, or the C extension's KeyIndex."""
+
+    def get(self, key: str, /) -> _View | None: ...
+
+    def pop(self, key: str, default: None, /) -> _View | None: ...
+
+    def __setitem__(self, key: str, view: _View, /) -> None: ...
+
+    def __contains__(self, key: object, /) -> bool: ...
 
 
 def _with(ids: Sequence[int], rule_id: int, adding: bool) -> array[int]:
@@ -103,7 +126,7 @@ def _as_tuple(keys: frozenset[str]) -> tuple[str, ...]:
 def _match_py(p: PreparedPost, keys: set[str], author_keys: tuple[str, ...], table: dict[str, _State],
               shards: tuple[dict[str, _State], ...], always: _State) -> set[int]:
     """The per-post loop in Python: what `app.query._native.match` does in C, when that is built."""
-    views = [always]
+    views: list[_State | None] = [always]
     views += [shards[hash(key) & _SHARD_MASK].get(key) for key in author_keys]
     views += map(table.get, keys)  # `from:` keys are not there: they miss
     out: set[int] = set()
@@ -140,10 +163,10 @@ class RuleIndex:
             raise RuntimeError("app.query._native is not built; reinstall with a C compiler present")
         self.stats = stats or TermStats()
         self.native = NATIVE if native is None else native
-        table = _c.KeyIndex if self.native else dict  # the same mapping, in C when it is built
-        self._table: MutableMapping[str, object] = table()  # key -> view; every key but `from:` ones
-        self._authors: tuple[MutableMapping[str, object], ...] = tuple(table() for _ in range(AUTHOR_SHARDS))
-        self._always: object = self._view(_EMPTY)
+        self._c: Native | None = _c if self.native else None  # None: the same loop in Python
+        self._table = self._new_table()  # key -> view; every key but `from:` ones
+        self._authors = tuple(self._new_table() for _ in range(AUTHOR_SHARDS))
+        self._always = self._view(_EMPTY)
         self._rules: dict[int, list[_Entry]] = {}
         self._seen = 0
 
@@ -203,14 +226,21 @@ class RuleIndex:
         for post in posts:
             self.stats.observe(prepare(post))
 
-    def _view(self, state: _State) -> object:
+    def _new_table(self) -> _Table:
+        """An empty key -> view table: the same mapping, in C when it is built."""
+        if self._c is not None:
+            return self._c.KeyIndex()
+        table: dict[str, _View] = {}
+        return table
+
+    def _view(self, state: _State) -> _View:
         """What `match` reads for a key's state: the state itself, or it packed for the C loop."""
-        return _c.pack(state[0], state[1], state) if self.native else state  # type: ignore[union-attr]
+        return state if self._c is None else self._c.pack(state[0], state[1], state)
 
-    def _state(self, view: object) -> _State:
-        return view.state if self.native else view  # type: ignore[attr-defined,return-value]
+    def _state(self, view: _View) -> _State:
+        return view if isinstance(view, tuple) else view.state
 
-    def _table_of(self, key: str) -> MutableMapping[str, object]:
+    def _table_of(self, key: str) -> _Table:
         return self._authors[hash(key) & _SHARD_MASK] if key.startswith("from:") else self._table
 
     def _file(self, key: str | None, rule_id: int, check: IndexCheck | None, *, adding: bool) -> None:
@@ -229,11 +259,10 @@ class RuleIndex:
     def _entries(self, node: Node) -> list[_Entry]:
         """(key, check left once the key is present, None when nothing is) for each anchor."""
         found = anchor_plan(node, self.stats.anchor_cost)
-        plan: dict[str | None, Node | bool]
-        plan = found[0] if found else {None: residual(node, None)}  # type: ignore[assignment]
+        plan: Iterable[tuple[str | None, Node | bool]] = found[0].items() if found else [(None, residual(node, None))]
         compiled: dict[Node, IndexCheck] = {}  # keys that leave the same residual share one check
         entries: list[_Entry] = []
-        for key, rest in plan.items():
+        for key, rest in plan:
             if isinstance(rest, bool):
                 entries.extend([(key, None)] if rest else [])
                 continue
@@ -249,8 +278,10 @@ class RuleIndex:
         self._seen += 1
         if self._seen % SAMPLE_EVERY == 0:
             self.stats.observe(p)
-        if self.native:
-            return _c.match(  # type: ignore[union-attr]
+        if self._c is not None:
+            return self._c.match(
                 p, p.tokens, p.extra_keys, p.author_keys, self._table, self._authors, self._always, p.followers
             )
-        return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)
+        # Without the C loop every view is a state and every table a dict (see _view and _new_table):
+        # the mode is chosen once, in __init__, which the types of the tables cannot say.
+        return _match_py(p, p.keys, p.author_keys, self._table, self._authors, self._always)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ post on first use, independently of `keys`; the property test checks that the tw
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 
 from app.platforms.base import Post
@@ -70,7 +71,8 @@ class PreparedPost:
     @cached_property
     def reply_to(self) -> frozenset[str]:
         """The folded handle and id of the author replied to, where known."""
-        return frozenset(fold_handle(name) for name in (self.post.reply_to_author, self.post.reply_to_author_id) if name)
+        names = (self.post.reply_to_author, self.post.reply_to_author_id)
+        return frozenset(fold_handle(name) for name in names if name)
 
     @cached_property
     def langs(self) -> frozenset[str]:
@@ -197,7 +199,7 @@ def _host_keys(url: str) -> tuple[str, ...]:
     return keys
 
 
-_post_keys = _post_keys_py
+_post_keys: Callable[[Post, list[str]], tuple[list[str], tuple[str, ...]]] = _post_keys_py
 if native is not None:  # the same in C (app/query/_native.c), when it is built
     native.set_key_context(_TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES)
     _post_keys = native.post_keys

@@ -22,10 +22,9 @@ import string
 import unicodedata
 from array import array
 from functools import cache
-from typing import Any
 from urllib.parse import urlsplit
 
-from app.query.native import native
+from app.query.native import Native, native
 
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Fixed patterns, never built from user input; none of them can backtrack.
@@ -105,8 +104,8 @@ _CHUNK_KEEP_LENGTH = 40
 
 def _chunk_tokens(chunk: str) -> str:
     """The tokens of one non-ASCII chunk joined by spaces, remembered."""
-    if _native is not None and not _FOLDS_SET:
-        _set_folds()  # first non-ASCII text: the C tokenizer learns to fold most of it itself
+    if native is not None and not _FOLDS_SET:
+        _set_folds(native)  # first non-ASCII text: the C tokenizer learns to fold most of it itself
     tokens = " ".join(_split(chunk))
     if len(chunk) <= _CHUNK_KEEP_LENGTH:
         if len(_CHUNKS) >= CACHE_MAX:
@@ -245,24 +244,23 @@ def fold_table() -> bytes:
 
 
 _tokenize_py = tokenize
-_native: Any = native  # None: the Python versions above
-
 _FOLDS_SET = False
 
 
-def _set_folds() -> None:
+def _set_folds(c: Native) -> None:
     """Give the C tokenizer its folding table (60-70 ms, so done at the first non-ASCII text)."""
     global _FOLDS_SET
-    _native.set_folds(fold_table())
+    c.set_folds(fold_table())
     _FOLDS_SET = True
 
 
-if _native is not None:
-    cjk_pairs = _native.cjk_pairs
+if native is not None:  # else the Python versions above
+    _c = native
+    cjk_pairs = _c.cjk_pairs
 
     def tokenize(text: str) -> list[str]:
         """Split text into folded tokens of letters and digits, links left out."""
-        return _native.tokenize(text, _CHUNKS, _chunk_tokens)
+        return _c.tokenize(text, _CHUNKS, _chunk_tokens)
 else:
     cjk_pairs = _cjk_pairs_py
 

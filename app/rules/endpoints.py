@@ -1,14 +1,12 @@
 """Rules of an account, and the rule language's validate and explain."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from app.accounts.service import get_for
 from app.auth.caller import Capability
-from app.deps import CallerDep, RuntimeDep, SessionDep
+from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
 from app.errors import AppError
-from app.pagination import Page, PageParams, PathId, page_params
+from app.pagination import Page, PathId
 from app.query import explain, parse
 from app.rules import repository, service
 from app.rules.preview import preview
@@ -39,11 +37,10 @@ async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep,
 
 @router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead])
 async def list_rules(account_id: PathId, session: SessionDep, caller: CallerDep,
-                     page: Annotated[PageParams, Depends(page_params)]):
+                     page: PageDep):
     """The account's rules, highest priority first."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
-    rows, total = await repository.page(session, account_id=account_id, limit=page.limit, offset=page.offset)
-    return Page(items=[RuleRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return await repository.page(session, account_id=account_id, page=page, into=RuleRead.model_validate)
 
 
 async def _rule_for(session, caller, rule_id: PathId, need: Capability):

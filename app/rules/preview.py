@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import repository as actions_repository
 from app.db.base import utcnow
 from app.engine.decide import RuleView, decide
 from app.errors import Invalid
-from app.models import Account, Action, Rule, SeenPost
+from app.models import Account, Action, ActionKind, Rule
+from app.pipeline import repository as pipeline_repo
 from app.pipeline.inbox import post_of
+from app.pipeline.matcher import stands_alone
 from app.pipeline.relations import ensure_relations
 from app.pipeline.views import account_view
 from app.platforms.base import Post
-from app.pipeline.matcher import stands_alone
 from app.query import explain, parse
 from app.rules.authors import indexed
 from app.rules.schemas import ExistingAction, PreviewItem, PreviewRequest, PreviewResult, TermHeld
 from app.rules.service import checked_query, checked_scope, get
 
-PAST = {"repost": "reposted", "quote": "quoted", "like": "liked"}
+PAST = {ActionKind.repost: "reposted", ActionKind.quote: "quoted", ActionKind.like: "liked"}
 
 
 async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
@@ -32,14 +32,12 @@ async def _subject(session: AsyncSession, account: Account, data: PreviewRequest
         return rule.query, rule.scope, rule.review, rule.action, rule
     if data.query is None:
         raise Invalid("give either query or rule_id")
-    return data.query, data.scope or "anyone", False, "repost", None
+    return data.query, data.scope or "anyone", False, ActionKind.repost, None
 
 
 async def recent_posts(session: AsyncSession, account: Account, limit: int) -> list[Post]:
     """The newest posts seen on the account's platform."""
-    rows = await session.scalars(select(SeenPost).where(SeenPost.platform == account.platform)
-                                 .order_by(SeenPost.id.desc()).limit(limit))
-    return [post_of(r) for r in rows]
+    return [post_of(r) for r in await pipeline_repo.newest_posts(session, platform=account.platform, limit=limit)]
 
 
 async def preview(session: AsyncSession, runtime, *, account: Account, data: PreviewRequest) -> PreviewResult:

@@ -1,23 +1,23 @@
 """Every query on rules."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Rule
+from app.pagination import Page, PageParams, T, paginate
 
 
 async def get(session: AsyncSession, rule_id: int) -> Rule | None:
     return await session.get(Rule, rule_id)
 
 
-async def page(session: AsyncSession, *, account_id: int, limit: int, offset: int) -> tuple[Sequence[Rule], int]:
-    query = select(Rule).where(Rule.account_id == account_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(query.order_by(Rule.priority.desc(), Rule.id).limit(limit).offset(offset))
-    return rows.all(), total or 0
+async def page(session: AsyncSession, *, account_id: int, page: PageParams, into: Callable[[Rule], T]) -> Page[T]:
+    """A page of the account's rules, highest priority first."""
+    query = select(Rule).where(Rule.account_id == account_id).order_by(Rule.priority.desc(), Rule.id)
+    return await paginate(session, query, page=page, into=into)
 
 
 async def signature(session: AsyncSession) -> tuple:
@@ -50,6 +50,12 @@ async def by_ids(session: AsyncSession, ids: list[int]) -> Sequence[Rule]:
     for start in range(0, len(ids), 1000):
         found.extend((await session.scalars(select(Rule).where(Rule.id.in_(ids[start : start + 1000])))).all())
     return found
+
+
+async def authors_pending(session: AsyncSession, *, limit: int) -> Sequence[Rule]:
+    """Up to `limit` rules holding names not resolved to ids yet, oldest first."""
+    query = select(Rule).where(Rule.authors_pending.is_(True)).order_by(Rule.id).limit(limit)
+    return (await session.scalars(query)).all()
 
 
 async def for_account(session: AsyncSession, account_id: int, *, enabled_only: bool = True) -> Sequence[Rule]:

@@ -8,7 +8,7 @@ from app.audit import record
 from app.auth.caller import Caller
 from app.engine.scope import Scope, ScopeError, parse_scope
 from app.errors import Invalid, NotFound
-from app.models import Account, Rule
+from app.models import Account, ActionKind, Rule
 from app.platforms.registry import get_platform
 from app.query import QuerySyntaxError, normalize, parse
 from app.rules import repository
@@ -34,9 +34,9 @@ def checked_query(query: str, scope: Scope) -> str:
 
 
 def _check_action(account: Account, action: str, template: str | None) -> None:
-    if action == "like" and not get_platform(account.platform).can_like:
+    if action == ActionKind.like and not get_platform(account.platform).can_like:
         raise Invalid(f"{account.platform} does not allow automated likes", error="action not allowed")
-    if action == "quote" and not (template or "").strip():
+    if action == ActionKind.quote and not (template or "").strip():
         raise Invalid("a quote rule needs a quote_template, e.g. 'Worth a read: {url}'", error="invalid rule")
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-
 from datetime import timedelta
+from typing import Any
 
 from app.accounts.context import save_pending
 from app.db.base import utcnow
@@ -17,6 +18,7 @@ from app.db.session import transaction
 from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
 from app.pipeline.fanout import Fanout
 from app.pipeline.matcher import Matcher, matched_through
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.jobs")
 
@@ -36,14 +38,14 @@ class TickReport:
 class Pipeline:
     """One process's pipeline: its rule index lives as long as the process."""
 
-    runtime: object
+    runtime: Runtime
     matcher: Matcher = field(default_factory=Matcher)
     relations_max_age: float = 900.0
     _last_relations: float = 0.0
     _last_prune: float = 0.0
     _last_identities: float = 0.0
     # per account: what its derived poll sources were computed from, and the sources
-    sources: dict = field(default_factory=dict)
+    sources: dict[int, Any] = field(default_factory=dict)
     fanout: Fanout | None = None
     _matching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -69,8 +71,8 @@ class Pipeline:
             return
         self._last_relations = time.monotonic()
         budget = self.runtime.settings.poll_budget_seconds
-        async with asyncio.timeout(budget), transaction(self.runtime.sessions) as session:
-            await relations.refresh_due(session, self.runtime, max_age_seconds=self.relations_max_age)
+        async with asyncio.timeout(budget):
+            await relations.refresh_due(self.runtime, max_age_seconds=self.relations_max_age)
 
     async def resolve_identities(self) -> int:
         """Once a minute, resolve pending author names and refresh stale handles (app.pipeline.identities)."""
@@ -137,7 +139,8 @@ class Pipeline:
 
     async def close(self) -> None:
         """Stop work still running in the background (shutdown)."""
-        await self.fanout.close()
+        if self.fanout is not None:  # set by __post_init__
+            await self.fanout.close()
 
     async def _reconcile(self) -> int:
         """Settle orphaned `sending` rows, never for longer than a send's budget (one hanging
@@ -160,10 +163,10 @@ class Pipeline:
             log.info("tick", extra=report.__dict__)
         return report
 
-    async def _guard(self, stage: str, work) -> int:
+    async def _guard(self, stage: str, work: Awaitable[int | None]) -> int:
         try:
             return (await work) or 0
-        except Exception:  # noqa: BLE001 - a failing stage is logged and retried next tick
+        except Exception:  # a failing stage is logged and retried next tick
             log.exception("stage failed", extra={"stage": stage})
             return 0
         finally:

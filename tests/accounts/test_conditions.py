@@ -4,8 +4,15 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from app.accounts.conditions import (
-    Severity, clear_condition, current, expire, needs_attention, polls_blocked_until, record_rate_limit,
-    send_blocked_until, set_condition,
+    Severity,
+    clear_condition,
+    current,
+    expire,
+    needs_attention,
+    polls_blocked_until,
+    record_rate_limit,
+    send_blocked_until,
+    set_condition,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -17,7 +24,8 @@ def account():
 
 def test_a_poll_bucket_limit_never_holds_sends_nor_makes_the_account_rate_limited():
     a = account()
-    record_rate_limit(a, bucket="search", until=NOW + timedelta(minutes=15), during="poll", source="tag:coffee", now=NOW)
+    record_rate_limit(a, bucket="search", until=NOW + timedelta(minutes=15), during="poll", source="tag:coffee",
+                      now=NOW)
     assert a.status == "active" and a.rate_limited_until is None
     assert send_blocked_until(a, NOW) is None and polls_blocked_until(a, NOW) is None
     assert a.status_detail.startswith("polling tag:coffee rate limited until")

@@ -27,7 +27,8 @@ async def ingest(client, headers, posts) -> dict:
 
 
 async def actions(client, headers, account_id: int, **params) -> list[dict]:
-    response = await client.get(f"{API}/accounts/{account_id}/actions", params={"limit": 500, **params}, headers=headers)
+    response = await client.get(f"{API}/accounts/{account_id}/actions", params={"limit": 500, **params},
+                                headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 

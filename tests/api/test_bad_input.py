@@ -35,7 +35,8 @@ async def test_unknown_fields_are_refused(client, admin, account):
                                  json={"name": "x", "query": "tea", "retweet_everything": True}, headers=admin)
     assert response.status_code == 422
     assert "retweet_everything" in str(response.json()["detail"])
-    response = await client.post(f"{API}/accounts", json={"platform": "mock", "handle": "h", "password": "p"}, headers=admin)
+    body = {"platform": "mock", "handle": "h", "password": "p"}
+    response = await client.post(f"{API}/accounts", json=body, headers=admin)
     assert response.status_code == 422
     assert await _counts(client, admin, account["id"]) == before
 
@@ -68,15 +69,16 @@ async def test_bad_scope_and_bad_limits(client, admin, account):
     response = await client.post(f"{API}/accounts/{account['id']}/rules",
                                  json={"name": "x", "query": "tea", "scope": "friends"}, headers=admin)
     assert response.status_code == 422 and response.json()["error"] == "invalid scope"
-    response = await client.patch(f"{API}/accounts/{account['id']}",
-                                  json={"limits": {"quiet_hours_start": "25:00", "quiet_hours_end": "07:00"}}, headers=admin)
+    limits = {"quiet_hours_start": "25:00", "quiet_hours_end": "07:00"}
+    response = await client.patch(f"{API}/accounts/{account['id']}", json={"limits": limits}, headers=admin)
     assert response.status_code == 422
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}])
 async def test_missing_or_wrong_token(client, admin, account, headers):
     before = await _counts(client, admin, account["id"])
-    response = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "x", "query": "tea"}, headers=headers)
+    response = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "x", "query": "tea"},
+                                 headers=headers)
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
     assert response.headers["www-authenticate"] == "Bearer"
@@ -96,7 +98,8 @@ async def test_revoked_token_stops_working(client, admin, runtime):
 
 async def test_wrong_mock_credentials_are_a_clear_422(client, admin):
     taken = await make_account(client, admin, handle="taken")
-    response = await client.patch(f"{API}/accounts/{taken['id']}", json={"credentials": {"token": "other"}}, headers=admin)
+    response = await client.patch(f"{API}/accounts/{taken['id']}", json={"credentials": {"token": "other"}},
+                                  headers=admin)
     assert response.status_code == 422
     assert response.json()["error"] == "credentials rejected"
 
@@ -108,11 +111,13 @@ async def test_ingest_rejects_posts_of_another_platform(client, admin):
 
 
 async def test_validate_endpoint(client, admin):
-    ok = (await client.post(f"{API}/rules/validate", json={"query": "(espresso OR \"latte art\") lang:en"}, headers=admin)).json()
+    query = '(espresso OR "latte art") lang:en'
+    ok = (await client.post(f"{API}/rules/validate", json={"query": query}, headers=admin)).json()
     assert ok["valid"] is True and ok["normalized"] and ok["error"] is None
     bad = (await client.post(f"{API}/rules/validate", json={"query": "espresso lang:"}, headers=admin)).json()
     assert bad["valid"] is False and bad["error"]["position"] >= 9
-    scoped = (await client.post(f"{API}/rules/validate", json={"query": "", "scope": "followers"}, headers=admin)).json()
+    body = {"query": "", "scope": "followers"}
+    scoped = (await client.post(f"{API}/rules/validate", json=body, headers=admin)).json()
     assert scoped["valid"] is True
     unscoped = (await client.post(f"{API}/rules/validate", json={"query": ""}, headers=admin)).json()
     assert unscoped["valid"] is False
@@ -164,7 +169,8 @@ def _fill(path: str, **values) -> str:
 
 @pytest.mark.parametrize("big", BEYOND)
 @pytest.mark.parametrize(("method", "path", "name"), _id_operations())
-async def test_path_ids_beyond_the_columns_range_are_a_422_naming_the_bound(client, admin, account, method, path, name, big):
+async def test_path_ids_beyond_the_columns_range_are_a_422_naming_the_bound(client, admin, account, method, path, name,
+                                                                            big):
     response = await client.request(method, _fill(path, **{name: big}), headers=admin,
                                     json={} if method in ("POST", "PUT", "PATCH") else None)
     assert response.status_code == 422, response.text
@@ -206,7 +212,8 @@ def _string_fields(aid: int, rid: int, bad: str):
         ("POST", f"{API}/accounts/{aid}/authors/optout", {"author": bad}, ["body", "author"]),
         ("PUT", f"{API}/accounts/{aid}/filters", {"banned_words": ["ok", bad]}, ["body", "banned_words", 1]),
         ("POST", f"{API}/tokens", {"name": bad, "role": "admin"}, ["body", "name"]),
-        ("POST", f"{API}/accounts", {"platform": "mock", "handle": bad, "credentials": {"token": "t"}}, ["body", "handle"]),
+        ("POST", f"{API}/accounts", {"platform": "mock", "handle": bad, "credentials": {"token": "t"}},
+         ["body", "handle"]),
         ("PATCH", f"{API}/accounts/{aid}", {"display_name": bad}, ["body", "display_name"]),
         ("PATCH", f"{API}/accounts/{aid}", {"config": {"k": bad}}, ["body", "config", "k"]),
         ("PATCH", f"{API}/accounts/{aid}", {"config": {bad: 1}}, ["body", "config", bad]),
@@ -246,8 +253,8 @@ async def test_unstorable_text_anywhere_is_a_json_422_and_changes_nothing(client
     assert BAD_TEXT[kind] not in json.dumps(listed)
 
 
-@pytest.mark.parametrize("path", ["/accounts/{aid}/blocks/a%00b", "/blocks/a%00b", "/accounts/{aid}/authors/optout/a%00b",
-                                  "/accounts/{aid}/authors/consent/%00"])
+@pytest.mark.parametrize("path", ["/accounts/{aid}/blocks/a%00b", "/blocks/a%00b",
+                                  "/accounts/{aid}/authors/optout/a%00b", "/accounts/{aid}/authors/consent/%00"])
 async def test_nul_in_a_path_segment_is_a_json_404(client, admin, account, path):
     response = await client.delete(API + path.replace("{aid}", str(account["id"])), headers=admin)
     assert response.status_code == 404, response.text
@@ -274,9 +281,11 @@ async def test_error_bodies_match_what_the_openapi_document_declares(client, adm
     cases = [  # (method, template, url, body, headers): one of each detail shape
         ("get", "/api/v1/accounts/{account_id}", f"{API}/accounts/9999", None, admin),  # 404, a sentence
         ("get", "/api/v1/accounts", f"{API}/accounts", None, {}),  # 401
-        ("post", "/api/v1/accounts/{account_id}/rules", f"{API}/accounts/{aid}/rules", {"name": 5}, admin),  # 422 problems
+        # 422 problems
+        ("post", "/api/v1/accounts/{account_id}/rules", f"{API}/accounts/{aid}/rules", {"name": 5}, admin),
         ("patch", "/api/v1/rules/{rule_id}", f"{API}/rules/{rule['id']}", {"query": "(tea"}, admin),  # 422 query fault
-        ("patch", "/api/v1/accounts/{account_id}", f"{API}/accounts/{aid}", {"config": {"page_size": 0}}, admin),  # faults
+        # faults
+        ("patch", "/api/v1/accounts/{account_id}", f"{API}/accounts/{aid}", {"config": {"page_size": 0}}, admin),
         ("post", "/api/v1/accounts/{account_id}/rules", f"{API}/accounts/{aid}/rules", {"name": "n\x00"}, admin),
         ("get", "/api/v1/accounts/{account_id}", f"{API}/accounts/{2**31}", None, admin),
     ]
@@ -304,7 +313,8 @@ async def test_values_too_long_for_their_columns_are_a_422(client, admin, accoun
     post = {"platform": "mock", "id": "p" * 256, "author": {"id": "1", "handle": "a"}, "text": "hi"}
     cases = [
         ("POST", f"{API}/ingest", {"platform": "mock", "posts": [post]}),
-        ("POST", f"{API}/ingest", {"platform": "mock", "posts": [{**post, "id": "1", "author": {"id": "1", "handle": "h" * 256}}]}),
+        ("POST", f"{API}/ingest",
+         {"platform": "mock", "posts": [{**post, "id": "1", "author": {"id": "1", "handle": "h" * 256}}]}),
         ("PATCH", f"{API}/accounts/{aid}", {"limits": {"timezone": "Europe/" + "x" * 300}}),
         ("PATCH", f"{API}/accounts/{aid}", {"sources": ["s" * 513]}),
     ]

@@ -46,7 +46,8 @@ async def test_a_server_that_ignores_a_json_bot_flag_gets_it_set(client, admin, 
 
 async def test_a_flag_left_off_after_a_200_is_shown_on_the_account(client, admin, mastodon, monkeypatch):
     fake = mastodon.fake
-    monkeypatch.setattr(fake, "_update_credentials", lambda request: fake._reply(request, 200, fake.credential_account()))
+    monkeypatch.setattr(fake, "_update_credentials",
+                        lambda request: fake._reply(request, 200, fake.credential_account()))
     response = await client.post(f"{API}/accounts", json=_body(mastodon), headers=admin)
     assert response.status_code == 201, response.text
     assert [c["code"] for c in response.json()["conditions"]] == ["bot_flag"]
@@ -104,7 +105,8 @@ async def test_unretweets_are_spaced_as_x_allows(client, admin, pipeline, runtim
                  config={**x.context().config, "allow_without_consent": True})
     account = (await client.post(f"{API}/accounts", json=body, headers=admin)).json()
     await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "c", "query": "#coffee"}, headers=admin)
-    posts = [x.add_post("plain", text=f"Fresh beans {n} #coffee") for n in range(2)]  # one page: the first poll reads it whole
+    # one page: the first poll reads it whole
+    posts = [x.add_post("plain", text=f"Fresh beans {n} #coffee") for n in range(2)]
     await pipeline.tick()
     done = await actions(client, admin, account["id"], status="done")
     assert len(done) == 2 and all(x.is_reposted(p) for p in posts)

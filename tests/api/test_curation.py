@@ -24,7 +24,8 @@ async def _run(client, admin, pipeline, posts):
 @pytest.mark.parametrize("scope, allowed", [
     ("followers", "alice"), ("following", "bob"), ("list:baristas", "carol"), ("users:[dave, @Erin]", "dave"),
 ])
-async def test_set_scopes_with_an_empty_query_take_everything_those_people_post(client, admin, pipeline, account, scope, allowed):
+async def test_set_scopes_with_an_empty_query_take_everything_those_people_post(client, admin, pipeline, account, scope,
+                                                                                 allowed):
     await make_rule(client, admin, account["id"], "", scope=scope)
     w = world()
     posts = [w.publish(h, f"just {h} saying hi") for h in ("alice", "bob", "carol", "dave")]
@@ -49,8 +50,8 @@ async def test_scope_follows_the_platform_after_a_refresh(client, admin, pipelin
 
 
 async def test_filters_round_trip_and_each_skip_names_its_filter(client, admin, pipeline, account):
-    filters = {"languages": ["en"], "exclude_replies": True, "min_followers": 50, "banned_words": ["give away", "crypto"],
-               "max_hashtags": 3, "duplicate_window_minutes": 60}
+    filters = {"languages": ["en"], "exclude_replies": True, "min_followers": 50,
+               "banned_words": ["give away", "crypto"], "max_hashtags": 3, "duplicate_window_minutes": 60}
     put = await client.put(f"{API}/accounts/{account['id']}/filters", json=filters, headers=admin)
     assert put.status_code == 200, put.text
     got = (await client.get(f"{API}/accounts/{account['id']}/filters", headers=admin)).json()
@@ -97,7 +98,8 @@ async def test_block_stops_waiting_posts_and_undo_existing_removes_earlier_repos
     await _run(client, admin, pipeline, [early])
     assert ("coffeeclub", early.id) in w.reposts
     # A post waits in the queue (quiet limit): then the block arrives.
-    await client.patch(f"{API}/accounts/{account['id']}", json={"limits": {"min_interval_seconds": 3600}}, headers=admin)
+    await client.patch(f"{API}/accounts/{account['id']}", json={"limits": {"min_interval_seconds": 3600}},
+                       headers=admin)
     waiting = w.publish("bob", "second #coffee")
     await _run(client, admin, pipeline, [waiting])
     assert by_post(await actions(client, admin, account["id"]))[waiting.id]["status"] == "queued"
@@ -115,7 +117,8 @@ async def test_block_stops_waiting_posts_and_undo_existing_removes_earlier_repos
     later = w.publish("bob", "third #coffee")
     await _run(client, admin, pipeline, [later])
     assert by_post(await actions(client, admin, account["id"]))[later.id]["reason"] == "blocked: competitor"
-    assert (await client.post(f"{API}/accounts/{account['id']}/blocks", json={"author": "bob"}, headers=admin)).status_code == 409
+    again = await client.post(f"{API}/accounts/{account['id']}/blocks", json={"author": "bob"}, headers=admin)
+    assert again.status_code == 409
     assert (await client.delete(f"{API}/accounts/{account['id']}/blocks/bob", headers=admin)).status_code == 204
 
 
@@ -139,7 +142,8 @@ async def test_global_block_applies_to_every_account(client, admin, pipeline, ac
     other = await make_account(client, admin, handle="teaclub")
     for acc in (account, other):
         await make_rule(client, admin, acc["id"], "#coffee")
-    assert (await client.post(f"{API}/blocks", json={"author": "bob", "reason": "spam"}, headers=admin)).status_code == 201
+    blocked = await client.post(f"{API}/blocks", json={"author": "bob", "reason": "spam"}, headers=admin)
+    assert blocked.status_code == 201
     post = world().publish("bob", "buy #coffee")
     await _run(client, admin, pipeline, [post])
     for acc in (account, other):
@@ -153,7 +157,8 @@ async def test_opt_outs_nobot_list_and_authors_who_block_the_account(client, adm
     w.add_author("shy", followers_count=10).bio = "Please no boosts #NoBot"
     w.add_author("blocker", followers_count=10)
     w.blocks.add(("blocker", "coffeeclub"))
-    listed = await client.post(f"{API}/accounts/{account['id']}/authors/optout", json={"author": "carol"}, headers=admin)
+    listed = await client.post(f"{API}/accounts/{account['id']}/authors/optout", json={"author": "carol"},
+                               headers=admin)
     assert listed.status_code == 201
     posts = {h: w.publish(h, f"{h} #coffee") for h in ("shy", "blocker", "carol", "alice")}
     await pipeline.tick()  # polls too: the account's blocked-by set is fetched with the first poll

@@ -34,9 +34,9 @@ def test_the_migration_makes_sqlite_ids_never_reused_and_cleans_token_lists(tmp_
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url, "0003")
     with create_engine(f"sqlite:///{path}").begin() as conn:
-        insert = text("INSERT INTO accounts (id, platform, handle, credentials_encrypted, config, sources, enabled, status,"
-                      " conditions, min_interval_seconds, timezone, created_at, updated_at) VALUES (:id, 'mock', :h, '',"
-                      " '{}', '[]', 1, 'active', '{}', 0, 'UTC', :at, :at)")
+        insert = text("INSERT INTO accounts (id, platform, handle, credentials_encrypted, config, sources, enabled,"
+                      " status, conditions, min_interval_seconds, timezone, created_at, updated_at)"
+                      " VALUES (:id, 'mock', :h, '', '{}', '[]', 1, 'active', '{}', 0, 'UTC', :at, :at)")
         conn.execute(insert, {"id": 1, "h": "kept", "at": "2026-01-01 00:00:00"})
         conn.execute(insert, {"id": 2, "h": "reused", "at": "2026-03-01 00:00:00"})  # id 2 deleted, then given again
         conn.execute(text("INSERT INTO api_tokens (id, name, role, token_hash, prefix, account_ids, created_at)"
@@ -47,7 +47,7 @@ def test_the_migration_makes_sqlite_ids_never_reused_and_cleans_token_lists(tmp_
     assert "AUTOINCREMENT" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'accounts'").fetchone()[0]
     assert [r[0] for r in db.execute("SELECT handle FROM accounts ORDER BY id")] == ["kept", "reused"]
     db.execute("DELETE FROM accounts WHERE id = 2")
-    db.execute("INSERT INTO accounts (platform, handle, credentials_encrypted, config, sources, enabled, status, conditions,"
-               " min_interval_seconds, timezone, created_at, updated_at) VALUES ('mock', 'next', '', '{}', '[]', 1,"
-               " 'active', '{}', 0, 'UTC', '2026-04-01', '2026-04-01')")
+    db.execute("INSERT INTO accounts (platform, handle, credentials_encrypted, config, sources, enabled, status,"
+               " conditions, min_interval_seconds, timezone, created_at, updated_at) VALUES ('mock', 'next', '', '{}',"
+               " '[]', 1, 'active', '{}', 0, 'UTC', '2026-04-01', '2026-04-01')")
     assert db.execute("SELECT id FROM accounts WHERE handle = 'next'").fetchone()[0] == 3

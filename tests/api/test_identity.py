@@ -67,7 +67,8 @@ async def test_bluesky_from_and_users_keep_their_person_after_a_handle_change(cl
     # editing the rule later does not hand the name to the handle's new owner
     patched = await client.patch(f"{API}/rules/{by_term['id']}", json={"name": "still alice"}, headers=admin)
     assert [a["author_id"] for a in patched.json()["authors"]] == [did_for("alice")]
-    posts = {name: _bsky_post(bluesky, name, f"a post by {name}") for name in ("alice", "alicetaker", "bob", "bobtaker")}
+    names = ("alice", "alicetaker", "bob", "bobtaker")
+    posts = {name: _bsky_post(bluesky, name, f"a post by {name}") for name in names}
     await pipeline.tick()
     log = by_post(await actions(client, admin, account["id"]))
     assert {name for name, uri in posts.items() if uri in log and log[uri]["status"] == "done"} == {"alice", "bob"}
@@ -134,10 +135,11 @@ async def test_a_name_nobody_has_is_a_422_naming_it(client, admin):
     world().add_author("bob")
     blocked = await _block(client, admin, account["id"], "@ghost")
     assert blocked.status_code == 422 and "'ghost'" in blocked.json()["detail"]
-    listed = await client.post(f"{API}/accounts/{account['id']}/authors/optout", json={"author": "phantom"}, headers=admin)
+    listed = await client.post(f"{API}/accounts/{account['id']}/authors/optout", json={"author": "phantom"},
+                               headers=admin)
     assert listed.status_code == 422 and "'phantom'" in listed.json()["detail"]
-    rule = await client.post(f"{API}/accounts/{account['id']}/rules", headers=admin,
-                             json={"name": "r", "query": "from:bob OR to:nobody1 OR @nobody2", "scope": "users:[bob, x9]"})
+    body = {"name": "r", "query": "from:bob OR to:nobody1 OR @nobody2", "scope": "users:[bob, x9]"}
+    rule = await client.post(f"{API}/accounts/{account['id']}/rules", headers=admin, json=body)
     assert rule.status_code == 422
     assert all(f"'{name}'" in rule.json()["detail"] for name in ("nobody1", "nobody2", "x9"))
     assert "'bob'" not in rule.json()["detail"]
@@ -222,4 +224,5 @@ async def test_a_pending_name_nobody_has_does_not_hold_up_the_others(client, adm
     for _ in range(2):  # one name a run: ghost (nobody) first, then bob
         await identities.resolve_due(runtime, limit=1)
     listed = (await client.get(f"{API}/accounts/{account['id']}/blocks", headers=admin)).json()["items"]
-    assert {b["handle"]: (b["author_id"], b["pending"]) for b in listed} == {"ghost": (None, True), "bob": (bob.id, False)}
+    found = {b["handle"]: (b["author_id"], b["pending"]) for b in listed}
+    assert found == {"ghost": (None, True), "bob": (bob.id, False)}

@@ -25,7 +25,8 @@ async def test_limit_reached_mid_batch_the_rest_wait_in_order(client, admin, pip
     items = await actions(client, admin, account["id"])
     assert sorted(a["status"] for a in items) == ["done", "done", "queued", "queued", "queued"]
     waiting = [a for a in items if a["status"] == "queued"]
-    assert all(datetime.fromisoformat(a["next_attempt_at"]) > datetime.now(UTC) + timedelta(minutes=55) for a in waiting)
+    later = datetime.now(UTC) + timedelta(minutes=55)
+    assert all(datetime.fromisoformat(a["next_attempt_at"]) > later for a in waiting)
     assert {a["post_id"] for a in items if a["status"] == "done"} == {posts[0].id, posts[1].id}
     # An hour later (we move the sends back in time) the queue drains, still within the limit.
     async with runtime.sessions() as session, session.begin():
@@ -53,8 +54,9 @@ async def test_max_queue_age_skips_with_the_reason(client, admin, pipeline, runt
     await ingest(client, admin, [world().publish("alice", "a #coffee"), world().publish("alice", "b #coffee")])
     await pipeline.tick(poll=False)
     async with runtime.sessions() as session, session.begin():
+        now = datetime.now(UTC)
         await session.execute(update(Action).where(Action.status == "queued")
-                              .values(created_at=datetime.now(UTC) - timedelta(hours=1), next_attempt_at=datetime.now(UTC)))
+                              .values(created_at=now - timedelta(hours=1), next_attempt_at=now))
     await pipeline.tick(poll=False)
     statuses = {a["status"]: a for a in await actions(client, admin, account["id"])}
     assert statuses["skipped"]["reason"] == "waited longer than max_queue_age (600 s)"

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from app.db.session import transaction
 from app.pipeline.relations import refresh_due
 from app.pipeline.streamer import Streamer
 from tests.api.helpers import API, actions
@@ -72,8 +71,7 @@ async def test_a_followers_list_the_server_leaves_empty_is_shown_on_the_account(
     assert "lists no followers" in found["followers_empty"]["message"]
     server(harness).followers_hidden = False
     harness.set_followers(["alice"])
-    async with transaction(runtime.sessions) as session:  # the next scheduled refresh of the relation
-        await refresh_due(session, runtime, max_age_seconds=0)
+    await refresh_due(runtime, max_age_seconds=0)  # the next scheduled refresh of the relation
     assert "followers_empty" not in await conditions(client, admin, account["id"])
 
 

@@ -28,8 +28,9 @@ async def test_metrics_count_actions_by_status_and_skips_by_reason(client, admin
 async def test_openapi_document_lists_every_path(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     for path in ("/api/v1/accounts", "/api/v1/accounts/{account_id}/rules", "/api/v1/rules/validate",
-                 "/api/v1/rules/explain", "/api/v1/accounts/{account_id}/filters", "/api/v1/accounts/{account_id}/blocks",
-                 "/api/v1/blocks", "/api/v1/accounts/{account_id}/actions", "/api/v1/actions/{action_id}/undo",
+                 "/api/v1/rules/explain", "/api/v1/accounts/{account_id}/filters",
+                 "/api/v1/accounts/{account_id}/blocks", "/api/v1/blocks", "/api/v1/accounts/{account_id}/actions",
+                 "/api/v1/actions/{action_id}/undo",
                  "/api/v1/accounts/{account_id}/preview", "/api/v1/ingest", "/api/v1/tokens", "/api/v1/audit",
                  "/healthz", "/readyz", "/metrics"):
         assert path in paths, path

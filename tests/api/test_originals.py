@@ -40,7 +40,8 @@ async def test_an_original_edited_out_of_the_rule_is_undone_with_the_reason(clie
 
 async def test_an_edit_that_trips_a_filter_or_a_block_is_undone_too(client, admin, pipeline, account):
     await make_rule(client, admin, account["id"], "#coffee")
-    put = await client.put(f"{API}/accounts/{account['id']}/filters", json={"banned_words": ["giveaway"]}, headers=admin)
+    put = await client.put(f"{API}/accounts/{account['id']}/filters", json={"banned_words": ["giveaway"]},
+                           headers=admin)
     assert put.status_code == 200, put.text
     [post] = await _reposted(client, admin, pipeline, account, "beans #coffee")
     world().edit(post.id, "beans #coffee giveaway now")
@@ -63,7 +64,7 @@ async def test_a_deleted_original_marks_the_action(client, admin, pipeline, acco
 async def test_unchanged_originals_are_left_alone_and_looked_at_once_per_interval(client, admin, pipeline, account,
                                                                                   runtime):
     await make_rule(client, admin, account["id"], "#coffee")
-    [post] = await _reposted(client, admin, pipeline, account, "beans #coffee")
+    [_post] = await _reposted(client, admin, pipeline, account, "beans #coffee")
     runtime.settings.originals_check_seconds = 3600
     calls = world().calls
     assert await originals.check_due(runtime) == 0

@@ -46,5 +46,6 @@ async def test_a_post_acted_on_in_another_way_is_not_a_duplicate_of_itself(clien
     assert item["would"] == "queued" and item["action"] is None, item
     # another post with the same text still is a duplicate
     twin = w.publish("fan", "Latte art at home #coffee")
-    item = (await _preview(client, admin, account["id"], query="#coffee", posts=[twin.model_dump(mode="json")]))[twin.id]
+    items = await _preview(client, admin, account["id"], query="#coffee", posts=[twin.model_dump(mode="json")])
+    item = items[twin.id]
     assert item["would"] == "skipped" and "duplicate text" in item["reason"]

@@ -5,6 +5,7 @@ answered in the shapes their documentation gives, every request validated agains
 """
 
 import importlib
+import weakref
 
 import pytest
 
@@ -22,11 +23,11 @@ def _harness(name, runtime, monkeypatch):
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    # The X adapter remembers, per account id and process, which refresh token bought which
-    # credentials; each test's fake server starts its tokens afresh, so forget the last one's.
-    from app.platforms.x import client as x_client
+    # A renewal's new credentials are offered to the account's other clients for a few minutes;
+    # each test's fake server starts its tokens afresh (and its account ids at 1), so forget them.
+    from app.platforms import authorized
 
-    monkeypatch.setattr(x_client, "_renewed", {})
+    monkeypatch.setattr(authorized, "_accounts", weakref.WeakValueDictionary())
     h = importlib.import_module(f"tests.platforms.harness_{name}").make_harness()
     runtime.http = h.http()
     # The fakes date their posts as the documentation's examples do (years ago); take them anyway.
@@ -51,7 +52,8 @@ async def _connect(client, admin, h, **config) -> dict:
 
 async def test_connect_poll_match_and_repost_on_the_platform(client, admin, pipeline, harness):
     account = await _connect(client, admin, harness, allow_without_consent=True)
-    rule = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "coffee", "query": "#coffee"}, headers=admin)
+    rule = await client.post(f"{API}/accounts/{account['id']}/rules", json={"name": "coffee", "query": "#coffee"},
+                             headers=admin)
     assert rule.status_code == 201, rule.text
     post_id = harness.add_post("plain", text="Fresh beans today #coffee")
     await pipeline.tick()
@@ -105,7 +107,8 @@ async def test_bluesky_reposts_only_authors_who_opted_in(client, admin, pipeline
     assert harness.is_reposted(second)
 
 
-async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client, admin, pipeline, runtime, monkeypatch):
+async def test_tokens_refreshed_outside_a_transaction_are_saved_encrypted(client, admin, pipeline, runtime,
+                                                                          monkeypatch):
     """X refresh tokens are single-use: a refresh during an undo (a call made outside any
     transaction) must reach the database, or the account is locked out."""
     from sqlalchemy import select

@@ -64,7 +64,8 @@ GRANTS = {"organizer": {"read", "configure", "moderate"}, "moderator": {"read", 
 @pytest.mark.parametrize("role", ["organizer", "moderator"])
 async def test_another_accounts_data_is_a_404_and_leaks_nothing(client, setup, role):
     theirs = setup["theirs"]
-    for method, path, body, _ in account_endpoints(theirs, setup["rules"][theirs]["id"], setup["actions"][theirs]["id"]):
+    endpoints = account_endpoints(theirs, setup["rules"][theirs]["id"], setup["actions"][theirs]["id"])
+    for method, path, body, _ in endpoints:
         response = await client.request(method, API + path, json=body, headers=setup["tokens"][role])
         assert response.status_code == 404, (method, path, response.text)
         assert "theirs" not in response.text and "#coffee" not in response.text
@@ -72,7 +73,8 @@ async def test_another_accounts_data_is_a_404_and_leaks_nothing(client, setup, r
     assert [a["handle"] for a in listed["items"]] == ["mine"]
     audit = (await client.get(f"{API}/audit", headers=setup["tokens"][role])).json()
     assert all(e["account_id"] == setup["mine"] for e in audit["items"])
-    assert (await client.get(f"{API}/audit", params={"account_id": theirs}, headers=setup["tokens"][role])).status_code == 404
+    audit_theirs = await client.get(f"{API}/audit", params={"account_id": theirs}, headers=setup["tokens"][role])
+    assert audit_theirs.status_code == 404
 
 
 @pytest.mark.parametrize("role", ["organizer", "moderator"])
@@ -103,7 +105,8 @@ async def test_moderator_journey_block_undo_and_audit(client, admin, setup, pipe
     assert (await client.post(f"{API}/actions/{action_id}/approve", headers=moderator)).status_code == 200
     await pipeline.tick(poll=False)
     assert (await client.post(f"{API}/actions/{action_id}/undo", headers=moderator)).status_code == 202
-    blocked = await client.post(f"{API}/accounts/{mine}/blocks", json={"author": "alice", "reason": "spam"}, headers=moderator)
+    blocked = await client.post(f"{API}/accounts/{mine}/blocks", json={"author": "alice", "reason": "spam"},
+                                headers=moderator)
     assert blocked.status_code == 201
     await pipeline.tick(poll=False)
     events = (await client.get(f"{API}/audit", params={"account_id": mine}, headers=admin)).json()["items"]

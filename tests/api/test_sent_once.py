@@ -73,7 +73,8 @@ async def _account_with_rule(client, admin, h, kind: str) -> dict:
 
 @pytest.mark.parametrize("fault", [RESET, BAD_GATEWAY])
 @pytest.mark.parametrize("kind", ["repost", "quote"])
-async def test_an_answer_lost_after_the_platform_acted_leaves_exactly_one(client, admin, pipeline, harness, kind, fault):
+async def test_an_answer_lost_after_the_platform_acted_leaves_exactly_one(client, admin, pipeline, harness, kind,
+                                                                          fault):
     account = await _account_with_rule(client, admin, harness, kind)
     post_id = harness.add_post("plain", text="Fresh beans today #coffee")
     faults(harness).arm(fault)
@@ -141,7 +142,7 @@ async def test_a_send_that_outlasts_its_lease_keeps_it(client, admin, pipeline, 
     tick = asyncio.create_task(pipeline.tick())
     await asyncio.wait_for(arrived.wait(), 10)
     first_expiry = (await _the_action(runtime)).lease_expires_at
-    while utcnow() <= first_expiry:  # the lease taken before the call has run out by now
+    while utcnow() <= first_expiry:  # noqa: ASYNC110 - waits for the clock, which sets no event
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
 

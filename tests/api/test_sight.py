@@ -67,7 +67,8 @@ async def _source(client, admin, account_id, source):
     return row
 
 
-async def test_a_failing_source_shows_its_last_error_and_count_and_raises_the_condition(client, admin, pipeline, proxied):
+async def test_a_failing_source_shows_its_last_error_and_count_and_raises_the_condition(client, admin, pipeline,
+                                                                                        proxied):
     harness, proxy = proxied
     account = await _connect(client, admin, harness)
     code = f"source:{harness.source}"

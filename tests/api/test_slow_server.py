@@ -8,6 +8,7 @@ after the accounts are connected.
 """
 
 import asyncio
+import weakref
 
 import httpx
 import pytest
@@ -17,8 +18,8 @@ from app.models import Action, Cursor
 from app.platforms.http import RetryPolicy
 from app.platforms.mock.world import get_world
 from tests.api.helpers import API, actions, make_account, make_rule
-from tests.platforms.mastodon.fake_server import FakeMastodon
 from tests.platforms.harness_x import XHarness
+from tests.platforms.mastodon.fake_server import FakeMastodon
 
 # A guard, not a measure: before concurrency and budgets a tick with a hanging server never ended.
 GUARD = 60
@@ -55,9 +56,9 @@ def servers(runtime, monkeypatch) -> Servers:
         return None
 
     monkeypatch.setattr(RetryPolicy, "pause", no_wait)
-    from app.platforms.x import client as x_client
+    from app.platforms import authorized
 
-    monkeypatch.setattr(x_client, "_renewed", {})
+    monkeypatch.setattr(authorized, "_accounts", weakref.WeakValueDictionary())
     s = Servers()
     runtime.http = s.client()
     runtime.settings.first_poll_max_age_seconds = 10**10

@@ -27,8 +27,10 @@ def test_account_age_and_counts():
     young = Author(id="1", handle="a", created_at=NOW - timedelta(days=3))
     assert filter_reason(FilterSettings(min_account_age_days=30), post(author=young), NOW) == \
         "filter: min_account_age_days 30: account is 3 days old"
-    assert filter_reason(FilterSettings(max_links=0), post(urls=["https://a.example"]), NOW) == "filter: max_links 0: post has 1"
-    assert filter_reason(FilterSettings(max_mentions=1), post(mentions=["a", "b"]), NOW) == "filter: max_mentions 1: post has 2"
+    assert filter_reason(FilterSettings(max_links=0), post(urls=["https://a.example"]), NOW) == \
+        "filter: max_links 0: post has 1"
+    assert filter_reason(FilterSettings(max_mentions=1), post(mentions=["a", "b"]), NOW) == \
+        "filter: max_mentions 1: post has 2"
 
 
 def test_banned_words_use_the_rule_language_tokens():

@@ -26,7 +26,8 @@ def test_daily_window_and_platform_window():
 
 
 def test_min_interval():
-    assert earliest_send(LimitSettings(min_interval_seconds=60), [NOW - timedelta(seconds=20)], NOW) == NOW + timedelta(seconds=40)
+    sent = [NOW - timedelta(seconds=20)]
+    assert earliest_send(LimitSettings(min_interval_seconds=60), sent, NOW) == NOW + timedelta(seconds=40)
 
 
 def test_quiet_hours_overnight_in_the_account_time_zone():

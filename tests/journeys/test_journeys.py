@@ -35,10 +35,11 @@ async def test_university_community(client, admin, pipeline, runtime):
     now = datetime.now(UTC)
     quiet = {"quiet_hours_start": (now - timedelta(hours=1)).strftime("%H:%M"),
              "quiet_hours_end": (now + timedelta(hours=3)).strftime("%H:%M"), "min_interval_seconds": 300}
-    assert (await client.patch(f"{API}/accounts/{account['id']}", json={"limits": quiet}, headers=admin)).status_code == 200
+    patched = await client.patch(f"{API}/accounts/{account['id']}", json={"limits": quiet}, headers=admin)
+    assert patched.status_code == 200
     night = [w.publish(s, f"{s} studying late #uni_news") for s in ("ana", "ben", "cleo")]
     await pipeline.tick()
-    waiting = [a for a in await actions(client, admin, account["id"], status="queued")]
+    waiting = list(await actions(client, admin, account["id"], status="queued"))
     assert {a["post_id"] for a in waiting} == {p.id for p in night}
     # Morning comes: lift the quiet hours (as the clock would) and make the sends due.
     await client.patch(f"{API}/accounts/{account['id']}", json={"limits": {"min_interval_seconds": 300}}, headers=admin)
@@ -90,12 +91,13 @@ async def test_espresso_shop(client, admin, pipeline):
     await pipeline.tick(poll=False)
     assert ("espresso_shop", fresh[1].id) in w.reposts
 
-    blocked = await client.post(f"{API}/accounts/{account['id']}/blocks",
-                                json={"author": "rival_roasters", "reason": "competitor", "undo_existing": True}, headers=admin)
+    block = {"author": "rival_roasters", "reason": "competitor", "undo_existing": True}
+    blocked = await client.post(f"{API}/accounts/{account['id']}/blocks", json=block, headers=admin)
     assert blocked.json()["undo_queued"] == 1
     await pipeline.tick(poll=False)
     assert ("espresso_shop", fresh[1].id) not in w.reposts and ("espresso_shop", fresh[0].id) in w.reposts
-    audit = (await client.get(f"{API}/audit", params={"account_id": account["id"], "action": "action.undone"}, headers=admin)).json()
+    undone = {"account_id": account["id"], "action": "action.undone"}
+    audit = (await client.get(f"{API}/audit", params=undone, headers=admin)).json()
     assert audit["total"] == 1 and rule["review"] is True
 
 
@@ -132,7 +134,8 @@ async def test_moderator_of_a_busy_hashtag(client, admin, pipeline, runtime):
     rule = (await client.get(f"{API}/accounts/{community['id']}/rules", headers=moderator)).json()["items"][0]
     assert (await client.patch(f"{API}/rules/{rule['id']}", json={"query": "#x"}, headers=moderator)).status_code == 403
 
-    events = (await client.get(f"{API}/audit", params={"account_id": community["id"]}, headers=moderator)).json()["items"]
+    audit = await client.get(f"{API}/audit", params={"account_id": community["id"]}, headers=moderator)
+    events = audit.json()["items"]
     by_action = {e["action"]: e for e in events}
     assert "moderator" in by_action["block.create"]["actor"] and "moderator" in by_action["action.undo"]["actor"]
     assert by_action["action.undone"]["at"]

@@ -2,7 +2,7 @@
 
 Each platform provides `tests/platforms/harness_<name>.py` with a `make_harness()` returning a
 Harness. For real platforms the fake server is an `httpx.MockTransport` answering with payloads
-shaped exactly as the platform documents them (validated against ../shared/platform-specs);
+shaped exactly as the platform documents them (validated against tests/platforms/specs);
 for `mock` it is the in-process world.
 """
 

@@ -1,8 +1,8 @@
 """A small AT Protocol lexicon checker: XRPC requests, bodies, records and responses.
 
-Loads the lexicons in ../shared/platform-specs/atproto-lexicons, plus hand-written extracts in
-fixtures/bluesky/lexicons for the few methods that folder lacks (taken from docs.bsky.app), and
-checks values against them: required fields, types, string formats (shallowly), lengths and
+Loads the lexicons in specs/atproto-lexicons (copied from ../shared/platform-specs), plus
+hand-written extracts in fixtures/bluesky/lexicons for the few methods that folder lacks (taken
+from docs.bsky.app), and checks values against them: required fields, types, string formats (shallowly), lengths and
 bounds, const, refs (local `#def`, `nsid#def`, `nsid`) and unions (by `$type`; open unions
 accept types they do not list). Values of type `unknown` that name a known record type (a
 postView's `record`) are checked as that record. A ref into a lexicon that is not in either
@@ -251,5 +251,5 @@ def _typed(value: str, kind: str) -> Any:
 
 @cache
 def lexicons() -> Lexicons:
-    """The shared lexicons plus the hand-written extracts (fails in CI, skips elsewhere, if absent)."""
+    """The published lexicons (specs/atproto-lexicons) plus the hand-written extracts."""
     return Lexicons(spec_path("atproto-lexicons"), EXTRA)

@@ -1,7 +1,7 @@
 """Check requests and responses against a platform's published OpenAPI document.
 
-The documents live in ../shared/platform-specs (beside the checkout); nothing here is imported at
-run time by the service. `OpenAPIContract(path).check_request(request)` asserts the method and
+The documents are the subsets in tests/platforms/specs (cut from ../shared/platform-specs); nothing
+here is imported at run time by the service. `OpenAPIContract(path).check_request(request)` asserts the method and
 path exist, required parameters are present, every query parameter is documented and its value
 fits the schema, and the JSON body fits the request schema; `check_response(method, path,
 status, body)` validates a fixture body against the documented response schema.
@@ -20,17 +20,12 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.ci import unavailable
-
-SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-specs"
+SPECS = Path(__file__).resolve().parent / "specs"
 
 
 def spec_path(name: str) -> Path:
-    """Path of a spec file; fails in CI, skips elsewhere, when shared/ is not beside the checkout."""
-    path = SPECS / name
-    if not path.exists():
-        unavailable(f"platform spec {path} not found (shared/ is not beside the checkout)")
-    return path
+    """Path of a spec file kept with the tests (tests/platforms/specs/README.md says whence)."""
+    return SPECS / name
 
 
 @cache

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.platforms.base import CredentialsInvalid, Post, RateLimited
+from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
 
 
 async def _clients(h):
@@ -147,6 +147,24 @@ async def test_500_then_success_is_retried(harness):
     posts, _ = await feed.fetch(harness.source, None)
     assert posts
     assert harness.slept
+
+
+async def test_an_exhausted_retry_raises_without_a_pause_after_the_last_try(harness):
+    harness.add_post("plain")
+    feed, _ = await _clients(harness)
+    harness.fail_next(503, times=10)
+    with pytest.raises(PlatformError) as info:
+        await feed.fetch(harness.source, None)
+    assert info.value.status == 503
+    assert harness.slept == [0.5, 1.0]  # three tries, a pause between each two, none after the last
+
+
+@pytest.mark.parametrize("make", ["feed_source", "action_client"])
+async def test_a_config_that_does_not_fit_is_a_platform_error(harness, make):
+    ctx = harness.context()
+    ctx.config = {**ctx.config, "page_size": 0}
+    with pytest.raises(PlatformError, match="invalid account config .*page_size"):
+        getattr(harness.platform, make)(ctx, harness.http())
 
 
 async def test_401_means_credentials_need_attention(harness):

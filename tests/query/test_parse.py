@@ -188,8 +188,8 @@ def test_error_to_dict():
     assert caught.value.to_dict() == {"message": caught.value.message, "position": 2}
 
 
-_QUERY_PIECES = list('ab(")-#@:. ') + ["OR", "AND", "from:", "lang:en", "is:reply", "url:x.com", "followers_count:1..2",
-                                       "é", "½", "_", "东京"]
+_QUERY_PIECES = [*'ab(")-#@:. ', "OR", "AND", "from:", "lang:en", "is:reply", "url:x.com", "followers_count:1..2",
+                 "é", "½", "_", "东京"]
 
 
 @settings(max_examples=300, deadline=None)

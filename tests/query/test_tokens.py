@@ -23,7 +23,8 @@ def test_links_in_text_add_no_tokens():
 
 
 def test_digits_and_compatibility_forms():
-    assert tokenize("ｆｕｌｌ width ﬁne 2024 x²") == ["full", "width", "fine", "2024", "x2"]
+    fullwidth = "ｆｕｌｌ"  # noqa: RUF001 - on purpose: fullwidth letters fold to ASCII
+    assert tokenize(f"{fullwidth} width ﬁne 2024 x²") == ["full", "width", "fine", "2024", "x2"]
 
 
 def test_unspaced_scripts_are_one_token_per_ideograph():
@@ -39,9 +40,9 @@ def test_empty_and_punctuation_only():
     assert tokenize("!!! ... ---") == []
 
 
-_PIECES = ["a", "Z", "é", "É", "ß", "ñ", "1", "_", "-", ".", ",", "#", "@", "'", "’", "東", "ー", "ﬁ", "²", "😀",
+_PIECES = ["a", "Z", "é", "É", "ß", "ñ", "1", "_", "-", ".", ",", "#", "@", "'", "\u2019", "東", "ー", "ﬁ", "²", "😀",
            "\u0301", " ", " ", "\n", "\u00a0", "http://", "WWW.", "www", "/", ":", "HTTPS://", "ftp://", "h",
-           "¨", "…", "«", "ø", "Ω", "가", "ǆ", "⑳", "\x1c", "\x01", "\u3000", "🄰", "ａ", "Ё", "ـ", "ี", "ㄱ",
+           "¨", "…", "«", "ø", "Ω", "가", "ǆ", "⑳", "\x1c", "\x01", "\u3000", "🄰", "\uff41", "Ё", "ـ", "ี", "ㄱ",
            "ᅡ", "ß", "İ", "ﷺ", "\u0640", "٣", "\u200d"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.authorized import config_of
 from app.platforms.base import AccountContext, CredentialsInvalid
 
 
@@ -44,8 +45,8 @@ class BlueskyCredentials(BaseModel):
 
 
 def load_config(ctx: AccountContext) -> BlueskyConfig:
-    """The account's config, defaults filled."""
-    return BlueskyConfig.model_validate(ctx.config or {})
+    """The account's config, defaults filled; a PlatformError naming each fault when it does not fit."""
+    return config_of(BlueskyConfig, ctx.config, "bluesky")
 
 
 def load_credentials(ctx: AccountContext) -> BlueskyCredentials:

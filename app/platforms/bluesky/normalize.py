@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.platforms.base import Author, Post
+from app.platforms.handles import handle_key
 
 PLATFORM = "bluesky"
 FACET = "app.bsky.richtext.facet"
@@ -145,7 +146,7 @@ def _facets(record: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
                 tags.append(feature["tag"].lstrip("#"))
             elif kind == f"{FACET}#mention" and feature.get("did"):
                 mentions.append(feature["did"])
-                handle = shown.strip().lstrip("@").lower()
+                handle = handle_key(shown)
                 if handle and " " not in handle:
                     mentions.append(handle)
             elif kind == f"{FACET}#link" and feature.get("uri"):

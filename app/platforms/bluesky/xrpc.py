@@ -3,7 +3,6 @@ when the refresh fails (Bluesky allows 30 logins per 5 minutes: never one per po
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -12,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from app.platforms.authorized import AuthorizedClient
 from app.platforms.base import AccountContext, CredentialsInvalid, PlatformError
 from app.platforms.bluesky.config import BlueskyConfig, load_credentials
 from app.platforms.http import PlatformHTTP
@@ -21,9 +21,6 @@ log = logging.getLogger("reposter.platforms.bluesky")
 # Renew an access token this many seconds before its `exp`, so a call never starts with a dead one.
 EXPIRY_MARGIN = 60
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
-
-# One lock per account (by identifier) so that concurrent calls renew the session once.
-_renew_locks: dict[str, asyncio.Lock] = {}
 
 
 def jwt_expiry(token: str) -> float | None:
@@ -69,13 +66,16 @@ def bluesky_bucket(method: str, path: str) -> str:
     return READ_BUCKET
 
 
-class XrpcClient:
+class XrpcClient(AuthorizedClient):
     """GET queries and POST procedures against the PDS (or a public AppView) for one account."""
 
+    platform = "bluesky"
+    token_field = "access_jwt"
+    refresh_field = "refresh_jwt"
+
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient, config: BlueskyConfig) -> None:
-        self.ctx = ctx
         self.config = config
-        self.pds = PlatformHTTP(http, config.pds_url, platform="bluesky", bucket=bluesky_bucket)
+        super().__init__(ctx, PlatformHTTP(http, config.pds_url, platform="bluesky", bucket=bluesky_bucket))
         self.appview = (PlatformHTTP(http, config.appview_url, platform="bluesky", bucket=bluesky_bucket)
                         if config.appview_url else None)
 
@@ -83,12 +83,12 @@ class XrpcClient:
         """Run a query; `public` ones go to the AppView without a session when one is configured."""
         params = {k: v for k, v in params.items() if v is not None}
         if public and self.appview is not None:
-            return _body(await self.appview.request("GET", f"/xrpc/{nsid}", params=params))
-        return await self._authed("GET", nsid, params=params)
+            return self.json(await self.appview.request("GET", f"/xrpc/{nsid}", params=params))
+        return await self.call("GET", f"/xrpc/{nsid}", params=params)
 
     async def procedure(self, nsid: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run a procedure on the PDS with the session."""
-        return await self._authed("POST", nsid, json=body)
+        return await self.call("POST", f"/xrpc/{nsid}", json=body)
 
     async def did(self) -> str:
         """The account's DID: from the session, the account, or (never known yet) a login."""
@@ -100,60 +100,40 @@ class XrpcClient:
         creds = load_credentials(self.ctx)
         body = {"identifier": creds.identifier, "password": creds.app_password}
         try:
-            response = await self.pds.request("POST", "/xrpc/com.atproto.server.createSession", json=body)
+            response = await self.http.request("POST", "/xrpc/com.atproto.server.createSession", json=body)
         except PlatformError as exc:
             if exc.status == 400:  # AuthFactorTokenRequired, AccountTakedown, ...
                 raise CredentialsInvalid(f"bluesky: login refused ({exc})", status=400) from exc
             raise
         log.info("bluesky login", extra={"account": self.ctx.account_id})
-        return self._store(_body(response))
+        return self._store(self.json(response))
 
-    async def _authed(self, method: str, nsid: str, **kwargs: Any) -> dict[str, Any]:
-        """Send with the access token; on an expired or rejected token renew once and resend."""
-        token = await self._access_token()
-        try:
-            return await self._send(method, nsid, token, **kwargs)
-        except PlatformError as exc:
-            if not is_token_error(exc):
-                raise
-        token = await self._renew(stale=token)
-        return await self._send(method, nsid, token, **kwargs)
+    def due(self, token: str) -> bool:
+        """Renew an access token that expires within EXPIRY_MARGIN seconds."""
+        return is_expiring(token)
 
-    async def _send(self, method: str, nsid: str, token: str, **kwargs: Any) -> dict[str, Any]:
-        """One XRPC call on the PDS with a bearer token."""
-        headers = {"Authorization": f"Bearer {token}"}
-        return _body(await self.pds.request(method, f"/xrpc/{nsid}", headers=headers, **kwargs))
+    def may_renew(self, error: PlatformError | None) -> bool:
+        """No session yet, or an expired or rejected token: refresh the session (or log in)."""
+        return error is None or is_token_error(error)
 
-    async def _access_token(self) -> str:
-        """The stored access token, renewed first when it is missing or about to expire."""
-        token = self.ctx.credentials.get("access_jwt")
-        if token and not is_expiring(token):
-            return token
-        return await self._renew(stale=token)
-
-    async def _renew(self, *, stale: str | None) -> str:
+    async def refresh(self) -> None:
         """Refresh the session, or log in when there is none or the refresh token is refused."""
-        key = str(self.ctx.account_id or self.ctx.credentials.get("identifier") or self.ctx.handle)
-        async with _renew_locks.setdefault(key, asyncio.Lock()):
-            current = self.ctx.credentials.get("access_jwt")
-            if current and current != stale and not is_expiring(current):
-                return current  # another call renewed it while this one waited
-            refresh = self.ctx.credentials.get("refresh_jwt")
-            if refresh and not is_expiring(refresh, margin=0):
-                try:
-                    return (await self._refresh(refresh))["accessJwt"]
-                except PlatformError as exc:
-                    if not is_token_error(exc):
-                        raise  # 5xx or 429: keep the session, try again later
-                    log.info("bluesky refresh refused, logging in", extra={"account": self.ctx.account_id})
-            return (await self.login())["accessJwt"]
+        refresh = self.ctx.credentials.get("refresh_jwt")
+        if refresh and not is_expiring(refresh, margin=0):
+            try:
+                await self._refresh(refresh)
+                return
+            except PlatformError as exc:
+                if not is_token_error(exc):
+                    raise  # 5xx or 429: keep the session, try again later
+                log.info("bluesky refresh refused, logging in", extra={"account": self.ctx.account_id})
+        await self.login()
 
     async def _refresh(self, refresh_jwt: str) -> dict[str, Any]:
         """com.atproto.server.refreshSession: authenticated with the refresh token, no body."""
-        headers = {"Authorization": f"Bearer {refresh_jwt}"}
-        response = await self.pds.request("POST", "/xrpc/com.atproto.server.refreshSession", headers=headers)
-        log.info("bluesky session refreshed", extra={"account": self.ctx.account_id})
-        return self._store(_body(response))
+        headers = self.auth_headers(refresh_jwt)
+        response = await self.http.request("POST", "/xrpc/com.atproto.server.refreshSession", headers=headers)
+        return self._store(self.json(response))
 
     def _store(self, session: dict[str, Any]) -> dict[str, Any]:
         """Save the session with the credentials; the owner persists them encrypted."""
@@ -167,15 +147,9 @@ class XrpcClient:
         )
         return session
 
-
-def _body(response: httpx.Response) -> dict[str, Any]:
-    """The JSON object of a response; {} for an empty body (deleteRecord may send none)."""
-    if not response.content:
-        return {}
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise PlatformError(f"bluesky: answer is not JSON (HTTP {response.status_code})") from exc
-    if not isinstance(body, dict):
-        raise PlatformError("bluesky: answer is not a JSON object")
-    return body
+    def json(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of a response; {} for an empty body (deleteRecord may send none)."""
+        body = super().json(response)
+        if not isinstance(body, dict):
+            raise PlatformError("bluesky: answer is not a JSON object")
+        return body

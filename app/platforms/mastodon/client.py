@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.platforms.base import SHARED_BUCKET, AccountContext, CredentialsInvalid, PlatformError
+from app.platforms.authorized import AuthorizedClient, config_of
+from app.platforms.base import SHARED_BUCKET, AccountContext, PlatformError
+from app.platforms.handles import handle_key
 from app.platforms.http import PlatformHTTP
 
 PLATFORM = "mastodon"
@@ -55,13 +57,8 @@ class MastodonConfig(BaseModel):
 
     @classmethod
     def of(cls, config: dict[str, Any]) -> MastodonConfig:
-        """The account's config; a PlatformError (not a ValidationError, which the API would answer
-        with a bare 500) naming each fault when it is missing or wrong, e.g. without `base_url`."""
-        try:
-            return cls.model_validate(config or {})
-        except ValidationError as exc:
-            faults = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-            raise PlatformError(f"mastodon: invalid account config ({faults})", retryable=False) from None
+        """The account's config; a PlatformError naming each fault, e.g. without `base_url`."""
+        return config_of(cls, config, PLATFORM)
 
 
 def normalize_instance(url: str) -> str:
@@ -94,37 +91,29 @@ def mastodon_bucket(method: str, path: str) -> str:
     return SHARED_BUCKET
 
 
-class MastodonClient:
-    """Authorized JSON calls for one account; every failure surfaces as a PlatformError."""
+class MastodonClient(AuthorizedClient):
+    """Authorized JSON calls for one account; every failure surfaces as a PlatformError.
+
+    Mastodon's OAuth tokens do not expire: nothing is renewed, a refused token needs its owner.
+    """
+
+    platform = PLATFORM
+    empty_is_object = False  # every Mastodon call reposter makes answers with an entity
 
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
-        self.ctx = ctx
         self.config = MastodonConfig.of(ctx.config)
-        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=mastodon_bucket)
+        super().__init__(ctx, PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=mastodon_bucket))
         self.host = httpx.URL(self.config.base_url).host
         self._own_id = ctx.platform_user_id
-
-    def auth_headers(self) -> dict[str, str]:
-        """The Authorization header for this account; CredentialsInvalid without a token."""
-        token = self.ctx.credentials.get("access_token")
-        if not token:
-            raise CredentialsInvalid("mastodon: the account has no access_token", status=None)
-        return {"Authorization": f"Bearer {token}"}
-
-    async def call(self, method: str, path: str, *, gone: bool = False, **kwargs: Any) -> Any:
-        """Send one authorized request and return its JSON body."""
-        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
-        response = await self.http.request(method, path, headers=headers, not_found_is_gone=gone, **kwargs)
-        return _json(response)
 
     async def page(self, path: str, params: Any = None) -> Page:
         """GET one page of a list; `path` may be a Link URL on the same instance."""
         self._check_origin(path)
-        response = await self.http.request("GET", path, headers=self.auth_headers(), params=params)
-        items = _json(response)
+        response = await self.send("GET", path, params=params)
+        items = self.json(response)
         if not isinstance(items, list):
             raise PlatformError(f"mastodon: expected a list from GET {httpx.URL(path).path}", retryable=False)
-        links = {rel: link["url"] for rel, link in response.links.items() if link.get("url")}
+        links = {rel: link["url"] for rel, link in response.links.items() if rel and link.get("url")}
         return Page(items=items, links=links)
 
     async def pages(self, path: str, params: Any, *, max_pages: int) -> AsyncIterator[Page]:
@@ -149,7 +138,7 @@ class MastodonClient:
         if self._own_id is not None:
             return str(account.get("id")) == self._own_id
         acct = str(account.get("acct", "")).lower()
-        handle = self.ctx.handle.lower().lstrip("@")
+        handle = handle_key(self.ctx.handle)
         return bool(acct) and handle in (acct, f"{acct}@{httpx.URL(self.config.base_url).host}")
 
     def _check_origin(self, url: str) -> None:
@@ -157,11 +146,3 @@ class MastodonClient:
         if url.startswith("http") and httpx.URL(url).host != httpx.URL(self.config.base_url).host:
             raise PlatformError(f"mastodon: pagination link leads off the instance ({httpx.URL(url).host})")
 
-
-def _json(response: httpx.Response) -> Any:
-    """The body as JSON, or a PlatformError naming the call (never the token)."""
-    try:
-        return response.json()
-    except ValueError as exc:
-        path = response.request.url.path
-        raise PlatformError(f"mastodon: {path} answered {response.status_code} without JSON") from exc

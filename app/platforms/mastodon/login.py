@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.platforms.authorized import json_of
 from app.platforms.base import PlatformError
 from app.platforms.http import PlatformHTTP
 from app.platforms.mastodon.client import normalize_instance
@@ -86,7 +87,7 @@ async def start_login(
     if website:
         body["website"] = website
     response = await _http(http, instance).request("POST", "/api/v1/apps", json=body)
-    app = response.json()
+    app = json_of(response, "mastodon", empty_is_object=False)
     verifier, challenge = pkce_pair()
     query = {
         "client_id": app["client_id"],
@@ -111,7 +112,7 @@ async def exchange_code(http: httpx.AsyncClient, login: LoginStart, code: str) -
         "code_verifier": login.code_verifier,
     }
     response = await _http(http, login.instance).request("POST", "/oauth/token", json=body)
-    token = response.json()
+    token = json_of(response, "mastodon", empty_is_object=False)
     if not token.get("access_token"):
         raise PlatformError("mastodon: the instance returned no access token", retryable=False)
     return LoginToken(token["access_token"], token.get("scope", login.scopes), token.get("token_type", "Bearer"))

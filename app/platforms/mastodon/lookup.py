@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from app.platforms.base import Author, PostGone
+from app.platforms.handles import handle_key
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.normalize import account_to_author
 
@@ -30,7 +31,7 @@ def canonical_acct(account: dict[str, Any], domain: str) -> str:
 async def lookup_author(api: MastodonClient, name: str) -> Author | None:
     """The account `name` names (an acct with or without domain, or an account id); None if nobody."""
     domain = own_domain(api)
-    local = name.removeprefix("@").removesuffix(f"@{domain}")  # Mastodon resolves `alice`; some servers not `alice@own`
+    local = handle_key(name, domain=domain)  # Mastodon resolves `alice`; some servers not `alice@own`
     account = await _by_id(api, name) if name.isdigit() else None
     try:
         account = account or await _lookup(api, local)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import httpx
 
 from app.platforms.base import SHARED_BUCKET, AccountContext, ConnectedAccount, ConnectWarning, Platform, PlatformError
+from app.platforms.handles import instance_of
 from app.platforms.mastodon.actions import MastodonActionClient
 from app.platforms.mastodon.client import DELETES_BUCKET, MastodonClient, MastodonConfig
 from app.platforms.mastodon.feed import MastodonFeedSource
@@ -86,7 +87,7 @@ async def own_domains(api: MastodonClient, me: dict[str, Any], given: str) -> se
     names another, the instance's own `domain` (a server whose handles are @alice@example.org
     may serve its API and web pages at social.example.org)."""
     domains = {httpx.URL(api.config.base_url).host, httpx.URL(me.get("url") or api.config.base_url).host}
-    wanted = given.strip().lstrip("@").partition("@")[2].lower()
+    wanted = instance_of(given)
     if wanted and wanted not in domains:
         try:
             domains.add(str((await api.call("GET", "/api/v2/instance")).get("domain") or "").lower())

@@ -173,7 +173,7 @@ async def _stream_once(api: MastodonClient, endpoint: Endpoint) -> AsyncIterator
     path, params = endpoint
     base = api.config.streaming_url or api.config.base_url
     timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
-    headers = {**api.auth_headers(), "Accept": "text/event-stream"}
+    headers = {**api.auth_headers(await api.token()), "Accept": "text/event-stream"}
     connection = api.http.http.stream("GET", f"{base}{path}", params=params, headers=headers, timeout=timeout)
     async with connection as response:
         _raise_for_status(response, path)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.authorized import config_of
 from app.platforms.base import (
     AccountContext,
     ActionClient,
@@ -21,10 +22,10 @@ from app.platforms.base import (
     PlatformError,
     Post,
     PostGone,
-    RateLimited,
 )
-from app.platforms.http import RetryPolicy, retry_at_from_headers
-from app.platforms.mock.world import World, get_world
+from app.platforms.handles import handle_key
+from app.platforms.http import RetryPolicy, TryAgain
+from app.platforms.mock.world import Failure, World, get_world
 
 T = TypeVar("T")
 
@@ -36,30 +37,31 @@ class MockConfig(BaseModel):
     page_size: int = Field(default=100, ge=1)
 
 
-async def call(world: World, operation: Callable[[], T | Awaitable[T]], retry: RetryPolicy | None = None) -> T:
-    """Run one platform operation the way PlatformHTTP runs a request: same retries, same errors."""
+async def call(world: World, operation: Callable[[], T], retry: RetryPolicy | None = None) -> T:
+    """Run one platform operation through the retry loop every adapter uses: same retries, same errors."""
     retry = retry or RetryPolicy()
     if world.stall_seconds:
         await (asyncio.Event().wait() if world.stall_seconds == float("inf") else asyncio.sleep(world.stall_seconds))
-    for attempt in range(1, retry.attempts + 1):
+
+    async def attempt() -> T:
         failure = world.take_failure()
         if failure is None:
             return operation()
-        if failure.status == 429:
-            retry_at = retry_at_from_headers(httpx.Headers(failure.headers))
-            wait = (retry_at - datetime.now(UTC)).total_seconds()
-            if wait <= retry.inline_wait and attempt < retry.attempts:
-                await retry.pause(wait)
-                continue
-            raise RateLimited("mock: rate limited", retry_at=retry_at)
-        if failure.status in (401, 403):
-            raise CredentialsInvalid(f"mock: credentials need attention ({failure.status})", status=failure.status)
-        if failure.status >= 500:
-            if attempt < retry.attempts:  # never a pause after the last try
-                await retry.pause(retry.backoff * 2 ** (attempt - 1))
-            continue
-        raise PlatformError(f"mock: HTTP {failure.status}", retryable=False, status=failure.status)
-    raise PlatformError("mock: server error after retries")
+        raise _error_for(failure, retry)
+
+    return await retry.run(attempt)
+
+
+def _error_for(failure: Failure, retry: RetryPolicy) -> Exception:
+    """What a real adapter raises for this answer. The world fails a call before it acts, so a 5xx
+    is safe to repeat whatever the operation (PlatformHTTP's rule for a request never sent)."""
+    if failure.status == 429:
+        return retry.rate_limited("mock: rate limited", httpx.Headers(failure.headers))
+    if failure.status in (401, 403):
+        return CredentialsInvalid(f"mock: credentials need attention ({failure.status})", status=failure.status)
+    if failure.status >= 500:
+        return TryAgain(PlatformError(f"mock: HTTP {failure.status} (server error)", status=failure.status))
+    return PlatformError(f"mock: HTTP {failure.status}", retryable=False, status=failure.status)
 
 
 class MockFeed(FeedSource):
@@ -75,7 +77,7 @@ class MockFeed(FeedSource):
         after = int(cursor) if cursor else 0
         posts = [p for p in self.world.posts if int(p.id) > after and wanted(p)]
         if cursor is None:
-            posts = posts[-MockConfig.model_validate(self.ctx.config).page_size :]
+            posts = posts[-config_of(MockConfig, self.ctx.config, "mock").page_size :]
         last = max((int(p.id) for p in self.world.posts), default=after)
         return [p.model_copy(deep=True) for p in posts], str(max(last, after))
 
@@ -88,7 +90,7 @@ class MockFeed(FeedSource):
             tags = {t.strip().lstrip("#").lower() for t in value.split(",") if t.strip()}
             return lambda p: bool(tags & {h.lower() for h in p.hashtags})
         if kind == "user":
-            return lambda p: p.author.handle.lower() == value.lstrip("@").lower()
+            return lambda p: p.author.handle.lower() == handle_key(value)
         if kind == "home":
             return lambda p: (me, p.author.handle.lower()) in self.world.follows
         if kind == "list":
@@ -221,7 +223,7 @@ class MockPlatform(Platform):
     config_model = MockConfig
 
     def world(self, ctx: AccountContext) -> World:
-        return get_world(MockConfig.model_validate(ctx.config).world)
+        return get_world(config_of(MockConfig, ctx.config, "mock").world)
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> FeedSource:
         return MockFeed(ctx, self.world(ctx))

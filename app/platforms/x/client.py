@@ -8,7 +8,6 @@ app-only bearer token, kept beside the user's tokens as `credentials.bearer_toke
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.platforms.authorized import AuthorizedClient, config_of
 from app.platforms.base import AccountContext, ActionRefused, CredentialsInvalid, PlatformError, RateLimited
 from app.platforms.http import PlatformHTTP, retry_at_from_headers
 from app.platforms.x.login import DEFAULT_BASE_URL, refresh_credentials
@@ -54,32 +54,37 @@ class XConfig(BaseModel):
     field_names: Literal["tweet", "post"] = "tweet"
 
 
-class XClient:
+class XClient(AuthorizedClient):
     """Authorized JSON calls for one account; every failure surfaces as a PlatformError."""
 
+    platform = PLATFORM
+
     def __init__(self, ctx: AccountContext, http: httpx.AsyncClient) -> None:
-        self.ctx = ctx
-        self.config = XConfig.model_validate(ctx.config)
+        self.config = config_of(XConfig, ctx.config, PLATFORM)
         self.raw = http
-        self.http = PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=x_bucket)
+        super().__init__(ctx, PlatformHTTP(http, self.config.base_url, platform=PLATFORM, bucket=x_bucket))
         self._me = ctx.platform_user_id
 
     async def call(self, method: str, path: str, *, gone: bool = False, app: bool = False, **kwargs: Any) -> Any:
-        """Send one request as the account (or as the app with `app=True`) and return its JSON body."""
-        if app:
-            return _json(await self._send(self.app_token(), method, path, gone, kwargs))
-        token = await self._user_token()
-        try:
-            response = await self._send(token, method, path, gone, kwargs)
-        except CredentialsInvalid as exc:
-            if exc.status != 401 or not self.ctx.credentials.get("refresh_token"):
-                raise
-            response = await self._send(await self._refresh(token), method, path, gone, kwargs)
-        return _json(response)
+        """Send one request as the account (or as the app with `app=True`, never renewed) and return its JSON body."""
+        if not app:
+            return await super().call(method, path, gone=gone, **kwargs)
+        headers = self.auth_headers(self.app_token())
+        return self.json(await self.http.request(method, path, headers=headers, not_found_is_gone=gone, **kwargs))
 
-    async def _send(self, token: str, method: str, path: str, gone: bool, kwargs: dict) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        return await self.http.request(method, path, headers=headers, not_found_is_gone=gone, **kwargs)
+    def due(self, token: str) -> bool:
+        """Renew before the call when X's `expires_at` is (nearly) past and a refresh token is at hand."""
+        return _expired(self.ctx.credentials.get("expires_at")) and bool(self.ctx.credentials.get("refresh_token"))
+
+    def may_renew(self, error: PlatformError | None) -> bool:
+        """A 401 once is mended by a refresh, when there is a refresh token to trade."""
+        refused = isinstance(error, CredentialsInvalid) and error.status == 401
+        return refused and bool(self.ctx.credentials.get("refresh_token"))
+
+    async def refresh(self) -> None:
+        """Trade the (single-use) refresh token at POST /2/oauth2/token."""
+        fresh = await refresh_credentials(self.raw, self.ctx.credentials, base_url=self.config.base_url)
+        self.ctx.update_credentials(fresh)
 
     async def me_id(self) -> str:
         """The account's X user id (from the context, else GET /2/users/me once)."""
@@ -113,7 +118,7 @@ class XClient:
     async def stream_lines(self, path: str, params: dict[str, str]) -> AsyncIterator[str]:
         """The lines of a streaming GET as the app; ends when X closes the connection."""
         timeout = httpx.Timeout(10.0, read=self.config.stream_stall_seconds)
-        headers = {"Authorization": f"Bearer {self.app_token()}"}
+        headers = self.auth_headers(self.app_token())
         url = f"{self.http.base_url}{path}"
         try:
             async with self.raw.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
@@ -125,29 +130,6 @@ class XClient:
                     yield line
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise PlatformError(f"x: the stream broke off ({type(exc).__name__})") from exc
-
-    async def _user_token(self) -> str:
-        token = self.ctx.credentials.get("access_token")
-        if not token:
-            raise CredentialsInvalid("x: the account has no access_token", status=None)
-        if _expired(self.ctx.credentials.get("expires_at")) and self.ctx.credentials.get("refresh_token"):
-            token = await self._refresh(token)
-        return token
-
-    async def _refresh(self, stale: str) -> str:
-        """Renew the token once per account at a time: X refresh tokens are single-use."""
-        key = str(self.ctx.account_id if self.ctx.account_id is not None else self.ctx.handle)
-        async with _refresh_locks.setdefault(key, asyncio.Lock()):
-            spent = self.ctx.credentials.get("refresh_token")
-            renewed = _renewed.get(key)
-            if renewed and renewed[0] == spent and renewed[1]["access_token"] != stale:
-                self.ctx.credentials = renewed[1]  # another client of this account renewed it meanwhile
-                return renewed[1]["access_token"]
-            fresh = await refresh_credentials(self.raw, self.ctx.credentials, base_url=self.config.base_url)
-            _renewed[key] = (spent, fresh)
-            self.ctx.update_credentials(fresh)
-            log.info("x token renewed", extra={"account": self.ctx.account_id, "handle": self.ctx.handle})
-            return fresh["access_token"]
 
 
 # X limits each endpoint on its own (docs.x.com/x-api/fundamentals/rate-limits): a 429 on search
@@ -186,11 +168,6 @@ def x_bucket(method: str, path: str) -> str:
     return X_BUCKETS.get(endpoint, endpoint)
 
 
-_refresh_locks: dict[str, asyncio.Lock] = {}
-# Per account: the refresh token last spent and the credentials it bought.
-_renewed: dict[str, tuple[str | None, dict[str, Any]]] = {}
-
-
 def _expired(expires_at: Any) -> bool:
     """Whether a token that expires at `expires_at` (epoch seconds or ISO 8601) is due for renewal."""
     if expires_at in (None, ""):
@@ -201,15 +178,6 @@ def _expired(expires_at: Any) -> bool:
         return float(expires_at) <= time.time() + EXPIRY_MARGIN
     except (TypeError, ValueError):
         return False  # unreadable: let X say (a 401 renews it then)
-
-
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise PlatformError(f"x: HTTP {response.status_code} answered with a body that is not JSON") from exc
 
 
 def data_of(body: dict[str, Any], what: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from app.platforms.authorized import json_of
 from app.platforms.base import CredentialsInvalid, PlatformError
 from app.platforms.http import PlatformHTTP
 
@@ -195,7 +196,7 @@ async def _token_request(
         if exc.status == 400:  # invalid_grant: the code or refresh token is spent or revoked
             raise CredentialsInvalid(f"x: the token endpoint refused the grant ({exc})", status=400) from exc
         raise
-    return _credentials_from(response.json(), client_id=client_id, client_secret=client_secret)
+    return _credentials_from(json_of(response, "x", empty_is_object=False), client_id=client_id, client_secret=client_secret)
 
 
 def _credentials_from(body: dict[str, Any], *, client_id: str, client_secret: str | None) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""The published Mastodon API as the tests check against it (../shared/platform-specs)."""
+"""The published Mastodon API as the tests check against it (tests/platforms/specs)."""
 
 from __future__ import annotations
 
 import copy
 from functools import cache
+
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 

@@ -1,6 +1,6 @@
 """A fake Mastodon instance behind httpx.MockTransport, answering as docs.joinmastodon.org says.
 
-Server profiles (../shared/platform-specs/mastodon-servers.md) make it play servers that differ:
+Server profiles (tests/platforms/specs/mastodon-servers.md) make it play servers that differ:
 `version` (GET /api/v1/instance), `ignores_any` (a tag timeline answers with the first tag only),
 `opaque_ids` (ids are a second plus a hash, not in time order), `delivery_order` (timelines list
 statuses in the order they reached the server, whatever their ids), `followers_hidden` (the
@@ -59,7 +59,7 @@ class FakeMastodon(Fixtures):
     hidden: set[str] = field(default_factory=set)  # statuses kept out of the home timeline
     reblogs: dict[str, str] = field(default_factory=dict)  # original id -> our (first) boost's id
     # GoToSocial 0.16 makes a new boost for every reblog call, and its unreblog answer shows the
-    # status as it was before (../shared/platform-specs/mastodon-servers.md); Mastodon does neither.
+    # status as it was before (tests/platforms/specs/mastodon-servers.md); Mastodon does neither.
     boost_per_call: bool = False
     after_acting: AfterActing = field(default_factory=AfterActing)  # writes done, then the answer lost
     favourites: set[str] = field(default_factory=set)
@@ -82,7 +82,7 @@ class FakeMastodon(Fixtures):
 
     # The scopes the token was granted (a login replaces them with what the app asked for).
     token_scopes: str = "read write follow"
-    # Server profiles (shared/platform-specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
+    # Server profiles (tests/platforms/specs/mastodon-servers.md); Mastodon 4.x leaves them all off.
     # Takahē and GoToSocial: POST /api/v1/apps takes `redirect_uris` as a string only (array: 400).
     redirect_uris_string_only: bool = False
     # Takahē: update_credentials sets `bot` only with the whole `write` scope (else 403).

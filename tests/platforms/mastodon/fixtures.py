@@ -60,7 +60,7 @@ class Fixtures:
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     me: dict[str, Any] = field(default_factory=dict)
     # Server profile: Takahē reports local accounts' `acct` with the instance's domain
-    # (`alice@social.example`), where Mastodon reports `alice` (see platform-specs/mastodon-servers.md).
+    # (`alice@social.example`), where Mastodon reports `alice` (see tests/platforms/specs/mastodon-servers.md).
     local_acct_with_domain: bool = False
 
     def __post_init__(self) -> None:
@@ -111,13 +111,17 @@ class Fixtures:
             if piece.startswith("#") and len(piece) > 1:
                 name = piece[1:]
                 tags.append({"name": name.lower(), "url": f"{BASE}/tags/{name.lower()}"})
-                parts.append(f'<a href="{BASE}/tags/{name.lower()}" class="mention hashtag" rel="tag">#<span>{name}</span></a>')
+                parts.append(f'<a href="{BASE}/tags/{name.lower()}" class="mention hashtag" rel="tag">'
+                             f'#<span>{name}</span></a>')
             elif piece.startswith("@") and len(piece) > 1:
                 who = self.add_account(piece[1:].split("@")[0])
                 mentions.append({"id": who["id"], "username": who["username"], "acct": who["acct"], "url": who["url"]})
-                parts.append(f'<span class="h-card"><a href="{who["url"]}" class="u-url mention">@<span>{who["username"]}</span></a></span>')
+                parts.append(f'<span class="h-card"><a href="{who["url"]}" class="u-url mention">'
+                             f'@<span>{who["username"]}</span></a></span>')
             elif piece.startswith("http"):
-                parts.append(f'<a href="{piece}" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span><span class="">{piece.removeprefix("https://")}</span><span class="invisible"></span></a>')
+                parts.append(f'<a href="{piece}" rel="nofollow noopener" target="_blank">'
+                             f'<span class="invisible">https://</span><span class="">{piece.removeprefix("https://")}'
+                             '</span><span class="invisible"></span></a>')
             else:
                 parts.append(html.escape(piece))
         return f"<p>{''.join(parts)}</p>" if text else "", tags, mentions

@@ -52,7 +52,8 @@ async def test_connect_without_the_write_accounts_scope_connects_with_a_bot_flag
             return httpx.Response(403, json={"error": "This action is outside the authorized scopes"})
         return fake.handle(request)
 
-    account = await MastodonPlatform().connect(context(fake), httpx.AsyncClient(transport=httpx.MockTransport(forbidden)))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(forbidden))
+    account = await MastodonPlatform().connect(context(fake), http)
     assert [(w.code, w.http_status) for w in account.warnings] == [("bot_flag", 403)]
 
 

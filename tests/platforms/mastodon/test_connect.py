@@ -1,4 +1,4 @@
-"""Connecting on Mastodon-API servers that differ (shared/platform-specs/mastodon-servers.md):
+"""Connecting on Mastodon-API servers that differ (tests/platforms/specs/mastodon-servers.md):
 the bot flag is best-effort and read back, and the handle may be spelt with or without a domain."""
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ async def test_on_takahe_the_flag_cannot_be_set_and_the_warning_does_not_send_th
 
 async def test_a_flag_that_did_not_stick_is_a_warning(monkeypatch):
     fake = FakeMastodon()
-    monkeypatch.setattr(fake, "_update_credentials", lambda request: fake._reply(request, 200, fake.credential_account()))
+    monkeypatch.setattr(fake, "_update_credentials",
+                        lambda request: fake._reply(request, 200, fake.credential_account()))
     account = await MastodonPlatform().connect(context(fake), fake.client())
     [warning] = account.warnings
     assert warning.code == "bot_flag" and "left it off" in warning.message
@@ -55,7 +56,8 @@ async def test_a_flag_that_did_not_stick_is_a_warning(monkeypatch):
 async def test_the_account_is_named_with_or_without_its_domain():
     fake = FakeMastodon()
     account = await MastodonPlatform().connect(context(fake), fake.client())
-    for name in ("reposter_bot", "@Reposter_Bot", "reposter_bot@social.example", "@reposter_bot@SOCIAL.example", fake.me["id"]):
+    for name in ("reposter_bot", "@Reposter_Bot", "reposter_bot@social.example", "@reposter_bot@SOCIAL.example",
+                 fake.me["id"]):
         assert account.is_named(name), name
     for name in ("reposter_b", "reposter_bot@other.example", "ourcafe_p"):
         assert not account.is_named(name), name

@@ -184,7 +184,8 @@ async def test_an_empty_first_poll_then_a_burst_beyond_max_pages_is_read_over_th
     fake.new_status(alice, "meanwhile")
     rest, _ = await read_until_quiet(feed, "home", cursor)
     read = [p.id for p in first] + rest
-    assert sorted(read) == sorted([*burst, *[s for s in fake.statuses if s not in burst]]) and len(read) == len(set(read))
+    assert sorted(read) == sorted([*burst, *[s for s in fake.statuses if s not in burst]])
+    assert len(read) == len(set(read))
     fake.validate(contract)
 
 

@@ -32,7 +32,8 @@ def test_the_documented_example_status():
     author = post.author
     assert (author.id, author.handle, author.display_name) == ("1", "Gargron", "Eugen")
     assert author.followers_count == 322930 and author.is_bot is False
-    assert author.bio == "Developer of Mastodon and administrator of mastodon.social. I post service announcements, development updates, and personal stuff."
+    assert author.bio == ("Developer of Mastodon and administrator of mastodon.social. I post service announcements, "
+                          "development updates, and personal stuff.")
 
 
 def test_keys_the_server_leaves_out_stay_unknown():
@@ -47,14 +48,16 @@ def test_keys_the_server_leaves_out_stay_unknown():
 
 def test_nobot_in_the_note_reaches_the_author_bio():
     status = documented_status()
-    status["account"]["note"] = '<p>Please no automated boosts <a href="https://x.example/tags/nobot" class="mention hashtag" rel="tag">#<span>nobot</span></a></p>'
+    status["account"]["note"] = ('<p>Please no automated boosts <a href="https://x.example/tags/nobot" '
+                                 'class="mention hashtag" rel="tag">#<span>nobot</span></a></p>')
     assert status_to_post(status).author.bio == "Please no automated boosts #nobot"
 
 
 def test_a_boost_keeps_its_id_and_booster_but_the_original_content():
     original = documented_status()
     original["tags"] = [{"name": "coffee", "url": "https://mastodon.social/tags/coffee"}]
-    boost = {**documented_status(), "id": "103270115826049999", "content": "", "tags": [], "reblog": original, "url": None}
+    boost = {**documented_status(), "id": "103270115826049999", "content": "", "tags": [], "reblog": original,
+             "url": None}
     boost["account"] = {**boost["account"], "id": "7", "acct": "booster@other.example"}
     post = status_to_post(boost)
     assert post.id == "103270115826049999" and post.is_repost is True

@@ -11,8 +11,8 @@ import uvicorn
 from app.platforms.base import AccountContext
 from app.platforms.mastodon.login import exchange_code, start_login
 from app.platforms.mastodon.platform import MastodonPlatform
-from tests.platforms.mastodon.fake_server import FakeMastodon
 from tests.platforms.mastodon.conftest import newest
+from tests.platforms.mastodon.fake_server import FakeMastodon
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ async def served():
     config = uvicorn.Config(fake.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off", interface="asgi3")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     fake.base = f"http://127.0.0.1:{port}"

@@ -10,7 +10,7 @@ import pytest
 from app.platforms.base import CredentialsInvalid, PlatformError, PostChange
 from app.platforms.mastodon.feed import MastodonFeedSource
 from app.platforms.mastodon.sources import stream_endpoints
-from app.platforms.mastodon.streaming import SSEParser, ServerEvent, event_to_post
+from app.platforms.mastodon.streaming import ServerEvent, SSEParser, event_to_post
 from tests.platforms.mastodon.conftest import context
 
 

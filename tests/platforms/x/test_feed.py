@@ -179,7 +179,8 @@ async def test_an_answer_with_an_id_that_is_not_digits_fails_the_poll_with_a_rea
     `^[0-9]{1,19}$`): the poll crashed with a ValueError; now it is a PlatformError naming the id."""
     tid = hx.add_post("plain", text="#coffee from a mock")
     render = hx.fake._render_tweet
-    hx.fake._render_tweet = lambda t, request: {**render(t, request), **({"id": "consequat dolore"} if t["id"] == tid else {})}
+    hx.fake._render_tweet = lambda t, request: {**render(t, request),
+                                                **({"id": "consequat dolore"} if t["id"] == tid else {})}
     with pytest.raises(PlatformError, match="consequat dolore") as raised:
         await _fetch(hx, "tag:coffee")
     assert raised.value.kind == "malformed"

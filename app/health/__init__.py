@@ -1,0 +1,5 @@
+"""Liveness, readiness and metrics: the routes in endpoints.py, their queries in repository.py."""
+
+from app.health.endpoints import router
+
+__all__ = ["router"]

@@ -1,0 +1,138 @@
+"""Every query of the pipeline's own tables (the inbox, the sources' cursors, stream states) and the
+few reads of actions the pipeline makes while it decides; queries of a domain's tables are in that
+domain's repository (accounts, rules, moderation, filters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, Row, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.dialect import insert_ignore, skip_locked
+from app.models import Account, Action, Cursor, SeenPost, StreamState
+
+MATCH_CURSOR = "match"  # the source name of the matcher's own cursor (no account)
+INSERT_BATCH = 500  # rows per INSERT: well under either engine's limit on bound parameters
+
+M = TypeVar("M")
+
+
+async def by_id(session: AsyncSession, model: type[M], row_id: Any) -> M | None:
+    """The row of `model` with this id, as this session sees it now."""
+    return await session.get(model, row_id)
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+async def insert_posts(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert inbox rows whose (platform, post id) is new; returns how many were inserted."""
+    inserted = 0
+    for start in range(0, len(rows), INSERT_BATCH):
+        stmt = insert_ignore(session, SeenPost, conflict=["platform", "post_id"])
+        result = await session.execute(stmt.values(rows[start : start + INSERT_BATCH]).returning(SeenPost.id))
+        inserted += len(result.all())
+    return inserted
+
+
+async def posts_after(session: AsyncSession, *, after: int, limit: int) -> Sequence[SeenPost]:
+    """Up to `limit` inbox rows past the id `after`, oldest first."""
+    query = select(SeenPost).where(SeenPost.id > after).order_by(SeenPost.id).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def newest_posts(session: AsyncSession, *, platform: str, limit: int) -> Sequence[SeenPost]:
+    """The `limit` newest inbox rows of a platform, newest first."""
+    query = select(SeenPost).where(SeenPost.platform == platform).order_by(SeenPost.id.desc()).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def prune_posts(session: AsyncSession, *, older_than: datetime, matched_through: int) -> int:
+    """Delete matched inbox rows older than `older_than` that no action refers to; returns how many."""
+    referenced = select(Action.seen_post_id).where(Action.seen_post_id == SeenPost.id).exists()
+    query = delete(SeenPost).where(SeenPost.seen_at < older_than, SeenPost.id <= matched_through, ~referenced)
+    result = cast(CursorResult[Any], await session.execute(query))  # a DELETE's result: it has a rowcount
+    return result.rowcount or 0
+
+
+# -- cursors -----------------------------------------------------------------------------------
+
+async def cursor(session: AsyncSession, cursor_id: int) -> Cursor | None:
+    """One cursor by its id."""
+    return await session.get(Cursor, cursor_id)
+
+
+async def ensure_cursor(session: AsyncSession, *, account_id: int, source: str, now: datetime) -> None:
+    """The account's cursor on `source`, made (due at `now`) unless it exists."""
+    await session.execute(insert_ignore(session, Cursor, conflict=["account_id", "source"]).values(
+        account_id=account_id, source=source, next_poll_at=now))
+
+
+async def cursor_accounts(session: AsyncSession, ids: list[int]) -> Sequence[Row[int, int, str, Any]]:
+    """(cursor id, account id, platform, account config) of these cursors, the most overdue first."""
+    query = (select(Cursor.id, Account.id, Account.platform, Account.config)
+             .join(Account, Account.id == Cursor.account_id).where(Cursor.id.in_(ids))
+             .order_by(Cursor.next_poll_at, Cursor.id))
+    return (await session.execute(query)).all()
+
+
+def _match_cursor() -> tuple[Any, ...]:
+    return (Cursor.account_id.is_(None), Cursor.source == MATCH_CURSOR)
+
+
+async def match_position(session: AsyncSession) -> int:
+    """The id of the last inbox post the matcher has read (0 before the first)."""
+    return int(await session.scalar(select(Cursor.position).where(*_match_cursor())) or 0)
+
+
+async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor | None:
+    """The matcher's cursor (made at 0 the first time), locked; None while another worker holds it."""
+    query = skip_locked(session, select(Cursor).where(*_match_cursor()))
+    cursor: Cursor | None = await session.scalar(query)
+    if cursor is None:
+        await session.execute(insert_ignore(session, Cursor).values(
+            account_id=None, source=MATCH_CURSOR, position="0", next_poll_at=now))
+        cursor = await session.scalar(query)
+    return cursor
+
+
+# -- actions, as the matcher and the limits see them -------------------------------------------
+
+async def insert_action(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert an action row unless the account already has one of that kind on that post; True if new."""
+    stmt = insert_ignore(session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
+    return (await session.execute(stmt.returning(Action.id))).first() is not None
+
+
+async def texts_since(session: AsyncSession, *, account_id: int, since: datetime,
+                      statuses: Sequence[str]) -> Sequence[Row[datetime, str | None]]:
+    """(created_at, text) of the account's actions in `statuses` made since `since`."""
+    query = select(Action.created_at, Action.text).where(
+        Action.account_id == account_id, Action.created_at >= since, Action.status.in_(statuses))
+    return (await session.execute(query)).all()
+
+
+async def acted_since(session: AsyncSession, *, account_id: int, since: datetime, undo: bool) -> list[datetime]:
+    """When the account's actions were sent (or undone, with `undo`) since `since`."""
+    column = Action.undone_at if undo else Action.sent_at
+    query = select(column).where(Action.account_id == account_id, column.is_not(None), column >= since)
+    return [at for at in await session.scalars(query) if at is not None]
+
+
+# -- stream states -----------------------------------------------------------------------------
+
+async def stream_state_locked(session: AsyncSession, *, account_id: int, state: str, at: datetime) -> StreamState:
+    """The account's stream state row (made in `state` at `at` if missing), reloaded and locked."""
+    await session.execute(insert_ignore(session, StreamState, conflict=["account_id"]).values(
+        account_id=account_id, state=state, since=at, updated_at=at, failures=0))
+    row = await session.get(StreamState, account_id, populate_existing=True, with_for_update=True)
+    assert row is not None  # inserted above if it was missing
+    return row
+
+
+async def stream_post_seen(session: AsyncSession, *, account_id: int, state: str, at: datetime) -> None:
+    """A post came through the account's stream at `at`: it is in `state`, its failures over."""
+    await session.execute(update(StreamState).where(StreamState.account_id == account_id)
+                          .values(last_post_at=at, updated_at=at, state=state, failures=0))

@@ -1,0 +1,95 @@
+"""The poller: a due source is fetched into the inbox and its cursor moves; failures and lost leases keep it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app.db.base import utcnow
+from app.db.session import transaction
+from app.models import Cursor, SeenPost
+from app.pipeline.poller import poll_due
+from tests.api.helpers import make_account, world
+
+
+async def _cursor(runtime) -> Cursor:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(Cursor).where(Cursor.source == "tag:coffee"))
+
+
+async def _inbox(runtime) -> list[str]:
+    async with runtime.sessions() as session:
+        return list(await session.scalars(select(SeenPost.post_id).order_by(SeenPost.id)))
+
+
+async def _due_in(runtime, seconds: float) -> None:
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Cursor).values(next_poll_at=utcnow() + timedelta(seconds=seconds)))
+
+
+async def test_a_due_source_is_fetched_into_the_inbox_and_its_cursor_moves_on(client, admin, runtime):
+    await make_account(client, admin, sources=["tag:coffee"])
+    first = world().publish("alice", "first #coffee")
+    world().publish("alice", "not for this source")
+    before = utcnow()
+    assert await poll_due(runtime) == 1
+    cursor = await _cursor(runtime)
+    assert cursor.position == world().posts[-1].id and cursor.poll_count == 1
+    assert cursor.next_poll_at >= before + timedelta(seconds=runtime.settings.poll_interval_seconds)
+    assert cursor.lease_owner is None and cursor.last_success_at is not None
+    assert await _inbox(runtime) == [first.id]
+
+    second = world().publish("bob", "second #coffee")
+    await _due_in(runtime, 3600)
+    assert await poll_due(runtime) == 0  # not due: not fetched
+    assert (await _cursor(runtime)).poll_count == 1
+    await _due_in(runtime, -1)
+    assert await poll_due(runtime) == 1
+    assert (await _cursor(runtime)).position == second.id
+    assert await _inbox(runtime) == [first.id, second.id]
+
+
+async def test_a_failed_poll_keeps_the_cursor_and_says_why(client, admin, runtime):
+    await make_account(client, admin, sources=["tag:coffee"])
+    world().publish("alice", "one #coffee")
+    world().fail_next(404)
+    assert await poll_due(runtime) == 0
+    cursor = await _cursor(runtime)
+    assert cursor.position is None and cursor.consecutive_failures == 1 and cursor.error_status == 404
+    assert cursor.lease_owner is None
+    assert await _inbox(runtime) == []
+    await _due_in(runtime, -1)
+    assert await poll_due(runtime) == 1
+    assert (await _cursor(runtime)).consecutive_failures == 0
+
+
+async def test_a_rate_limited_poll_is_due_again_when_the_limit_ends(client, admin, runtime):
+    await make_account(client, admin, sources=["tag:coffee"])
+    world().fail_next(429, {"Retry-After": "600"})
+    before = utcnow()
+    assert await poll_due(runtime) == 0
+    cursor = await _cursor(runtime)
+    assert before + timedelta(seconds=590) <= cursor.next_poll_at <= utcnow() + timedelta(seconds=610)
+
+
+async def test_a_poll_whose_lease_was_taken_over_records_nothing(client, admin, runtime):
+    """LeaseLost: the fetch answered, but the cursor is another worker's now; that worker will read
+    the same posts, so this one keeps neither them nor the new position."""
+    await make_account(client, admin, sources=["tag:coffee"])
+    world().publish("alice", "taken #coffee")
+    world().stall_seconds = 1.0
+    polling = asyncio.create_task(poll_due(runtime))
+    for _ in range(200):
+        await asyncio.sleep(0.02)
+        if (cursor := await _cursor(runtime)) is not None and cursor.lease_owner == runtime.worker_id:
+            break
+    assert cursor is not None and cursor.lease_owner == runtime.worker_id  # the poll is under way
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Cursor).values(lease_owner="other-worker"))
+    assert await polling == 0
+    cursor = await _cursor(runtime)
+    assert cursor.position is None and cursor.poll_count == 0 and cursor.lease_owner == "other-worker"
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(SeenPost)) == 0
