@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from pydantic import ValidationError
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository

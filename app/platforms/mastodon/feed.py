@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,7 +200,7 @@ class MastodonFeedSource(FeedSource):
             self._user_ids[acct] = str(account["id"])
         return self._user_ids[acct]
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+    async def stream(self, sources: list[str]) -> AsyncGenerator[Post | PostChange, None]:
         """Posts pushed by the streaming API (server-sent events) for `sources`, each once, and the
         deletions and edits it announces."""
         async for post in stream_sources(self.api, sources):

@@ -83,7 +83,7 @@ def _well_formed(tokens: list[str]) -> bool:
     """Balanced parentheses and no dangling OR."""
     depth, previous = 0, None
     for token in tokens:
-        if token == "OR" and previous in (None, "OR") or token == ")" and previous in ("OR", "(", "-("):
+        if (token == "OR" and previous in (None, "OR")) or (token == ")" and previous in ("OR", "(", "-(")):
             return False
         if token.endswith("("):
             depth += 1
