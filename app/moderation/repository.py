@@ -2,8 +2,9 @@
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
@@ -52,7 +53,8 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
         query = query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
-    result = await session.execute(query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
+    values = query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None)
+    result = cast(CursorResult[Any], await session.execute(values))  # an UPDATE's result: it has a rowcount
     return result.rowcount or 0
 
 

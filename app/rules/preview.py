@@ -72,7 +72,7 @@ def _item(post: Post, node, rule: RuleView, view, now, acted: Action | None) -> 
     terms = [TermHeld(term=t.term, held=t.held) for t in result.terms]
     action = ExistingAction(id=acted.id, kind=acted.kind, status=acted.status) if acted else None
     if result.matched and acted is not None:
-        reason = f"already {PAST[acted.kind]}: action {acted.id} is {acted.status}"
+        reason = f"already {PAST[ActionKind(acted.kind)]}: action {acted.id} is {acted.status}"
         return PreviewItem(post=post.model_dump(mode="json"), matched=True, would="already acted", reason=reason,
                            terms=terms, action=action)
     decision = decide(post, rule, view, now) if result.matched else None

@@ -153,7 +153,7 @@ class MastodonActionClient(ActionClient):
             for status in page.items:
                 if _quotes(status, post):
                     return str(status["id"])
-                if oldest and _created(status) and _created(status) < oldest:
+                if oldest and (created := _created(status)) and created < oldest:
                     return None
             if not page.links.get("next"):
                 return None

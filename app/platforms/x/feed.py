@@ -45,7 +45,8 @@ class XFeed(FeedSource):
             if walk.newest is None:  # empty: everything from now on is new
                 return [], XCursor(start=time.time()).encode()
             return _oldest_first(walk.posts), XCursor(head=walk.newest).encode()
-        budget, found = self.config.max_pages, []
+        budget = self.config.max_pages
+        found: list[Post] = []
         gaps, state.gaps = state.gaps, []
         for gap in gaps:
             walk = await self._walk(request, since_id=gap.since_id, start=gap.start, until_id=gap.until_id,
