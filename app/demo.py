@@ -90,10 +90,15 @@ async def chatter(every: float) -> None:
         community.step(world, rng)
 
 
-async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None:
-    """Fresh database, migrate, set up, then serve the API and tick the pipeline until Ctrl-C."""
+def _remove_database(db_path: Path) -> None:
+    """The demo starts from nothing: the SQLite file and its journals go."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None:
+    """Fresh database, migrate, set up, then serve the API and tick the pipeline until Ctrl-C."""
+    await asyncio.to_thread(_remove_database, db_path)
     url = f"sqlite+aiosqlite:///{db_path}"
     settings = Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
                         poll_interval_seconds=3, dispatch_interval_seconds=1, host=host, port=port)
@@ -102,7 +107,8 @@ async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None
     token = await setup(runtime)
     base = f"http://{host}:{port}"
     _banner(base, token, db_path)
-    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30), every_seconds=settings.dispatch_interval_seconds)
+    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30),
+                                every_seconds=settings.dispatch_interval_seconds)
     server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host=host, port=port, log_level="warning",
                                           log_config=None))
     tasks = [asyncio.create_task(chatter(post_every)), asyncio.create_task(print_activity(runtime))]

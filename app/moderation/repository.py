@@ -16,7 +16,8 @@ def _owner(account_id: int | None):
     return Block.account_id.is_(None) if account_id is None else Block.account_id == account_id
 
 
-async def find_block(session: AsyncSession, account_id: int | None, author: str, platform: str | None = None) -> Block | None:
+async def find_block(session: AsyncSession, account_id: int | None, author: str,
+                     platform: str | None = None) -> Block | None:
     """The block of `author` (its id, or a pending name); for a global block, on `platform`."""
     query = select(Block).where(_owner(account_id), Block.author == author)
     if account_id is None and platform is not None:
@@ -61,7 +62,8 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None) -> Sequence[Action]:
     """Live (done, not yet undone) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None), _by_author(author, pending))
+    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None),
+                                 _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:

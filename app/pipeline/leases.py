@@ -73,7 +73,7 @@ async def renew(session: AsyncSession, model: Leased, ids: list[int], owner: str
     if not ids:
         return []
     rows = await session.execute(select(model.id, model.lease_owner).where(model.id.in_(ids)))
-    owners = {row_id: who for row_id, who in rows}
+    owners = {row.id: row.lease_owner for row in rows}
     held = [i for i, who in owners.items() if who == owner]
     if held:
         await session.execute(update(model).where(model.id.in_(held), model.lease_owner == owner)

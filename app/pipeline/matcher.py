@@ -7,8 +7,8 @@ with the rules table incrementally (a cheap fingerprint first, then only the cha
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -23,7 +23,8 @@ from app.rules.service import checked_query, checked_scope, get
 PAST = {ActionKind.repost: "reposted", ActionKind.quote: "quoted", ActionKind.like: "liked"}
 
 
-async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
+async def _subject(session: AsyncSession, account: Account,
+                   data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
     """(query, scope, review, action, rule) of the rule named, or of the query given (a repost)."""
     if data.rule_id is not None:
         rule = await get(session, rule_id=data.rule_id)
