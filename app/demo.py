@@ -9,10 +9,10 @@ from pathlib import Path
 
 import uvicorn
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 
 from app.accounts.schemas import AccountCreate, Limits
 from app.accounts.service import create as create_account
+from app.actions import repository as actions_repo
 from app.auth.caller import Caller, Role
 from app.auth.schemas import TokenCreate
 from app.auth.service import create as create_token
@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
-from app.models import AccountFilters, Action, ActionStatus, Rule
+from app.models import AccountFilters, Action, ActionStatus
 from app.moderation.schemas import BlockCreate
 from app.moderation.service import add_block
 from app.platforms.mock import community
@@ -63,9 +63,7 @@ async def print_activity(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(1)
         async with runtime.sessions() as session:
-            rows = (await session.execute(
-                select(Action, Rule.name).outerjoin(Rule, Rule.id == Action.rule_id).order_by(Action.id)
-            )).all()
+            rows = await actions_repo.with_rule_names(session)
         for action, rule in rows:
             if seen.get(action.id) == action.status or action.status in (ActionStatus.queued, ActionStatus.sending):
                 continue

@@ -11,15 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.platforms.base import (
-    ActionClient,
-    ActionRefused,
-    Author,
-    OutcomeUnknown,
-    PlatformError,
-    Post,
-    PostGone,
-)
+from app.platforms.base import ActionClient, ActionRefused, Author, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.bluesky import graph, richtext
 from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
