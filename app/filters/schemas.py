@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.inputs import MAX_INT
 
+
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 

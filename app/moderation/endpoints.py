@@ -63,7 +63,8 @@ async def unblock_globally(author: str, session: SessionDep, caller: CallerDep) 
     await service.remove_block(session, account=None, author=author, caller=caller)
 
 
-@router.post("/accounts/{account_id}/authors/{kind}", status_code=status.HTTP_201_CREATED, response_model=AuthorEntryRead)
+@router.post("/accounts/{account_id}/authors/{kind}", status_code=status.HTTP_201_CREATED,
+             response_model=AuthorEntryRead)
 async def add_author(account_id: PathId, kind: ListKind, data: AuthorEntry, session: SessionDep, caller: CallerDep,
                      runtime: RuntimeDep):
     """Add an author to the opt-out list (never reposted) or the consent list (Bluesky opt-in), by their id."""
@@ -80,7 +81,8 @@ async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, 
 
 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
+async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep,
+                        caller: CallerDep) -> None:
     """Take an author off a list."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     await service.remove_entry(session, account=account, kind=kind, author=author, caller=caller)

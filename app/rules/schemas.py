@@ -46,7 +46,8 @@ class RuleAuthor(BaseModel):
     name: str = Field(description="as the query or scope names them (folded, without @)")
     author_id: str | None = Field(description="the platform id matched; None while pending")
     handle: str = Field(description="their handle, for display")
-    pending: bool = Field(description="true while the platform could not be asked; until then the name matches as typed")
+    pending: bool = Field(description="true while the platform could not be asked; "
+                                      "until then the name matches as typed")
 
 
 class RuleRead(BaseModel):
