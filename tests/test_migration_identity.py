@@ -34,11 +34,14 @@ def _check(url: str) -> None:
     upgrade(url, "0003")
     engine = sa.create_engine(url.replace("+aiosqlite", ""))
     with engine.begin() as conn:
-        _insert(conn, "accounts", id=1, platform="mock", handle="club", enabled=True, config={}, sources=[])
+        _insert(conn, "accounts", id=1, platform="mock", handle="club", enabled=True, config={}, sources=[],
+                status="active")  # as the app wrote it (0006 holds status to a closed set)
         _insert(conn, "blocks", account_id=1, author="bob", reason="spam")
         _insert(conn, "author_lists", account_id=1, kind="optout", author="carol")
-        _insert(conn, "rules", account_id=1, name="r", query="from:bob", normalized="from:bob", scope="anyone")
-        _insert(conn, "rules", account_id=1, name="t", query="#tea", normalized="#tea", scope="anyone")
+        _insert(conn, "rules", account_id=1, name="r", query="from:bob", normalized="from:bob", scope="anyone",
+                action="repost")
+        _insert(conn, "rules", account_id=1, name="t", query="#tea", normalized="#tea", scope="anyone",
+                action="repost")
     upgrade(url)
     with engine.connect() as conn:
         block = conn.execute(sa.text("SELECT author, handle, pending FROM blocks")).one()

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from app.db.base import utcnow
+from app.models.account import AccountStatus
 from app.platforms.base import SHARED_BUCKET
 
 
@@ -35,12 +36,6 @@ class Severity(StrEnum):
     attention = "attention"  # nothing is sent until a person acts
     limit = "limit"  # a rate limit; ends by itself at `until`
     warning = "warning"  # works, but not as the owner expects
-
-
-class AccountStatus(StrEnum):
-    active = "active"
-    needs_attention = "needs_attention"
-    rate_limited = "rate_limited"
 
 
 # What a rate limit holds (a condition's `holds`): every call of the account, the sends that spend

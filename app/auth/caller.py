@@ -6,12 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.errors import Forbidden, NotFound
-
-
-class Role(StrEnum):
-    admin = "admin"
-    organizer = "organizer"
-    moderator = "moderator"
+from app.models.token import Role
 
 
 class Capability(StrEnum):

@@ -1,6 +1,7 @@
 """The declarative base, with a naming convention so Alembic's constraint names are stable."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
@@ -34,6 +35,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:
+    """The SQL condition of a CHECK constraint holding `column` to an enum's values."""
+    condition = f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+    return f"{column} IS NULL OR {condition}" if nullable else condition
 
 
 def utcnow() -> datetime:

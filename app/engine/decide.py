@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from app.engine.filters import duplicate_reason, filter_reason, normalized_text
 from app.engine.scope import Scope, author_keys, out_of_scope
@@ -27,9 +28,21 @@ class RuleView:
     anchored: bool = True
 
 
+class Verdict(StrEnum):
+    """What the matcher does with a match: the status the action starts in, or no action at all.
+
+    The first three are the statuses an action may start in (app/actions/states.py `FIRST`); the
+    engine spells them itself because it is pure and knows nothing of the database."""
+
+    queued = "queued"
+    review = "review"
+    skipped = "skipped"
+    ignore = "ignore"  # out of scope of a rule that leaves no trace: no action row
+
+
 @dataclass(frozen=True)
 class Decision:
-    status: str  # queued | review | skipped | ignore (no action row)
+    status: Verdict
     reason: str | None = None
 
 
@@ -73,10 +86,10 @@ def decide(post: Post, rule: RuleView, view: AccountView, now: datetime) -> Deci
     """What to do with a post a rule matched: queue it, hold it for review, or skip it with a reason."""
     outside = out_of_scope(rule.scope, post, view.relations)
     if outside and not rule.anchored:
-        return Decision("ignore", outside)
+        return Decision(Verdict.ignore, outside)
     reason = stop_reason(post, view, now)
     reason = reason or outside
     reason = reason or duplicate_reason(view.filters, normalized_text(post), view.recent_texts, now)
     if reason:
-        return Decision("skipped", reason)
-    return Decision("review" if rule.review else "queued")
+        return Decision(Verdict.skipped, reason)
+    return Decision(Verdict.review if rule.review else Verdict.queued)

@@ -1,17 +1,18 @@
 """Every ORM table, imported here so Alembic and the app see the whole schema."""
 
-from app.models.account import Account, AccountFilters
+from app.models.account import Account, AccountFilters, AccountStatus
 from app.models.action import Action, ActionKind, ActionStatus, OriginalState
 from app.models.audit import AuditEvent
-from app.models.moderation import AuthorList, Block, RelationCache
+from app.models.moderation import AuthorList, Block, ListKind, RelationCache
 from app.models.post import SeenPost
 from app.models.rule import Rule
-from app.models.schedule import Cursor, StreamState
-from app.models.token import ApiToken
+from app.models.schedule import Cursor, StreamPhase, StreamState
+from app.models.token import ApiToken, Role
 
 __all__ = [
     "Account",
     "AccountFilters",
+    "AccountStatus",
     "Action",
     "ActionKind",
     "ActionStatus",
@@ -20,9 +21,12 @@ __all__ = [
     "AuthorList",
     "Block",
     "Cursor",
+    "ListKind",
     "OriginalState",
     "RelationCache",
+    "Role",
     "Rule",
     "SeenPost",
+    "StreamPhase",
     "StreamState",
 ]

@@ -1,19 +1,32 @@
 """Accounts (the identities that repost) and their filters."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, JSONType, UTCDateTime, utcnow
+from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
+
+
+class AccountStatus(StrEnum):
+    """The account's status as last derived from its conditions (app/accounts/conditions.py)."""
+
+    active = "active"
+    needs_attention = "needs_attention"
+    rate_limited = "rate_limited"
 
 
 class Account(Base):
     __tablename__ = "accounts"
     # Tokens list account ids (JSON); on SQLite AUTOINCREMENT keeps a deleted account's id from
     # being given to the next account (PostgreSQL's identity never reuses one).
-    __table_args__ = (UniqueConstraint("platform", "handle"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("platform", "handle"),
+        CheckConstraint(one_of("status", AccountStatus), name="status"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
@@ -24,7 +37,6 @@ class Account(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     sources: Mapped[list[str]] = mapped_column(JSONType, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # active | needs_attention | rate_limited
     status: Mapped[str] = mapped_column(String(32), default="active")
     status_detail: Mapped[str | None] = mapped_column(Text)
     rate_limited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, UTCDateTime, utcnow
+from app.db.base import Base, UTCDateTime, one_of, utcnow
 
 
 class ActionStatus(StrEnum):
@@ -37,10 +37,6 @@ class OriginalState(StrEnum):
     edited = "edited"
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class Action(Base):
     __tablename__ = "actions"
     __table_args__ = (
@@ -50,9 +46,9 @@ class Action(Base):
         Index("ix_actions_account_status", "account_id", "status", "id"),
         Index("ix_actions_account_author", "account_id", "author_handle"),
         # The closed sets, held by the database too (migration 0005 writes the same conditions).
-        CheckConstraint(_one_of("status", ActionStatus), name="status"),
-        CheckConstraint(_one_of("kind", ActionKind), name="kind"),
-        CheckConstraint(f"original_state IS NULL OR {_one_of('original_state', OriginalState)}", name="original_state"),
+        CheckConstraint(one_of("status", ActionStatus), name="status"),
+        CheckConstraint(one_of("kind", ActionKind), name="kind"),
+        CheckConstraint(one_of("original_state", OriginalState, nullable=True), name="original_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,11 +1,19 @@
 """Blocks, opt-out and consent lists, and the cached follower/following sets scopes need."""
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, JSONType, UTCDateTime, utcnow
+from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
+
+
+class ListKind(StrEnum):
+    """An author list: `optout` (never repost them) or `consent` (repost them only: Bluesky opt-in)."""
+
+    optout = "optout"
+    consent = "consent"
 
 
 class Block(Base):
@@ -41,7 +49,10 @@ class AuthorList(Base):
     """Per-account author lists: `optout` (never repost) and `consent` (Bluesky opt-in)."""
 
     __tablename__ = "author_lists"
-    __table_args__ = (UniqueConstraint("account_id", "kind", "author"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "author"),
+        CheckConstraint(one_of("kind", ListKind), name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

@@ -2,14 +2,16 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, JSONType, UTCDateTime, utcnow
+from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
+from app.models.action import ActionKind
 
 
 class Rule(Base):
     __tablename__ = "rules"
+    __table_args__ = (CheckConstraint(one_of("action", ActionKind), name="action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -18,7 +20,6 @@ class Rule(Base):
     normalized: Mapped[str] = mapped_column(Text, default="")
     # anyone | followers | following | list:<id> | users:a,b,c
     scope: Mapped[str] = mapped_column(Text, default="anyone")
-    # repost | quote | like
     # The people the query (`from:`, `to:`, `@`) and a `users:` scope name: folded name ->
     # {"id": platform id or None while pending, "handle": for display}. Matched by id.
     authors: Mapped[dict] = mapped_column(JSONType, default=dict)

@@ -2,11 +2,22 @@
 have gone; stream states: per account, how its push feed is doing."""
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, UTCDateTime, utcnow
+from app.db.base import Base, UTCDateTime, one_of, utcnow
+
+
+class StreamPhase(StrEnum):
+    """Where an account's push feed is (app/pipeline/stream_state.py writes it)."""
+
+    connecting = "connecting"  # the streamer is opening it
+    connected = "connected"
+    reconnecting = "reconnecting"  # it dropped; retrying with backoff (see the error)
+    unavailable = "unavailable"  # the platform or server offers no stream; polling carries the feed
+    stopped = "stopped"  # given up until a person acts (refused credentials)
 
 
 class Cursor(Base):
@@ -45,9 +56,9 @@ class StreamState(Base):
     """One account's push feed as the streamer last saw it (absent: no stream was ever started)."""
 
     __tablename__ = "stream_states"
+    __table_args__ = (CheckConstraint(one_of("state", StreamPhase), name="state"),)
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
-    # connecting | connected | reconnecting | unavailable | stopped (app/pipeline/stream_state.py)
     state: Mapped[str] = mapped_column(String(16))
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # in this state since
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

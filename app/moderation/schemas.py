@@ -61,7 +61,7 @@ class BlockCreated(BlockRead):
     unqueued: int = Field(description="waiting posts of this author that will not be sent")
 
 
-ListKind = Literal["optout", "consent"]
+ListKind = Literal["optout", "consent"]  # the values of app.models.ListKind (a test holds them equal)
 
 
 class AuthorEntry(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import repository as accounts_repo
 from app.actions import states
 from app.db.base import utcnow
-from app.engine.decide import Decision, RuleView, decide
+from app.engine.decide import Decision, RuleView, Verdict, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import Scope, parse_scope
 from app.engine.view import AccountView
@@ -164,7 +164,7 @@ class Matcher:
                 continue
             view = await batch.view(account, rule)
             decision = decide(post, rule, view, batch.now)
-            if decision.status == "ignore":
+            if decision.status == Verdict.ignore:
                 continue
             await batch.record(account, rule, row, post, kind, decision, view)
 
@@ -196,14 +196,15 @@ class _Batch:
         """Insert the action row (a duplicate delivery inserts nothing)."""
         text = normalized_text(post)
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
+        status = states.first(decision.status)
         values = {
             "account_id": account.id, "rule_id": rule.id, "seen_post_id": row.id, "post_id": post.id,
             "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
-            "kind": ActionKind(kind), "status": states.first(decision.status), "reason": decision.reason,
-            "text": text, "next_attempt_at": self.now if decision.status == ActionStatus.queued else None,
+            "kind": ActionKind(kind), "status": status, "reason": decision.reason,
+            "text": text, "next_attempt_at": self.now if status == ActionStatus.queued else None,
             "created_at": self.now, "updated_at": self.now,
         }
-        if await repository.insert_action(self.session, values) and decision.status != ActionStatus.skipped:
+        if await repository.insert_action(self.session, values) and status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})

@@ -5,23 +5,14 @@ the account does not stream, and the `stream` condition's word when the server o
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.models import StreamState
+from app.models import StreamPhase, StreamState
 from app.pipeline import repository
 from app.pipeline.source_health import describe
-
-
-class StreamPhase(StrEnum):
-    connecting = "connecting"  # the streamer is opening it
-    connected = "connected"
-    reconnecting = "reconnecting"  # it dropped; retrying with backoff (see the error)
-    unavailable = "unavailable"  # the platform or server offers no stream; polling carries the feed
-    stopped = "stopped"  # given up until a person acts (refused credentials)
 
 
 async def record(sessions: async_sessionmaker[AsyncSession], account_id: int, phase: StreamPhase | str, *,

@@ -23,11 +23,10 @@ from app.accounts.conditions import Severity, clear_condition, credentials_refus
 from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.models import Account
+from app.models import Account, StreamPhase
 from app.pipeline import inbox, originals, stream_state
 from app.pipeline.poller import desired_sources
 from app.pipeline.source_health import describe
-from app.pipeline.stream_state import StreamPhase
 from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, StreamReporter, set_stream_reporter
 from app.platforms.registry import get_platform
 from app.runtime import Runtime

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.actions import states
 from app.actions.states import MOVES, WAITING, IllegalMove, can_move, move
+from app.engine.decide import Verdict
 from app.models import Action, ActionStatus
 from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
 
@@ -100,3 +101,7 @@ async def test_the_database_refuses_a_value_outside_the_closed_set(runtime, done
                                {"value": value, "id": done_action["id"]})
         await conn.rollback()
     assert f"ck_actions_{column}" in str(raised.value)
+
+
+def test_the_engine_decides_exactly_the_statuses_an_action_may_start_in():
+    assert {v.value for v in Verdict if v is not Verdict.ignore} == {s.value for s in states.FIRST}
