@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db.base import utcnow
 from app.models import Account, Action, ActionStatus, Rule
 from app.platforms.base import CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
+from app.platforms.handles import bare_handle
 
 
 class Outcome(StrEnum):
@@ -92,7 +93,7 @@ def unknown_error(exc: Exception, final: bool) -> str:
 def render_quote(template: str | None, post: Post, rule: Rule | None) -> str:
     """Fill `{author}`, `{url}` and `{rule}` in a quote template; other braces stay as written."""
     text = template or "{url}"
-    values = {"{author}": "@" + post.author.handle.lstrip("@"), "{url}": post.url or "",
+    values = {"{author}": "@" + bare_handle(post.author.handle), "{url}": post.url or "",
               "{rule}": rule.name if rule else ""}
     for key, value in values.items():
         text = text.replace(key, value)

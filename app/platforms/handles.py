@@ -5,9 +5,15 @@ handles through it, so `@Alice`, `alice` and `alice@own.instance` are one name e
 """
 
 
+def bare_handle(value: str) -> str:
+    """` @Alice ` -> `Alice`: the name as typed, without spaces or a leading @, case kept (for
+    display and for a platform's own lookups, where an id such as a DID must keep its case)."""
+    return value.strip().lstrip("@")
+
+
 def handle_key(value: str, *, domain: str | None = None) -> str:
     """`@Alice`, ` alice `, and `alice@own.instance` on own.instance -> `alice`; ids lower-cased as they are."""
-    name = value.strip().lstrip("@").lower()
+    name = bare_handle(value).lower()
     if domain and name.endswith(f"@{domain.lower()}"):
         name = name[: -len(domain) - 1]
     return name

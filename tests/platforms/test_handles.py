@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.platforms.handles import handle_key, instance_of
+from app.platforms.handles import bare_handle, handle_key, instance_of
 
 
 @pytest.mark.parametrize(("typed", "key"), [
@@ -23,3 +23,9 @@ def test_the_home_domain_is_dropped_and_only_it():
 def test_the_instance_is_the_part_after_the_second_at():
     assert instance_of("@Alice@Example.ORG") == "example.org"
     assert instance_of("alice") == ""
+
+
+@pytest.mark.parametrize(("typed", "bare"), [(" @Alice ", "Alice"), ("did:plc:AbC", "did:plc:AbC"),
+                                             ("@bob@Social.example", "bob@Social.example")])
+def test_bare_handle_drops_spaces_and_the_at_sign_and_keeps_the_case(typed, bare):
+    assert bare_handle(typed) == bare and handle_key(typed) == bare.lower()

@@ -18,6 +18,7 @@ from app.platforms.bluesky.jetstream import Connect, JetstreamReader, StreamFilt
 from app.platforms.bluesky.normalize import parse_datetime, post_from_feed_item, post_from_view
 from app.platforms.bluesky.profiles import POLL_AUTHOR_MAX_AGE, STREAM_AUTHOR_MAX_AGE, ProfileCache, hydrate
 from app.platforms.bluesky.xrpc import XrpcClient
+from app.platforms.handles import bare_handle
 
 log = logging.getLogger("reposter.platforms.bluesky")
 
@@ -142,7 +143,7 @@ class BlueskyFeedSource(FeedSource):
         if src.kind == "tag":
             return "app.bsky.feed.searchPosts", {"q": f"#{src.arg}", "tag": [src.arg], "sort": "latest"}, "posts", False
         if src.kind == "user":
-            params = {"actor": src.arg.lstrip("@"), "filter": "posts_with_replies"}
+            params = {"actor": bare_handle(src.arg), "filter": "posts_with_replies"}
             return "app.bsky.feed.getAuthorFeed", params, "feed", True
         if src.kind == "list":
             return "app.bsky.feed.getListFeed", {"list": graph.list_at_uri(src.arg)}, "feed", True
@@ -200,7 +201,7 @@ class BlueskyFeedSource(FeedSource):
             elif src.kind == "search":
                 wanted.queries.append(words(src.arg))
             elif src.kind == "user":
-                wanted.dids.add(await self._resolve(src.arg.lstrip("@")))
+                wanted.dids.add(await self._resolve(bare_handle(src.arg)))
             elif src.kind == "home":
                 wanted.dids |= {a for a in await graph.follows(self.xrpc) if a.startswith("did:")}
             else:

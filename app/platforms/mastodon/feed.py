@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from app.platforms.base import AccountContext, FeedSource, PlatformError, Post, PostChange
+from app.platforms.handles import bare_handle
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.cursor import (
     SourceCursor,
@@ -190,7 +191,7 @@ class MastodonFeedSource(FeedSource):
 
     async def _user_id(self, handle: str) -> str:
         """The account id of `handle` (`alice` or `alice@other.example`), looked up once."""
-        acct = handle.strip().lstrip("@")
+        acct = bare_handle(handle)
         if acct not in self._user_ids:
             try:
                 account = await self.api.call("GET", "/api/v1/accounts/lookup", params={"acct": acct}, gone=True)
