@@ -105,6 +105,20 @@ JSON_ERRORS: dict[int | str, dict[str, Any]] = {
 # /metrics) the errors are still declared JSON, which they are.
 ERROR_RESPONSES = {code: {**response, "model": ErrorBody} for code, response in JSON_ERRORS.items()}
 
+# The statuses an operation names besides the ranges above, each with what it means there.
+_MEANING = {
+    401: "No token, or an unknown or revoked one: send `Authorization: Bearer <token>`.",
+    403: "The token's role may not do this (a moderator changing configuration, a non-admin an admin's task).",
+    404: "Nothing with that id, or it is on an account the token does not reach.",
+    409: "It clashes with what exists: already there, or the action's status does not allow the move.",
+    422: "The request does not fit: `detail` lists the problems (loc, msg, type) or names the refused field.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for these error statuses, each answering ErrorBody."""
+    return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}
+
 
 def install_handlers(app: FastAPI) -> None:
     """Render every error the API can raise in the one JSON shape."""

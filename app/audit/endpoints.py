@@ -8,10 +8,11 @@ from pydantic import BaseModel, ConfigDict
 
 from app.audit import repository
 from app.deps import CallerDep, PageDep, SessionDep
-from app.errors import NotFound
+from app.errors import NotFound, error_responses
 from app.pagination import MAX_ID, Page, PathId
 
-router = APIRouter(tags=["audit"])
+# 404: an account_id the token does not reach.
+router = APIRouter(tags=["audit"], responses=error_responses(404))
 
 
 class AuditRead(BaseModel):

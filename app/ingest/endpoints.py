@@ -4,12 +4,12 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.deps import CallerDep, SessionDep
-from app.errors import Invalid
+from app.errors import Invalid, error_responses
 from app.pipeline import inbox
 from app.platforms.base import Post
 from app.platforms.registry import available
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["ingest"], responses=error_responses(403))
 
 
 class IngestRequest(BaseModel):
