@@ -72,9 +72,9 @@ def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None =
 class Problem(BaseModel):
     """One thing wrong with a request: where (`loc`, e.g. ["body", "limits", "timezone"]), what, and its kind."""
 
-    loc: list[str | int]
-    msg: str
-    type: str
+    loc: list[str | int] = Field(description="where: body, query or path, then the field names and list indexes")
+    msg: str = Field(description="what is wrong, for people")
+    type: str = Field(description="the kind of problem, e.g. missing, string_too_long, value_error")
 
 
 class FieldFault(BaseModel):
@@ -82,9 +82,9 @@ class FieldFault(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    field: str
-    message: str
-    position: int | None = None
+    field: str = Field(description="the field refused: query, scope, or a key of an account's config")
+    message: str = Field(description="why, for people")
+    position: int | None = Field(default=None, description="for a query: the character offset of the fault")
 
 
 class ErrorBody(BaseModel):
