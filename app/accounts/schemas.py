@@ -67,25 +67,26 @@ class Limits(BaseModel):
 
 
 class AccountCreate(BaseModel):
-    """An account to repost from, with the credentials the platform gave for it."""
+    """An account to repost from, with the credentials the platform gave for it. A Mastodon one:
+    `{"platform": "mastodon", "handle": "ourgroup", "credentials": {"access_token": "..."},
+    "config": {"base_url": "https://mastodon.social"}}`."""
 
+    # The examples use the mock platform: they work beside `reposter demo` (and reach no real server).
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"platform": "mastodon", "handle": "ourgroup", "display_name": "Our Group",
-         "credentials": {"access_token": "<the app's access token>"}, "config": {"base_url": "https://mastodon.social"},
-         "sources": [], "enabled": True, "limits": {"max_per_hour": 6, "min_interval_seconds": 300}},
-        {"platform": "mock", "handle": "demo", "credentials": {"token": "tok-demo"}}]})
+        {"platform": "mock", "handle": "ourgroup", "display_name": "Our Group", "credentials": {"token": "tok-ourgroup"},
+         "sources": [], "enabled": True, "limits": {"max_per_hour": 6, "min_interval_seconds": 300}}]})
 
-    platform: str = Field(min_length=1, max_length=32, examples=["mastodon"],
+    platform: str = Field(min_length=1, max_length=32, examples=["mock"],
                           description="where the account lives: mastodon, bluesky, x (mock for trying things out)")
     handle: str = Field(min_length=1, max_length=255, examples=["ourgroup"],
                         description="the account's handle on the platform, as the credentials must prove")
     display_name: str | None = Field(default=None, max_length=255, examples=["Our Group"],
                                      description="a name for people; default: the platform's display name")
-    credentials: dict[str, Any] = Field(default_factory=dict, examples=[{"access_token": "<token>"}],
+    credentials: dict[str, Any] = Field(default_factory=dict, examples=[{"token": "tok-ourgroup"}],
                                         description="write-only, checked with the platform, encrypted at rest: "
-                                                    "access_token (Mastodon, X), or identifier and app_password "
-                                                    "(Bluesky)")
-    config: dict[str, Any] = Field(default_factory=dict, examples=[{"base_url": "https://mastodon.social"}],
+                                                    "access_token (Mastodon, X), identifier and app_password "
+                                                    "(Bluesky), token (mock)")
+    config: dict[str, Any] = Field(default_factory=dict,
                                    description="platform settings, e.g. base_url (the Mastodon instance)")
     sources: list[Source] = Field(default_factory=list, examples=[["home"]],
                                   description="feeds to poll; empty: derived from the rules")
