@@ -73,8 +73,9 @@ class AccountCreate(BaseModel):
 
     # The examples use the mock platform: they work beside `reposter demo` (and reach no real server).
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"platform": "mock", "handle": "ourgroup", "display_name": "Our Group", "credentials": {"token": "tok-ourgroup"},
-         "sources": [], "enabled": True, "limits": {"max_per_hour": 6, "min_interval_seconds": 300}}]})
+        {"platform": "mock", "handle": "ourgroup", "display_name": "Our Group",
+         "credentials": {"token": "tok-ourgroup"}, "sources": [], "enabled": True,
+         "limits": {"max_per_hour": 6, "min_interval_seconds": 300}}]})
 
     platform: str = Field(min_length=1, max_length=32, examples=["mock"],
                           description="where the account lives: mastodon, bluesky, x (mock for trying things out)")
