@@ -9,10 +9,10 @@ from pathlib import Path
 
 import uvicorn
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 
 from app.accounts.schemas import AccountCreate, Limits
 from app.accounts.service import create as create_account
+from app.actions import repository as actions_repo
 from app.auth.caller import Caller, Role
 from app.auth.schemas import TokenCreate
 from app.auth.service import create as create_token
@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
-from app.models import AccountFilters, Action, ActionStatus, Rule
+from app.models import AccountFilters, Action, ActionStatus
 from app.moderation.schemas import BlockCreate
 from app.moderation.service import add_block
 from app.platforms.mock import community
@@ -63,9 +63,7 @@ async def print_activity(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(1)
         async with runtime.sessions() as session:
-            rows = (await session.execute(
-                select(Action, Rule.name).outerjoin(Rule, Rule.id == Action.rule_id).order_by(Action.id)
-            )).all()
+            rows = await actions_repo.with_rule_names(session)
         for action, rule in rows:
             if seen.get(action.id) == action.status or action.status in (ActionStatus.queued, ActionStatus.sending):
                 continue
@@ -90,10 +88,15 @@ async def chatter(every: float) -> None:
         community.step(world, rng)
 
 
-async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None:
-    """Fresh database, migrate, set up, then serve the API and tick the pipeline until Ctrl-C."""
+def _remove_database(db_path: Path) -> None:
+    """The demo starts from nothing: the SQLite file and its journals go."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None:
+    """Fresh database, migrate, set up, then serve the API and tick the pipeline until Ctrl-C."""
+    await asyncio.to_thread(_remove_database, db_path)
     url = f"sqlite+aiosqlite:///{db_path}"
     settings = Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
                         poll_interval_seconds=3, dispatch_interval_seconds=1, host=host, port=port)
@@ -102,7 +105,8 @@ async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None
     token = await setup(runtime)
     base = f"http://{host}:{port}"
     _banner(base, token, db_path)
-    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30), every_seconds=settings.dispatch_interval_seconds)
+    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30),
+                                every_seconds=settings.dispatch_interval_seconds)
     server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host=host, port=port, log_level="warning",
                                           log_config=None))
     tasks = [asyncio.create_task(chatter(post_every)), asyncio.create_task(print_activity(runtime))]

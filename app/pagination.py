@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # The id types live in app/inputs.py; endpoints import them from here with Page.
-from app.inputs import MAX_ID, MAX_OFFSET, Id, PathId  # noqa: F401
+from app.inputs import MAX_ID, MAX_OFFSET, Id, PathId  # noqa: F401 - re-exported, as the line above says
 
 T = TypeVar("T")
 

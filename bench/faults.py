@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The imports below (E402) come after the line above: the bench runs as a script from any folder.
 
 import httpx  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
@@ -260,7 +261,7 @@ class Workers:
         self.kills = 0
 
     def _start(self, index: int) -> subprocess.Popen:
-        log = open(self.logs / f"worker{index}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115
+        log = open(self.logs / f"worker{index}-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 - the worker writes to it until killed
         code = "import sys; from app.cli import main; sys.argv = ['reposter', 'worker']; main()"
         return subprocess.Popen([sys.executable, "-c", code], env=self.env, cwd=ROOT, stdout=log, stderr=log)
 

@@ -109,7 +109,7 @@ def record_rate_limit(account: Any, *, bucket: str, until: datetime, during: str
     code = f"rate_limited:{bucket}"
     holds = HOLDS_ALL if bucket == SHARED_BUCKET else HOLDS_SENDS if during == "send" else HOLDS_POLLS
     previous = (account.conditions or {}).get(code) or {}
-    if _STRENGTH.get(previous.get("holds"), -1) > _STRENGTH[holds] and not _expired(previous, now or utcnow()):
+    if _STRENGTH.get(previous.get("holds", ""), -1) > _STRENGTH[holds] and not _expired(previous, now or utcnow()):
         holds = previous["holds"]  # a send met it earlier: a poll meeting it too holds no less
     what = {HOLDS_ALL: "all calls", HOLDS_SENDS: "sends", HOLDS_POLLS: f"polling {source}"}[holds]
     message = f"{what} rate limited until {until.isoformat()} ({bucket} bucket)"

@@ -47,7 +47,8 @@ async def list_account_sources(account_id: PathId, session: SessionDep, caller: 
 
 
 @router.patch("/{account_id}", response_model=AccountRead, responses=error_responses(403, 404))
-async def update_account(account_id: PathId, data: AccountUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+async def update_account(account_id: PathId, data: AccountUpdate, session: SessionDep, caller: CallerDep,
+                         runtime: RuntimeDep):
     """Change limits, sources, config or credentials."""
     account = await service.get_for(session, account_id=account_id, caller=caller, need=Capability.configure)
     return AccountRead.of(await service.update(session, account=account, data=data, runtime=runtime, caller=caller))

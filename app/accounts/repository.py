@@ -86,6 +86,11 @@ async def relations(session: AsyncSession, account_id: int) -> Sequence[Relation
                                   .order_by(RelationCache.kind))).all()
 
 
+async def relations_older_than(session: AsyncSession, at: datetime) -> Sequence[RelationCache]:
+    """Every cached relation (of any account) last refreshed before `at`."""
+    return (await session.scalars(select(RelationCache).where(RelationCache.refreshed_at < at))).all()
+
+
 async def waiting_actions(session: AsyncSession, account_id: int, due) -> tuple[int, datetime | None]:
     """How many of the account's actions are due and waiting to be sent, and since when the oldest."""
     since = func.coalesce(Action.next_attempt_at, Action.created_at)

@@ -154,7 +154,8 @@ class AccountRead(BaseModel):
     @classmethod
     def of(cls, account: Any) -> AccountRead:
         """Build from the ORM row (limits gathered from their columns)."""
-        data = {k: getattr(account, k) for k in cls.model_fields if hasattr(account, k) and k not in ("limits", "conditions")}
+        data = {k: getattr(account, k) for k in cls.model_fields
+                if hasattr(account, k) and k not in ("limits", "conditions")}
         # Derived as of now, never written here: a limit that has ended shows as ended even when
         # no job has touched the account since.
         now = current(account)

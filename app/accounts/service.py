@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from pydantic import ValidationError
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
@@ -46,7 +45,8 @@ async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime
     if await repository.by_handle(session, data.platform, data.handle):
         raise Conflict(f"{data.platform} account {data.handle!r} already exists")
     platform = get_platform(data.platform)
-    limits = {**platform.default_limits_for_account(), **(data.limits.model_dump(exclude_unset=True) if data.limits else {})}
+    given = data.limits.model_dump(exclude_unset=True) if data.limits else {}
+    limits = {**platform.default_limits_for_account(), **given}
     account = Account(
         platform=data.platform, handle=data.handle, display_name=data.display_name, config=data.config,
         sources=data.sources, enabled=data.enabled,
@@ -97,7 +97,8 @@ async def _connect(account: Account, runtime: Runtime) -> None:
     except PlatformError as exc:
         if not exc.retryable and exc.status is None:
             raise Invalid(f"the platform refused the account: {exc}", error="invalid account") from exc
-        raise AppError(f"could not reach {account.platform}: {exc}", status_code=502, error="platform unavailable") from exc
+        raise AppError(f"could not reach {account.platform}: {exc}", status_code=502,
+                       error="platform unavailable") from exc
     _check_identity(account, who)
     account.platform_user_id = who.platform_user_id
     account.display_name = account.display_name or who.display_name
@@ -128,7 +129,8 @@ def _raise_connect_warnings(account: Account, who: ConnectedAccount) -> None:
                     extra={"account_id": account.id, "code": warning.code, "platform": account.platform})
 
 
-async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime, caller: Caller) -> Account:
+async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime,
+                 caller: Caller) -> Account:
     """Change settings; new credentials are checked with the platform before they are kept."""
     changes = data.model_dump(exclude_unset=True, exclude={"credentials", "limits"})
     for key, value in changes.items():

@@ -62,6 +62,13 @@ async def hosts_of(session: AsyncSession, ids: list[int], *order: Any) -> Sequen
     return rows.all()
 
 
+async def with_rule_names(session: AsyncSession) -> Sequence[tuple[Action, str | None]]:
+    """Every action with its rule's name (None once the rule is gone), oldest first: the demo's log."""
+    query = select(Action, Rule.name).outerjoin(Rule, Rule.id == Action.rule_id).order_by(Action.id)
+    rows = await session.execute(query)
+    return [(action, name) for action, name in rows]
+
+
 async def in_ids(session: AsyncSession, ids: list[int]) -> Sequence[Action]:
     """The actions with these ids."""
     return (await session.scalars(select(Action).where(Action.id.in_(ids)))).all()

@@ -42,8 +42,8 @@ async def readyz(runtime: RuntimeDep):
         return JSONResponse({"error": "not ready", "detail": f"database: {type(exc).__name__}"}, status_code=503)
     head = head_revision()
     if current != head:
-        return JSONResponse({"error": "not ready", "detail": f"schema at {current}, code expects {head}: run `reposter migrate`"},
-                            status_code=503)
+        detail = f"schema at {current}, code expects {head}: run `reposter migrate`"
+        return JSONResponse({"error": "not ready", "detail": detail}, status_code=503)
     async with runtime.sessions() as session:
         summary = await _attention_summary(session)
     return {"status": "ready", "schema": current, "accounts": summary}
@@ -70,9 +70,11 @@ async def metrics(runtime: RuntimeDep) -> PlainTextResponse:
 
 
 async def _action_metrics(session, registry) -> None:
-    actions = Gauge("reposter_actions", "actions by platform, kind and status", ["platform", "kind", "status"], registry=registry)
+    actions = Gauge("reposter_actions", "actions by platform, kind and status", ["platform", "kind", "status"],
+                    registry=registry)
     skips = Gauge("reposter_skipped", "skipped actions by reason", ["reason"], registry=registry)
-    depth = Gauge("reposter_queue_depth", "actions waiting (queued, review, failed with a retry due)", ["platform"], registry=registry)
+    depth = Gauge("reposter_queue_depth", "actions waiting (queued, review, failed with a retry due)", ["platform"],
+                  registry=registry)
     for platform, kind, status, count in await repository.actions_by_status(session):
         actions.labels(platform, kind, status).set(count)
         if status in (ActionStatus.queued, ActionStatus.review, ActionStatus.sending):
@@ -107,7 +109,8 @@ async def _account_metrics(session, registry) -> None:
                      ["platform", "status", "enabled"], registry=registry)
     conditions = Gauge("reposter_account_conditions", "conditions raised on accounts, by code (before any ':')",
                        ["platform", "code", "severity"], registry=registry)
-    streams = Gauge("reposter_streams", "stream states recorded by the streamer", ["platform", "state"], registry=registry)
+    streams = Gauge("reposter_streams", "stream states recorded by the streamer", ["platform", "state"],
+                    registry=registry)
     for platform, status, enabled, items in await repository.account_states(session):
         accounts.labels(platform, status, str(bool(enabled)).lower()).inc()
         for item in (items or {}).values():

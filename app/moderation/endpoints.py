@@ -87,7 +87,8 @@ async def list_authors(account_id: PathId, kind: ListKind, session: SessionDep, 
 
 @router.delete("/accounts/{account_id}/authors/{kind}/{author}", status_code=status.HTTP_204_NO_CONTENT,
                responses=error_responses(404))
-async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep, caller: CallerDep) -> None:
+async def remove_author(account_id: PathId, kind: ListKind, author: str, session: SessionDep,
+                        caller: CallerDep) -> None:
     """Take an author off a list."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
     await service.remove_entry(session, account=account, kind=kind, author=author, caller=caller)

@@ -86,7 +86,10 @@ async def resolve_names(runtime, account: Account | None, names: Iterable[str], 
     found: dict[str, Resolved] = {}
     nobody: list[str] = []
     for i, name in enumerate(dict.fromkeys(names)):
-        resolved = Resolved(name, None, name) if client is None or i >= INLINE_LOOKUPS else await resolve_one(client, name)
+        if client is None or i >= INLINE_LOOKUPS:
+            resolved: Resolved | None = Resolved(name, None, name)
+        else:
+            resolved = await resolve_one(client, name)
         if resolved is None:
             nobody.append(name)
         else:

@@ -2,8 +2,9 @@
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
@@ -15,7 +16,8 @@ def _owner(account_id: int | None):
     return Block.account_id.is_(None) if account_id is None else Block.account_id == account_id
 
 
-async def find_block(session: AsyncSession, account_id: int | None, author: str, platform: str | None = None) -> Block | None:
+async def find_block(session: AsyncSession, account_id: int | None, author: str,
+                     platform: str | None = None) -> Block | None:
     """The block of `author` (its id, or a pending name); for a global block, on `platform`."""
     query = select(Block).where(_owner(account_id), Block.author == author)
     if account_id is None and platform is not None:
@@ -52,14 +54,16 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
         query = query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
-    result = await session.execute(query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
+    values = query.values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None)
+    result = cast(CursorResult[Any], await session.execute(values))  # an UPDATE's result: it has a rowcount
     return result.rowcount or 0
 
 
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None) -> Sequence[Action]:
     """Live (done, not yet undone) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None), _by_author(author, pending))
+    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None),
+                                 _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:

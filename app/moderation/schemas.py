@@ -23,6 +23,8 @@ class AuthorRead(BaseModel):
     pending: bool = Field(description="true while the platform could not be asked who this is; "
                                       "until then the entry matches by the name as typed")
 
+    # mypy refuses a decorator over @property (python/mypy#1362); pydantic documents this very
+    # ignore for computed_field, which must wrap the property to put it in the JSON.
     @computed_field  # type: ignore[prop-decorator]
     @property
     def author_id(self) -> str | None:

@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 
+from app.config import Settings
+from app.db.session import transaction
+from app.pipeline.leases import Leased, release
 from app.platforms.base import OutcomeUnknown
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.fanout")
 
 T = TypeVar("T")
+# (stage, account id): one account's work in one stage of the pipeline.
+Key = tuple[str, int]
 
 
 class CallAbandoned(OutcomeUnknown):
@@ -63,10 +71,10 @@ class Fanout:
         self.overall = asyncio.Semaphore(overall)
         self.per_host = per_host
         self.hosts: dict[str, asyncio.Semaphore] = {}
-        self.running: dict[Hashable, asyncio.Task] = {}
+        self.running: dict[Key, asyncio.Task[int]] = {}
 
     @classmethod
-    def of(cls, settings) -> Fanout:
+    def of(cls, settings: Settings) -> Fanout:
         """Bounds from the settings."""
         return cls(overall=settings.max_concurrent_calls, per_host=settings.max_calls_per_host)
 
@@ -82,7 +90,7 @@ class Fanout:
         for account_id, (host, job) in work.items():
             task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")
             self.running[(stage, account_id)] = task
-            task.add_done_callback(lambda t, key=(stage, account_id): self._finished(key, t))
+            task.add_done_callback(partial(self._finished, (stage, account_id)))
             tasks.append(task)
         if not tasks:
             return 0
@@ -104,8 +112,24 @@ class Fanout:
         async with semaphore, self.overall:
             return await job()
 
-    def _finished(self, key: Hashable, task: asyncio.Task) -> None:
+    def _finished(self, key: Key, task: asyncio.Task[int]) -> None:
         if self.running.get(key) is task:
             del self.running[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("account work failed", exc_info=task.exception(), extra={"stage": key[0], "account_id": key[1]})
+
+
+async def one_by_one(runtime: Runtime, model: Leased, ids: list[int], step: Callable[[int], Awaitable[int]], *,
+                     budget: float) -> int:
+    """One account's claimed rows, one after the other through `step`; the sum of what it returned.
+    A step that used up its whole `budget` means the server is not answering: the rest are given
+    back (still due) for a later round, rather than each waiting a budget while its lease runs out."""
+    total = 0
+    for index, row_id in enumerate(ids):
+        started = time.monotonic()
+        total += await step(row_id)
+        if time.monotonic() - started >= budget and index + 1 < len(ids):
+            async with transaction(runtime.sessions) as session:
+                await release(session, model, ids[index + 1 :], runtime.worker_id)
+            break
+    return total

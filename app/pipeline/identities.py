@@ -26,6 +26,7 @@ from app.pipeline import repository as pipeline_repo
 from app.query import QuerySyntaxError, parse
 from app.rules import repository as rules_repo
 from app.rules.authors import any_pending, rule_names
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.identities")
 
@@ -43,7 +44,7 @@ class _Task:
     names: list[str]
 
 
-async def resolve_due(runtime, *, limit: int = BATCH, refresh_after: timedelta = REFRESH_AFTER) -> int:
+async def resolve_due(runtime: Runtime, *, limit: int = BATCH, refresh_after: timedelta = REFRESH_AFTER) -> int:
     """Resolve pending names and refresh handles older than `refresh_after`; returns how many rows changed."""
     now = utcnow()
     async with transaction(runtime.sessions) as session:

@@ -11,40 +11,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.db.base import utcnow
 from app.db.dialect import skip_locked
 from app.db.session import transaction
+from app.models import Action, Cursor
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.leases")
+
+
+# The tables whose rows are leased: each has id, lease_owner and lease_expires_at.
+Leased = type[Action] | type[Cursor]
+Order = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 class LeaseLost(Exception):
     """The worker's lease on a row was taken over: what it did is not to be recorded."""
 
 
-def free(model, now: datetime):
+def free(model: Leased, now: datetime) -> ColumnElement[bool]:
     """Rows nobody holds (or whose holder's lease ran out)."""
     return or_(model.lease_expires_at.is_(None), model.lease_expires_at < now)
 
 
-async def claim(session: AsyncSession, model, *conditions, order, limit: int, owner: str, now: datetime,
-                seconds: int) -> list[int]:
+async def claim(session: AsyncSession, model: Leased, *conditions: ColumnElement[bool], order: Sequence[Order],
+                limit: int, owner: str, now: datetime, seconds: int) -> list[int]:
     """Lease up to `limit` free rows matching `conditions` to `owner`; returns their ids. Caller commits."""
     query = select(model.id).where(*conditions, free(model, now)).order_by(*order).limit(limit)
     ids = list(await session.scalars(skip_locked(session, query)))
     if ids:
         await session.execute(
-            update(model).where(model.id.in_(ids)).values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
+            update(model).where(model.id.in_(ids))
+            .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds))
         )
     return ids
 
 
-async def hold(session: AsyncSession, model, row_id: int, owner: str, seconds: int | None = None) -> bool:
+async def hold(session: AsyncSession, model: Leased, row_id: int, owner: str, seconds: int | None = None) -> bool:
     """Whether `owner` still holds the row; locks it (PostgreSQL) for the rest of the transaction,
     so that nobody takes it over before the outcome is written. With `seconds`, extends the lease."""
     query = select(model.id).where(model.id == row_id, model.lease_owner == owner).with_for_update()
@@ -56,12 +67,13 @@ async def hold(session: AsyncSession, model, row_id: int, owner: str, seconds: i
     return True
 
 
-async def renew(session: AsyncSession, model, ids: list[int], owner: str, seconds: int) -> list[int]:
+async def renew(session: AsyncSession, model: Leased, ids: list[int], owner: str, seconds: int) -> list[int]:
     """Extend `owner`'s leases on `ids`; returns the ids another worker holds now. Caller commits.
     (A row nobody holds was given back, by its owner: not taken over.)"""
     if not ids:
         return []
-    owners = dict((await session.execute(select(model.id, model.lease_owner).where(model.id.in_(ids)))).all())
+    rows = await session.execute(select(model.id, model.lease_owner).where(model.id.in_(ids)))
+    owners = {row.id: row.lease_owner for row in rows}
     held = [i for i, who in owners.items() if who == owner]
     if held:
         await session.execute(update(model).where(model.id.in_(held), model.lease_owner == owner)
@@ -69,7 +81,7 @@ async def renew(session: AsyncSession, model, ids: list[int], owner: str, second
     return [i for i, who in owners.items() if who not in (owner, None)]
 
 
-async def release(session: AsyncSession, model, ids: list[int], owner: str | None = None) -> None:
+async def release(session: AsyncSession, model: Leased, ids: list[int], owner: str | None = None) -> None:
     """Give rows back (with `owner`: only those it still holds, never another worker's lease)."""
     if ids:
         query = update(model).where(model.id.in_(ids))
@@ -86,18 +98,18 @@ class Heartbeat:
     database is restarting) is logged and tried again at the next beat.
     """
 
-    def __init__(self, runtime, model, ids: list[int]) -> None:
+    def __init__(self, runtime: Runtime, model: Leased, ids: list[int]) -> None:
         self.sessions, self.model, self.ids = runtime.sessions, model, list(ids)
         self.owner, self.seconds = runtime.worker_id, runtime.settings.lease_seconds
         self.lost = False
         self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Heartbeat:
         self._task = asyncio.create_task(self._beat())
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         # Stopped between beats, never cancelled inside a renewal's transaction.
         self._stop.set()
         if self._task is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,9 +19,9 @@ from app.actions import states
 from app.db.base import utcnow
 from app.engine.decide import Decision, RuleView, decide
 from app.engine.filters import normalized_text
-from app.engine.scope import parse_scope
+from app.engine.scope import Scope, parse_scope
 from app.engine.view import AccountView
-from app.models import Account, ActionKind, ActionStatus, SeenPost
+from app.models import Account, ActionKind, ActionStatus, Rule, SeenPost
 from app.pipeline import repository
 from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
@@ -28,13 +29,16 @@ from app.pipeline.views import account_view
 from app.platforms.base import Post
 from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
-from app.query import QuerySyntaxError, RuleIndex, parse, prepare
+from app.query import Node, QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
 from app.rules.authors import indexed
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.matcher")
 
 BATCH = 500
+# What the index holds of a rule: (id, parsed query, listed authors).
+Indexed = tuple[int, Node, tuple[str, ...] | None]
 
 
 @dataclass
@@ -49,7 +53,7 @@ class CompiledRules:
     index: RuleIndex = field(default_factory=RuleIndex)
     rules: dict[int, RuleView] = field(default_factory=dict)
     known: set[int] = field(default_factory=set)
-    signature: tuple | None = None
+    signature: rules_repo.Signature | None = None
     latest: datetime | None = None
 
     async def sync(self, session: AsyncSession) -> None:
@@ -70,7 +74,7 @@ class CompiledRules:
                 self._drop(rule_id)
         self.signature, self.latest = signature, latest
 
-    def _load(self, rules) -> None:
+    def _load(self, rules: Iterable[Rule]) -> None:
         """The first sync: every enabled rule at once, then the heap is frozen out of the collector's
         way (a full collection over a 100,000-rule index would otherwise pause the worker for seconds)."""
         entries = []
@@ -83,14 +87,14 @@ class CompiledRules:
             gc.freeze()
         log.info("rules indexed", extra={"rules": len(entries)})
 
-    def _compile(self, rule) -> tuple:
+    def _compile(self, rule: Rule) -> Indexed:
         """(id, parsed query, listed authors) for the index, the people it names as their ids;
         the rule's view for decisions."""
         node, scope = indexed(rule, parse_scope(rule.scope))
         self.rules[rule.id] = _view(rule, scope)
         return rule.id, node, scope.value if scope.kind == "users" else None
 
-    def _put(self, rule) -> None:
+    def _put(self, rule: Rule) -> None:
         rule_id, node, authors = self._compile(rule)
         self.index.replace(rule_id, node, authors=authors)
 
@@ -99,7 +103,7 @@ class CompiledRules:
         self.rules.pop(rule_id, None)
 
 
-def _view(rule, scope) -> RuleView:
+def _view(rule: Rule, scope: Scope) -> RuleView:
     """What a decision needs of a rule."""
     return RuleView(rule.id, rule.account_id, scope, rule.action, rule.review, rule.priority,
                     anchored=stands_alone(rule.query))
@@ -131,7 +135,7 @@ class Matcher:
     def __init__(self) -> None:
         self.compiled = CompiledRules()
 
-    async def run_batch(self, session: AsyncSession, runtime, *, limit: int = BATCH) -> int:
+    async def run_batch(self, session: AsyncSession, runtime: Runtime, *, limit: int = BATCH) -> int:
         """Match one batch of new posts; returns how many posts were read. Caller commits."""
         await self.compiled.sync(session)
         cursor = await repository.lock_match_cursor(session, now=utcnow())
@@ -168,7 +172,7 @@ class Matcher:
 class _Batch:
     """Per-batch caches of accounts and their views, and the writer of action rows."""
 
-    def __init__(self, session: AsyncSession, runtime, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, runtime: Runtime, now: datetime) -> None:
         self.session, self.runtime, self.now = session, runtime, now
         self.accounts: dict[int, Account | None] = {}
         self.views: dict[int, AccountView] = {}
@@ -187,18 +191,18 @@ class _Batch:
             await ensure_relations(self.session, self.runtime, account, view, [rule.scope.relation])
         return view
 
-    async def record(self, account, rule: RuleView, row: SeenPost, post: Post, kind: str,
+    async def record(self, account: Account, rule: RuleView, row: SeenPost, post: Post, kind: str,
                      decision: Decision, view: AccountView) -> None:
         """Insert the action row (a duplicate delivery inserts nothing)."""
         text = normalized_text(post)
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
-        values = dict(
-            account_id=account.id, rule_id=rule.id, seen_post_id=row.id, post_id=post.id, post_url=post.url,
-            author_id=whose.id, author_handle=handle_key(whose.handle), kind=ActionKind(kind),
-            status=states.first(decision.status), reason=decision.reason, text=text,
-            next_attempt_at=self.now if decision.status == ActionStatus.queued else None,
-            created_at=self.now, updated_at=self.now,
-        )
+        values = {
+            "account_id": account.id, "rule_id": rule.id, "seen_post_id": row.id, "post_id": post.id,
+            "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
+            "kind": ActionKind(kind), "status": states.first(decision.status), "reason": decision.reason,
+            "text": text, "next_attempt_at": self.now if decision.status == ActionStatus.queued else None,
+            "created_at": self.now, "updated_at": self.now,
+        }
         if await repository.insert_action(self.session, values) and decision.status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import and_, or_
@@ -12,25 +12,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
 from app.accounts.conditions import (
-    clear_rate_limits, credentials_refused, expire, needs_attention, polls_blocked_until, record_rate_limit,
+    clear_rate_limits,
+    credentials_refused,
+    expire,
+    needs_attention,
+    polls_blocked_until,
+    record_rate_limit,
 )
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account, Cursor
 from app.pipeline import inbox, repository
-from app.pipeline.fanout import Fanout, host_of, within
+from app.pipeline.fanout import Fanout, host_of, one_by_one, within
 from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
 from app.pipeline.source_health import describe, record_failure, record_success
-from app.platforms.base import CredentialsInvalid, PlatformError, RateLimited
+from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
 from app.rules import repository as rules_repo
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.poller")
 
+# What a poll fetches: the new posts and the cursor to pass next time (FeedSource.fetch).
+Fetched = tuple[list[Post], str | None]
+# What an account's derived sources depend on: its own sources, its settings, its rules.
+SourcesKey = tuple[tuple[str, ...], datetime, tuple[int, datetime | None] | None]
+# Each account's derived sources, with what they were derived from (kept across ticks).
+SourceCache = dict[int, tuple[SourcesKey, list[str]]]
 
-async def desired_sources(session: AsyncSession, account: Account, runtime) -> list[str]:
+
+async def desired_sources(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
     """The account's own sources, or the platform's choice from its rules' hashtags."""
     if account.sources:
         return list(dict.fromkeys(account.sources))
@@ -44,7 +57,8 @@ async def desired_sources(session: AsyncSession, account: Account, runtime) -> l
     return get_platform(account.platform).default_sources(ctx, sorted(set(tags)))
 
 
-async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> dict[int, list[str]]:
+async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime,
+                          cache: SourceCache) -> dict[int, list[str]]:
     """Each active account's sources; derived ones are worked out again only when its rules or
     settings changed (parsing every rule on every tick would not scale to 100,000 rules)."""
     accounts = await accounts_repo.enabled(session)
@@ -63,12 +77,13 @@ async def _wanted_sources(session: AsyncSession, runtime, now, cache: dict) -> d
     return wanted
 
 
-async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = None, *,
+async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
                    wait: float | None = None) -> int:
     """Poll every due source of every enabled account; returns how many posts were new.
     `cache` (kept by the caller across ticks) remembers each account's derived sources.
     Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
-    poll from an earlier round is still running is left out; `wait` as in Fanout.round."""
+    poll from an earlier round is still running is left out; `wait` as in Fanout.round. After a
+    poll that used up its whole budget the account's other sources are given back (`one_by_one`)."""
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = set(fanout.busy("poll"))
@@ -84,26 +99,14 @@ async def poll_due(runtime, cache: dict | None = None, fanout: Fanout | None = N
     work: dict[int, tuple[str, list[int]]] = {}
     for cursor_id, account_id, platform, config in rows:
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
-    jobs = {aid: (host, partial(_poll_account, runtime, cursor_ids)) for aid, (host, cursor_ids) in work.items()}
+    jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
+        aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids, partial(_poll_one, runtime),
+                            budget=runtime.settings.poll_budget_seconds))
+        for aid, (host, cursor_ids) in work.items()}
     return await fanout.round("poll", jobs, wait=wait)
 
 
-async def _poll_account(runtime, cursor_ids: list[int]) -> int:
-    """One account's due sources, one after the other. A poll that used up its whole budget means
-    the server is not answering: the other sources are given back (still due) for a later round,
-    rather than each waiting a budget while their leases run out."""
-    new = 0
-    for index, cursor_id in enumerate(cursor_ids):
-        started = time.monotonic()
-        new += await _poll_one(runtime, cursor_id)
-        if time.monotonic() - started >= runtime.settings.poll_budget_seconds and index + 1 < len(cursor_ids):
-            async with transaction(runtime.sessions) as session:
-                await release(session, Cursor, cursor_ids[index + 1 :], runtime.worker_id)
-            break
-    return new
-
-
-async def _poll_one(runtime, cursor_id: int) -> int:
+async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
     """Fetch one source outside any transaction (within the poll budget), then store the posts
     and the new cursor position together, only while the lease is still ours. Never raises."""
     try:
@@ -126,7 +129,7 @@ async def _poll_one(runtime, cursor_id: int) -> int:
     except LeaseLost:
         log.warning("lease lost: poll not recorded", extra={"cursor_id": cursor_id, "worker": runtime.worker_id})
         return 0
-    except Exception as exc:  # noqa: BLE001 - an adapter bug on one source must not stop the others
+    except Exception as exc:  # an adapter bug on one source must not stop the others (logged)
         log.exception("poll crashed", extra={"cursor_id": cursor_id, "error_kind": describe(exc)[0]})
         async with transaction(runtime.sessions) as session:
             if not await hold(session, Cursor, cursor_id, runtime.worker_id):
@@ -149,7 +152,7 @@ async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cu
     return cursor, account
 
 
-async def _fetch(runtime, account: Account, source: str, position: str | None):
+async def _fetch(runtime: Runtime, account: Account, source: str, position: str | None) -> Fetched:
     """The platform call of a poll, abandoned (CallAbandoned) when it outlasts the poll budget."""
     feed = get_platform(account.platform).feed_source(
         context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
@@ -161,25 +164,26 @@ class Answer:
     """What the platform answered a poll (its result, or the error it raised), made outside the
     transaction and handed to the code that records it, which reads it as it would a FeedSource."""
 
-    def __init__(self, value=None, error: Exception | None = None) -> None:
-        self.value, self.error = value, error
+    def __init__(self, kept: Fetched | Exception) -> None:
+        self.kept = kept
 
     @classmethod
-    async def of(cls, call) -> Answer:
+    async def of(cls, call: Awaitable[Fetched]) -> Answer:
         """Await the call and keep what it gave, value or error."""
         try:
-            return cls(value=await call)
+            return cls(await call)
         except Exception as exc:  # noqa: BLE001 - re-raised, inside the transaction, by fetch()
-            return cls(error=exc)
+            return cls(exc)
 
-    async def fetch(self, *_args, **_kwargs):
-        """The kept answer: the value, or the error raised again."""
-        if self.error is not None:
-            raise self.error
-        return self.value
+    async def fetch(self, source: str, cursor: str | None) -> Fetched:
+        """The kept answer (whatever source and cursor are asked): the value, or the error raised again."""
+        if isinstance(self.kept, Exception):
+            raise self.kept
+        return self.kept
 
 
-async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cursor: Cursor, feed: Answer) -> int:
+async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Account, cursor: Cursor,
+                            feed: Answer) -> int:
     now = utcnow()
     interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
@@ -202,7 +206,7 @@ async def _fetch_into_inbox(session: AsyncSession, runtime, account: Account, cu
     return new
 
 
-def _poll_failed(runtime, account: Account, cursor: Cursor, exc: PlatformError, now) -> None:
+def _poll_failed(runtime: Runtime, account: Account, cursor: Cursor, exc: PlatformError, now: datetime) -> None:
     """Record the failure on the source (kind, status, message, time, count) and on the account."""
     record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
     cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
@@ -217,13 +221,14 @@ def _poll_failed(runtime, account: Account, cursor: Cursor, exc: PlatformError, 
                                       "consecutive_failures": cursor.consecutive_failures})
 
 
-async def _fetch_blocked_by(runtime, account: Account) -> None:
+async def _fetch_blocked_by(runtime: Runtime, account: Account) -> None:
     """Authors who block the account have opted out: fetch that set once (outside any transaction,
     within the poll budget); relations.refresh_due keeps it fresh."""
     client = get_platform(account.platform).action_client(
         context_for(account, runtime.fernet, runtime.pending_credentials), runtime.http)
     getter = getattr(client, "blocked_by", None)
-    members, error = set(), None
+    members: set[str] = set()
+    error: str | None = None
     try:
         if getter is not None:
             members = await within(runtime.settings.poll_budget_seconds, getter(),

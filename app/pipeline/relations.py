@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.accounts.conditions import Severity, clear_condition, set_condition
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -60,7 +60,7 @@ async def _followers_count(runtime: Runtime, account: Account) -> int | None:
 async def _store(session: AsyncSession, account: Account, kind: str, members: set[str] | None, error: str | None,
                  count: int | None) -> set[str] | None:
     """Cache what the platform answered; on an error keep the old members and note the error."""
-    row = await session.get(RelationCache, (account.id, kind))
+    row = await accounts_repo.relation(session, account.id, kind)
     if row is None:
         row = RelationCache(account_id=account.id, kind=kind, members=[])
         session.add(row)
@@ -110,9 +110,7 @@ async def refresh_due(runtime: Runtime, *, max_age_seconds: float) -> int:
     """Refresh cached relations older than `max_age_seconds`; returns how many were stale. Each is
     loaded, asked for outside any transaction, and recorded in a transaction of its own."""
     async with transaction(runtime.sessions) as session:
-        stale = (await session.scalars(
-            select(RelationCache).where(RelationCache.refreshed_at < utcnow() - timedelta(seconds=max_age_seconds))
-        )).all()
+        stale = await accounts_repo.relations_older_than(session, utcnow() - timedelta(seconds=max_age_seconds))
         due = [(account, row.kind) for row in stale
                if (account := await session.get(Account, row.account_id)) is not None and account.enabled]
     for account, kind in due:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -24,8 +24,8 @@ class StreamPhase(StrEnum):
     stopped = "stopped"  # given up until a person acts (refused credentials)
 
 
-async def record(sessions, account_id: int, phase: StreamPhase | str, *, error: BaseException | None = None,
-                 worker_id: str | None = None, at: datetime | None = None) -> None:
+async def record(sessions: async_sessionmaker[AsyncSession], account_id: int, phase: StreamPhase | str, *,
+                 error: BaseException | None = None, worker_id: str | None = None, at: datetime | None = None) -> None:
     """Write the stream's new phase; an older report (`at` before the row's) never overwrites a newer."""
     at = at or utcnow()
     async with transaction(sessions) as session:

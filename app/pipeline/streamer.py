@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.accounts import repository as accounts_repo
 from app.accounts.conditions import Severity, clear_condition, credentials_refused, needs_attention, set_condition
@@ -27,8 +28,9 @@ from app.pipeline import inbox, originals, stream_state
 from app.pipeline.poller import desired_sources
 from app.pipeline.source_health import describe
 from app.pipeline.stream_state import StreamPhase
-from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, set_stream_reporter
+from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, StreamReporter, set_stream_reporter
 from app.platforms.registry import get_platform
+from app.runtime import Runtime
 
 log = logging.getLogger("reposter.streamer")
 
@@ -48,11 +50,11 @@ def refused_lately(account: Account, now: datetime) -> bool:
 class Streamer:
     """One task per streaming account; `sync()` starts and stops them as accounts change."""
 
-    def __init__(self, runtime, *, max_backoff: float = 300.0) -> None:
+    def __init__(self, runtime: Runtime, *, max_backoff: float = 300.0) -> None:
         self.runtime = runtime
-        self.tasks: dict[int, asyncio.Task] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}
         self.max_backoff = max_backoff
-        self._writes: set[asyncio.Task] = set()  # state writes the adapters' reports started
+        self._writes: set[asyncio.Task[None]] = set()  # state writes the adapters' reports started
         self.platforms: dict[int, str] = {}  # account id -> platform, for the log lines
 
     async def sync(self) -> None:
@@ -92,7 +94,7 @@ class Streamer:
                 await self._record(account_id, StreamPhase.unavailable, NO_PUSH)
                 return
             except CredentialsInvalid as exc:
-                await self._needs_attention(account_id, str(exc))
+                await self._needs_attention(account_id, exc)
                 await self._record(account_id, StreamPhase.stopped, exc)
                 return
             except PlatformError as exc:
@@ -112,7 +114,7 @@ class Streamer:
                                              "error_kind": describe(exc)[0], "retry_in": backoff})
         await self._record(account_id, StreamPhase.reconnecting, exc)
 
-    def _fields(self, account_id: int, exc: BaseException | None = None) -> dict:
+    def _fields(self, account_id: int, exc: BaseException | None = None) -> dict[str, Any]:
         """What every stream log line carries: the account, its platform, the path and status."""
         return {"account_id": account_id, "platform": self.platforms.get(account_id),
                 "path": getattr(exc, "path", None), "status": getattr(exc, "status", None)}
@@ -120,6 +122,8 @@ class Streamer:
     async def _stream_once(self, account_id: int) -> None:
         async with transaction(self.runtime.sessions) as session:
             account = await accounts_repo.get(session, account_id)
+            if account is None:  # deleted since: the next sync() stops this stream
+                raise LookupError(f"account {account_id} is gone")
             sources = await desired_sources(session, account, self.runtime)
         self.platforms[account_id] = account.platform
         ctx = context_for(account, self.runtime.fernet, self.runtime.pending_credentials)
@@ -139,7 +143,7 @@ class Streamer:
                         delivered = True
                 await save_pending(self.runtime.sessions, self.runtime.pending_credentials)
 
-    def _reporter(self, account_id: int):
+    def _reporter(self, account_id: int) -> StreamReporter:
         """What the adapter's reports become: a state write, in order (a later report wins)."""
         def report(phase: str, error: BaseException | None) -> None:
             task = asyncio.get_running_loop().create_task(self._record(account_id, phase, error, at=utcnow()))
@@ -147,12 +151,13 @@ class Streamer:
             task.add_done_callback(self._writes.discard)
         return report
 
-    async def _record(self, account_id: int, phase, error: BaseException | None = None, at=None) -> None:
+    async def _record(self, account_id: int, phase: StreamPhase | str, error: BaseException | None = None,
+                      at: datetime | None = None) -> None:
         """Record the stream's state; a database hiccup here must not end the stream."""
         try:
             await stream_state.record(self.runtime.sessions, account_id, phase, error=error,
                                       worker_id=self.runtime.worker_id, at=at)
-        except Exception:  # noqa: BLE001 - state is for people; the stream goes on
+        except Exception:  # state is for people; the stream goes on (logged)
             log.exception("stream state not recorded", extra={"account_id": account_id, "state": str(phase)})
 
     async def _unavailable(self, account_id: int, message: str, exc: PlatformError | None = None) -> None:
@@ -161,10 +166,12 @@ class Streamer:
                                                                            "error": message})
         async with transaction(self.runtime.sessions) as session:
             account = await accounts_repo.get(session, account_id)
-            set_condition(account, "stream", severity=Severity.warning, message=message,
-                          http_status=getattr(exc, "status", None))
+            if account is not None:  # (deleted since: nothing to say it on)
+                set_condition(account, "stream", severity=Severity.warning, message=message,
+                              http_status=getattr(exc, "status", None))
 
-    async def _needs_attention(self, account_id: int, detail: str) -> None:
+    async def _needs_attention(self, account_id: int, exc: CredentialsInvalid) -> None:
         async with transaction(self.runtime.sessions) as session:
             account = await accounts_repo.get(session, account_id)
-            credentials_refused(account, detail)
+            if account is not None:  # (deleted since: nothing to say it on)
+                credentials_refused(account, exc)

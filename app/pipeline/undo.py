@@ -7,7 +7,6 @@ status). The lease is renewed while the call is out; the outcome is written only
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -24,7 +23,7 @@ from app.engine.limits import LimitSettings, earliest_send
 from app.models import Account, Action, ActionStatus
 from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.dispatcher import SENDS
-from app.pipeline.fanout import Fanout, host_of, within
+from app.pipeline.fanout import Fanout, host_of, one_by_one, within
 from app.pipeline.leases import claim, hold, release
 from app.pipeline.outcome import backoff
 from app.pipeline.views import platform_windows, sent_times
@@ -39,7 +38,8 @@ undo_due = repository.due_to_undo
 
 async def undo_due_actions(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Carry out requested undos; returns how many were undone. Accounts are served concurrently
-    (`fanout`, as sends: an account busy sending is left out), each one's undos in order."""
+    (`fanout`, as sends: an account busy sending is left out), each one's undos in order
+    (`one_by_one`: after one that used up its budget the rest are given back for a later round)."""
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = fanout.busy(SENDS)
@@ -52,22 +52,10 @@ async def undo_due_actions(runtime: Runtime, fanout: Fanout | None = None, *, wa
                 session, ids, Action.undo_requested_at, Action.id):
             by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
     jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-        aid: (host, partial(_undo_account, runtime, mine)) for aid, (host, mine) in by_account.items()}
+        aid: (host, partial(one_by_one, runtime, Action, mine, partial(_undo_one, runtime),
+                            budget=runtime.settings.send_budget_seconds))
+        for aid, (host, mine) in by_account.items()}
     return await fanout.round(SENDS, jobs, wait=wait)
-
-
-async def _undo_account(runtime: Runtime, action_ids: list[int]) -> int:
-    """One account's undos, one after the other; after one that used up its budget the rest are
-    given back for a later round (the server is not answering)."""
-    done = 0
-    for index, action_id in enumerate(action_ids):
-        started = time.monotonic()
-        done += await _undo_one(runtime, action_id)
-        if time.monotonic() - started >= runtime.settings.send_budget_seconds and index + 1 < len(action_ids):
-            async with transaction(runtime.sessions) as session:
-                await release(session, Action, action_ids[index + 1 :], runtime.worker_id)
-            break
-    return done
 
 
 async def _undo_one(runtime: Runtime, action_id: int) -> int:

@@ -67,7 +67,8 @@ async def account_view(session: AsyncSession, account: Account, now: datetime) -
     return view
 
 
-async def recent_texts(session: AsyncSession, account_id: int, minutes: int | None, now: datetime):
+async def recent_texts(session: AsyncSession, account_id: int, minutes: int | None,
+                       now: datetime) -> list[tuple[datetime, str]]:
     """(created_at, normalized text) of the account's live actions inside the duplicate window."""
     if not minutes:
         return []

@@ -8,7 +8,7 @@ the database.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar
@@ -247,7 +247,7 @@ class FeedSource(abc.ABC):
         Raises RateLimited, CredentialsInvalid, PlatformError; never returns partial garbage.
         """
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+    async def stream(self, sources: list[str]) -> AsyncGenerator[Post | PostChange, None]:
         """Yield posts as the platform pushes them, and a PostChange where the platform announces
         a deletion or an edit (Mastodon). Platforms without push raise NotImplementedError."""
         raise NotImplementedError

@@ -182,7 +182,8 @@ class PlatformHTTP:
                                                        "path": httpx.URL(path).path, "error": type(exc).__name__})
         raise OutcomeUnknown(f"{message} (the platform may have acted)") from exc
 
-    async def _send(self, method: str, url: str, headers: dict[str, str] | None, kwargs: dict[str, Any]) -> httpx.Response:
+    async def _send(self, method: str, url: str, headers: dict[str, str] | None,
+                    kwargs: dict[str, Any]) -> httpx.Response:
         """Send and log the status; never log headers, query strings or bodies (tokens live there)."""
         started = time.perf_counter()
         response = await self.http.request(method, url, headers=headers, **kwargs)
@@ -208,7 +209,8 @@ class PlatformHTTP:
             raise CredentialsInvalid(f"{self.platform}: credentials need attention ({status}: {detail})", status=status)
         if status in (404, 410) and gone:
             raise PostGone(f"{self.platform}: not found ({detail})")
-        raise PlatformError(f"{self.platform}: HTTP {status} on {method} {path}: {detail}", retryable=False, status=status)
+        raise PlatformError(f"{self.platform}: HTTP {status} on {method} {path}: {detail}", retryable=False,
+                            status=status)
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -94,7 +94,8 @@ async def explain_query(data: ExplainRequest, caller: CallerDep):
 
 
 @router.post("/accounts/{account_id}/preview", response_model=PreviewResult, responses=error_responses(404))
-async def preview_rule(account_id: PathId, data: PreviewRequest, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+async def preview_rule(account_id: PathId, data: PreviewRequest, session: SessionDep, caller: CallerDep,
+                       runtime: RuntimeDep):
     """What a rule (given, or by rule_id) would do with posts (given, or recently seen), with explanations."""
     account = await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
     return await preview(session, runtime, account=account, data=data)

@@ -23,7 +23,8 @@ from app.rules.service import checked_query, checked_scope, get
 PAST = {ActionKind.repost: "reposted", ActionKind.quote: "quoted", ActionKind.like: "liked"}
 
 
-async def _subject(session: AsyncSession, account: Account, data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
+async def _subject(session: AsyncSession, account: Account,
+                   data: PreviewRequest) -> tuple[str, str, bool, str, Rule | None]:
     """(query, scope, review, action, rule) of the rule named, or of the query given (a repost)."""
     if data.rule_id is not None:
         rule = await get(session, rule_id=data.rule_id)
@@ -72,7 +73,7 @@ def _item(post: Post, node, rule: RuleView, view, now, acted: Action | None) -> 
     terms = [TermHeld(term=t.term, held=t.held) for t in result.terms]
     action = ExistingAction(id=acted.id, kind=acted.kind, status=acted.status) if acted else None
     if result.matched and acted is not None:
-        reason = f"already {PAST[acted.kind]}: action {acted.id} is {acted.status}"
+        reason = f"already {PAST[ActionKind(acted.kind)]}: action {acted.id} is {acted.status}"
         return PreviewItem(post=post.model_dump(mode="json"), matched=True, would="already acted", reason=reason,
                            terms=terms, action=action)
     decision = decide(post, rule, view, now) if result.matched else None

@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Rule
 from app.pagination import Page, PageParams, T, paginate
 
+# (count, newest updated_at, sum of ids) of the rules table: what `signature` reads.
+Signature = tuple[int, datetime | None, int | None]
+
 
 async def get(session: AsyncSession, rule_id: int) -> Rule | None:
     return await session.get(Rule, rule_id)
@@ -20,13 +23,14 @@ async def page(session: AsyncSession, *, account_id: int, page: PageParams, into
     return await paginate(session, query, page=page, into=into)
 
 
-async def signature(session: AsyncSession) -> tuple:
+async def signature(session: AsyncSession) -> Signature:
     """(count, newest updated_at, sum of ids) of all rules: it changes whenever one is added, changed or removed."""
     row = (await session.execute(select(func.count(Rule.id), func.max(Rule.updated_at), func.sum(Rule.id)))).one()
-    return tuple(row)
+    count, latest, id_sum = row
+    return count, latest, id_sum
 
 
-async def signatures_by_account(session: AsyncSession) -> dict[int, tuple]:
+async def signatures_by_account(session: AsyncSession) -> dict[int, tuple[int, datetime | None]]:
     """Per account, (count, newest updated_at) of its enabled rules: it moves when they change."""
     rows = await session.execute(select(Rule.account_id, func.count(Rule.id), func.max(Rule.updated_at))
                                  .where(Rule.enabled.is_(True)).group_by(Rule.account_id))

@@ -163,7 +163,7 @@ async def test_an_exhausted_retry_raises_without_a_pause_after_the_last_try(harn
 async def test_a_config_that_does_not_fit_is_a_platform_error(harness, make):
     ctx = harness.context()
     ctx.config = {**ctx.config, "page_size": 0}
-    with pytest.raises(PlatformError, match="invalid account config .*page_size"):
+    with pytest.raises(PlatformError, match=r"invalid account config .*page_size"):
         getattr(harness.platform, make)(ctx, harness.http())
 
 

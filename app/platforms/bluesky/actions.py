@@ -11,15 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.platforms.base import (
-    ActionClient,
-    ActionRefused,
-    Author,
-    OutcomeUnknown,
-    PlatformError,
-    Post,
-    PostGone,
-)
+from app.platforms.base import ActionClient, ActionRefused, Author, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.bluesky import graph, richtext
 from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
@@ -75,10 +67,10 @@ class BlueskyActionClient(ActionClient):
         uris = [platform_action_id or await self._viewer_record(post, kind)]
         if kind != "quote":  # a lost answer may have left a second record of ours: remove them all
             uris += (await self._own_records(post, kind, since=None, pages=UNDO_RECORD_PAGES))[0]
-        uris = list(dict.fromkeys(uri for uri in uris if uri))
-        if not uris:
+        ours = list(dict.fromkeys(uri for uri in uris if uri))
+        if not ours:
             raise PostGone(f"bluesky: no {kind} of this post to undo")
-        for uri in uris:
+        for uri in ours:
             did, collection, rkey = uri_parts(uri)
             if did != await self.xrpc.did() or collection != COLLECTIONS[kind] or not rkey:
                 raise ActionRefused(f"bluesky: {uri} is not this account's {kind}")
@@ -112,7 +104,7 @@ class BlueskyActionClient(ActionClient):
                 value = record.get("value") or {}
                 if _refers_to(value, kind, subject):
                     found.append(record["uri"])
-                elif oldest and _created(value) and _created(value) < oldest:
+                elif oldest and (created := _created(value)) and created < oldest:
                     return found, True
             cursor = body.get("cursor")
             if not cursor or not records:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -175,7 +175,7 @@ class BlueskyFeedSource(FeedSource):
         body = await self.xrpc.query("app.bsky.actor.getProfiles", {"actors": actors}, public=True)
         return body.get("profiles") or []
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
+    async def stream(self, sources: list[str]) -> AsyncGenerator[Post, None]:
         """Posts pushed by Jetstream that belong to `sources`; resumes from `stream_cursor`."""
         reader = JetstreamReader(
             self.config.jetstream_url,

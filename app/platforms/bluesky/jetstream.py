@@ -125,7 +125,8 @@ class JetstreamReader:
     ) -> None:
         self.base_url = base_url
         # What every log line of this stream carries (never the query: it may name people).
-        self.fields = {"account_id": account_id, "platform": "bluesky", "path": urlsplit(base_url).path}
+        self.path = urlsplit(base_url).path
+        self.fields = {"account_id": account_id, "platform": "bluesky", "path": self.path}
         self.wanted = wanted
         self.connect = connect or websockets.connect
         self.cursor_us = cursor_us  # time_us of the last event read
@@ -160,7 +161,7 @@ class JetstreamReader:
                 if status in STREAM_REFUSALS:  # no Jetstream at that address: polling carries the feed
                     host = urlsplit(self.base_url).hostname
                     raise StreamUnavailable(f"bluesky: {host} has no Jetstream (the websocket handshake answered "
-                                            f"HTTP {status})", status=status, path=self.fields["path"]) from exc
+                                            f"HTTP {status})", status=status, path=self.path) from exc
                 log.warning("jetstream: connection refused", extra={**self.fields, "status": status,
                                                                      "error": type(exc).__name__})
             except (TimeoutError, OSError, WebSocketException) as exc:

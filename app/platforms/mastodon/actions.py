@@ -149,11 +149,12 @@ class MastodonActionClient(ActionClient):
         """Our status quoting `post` (natively, or by its link), newest first, back to `since`."""
         path = f"/api/v1/accounts/{await self.api.own_id()}/statuses"
         oldest = since - CLOCK_SLACK if since else None
-        async for page in self.api.pages(path, {"limit": "40", "exclude_reblogs": "true"}, max_pages=QUOTE_SEARCH_PAGES):
+        params = {"limit": "40", "exclude_reblogs": "true"}
+        async for page in self.api.pages(path, params, max_pages=QUOTE_SEARCH_PAGES):
             for status in page.items:
                 if _quotes(status, post):
                     return str(status["id"])
-                if oldest and _created(status) and _created(status) < oldest:
+                if oldest and (created := _created(status)) and created < oldest:
                     return None
             if not page.links.get("next"):
                 return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,22 +150,24 @@ class MastodonFeedSource(FeedSource):
         log.info("mastodon: max_pages reached reading down; the rest is read next poll", extra={"path": path})
         return walk
 
-    async def _up(self, path: str, params: Query, min_id: str | None, budget: int) -> tuple[list[dict], str | None]:
+    async def _up(self, path: str, params: Query, min_id: str, budget: int) -> tuple[list[dict[str, Any]], str | None]:
         """Statuses after `min_id` (oldest first), following Link `prev` (newer) until a short
         page, and the server's `min_id` above the newest page read."""
         collected: list[dict[str, Any]] = []
-        url, query = path, [*params, ("min_id", min_id)]  # type: str, Query | None
+        newest: str | None = min_id
+        url: str = path
+        query: Query | None = [*params, ("min_id", min_id)]
         for _ in range(budget):
             page = await self.api.page(url, query)
             if not page.items:
                 break
             collected += reversed(page.items)  # each page lists newest first
-            min_id = newer_position(page.links, page.items)
+            newest = newer_position(page.links, page.items)
             newer = page.links.get("prev")
             if len(page.items) < self.api.config.page_size or newer is None:
                 break
             url, query = newer, None
-        return collected, min_id
+        return collected, newest
 
     @staticmethod
     def _unseen(state: TimelineState, statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -200,7 +202,7 @@ class MastodonFeedSource(FeedSource):
             self._user_ids[acct] = str(account["id"])
         return self._user_ids[acct]
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post | PostChange]:
+    async def stream(self, sources: list[str]) -> AsyncGenerator[Post | PostChange, None]:
         """Posts pushed by the streaming API (server-sent events) for `sources`, each once, and the
         deletions and edits it announces."""
         async for post in stream_sources(self.api, sources):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, ClassVar
 
@@ -89,10 +90,9 @@ async def own_domains(api: MastodonClient, me: dict[str, Any], given: str) -> se
     domains = {httpx.URL(api.config.base_url).host, httpx.URL(me.get("url") or api.config.base_url).host}
     wanted = instance_of(given)
     if wanted and wanted not in domains:
-        try:
+        # An older server without v2: the handle is compared with the hosts only.
+        with contextlib.suppress(PlatformError):
             domains.add(str((await api.call("GET", "/api/v2/instance")).get("domain") or "").lower())
-        except PlatformError:
-            pass  # an older server without v2: the handle is compared with the hosts only
     return domains - {""}
 
 

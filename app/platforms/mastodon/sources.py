@@ -25,7 +25,7 @@ def any_supported(version: str | None) -> bool:
     ("2.7.2 (compatible; Pleroma 2.6.0)"). Unknown means no: one call per tag loses nothing.
     """
     match = re.match(r"(\d+)\.(\d+)", version or "")
-    return bool(match) and int(match[1]) >= 3 and "compatible" not in (version or "").lower()
+    return match is not None and int(match[1]) >= 3 and "compatible" not in (version or "").lower()
 
 
 def split_tags(source: str) -> list[str]:

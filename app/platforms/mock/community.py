@@ -16,20 +16,25 @@ OUTSIDERS = ["random_rob", "tea_tina", "news_nick", "barista_bea", "cafe_carlos"
              "daily_dan", "karin_kaffee", "lena_leipzig"]
 SPAMMER = "kaffee_deals"
 
-CLUB = ["Cupping night at the roastery on Friday, who's in? #coffeeclub", "New member here, hello everyone! #coffeeclub",
-        "Today's brew: washed Ethiopian, blueberry notes #coffeeclub", "Meetup notes are up, thanks for coming #coffeeclub",
-        "Anyone tried the new grinder at the club? #coffeeclub", "Reminder: tasting session moved to 7pm #coffeeclub"]
+CLUB = ["Cupping night at the roastery on Friday, who's in? #coffeeclub",
+        "New member here, hello everyone! #coffeeclub",
+        "Today's brew: washed Ethiopian, blueberry notes #coffeeclub",
+        "Meetup notes are up, thanks for coming #coffeeclub",
+        "Anyone tried the new grinder at the club? #coffeeclub",
+        "Reminder: tasting session moved to 7pm #coffeeclub"]
 ESPRESSO = ["Pulled the best espresso of my life this morning", "Espresso-based drinks ranked, fight me",
             "Dialing in espresso with a new bean is a whole afternoon", "My latte art heart finally looks like a heart",
             "Latte art practice, day 30: the tulip is coming along", "Double espresso before the meeting, as one does"]
-ART = ["Rosetta attempt number twelve #latteart", "Swan! Finally a swan #latteart", "Etched a cat in the foam #latteart"]
-OTHER_LANG = [("it", "Un espresso al bancone e la giornata comincia bene"), ("it", "Latte art alla mattina #coffeeclub"),
+ART = ["Rosetta attempt number twelve #latteart", "Swan! Finally a swan #latteart",
+       "Etched a cat in the foam #latteart"]
+OTHER_LANG = [("it", "Un espresso al bancone e la giornata comincia bene"),
+              ("it", "Latte art alla mattina #coffeeclub"),
               ("fr", "Un espresso serré pour bien commencer"), ("de", "Espresso am Morgen, Sorgen vergessen"),
               ("es", "Un espresso y a trabajar")]
 OPENERS = ["Honestly,", "Morning thought:", "Hot take:", "Quick one:", "Note to self:", "PSA:", "Confession:",
            "Small win today:", "Question for the experts:", "Update:"]
-CLOSERS = ["", "", "what do you think?", "10/10 would repeat.", "more tomorrow.", "send help.", "the grind never stops.",
-           "thanks for the tips!", "photos later.", "still learning."]
+CLOSERS = ["", "", "what do you think?", "10/10 would repeat.", "more tomorrow.", "send help.",
+           "the grind never stops.", "thanks for the tips!", "photos later.", "still learning."]
 
 
 def varied(text: str, rng: random.Random) -> str:

@@ -170,7 +170,8 @@ class MockActions(ActionClient):
 
         def op() -> str | None:
             if kind == "quote":
-                mine = [p for p in self.world.posts if p.author.handle.lower() == self.me and p.quoted_post_id == post.id]
+                mine = [p for p in self.world.posts
+                        if p.author.handle.lower() == self.me and p.quoted_post_id == post.id]
                 return mine[0].id if mine else None
             return (self.world.likes if kind == "like" else self.world.reposts).get((self.me, post.id))
 
@@ -200,10 +201,12 @@ class MockActions(ActionClient):
 
     async def blocked_by(self) -> set[str]:
         """Authors who block this account (they opted out of it)."""
-        return await call(self.world, lambda: self._people(lambda f, t: t == self.me, lambda f, t: f, self.world.blocks))
+        return await call(self.world,
+                          lambda: self._people(lambda f, t: t == self.me, lambda f, t: f, self.world.blocks))
 
     def _people(self, keep, pick, pairs=None) -> set[str]:
-        return self._with_ids({pick(f, t) for f, t in (pairs if pairs is not None else self.world.follows) if keep(f, t)})
+        pairs = pairs if pairs is not None else self.world.follows
+        return self._with_ids({pick(f, t) for f, t in pairs if keep(f, t)})
 
     def _with_ids(self, handles: set[str]) -> set[str]:
         ids = {self.world.authors[h].id for h in handles if h in self.world.authors}

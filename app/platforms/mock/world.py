@@ -73,8 +73,8 @@ class World:
             author=author.model_copy(),
             text=text,
             created_at=fields.pop("created_at", None) or datetime.now(UTC),
-            hashtags=fields.pop("hashtags", None) or [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("#") and len(w) > 1],
-            mentions=fields.pop("mentions", None) or [w[1:].strip(".,!?:;").lower() for w in words if w.startswith("@") and len(w) > 1],
+            hashtags=fields.pop("hashtags", None) or _marked(words, "#"),
+            mentions=fields.pop("mentions", None) or _marked(words, "@"),
             urls=fields.pop("urls", None) or [w for w in words if w.startswith(("http://", "https://"))],
             media_count=fields.pop("media_count", 0),
             is_reply=fields.pop("is_reply", False),
@@ -133,6 +133,11 @@ class World:
 
 
 _worlds: dict[str, World] = {}
+
+
+def _marked(words: list[str], mark: str) -> list[str]:
+    """The words carrying `mark` (# or @), without it, trailing punctuation or case."""
+    return [w[1:].strip(".,!?:;").lower() for w in words if w.startswith(mark) and len(w) > 1]
 
 
 def get_world(name: str = "default") -> World:

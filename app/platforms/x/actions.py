@@ -5,15 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from app.platforms.base import (
-    ActionClient,
-    ActionRefused,
-    Author,
-    OutcomeUnknown,
-    PlatformError,
-    Post,
-    PostGone,
-)
+from app.platforms.base import ActionClient, ActionRefused, Author, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.x.client import XClient, data_of
 from app.platforms.x.normalize import post_params, posts_from_page, to_post, tweets_by_id, user_to_author, users_by_id
 

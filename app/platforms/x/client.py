@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -115,7 +115,7 @@ class XClient(AuthorizedClient):
             raise ActionRefused("x: the filtered stream needs the app's bearer token (credentials.bearer_token)")
         return token
 
-    async def stream_lines(self, path: str, params: dict[str, str]) -> AsyncIterator[str]:
+    async def stream_lines(self, path: str, params: dict[str, str]) -> AsyncGenerator[str, None]:
         """The lines of a streaming GET as the app; ends when X closes the connection."""
         timeout = httpx.Timeout(10.0, read=self.config.stream_stall_seconds)
         headers = self.auth_headers(self.app_token())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +45,8 @@ class XFeed(FeedSource):
             if walk.newest is None:  # empty: everything from now on is new
                 return [], XCursor(start=time.time()).encode()
             return _oldest_first(walk.posts), XCursor(head=walk.newest).encode()
-        budget, found = self.config.max_pages, []
+        budget = self.config.max_pages
+        found: list[Post] = []
         gaps, state.gaps = state.gaps, []
         for gap in gaps:
             walk = await self._walk(request, since_id=gap.since_id, start=gap.start, until_id=gap.until_id,
@@ -124,7 +125,7 @@ class XFeed(FeedSource):
             self._user_ids[key] = str(data_of(body, f"user @{handle}")["id"])
         return self._user_ids[key]
 
-    async def stream(self, sources: list[str]) -> AsyncIterator[Post]:
+    async def stream(self, sources: list[str]) -> AsyncGenerator[Post, None]:
         """Posts the filtered stream delivers for `sources` (those that translate to stream rules).
 
         Adds the missing rules first (never deletes another account's: rules belong to the app),

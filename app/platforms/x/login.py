@@ -196,7 +196,8 @@ async def _token_request(
         if exc.status == 400:  # invalid_grant: the code or refresh token is spent or revoked
             raise CredentialsInvalid(f"x: the token endpoint refused the grant ({exc})", status=400) from exc
         raise
-    return _credentials_from(json_of(response, "x", empty_is_object=False), client_id=client_id, client_secret=client_secret)
+    body = json_of(response, "x", empty_is_object=False)
+    return _credentials_from(body, client_id=client_id, client_secret=client_secret)
 
 
 def _credentials_from(body: dict[str, Any], *, client_id: str, client_secret: str | None) -> dict[str, Any]:

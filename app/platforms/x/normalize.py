@@ -62,7 +62,7 @@ def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
     """One X post as a Post; what X did not send stays None."""
     author_id = str(tweet.get("author_id", ""))
     author = _author(author_id, users.get(author_id))
-    refs = {ref.get("type"): str(ref.get("id")) for ref in _references(tweet)}
+    refs = {str(ref["type"]): str(ref.get("id")) for ref in _references(tweet) if ref.get("type")}
     reply_to_user = tweet.get("in_reply_to_user_id")
     entities = tweet.get("entities") or {}
     return Post(

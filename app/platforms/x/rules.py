@@ -83,7 +83,7 @@ def _well_formed(tokens: list[str]) -> bool:
     """Balanced parentheses and no dangling OR."""
     depth, previous = 0, None
     for token in tokens:
-        if token == "OR" and previous in (None, "OR") or token == ")" and previous in ("OR", "(", "-("):
+        if (token == "OR" and previous in (None, "OR")) or (token == ")" and previous in ("OR", "(", "-(")):
             return False
         if token.endswith("("):
             depth += 1
@@ -103,10 +103,10 @@ def _translate(tokens: list[str], for_stream: bool) -> list[tuple[str, bool]] | 
         token = tokens[i]
         if token == "-(":
             end = tokens.index(")", i)
-            negated = _negate_group(tokens[i + 1 : end], for_stream)
-            if negated is None:
+            group = _negate_group(tokens[i + 1 : end], for_stream)
+            if group is None:
                 return None
-            out.extend((term, False) for term in negated)
+            out.extend((term, False) for term in group)
             i = end + 1
             continue
         if token in ("(", ")", "OR"):
@@ -127,8 +127,13 @@ def _negate_group(inner: list[str], for_stream: bool) -> list[str] | None:
     terms = inner[0::2]
     if any(op != "OR" for op in inner[1::2]) or any(t in ("(", "-(", "OR") or t.startswith("-") for t in terms):
         return None
-    translated = [_term(term, for_stream) for term in terms]
-    return None if None in translated else [f"-{text}" for text, _ in translated]
+    negated = []
+    for term in terms:
+        translated = _term(term, for_stream)
+        if translated is None:
+            return None
+        negated.append(f"-{translated[0]}")
+    return negated
 
 
 def _term(token: str, for_stream: bool) -> tuple[str, bool] | None:

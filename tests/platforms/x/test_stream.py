@@ -99,7 +99,7 @@ async def test_stream_syncs_rules_then_yields_only_this_accounts_posts(hx):
 
 async def test_stream_reconnects_as_x_asks(hx, no_sleep):
     first, second, third = (hx.add_post("plain") for _ in range(3))
-    line = lambda pid: hx.fake.stream_post(pid, ["#coffee"])  # noqa: E731
+    line = lambda pid: hx.fake.stream_post(pid, ["#coffee"])  # noqa: E731 - a one-line fixture read like data
     reset = int(time.time()) + 5
     disconnect = json.dumps({"errors": [{"title": "operational-disconnect"}]})
     hx.fake.stream_connections = [
