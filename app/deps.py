@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
@@ -39,13 +40,18 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_caller(request: Request, session: SessionDep) -> Caller:
+# Declares the scheme in the OpenAPI document (Swagger UI's Authorize button) and on every operation
+# that takes a caller; auto_error=False so a missing token is our own 401 body, not FastAPI's.
+bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="An API token: `reposter token create` or POST /api/v1/tokens (admin).")
+
+
+async def get_caller(session: SessionDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     """The caller behind `Authorization: Bearer <token>`; 401 without a valid one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if credentials is None:
         raise Unauthorized("send Authorization: Bearer <token>")
-    return await auth_service.authenticate(session, secret.strip())
+    return await auth_service.authenticate(session, credentials.credentials)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -72,9 +72,9 @@ def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None =
 class Problem(BaseModel):
     """One thing wrong with a request: where (`loc`, e.g. ["body", "limits", "timezone"]), what, and its kind."""
 
-    loc: list[str | int]
-    msg: str
-    type: str
+    loc: list[str | int] = Field(description="where: body, query or path, then the field names and list indexes")
+    msg: str = Field(description="what is wrong, for people")
+    type: str = Field(description="the kind of problem, e.g. missing, string_too_long, value_error")
 
 
 class FieldFault(BaseModel):
@@ -82,9 +82,9 @@ class FieldFault(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    field: str
-    message: str
-    position: int | None = None
+    field: str = Field(description="the field refused: query, scope, or a key of an account's config")
+    message: str = Field(description="why, for people")
+    position: int | None = Field(default=None, description="for a query: the character offset of the fault")
 
 
 class ErrorBody(BaseModel):
@@ -104,6 +104,20 @@ JSON_ERRORS: dict[int | str, dict[str, Any]] = {
 # With the model, FastAPI puts ErrorBody in the components; without it (routes that answer text,
 # /metrics) the errors are still declared JSON, which they are.
 ERROR_RESPONSES = {code: {**response, "model": ErrorBody} for code, response in JSON_ERRORS.items()}
+
+# The statuses an operation names besides the ranges above, each with what it means there.
+_MEANING = {
+    401: "No token, or an unknown or revoked one: send `Authorization: Bearer <token>`.",
+    403: "The token's role may not do this (a moderator changing configuration, a non-admin an admin's task).",
+    404: "Nothing with that id, or it is on an account the token does not reach.",
+    409: "It clashes with what exists: already there, or the action's status does not allow the move.",
+    422: "The request does not fit: `detail` lists the problems (loc, msg, type) or names the refused field.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for these error statuses, each answering ErrorBody."""
+    return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}
 
 
 def install_handlers(app: FastAPI) -> None:

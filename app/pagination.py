@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,10 +16,12 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
+    """One page of a list; ask for the next with offset + limit while it is below total."""
+
+    items: list[T] = Field(description="this page's items")
+    total: int = Field(description="items in the whole list")
+    limit: int = Field(description="the page size asked for (default 50, at most 500)")
+    offset: int = Field(description="items skipped before this page")
 
 
 class PageParams(BaseModel):

@@ -9,10 +9,12 @@ from app.actions import repository, service
 from app.actions.schemas import ActionRead
 from app.auth.caller import Capability
 from app.deps import CallerDep, SessionDep
+from app.errors import error_responses
 from app.models.action import ActionStatus
 from app.pagination import Page, PageParams, PathId, page_params
 
-router = APIRouter(tags=["actions"])
+# Each operation names an account or an action; a moderator may do all of them (no 403).
+router = APIRouter(tags=["actions"], responses=error_responses(404))
 
 
 @router.get("/accounts/{account_id}/actions", response_model=Page[ActionRead])
@@ -31,21 +33,21 @@ async def get_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     return await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.read)
 
 
-@router.post("/actions/{action_id}/approve", response_model=ActionRead)
+@router.post("/actions/{action_id}/approve", response_model=ActionRead, responses=error_responses(409))
 async def approve_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Send a post that waits for review (within the limits, after the block and filter checks)."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.approve(session, action=action, caller=caller)
 
 
-@router.post("/actions/{action_id}/reject", response_model=ActionRead)
+@router.post("/actions/{action_id}/reject", response_model=ActionRead, responses=error_responses(409))
 async def reject_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Do not send a post that waits for review or in the queue."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.reject(session, action=action, caller=caller)
 
 
-@router.post("/actions/{action_id}/undo", response_model=ActionRead, status_code=202)
+@router.post("/actions/{action_id}/undo", response_model=ActionRead, status_code=202, responses=error_responses(409))
 async def undo_action(action_id: PathId, session: SessionDep, caller: CallerDep):
     """Undo a sent repost through the platform (queued; done within the platform's limits)."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)

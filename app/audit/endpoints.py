@@ -4,27 +4,30 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.audit import repository
 from app.deps import CallerDep, PageDep, SessionDep
-from app.errors import NotFound
+from app.errors import NotFound, error_responses
 from app.pagination import MAX_ID, Page, PathId
 
-router = APIRouter(tags=["audit"])
+# 404: an account_id the token does not reach.
+router = APIRouter(tags=["audit"], responses=error_responses(404))
 
 
 class AuditRead(BaseModel):
+    """One change someone made, as the audit log keeps it."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    account_id: PathId | None
-    target_type: str
-    target_id: str
-    detail: dict[str, Any]
+    id: int = Field(description="the event's id")
+    at: datetime = Field(description="when (UTC)")
+    actor: str = Field(description="who: a token's name, id and role, or the system")
+    action: str = Field(description="what, e.g. block.create, rule.update, action.undo")
+    account_id: PathId | None = Field(description="the account it concerns; null: none (tokens, global blocks)")
+    target_type: str = Field(description="the kind of thing changed: account, rule, block, action, token...")
+    target_id: str = Field(description="its id")
+    detail: dict[str, Any] = Field(description="what changed, e.g. the fields of an update")
 
 
 @router.get("/audit", response_model=Page[AuditRead])

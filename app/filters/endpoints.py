@@ -5,11 +5,12 @@ from fastapi import APIRouter
 from app.accounts.service import get_for
 from app.auth.caller import Capability
 from app.deps import CallerDep, SessionDep
+from app.errors import error_responses
 from app.filters import service
 from app.filters.schemas import Filters, FiltersRead
 from app.pagination import PathId
 
-router = APIRouter(tags=["filters"])
+router = APIRouter(tags=["filters"], responses=error_responses(404))
 
 
 @router.get("/accounts/{account_id}/filters", response_model=FiltersRead)
@@ -19,7 +20,7 @@ async def get_filters(account_id: PathId, session: SessionDep, caller: CallerDep
     return await service.read(session, account_id=account_id)
 
 
-@router.put("/accounts/{account_id}/filters", response_model=FiltersRead)
+@router.put("/accounts/{account_id}/filters", response_model=FiltersRead, responses=error_responses(403))
 async def put_filters(account_id: PathId, data: Filters, session: SessionDep, caller: CallerDep):
     """Replace the account's filters; they apply to the next post and to posts already queued."""
     await get_for(session, account_id=account_id, caller=caller, need=Capability.configure)

@@ -8,21 +8,33 @@ from app.inputs import MAX_INT
 
 
 class Filters(BaseModel):
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    """Checks a matched post must pass before it is reposted; a value the platform does not give (unknown
+    followers, language) never passes a check that needs it. PUT replaces all: a field left out is off."""
 
-    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes; empty: any language")
-    exclude_replies: bool = False
-    exclude_reposts: bool = False
-    exclude_quotes: bool = False
-    min_followers: int | None = Field(default=None, ge=0, le=MAX_INT)
-    min_account_age_days: int | None = Field(default=None, ge=0, le=MAX_INT)
-    max_hashtags: int | None = Field(default=None, ge=0, le=MAX_INT)
-    max_mentions: int | None = Field(default=None, ge=0, le=MAX_INT)
-    max_links: int | None = Field(default=None, ge=0, le=MAX_INT)
-    banned_words: list[str] = Field(default_factory=list, max_length=500,
-                                    description="words or phrases, tokenized like the rule language")
-    duplicate_window_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 30,
-                                                 description="skip the same or nearly the same text within this window")
+    model_config = ConfigDict(extra="forbid", from_attributes=True, json_schema_extra={"examples": [
+        {"languages": ["en", "de"], "exclude_replies": True, "min_followers": 10, "min_account_age_days": 7,
+         "max_hashtags": 5, "banned_words": ["giveaway", "crypto airdrop"], "duplicate_window_minutes": 1440}]})
+
+    languages: list[str] = Field(default_factory=list, examples=[["en", "de"]],
+                                 description="ISO 639-1 codes; empty: any language")
+    exclude_replies: bool = Field(default=False, description="skip replies (and posts the platform cannot tell)")
+    exclude_reposts: bool = Field(default=False, description="skip reposts (and posts the platform cannot tell)")
+    exclude_quotes: bool = Field(default=False, description="skip quote posts (and posts the platform cannot tell)")
+    min_followers: int | None = Field(default=None, ge=0, le=MAX_INT, examples=[10],
+                                      description="skip authors with fewer followers; null: off")
+    min_account_age_days: int | None = Field(default=None, ge=0, le=MAX_INT, examples=[7],
+                                             description="skip authors whose account is younger, in days; null: off")
+    max_hashtags: int | None = Field(default=None, ge=0, le=MAX_INT, examples=[5],
+                                     description="skip posts with more hashtags; null: off")
+    max_mentions: int | None = Field(default=None, ge=0, le=MAX_INT,
+                                     description="skip posts with more @mentions; null: off")
+    max_links: int | None = Field(default=None, ge=0, le=MAX_INT, description="skip posts with more links; null: off")
+    banned_words: list[str] = Field(default_factory=list, max_length=500, examples=[["giveaway"]],
+                                    description="skip posts with any of these words or phrases (or hashtags), "
+                                                "tokenized like the rule language")
+    duplicate_window_minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 30, examples=[1440],
+                                                 description="skip the same or nearly the same text as a repost "
+                                                             "within this many minutes; null: off")
 
     @field_validator("languages")
     @classmethod
@@ -43,5 +55,5 @@ class Filters(BaseModel):
 
 
 class FiltersRead(Filters):
-    account_id: int
-    updated_at: datetime | None = None
+    account_id: int = Field(description="the account they belong to")
+    updated_at: datetime | None = Field(default=None, description="when they were last set (UTC); null: never")

@@ -4,19 +4,23 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.deps import CallerDep, SessionDep
-from app.errors import Invalid
+from app.errors import Invalid, error_responses
 from app.pipeline import inbox
 from app.platforms.base import Post
 from app.platforms.registry import available
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["ingest"], responses=error_responses(403))
 
 
 class IngestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Posts pushed in from outside the platforms' feeds (a webhook, the mock platform, tests)."""
 
-    platform: str
-    posts: list[Post] = Field(max_length=5000)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"platform": "mock", "posts": [{"platform": "mock", "id": "1", "author": {"id": "7", "handle": "barista"},
+                                        "text": "fresh #coffee today"}]}]})
+
+    platform: str = Field(examples=["mock"], description="the platform every post is from")
+    posts: list[Post] = Field(max_length=5000, description="the posts, normalized; at most 5000")
 
     @model_validator(mode="after")
     def _same_platform(self) -> "IngestRequest":
@@ -31,8 +35,10 @@ class IngestRequest(BaseModel):
 
 
 class IngestResult(BaseModel):
-    received: int
-    new: int
+    """How many posts came, and how many the inbox had not seen."""
+
+    received: int = Field(description="posts in the request")
+    new: int = Field(description="posts not seen before (the rest were ignored)")
 
 
 @router.post("/ingest", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResult)

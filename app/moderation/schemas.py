@@ -33,27 +33,33 @@ class AuthorRead(BaseModel):
 
 
 class BlockCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """An author never to repost."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"author": "@spammer@mastodon.social", "reason": "repeated spam", "undo_existing": True}]})
 
     author: str = Field(description="handle (alice, @alice, alice@domain on Mastodon) or platform id; "
                                     "resolved to the author's id through the platform")
     platform: str | None = Field(default=None, max_length=32,
                                  description="global blocks: the platform whose author this is (default: the one "
                                              "platform accounts use); ignored for an account's block")
-    reason: str = Field(default="", max_length=1000)
+    reason: str = Field(default="", max_length=1000, examples=["repeated spam"],
+                        description="why, for the other moderators and the audit log")
     undo_existing: bool = Field(default=False, description="also undo this author's earlier reposts")
 
     _author = field_validator("author")(classmethod(lambda cls, v: clean_author(v)))
 
 
 class BlockRead(AuthorRead):
-    id: int
-    account_id: int | None
-    platform: str | None
-    reason: str
-    undo_existing: bool
-    created_by: str
-    created_at: datetime
+    """A block: the author is never reposted by its account (or, global, by any account on its platform)."""
+
+    id: int = Field(description="the block's id")
+    account_id: int | None = Field(description="the account it holds for; null: a global block")
+    platform: str | None = Field(description="a global block's platform")
+    reason: str = Field(description="why, as given")
+    undo_existing: bool = Field(description="whether earlier reposts of the author were undone with it")
+    created_by: str = Field(description="who blocked (a token's name)")
+    created_at: datetime = Field(description="when (UTC)")
 
 
 class BlockCreated(BlockRead):
@@ -65,16 +71,21 @@ ListKind = Literal["optout", "consent"]  # the values of app.models.ListKind (a 
 
 
 class AuthorEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """An author for the opt-out or the consent list."""
 
-    author: str
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"author": "alice.bsky.social"}]})
+
+    author: str = Field(examples=["alice.bsky.social"], description="handle (alice, @alice, alice@domain on "
+                                                                    "Mastodon) or platform id, resolved to the id")
     undo_existing: bool = Field(default=False, description="opt-out only: undo earlier reposts of this author")
 
     _author = field_validator("author")(classmethod(lambda cls, v: clean_author(v)))
 
 
 class AuthorEntryRead(AuthorRead):
-    id: int
-    account_id: int
-    kind: str
-    created_at: datetime
+    """An author on an account's opt-out or consent list."""
+
+    id: int = Field(description="the entry's id")
+    account_id: int = Field(description="the account whose list it is on")
+    kind: str = Field(description="optout (never reposted) or consent (may be reposted where opt-in is needed)")
+    created_at: datetime = Field(description="when it was added (UTC)")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from app.accounts.service import get_for
 from app.auth.caller import Capability
 from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
-from app.errors import AppError
+from app.errors import AppError, error_responses
 from app.pagination import Page, PathId
 from app.query import explain, parse
 from app.rules import repository, service
@@ -26,7 +26,8 @@ from app.rules.schemas import (
 router = APIRouter(tags=["rules"])
 
 
-@router.post("/accounts/{account_id}/rules", status_code=status.HTTP_201_CREATED, response_model=RuleRead)
+@router.post("/accounts/{account_id}/rules", status_code=status.HTTP_201_CREATED, response_model=RuleRead,
+             responses=error_responses(403, 404))
 async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep, caller: CallerDep,
                       runtime: RuntimeDep):
     """Add a rule; an unparsable query is a 422 with the message and position, a name (`from:`,
@@ -35,7 +36,7 @@ async def create_rule(account_id: PathId, data: RuleCreate, session: SessionDep,
     return await service.create(session, runtime=runtime, account=account, data=data, caller=caller)
 
 
-@router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead])
+@router.get("/accounts/{account_id}/rules", response_model=Page[RuleRead], responses=error_responses(404))
 async def list_rules(account_id: PathId, session: SessionDep, caller: CallerDep,
                      page: PageDep):
     """The account's rules, highest priority first."""
@@ -51,21 +52,21 @@ async def _rule_for(session, caller, rule_id: PathId, need: Capability):
     return rule, account
 
 
-@router.get("/rules/{rule_id}", response_model=RuleRead)
+@router.get("/rules/{rule_id}", response_model=RuleRead, responses=error_responses(404))
 async def get_rule(rule_id: PathId, session: SessionDep, caller: CallerDep):
     """One rule."""
     rule, _ = await _rule_for(session, caller, rule_id, Capability.read)
     return rule
 
 
-@router.patch("/rules/{rule_id}", response_model=RuleRead)
+@router.patch("/rules/{rule_id}", response_model=RuleRead, responses=error_responses(403, 404))
 async def update_rule(rule_id: PathId, data: RuleUpdate, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
     """Change a rule; it takes effect for the next post (names it held keep the ids they had)."""
     rule, account = await _rule_for(session, caller, rule_id, Capability.configure)
     return await service.update(session, runtime=runtime, rule=rule, account=account, data=data, caller=caller)
 
 
-@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404))
 async def delete_rule(rule_id: PathId, session: SessionDep, caller: CallerDep) -> None:
     """Remove a rule."""
     rule, _ = await _rule_for(session, caller, rule_id, Capability.configure)
@@ -92,7 +93,7 @@ async def explain_query(data: ExplainRequest, caller: CallerDep):
     return result.to_dict()
 
 
-@router.post("/accounts/{account_id}/preview", response_model=PreviewResult)
+@router.post("/accounts/{account_id}/preview", response_model=PreviewResult, responses=error_responses(404))
 async def preview_rule(account_id: PathId, data: PreviewRequest, session: SessionDep, caller: CallerDep,
                        runtime: RuntimeDep):
     """What a rule (given, or by rule_id) would do with posts (given, or recently seen), with explanations."""

@@ -15,29 +15,44 @@ ActionName = Literal["repost", "quote", "like"]
 
 
 class RuleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """What to repost: a query over posts, from whom (scope), and what to do with a match."""
 
-    name: str = Field(min_length=1, max_length=200)
-    query: str = Field(default="", max_length=2000, description="the rule language; see docs/rule-language.md")
-    scope: str = Field(default="anyone", description="anyone | followers | following | list:<id> | users:[a, b]")
-    action: ActionName = "repost"
-    quote_template: str | None = Field(default=None, max_length=1000, description="{author} {url} {rule}")
-    enabled: bool = True
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "coffee news", "query": "#coffee -giveaway lang:en", "scope": "followers", "action": "repost",
+         "review": True, "priority": 10},
+        {"name": "quote the meetup", "query": "\"community meetup\" OR #meetup", "action": "quote",
+         "quote_template": "Worth a read, from {author}: {url}"}]})
+
+    name: str = Field(min_length=1, max_length=200, examples=["coffee news"], description="a name for people")
+    query: str = Field(default="", max_length=2000, examples=["#coffee -giveaway lang:en"],
+                       description="the rule language (words, #tags, from:, lang:, OR, -not; see "
+                                   "docs/rule-language.md); empty: every post in scope")
+    scope: str = Field(default="anyone", examples=["followers"],
+                       description="whose posts: anyone | followers | following | list:<id> | users:[a, b]")
+    action: ActionName = Field(default="repost", description="what to do with a match: repost, quote or like")
+    quote_template: str | None = Field(default=None, max_length=1000, examples=["Worth a read: {url}"],
+                                       description="the text of a quote; {author} {url} {rule} are filled in")
+    enabled: bool = Field(default=True, description="false: the rule matches nothing until enabled")
     review: bool = Field(default=False, description="queue matches for a moderator instead of acting")
-    priority: int = Field(default=0, ge=-MAX_INT - 1, le=MAX_INT)
+    priority: int = Field(default=0, ge=-MAX_INT - 1, le=MAX_INT,
+                          description="when several rules with one action match a post, the highest acts "
+                                      "(ties: the oldest rule)")
 
 
 class RuleUpdate(Patch):
+    """The fields to change (as in RuleCreate); those left out keep their value."""
+
     nullable = frozenset({"quote_template"})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    query: str | None = Field(default=None, max_length=2000)
-    scope: str | None = None
-    action: ActionName | None = None
-    quote_template: str | None = Field(default=None, max_length=1000)
-    enabled: bool | None = None
-    review: bool | None = None
-    priority: int | None = Field(default=None, ge=-MAX_INT - 1, le=MAX_INT)
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="a name for people")
+    query: str | None = Field(default=None, max_length=2000, description="the rule language")
+    scope: str | None = Field(default=None, description="anyone | followers | following | list:<id> | users:[a, b]")
+    action: ActionName | None = Field(default=None, description="repost, quote or like")
+    quote_template: str | None = Field(default=None, max_length=1000, description="{author} {url} {rule}; null "
+                                                                                  "clears it")
+    enabled: bool | None = Field(default=None, description="false: the rule matches nothing")
+    review: bool | None = Field(default=None, description="queue matches for a moderator instead of acting")
+    priority: int | None = Field(default=None, ge=-MAX_INT - 1, le=MAX_INT, description="higher acts first")
 
 
 class RuleAuthor(BaseModel):
@@ -51,22 +66,24 @@ class RuleAuthor(BaseModel):
 
 
 class RuleRead(BaseModel):
+    """A rule as stored."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    account_id: int
-    name: str
-    query: str
-    normalized: str
-    scope: str
+    id: int = Field(description="the rule's id (what /rules/{rule_id} takes)")
+    account_id: int = Field(description="the account it reposts to")
+    name: str = Field(description="a name for people")
+    query: str = Field(description="the query as written")
+    normalized: str = Field(description="the query spelled canonically: folded terms, only the needed parentheses")
+    scope: str = Field(description="whose posts it looks at")
     authors: list[RuleAuthor] = Field(default_factory=list, description="the people from:, to:, @ and users: name")
-    action: str
-    quote_template: str | None
-    enabled: bool
-    review: bool
-    priority: int
-    created_at: datetime
-    updated_at: datetime
+    action: str = Field(description="repost, quote or like")
+    quote_template: str | None = Field(description="the text of a quote")
+    enabled: bool = Field(description="false: it matches nothing")
+    review: bool = Field(description="matches wait for a moderator")
+    priority: int = Field(description="higher acts first when several rules match")
+    created_at: datetime = Field(description="when it was made (UTC)")
+    updated_at: datetime = Field(description="when it last changed (UTC); it does not reach back to older posts")
 
 
     @field_validator("authors", mode="before")
@@ -80,69 +97,88 @@ class RuleRead(BaseModel):
 
 
 class QueryError(BaseModel):
-    message: str
-    position: int
+    """Why a query does not parse, and where."""
+
+    message: str = Field(description="what is wrong, e.g. `unclosed parenthesis`")
+    position: int = Field(description="the character offset of the fault in the query (0 is the first)")
 
 
 class ValidateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A query to check before saving it in a rule."""
 
-    query: str = Field(max_length=2000)
-    scope: str = "anyone"
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": "#coffee (tea OR"}]})
+
+    query: str = Field(max_length=2000, examples=["#coffee -giveaway"], description="the rule language")
+    scope: str = Field(default="anyone", description="the scope it would have (some terms need one)")
 
 
 class ValidateResult(BaseModel):
-    valid: bool
-    normalized: str | None = None
-    error: QueryError | None = None
+    """Whether the query parses; if not, where it fails."""
+
+    valid: bool = Field(description="true: a rule may use it")
+    normalized: str | None = Field(default=None, description="the query spelled canonically, when valid")
+    error: QueryError | None = Field(default=None, description="the fault, when not valid")
 
 
 class ExplainRequest(BaseModel):
+    """A query and a post: which of the query's terms hold for it."""
+
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(max_length=2000)
-    scope: str = "anyone"
-    post: Post
+    query: str = Field(max_length=2000, examples=["#coffee -giveaway"], description="the rule language")
+    scope: str = Field(default="anyone", description="the rule's scope")
+    post: Post = Field(description="the post to test, as the platforms' posts are normalized")
 
 
 class TermHeld(BaseModel):
-    term: str
-    held: bool
+    """One term of a query and whether it held for the post."""
+
+    term: str = Field(description="the term as written, e.g. `#coffee` or `-giveaway`")
+    held: bool = Field(description="whether it held")
 
 
 class ExplainResult(BaseModel):
-    matched: bool
-    terms: list[TermHeld]
+    """Whether the query matched the post, term by term."""
+
+    matched: bool = Field(description="whether the whole query matched")
+    terms: list[TermHeld] = Field(description="each term, in the order of the query")
 
 
 class PreviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A rule to try (a query, or rule_id for a saved one) on posts, without acting."""
 
-    query: str | None = Field(default=None, max_length=2000)
-    scope: str | None = None
-    rule_id: Id | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"query": "#coffee -giveaway", "scope": "anyone", "limit": 50}, {"rule_id": 1}]})
+
+    query: str | None = Field(default=None, max_length=2000, description="the rule language; or give rule_id")
+    scope: str | None = Field(default=None, description="with query: its scope (default anyone)")
+    rule_id: Id | None = Field(default=None, description="a rule of this account to try instead of a query")
     posts: list[Post] | None = Field(default=None, max_length=1000, description="posts to try; default: recently seen")
-    limit: int = Field(default=50, ge=1, le=500)
+    limit: int = Field(default=50, ge=1, le=500, description="how many recent posts to try")
 
 
 class ExistingAction(BaseModel):
     """An action the account already has on a previewed post."""
 
-    id: int
-    kind: str
-    status: str
+    id: int = Field(description="the action's id")
+    kind: str = Field(description="repost, quote or like")
+    status: str = Field(description="its status, as in ActionRead")
 
 
 class PreviewItem(BaseModel):
-    post: dict[str, Any]
-    matched: bool
+    """What the rule would do with one post."""
+
+    post: dict[str, Any] = Field(description="the post, normalized")
+    matched: bool = Field(description="whether the query matched it")
     would: str = Field(description="queued | review | skipped | no match | already acted (see `action`)")
-    reason: str | None
-    terms: list[TermHeld]
+    reason: str | None = Field(description="why it would be skipped (scope, a filter, a block...)")
+    terms: list[TermHeld] = Field(description="each term of the query and whether it held")
     action: ExistingAction | None = Field(default=None, description="the account's action on this post, if any")
 
 
 class PreviewResult(BaseModel):
-    query: str
-    scope: str
-    items: list[PreviewItem]
+    """A preview: the query tried and what it would do with each post."""
+
+    query: str = Field(description="the query tried")
+    scope: str = Field(description="the scope tried")
+    items: list[PreviewItem] = Field(description="one per post tried")
