@@ -48,10 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         _logging(args.command)
         args.func(args)
     except CommandError as exc:
-        print(f"{args.name}: {exc}", file=sys.stderr)
+        print(f"{args.command_name}: {exc}", file=sys.stderr)
         sys.exit(exc.status)
     except KeyboardInterrupt:
-        print(f"{args.name}: stopped", file=sys.stderr)
+        print(f"{args.command_name}: stopped", file=sys.stderr)
         sys.exit(130)
 
 

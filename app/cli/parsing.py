@@ -71,5 +71,5 @@ def add_command(sub: Subparsers, name: str, handler: Handler | None, summary: st
         name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {description}".strip(),
         epilog=settings_read(settings), formatter_class=_HelpFormatter)
     if handler is not None:
-        parser.set_defaults(func=handler, name=parser.prog)
+        parser.set_defaults(func=handler, command_name=parser.prog)
     return parser
