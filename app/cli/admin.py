@@ -148,4 +148,4 @@ def add_commands(sub: Subparsers) -> None:
                       "The token stops working on its next request; it stays listed as revoked.", settings=DATABASE)
     cmd.add_argument("id", type=int, help="the token's id, from `reposter token list`")
     add_command(sub, "keygen", keygen, "print a new encryption key for REPOSTER_ENCRYPTION_KEY",
-                "Keep the key: it decrypts the platform credentials stored with it.", settings=())
+                "Keep the key: it decrypts the platform credentials stored with it.")

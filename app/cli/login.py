@@ -108,21 +108,21 @@ def add_commands(sub: Subparsers) -> None:
     from app.platforms.mastodon.login import SCOPES as MASTODON_SCOPES
     from app.platforms.x.login import SCOPES as X_SCOPES
 
-    mastodon = add_command(sub, "mastodon", None, "Mastodon helpers", "", settings=())
+    mastodon = add_command(sub, "mastodon", None, "Mastodon helpers", "")
     cmd = add_command(mastodon.add_subparsers(dest="mastodon_command", required=True), "login", _mastodon_login,
                       "register an app on an instance and get an access token (OAuth)",
                       "Prints an address to open and asks for the code the instance shows, then prints the "
-                      "request that connects the account.", settings=())
+                      "request that connects the account.")
     cmd.add_argument("--instance", required=True, help="e.g. https://mastodon.social")
     cmd.add_argument("--handle", help="the account's handle, for the printed connect command")
     cmd.add_argument("--scopes", default=MASTODON_SCOPES,
                      help="OAuth scopes to ask for (Takahē answers the bot flag's call only with 'read write', "
                           "and still leaves the flag off)")
-    x = add_command(sub, "x", None, "X helpers", "", settings=())
+    x = add_command(sub, "x", None, "X helpers", "")
     cmd = add_command(x.add_subparsers(dest="x_command", required=True), "login", _x_login,
                       "OAuth 2.0 PKCE login for an X account (needs your app's client id)",
                       "Prints an address to open; after you approve, paste the address X sent you to. "
-                      "Then prints the request that connects the account.", settings=())
+                      "Then prints the request that connects the account.")
     cmd.add_argument("--client-id", required=True, help="your X app's OAuth 2.0 client id")
     cmd.add_argument("--client-secret", help="only for confidential clients")
     cmd.add_argument("--redirect-uri", required=True, help="a callback URL registered on your X app")

@@ -45,13 +45,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def settings_read(names: Sequence[str]) -> str:
-    """The --help paragraph naming the settings a command reads, with their defaults."""
-    if not names:
-        return "Reads no REPOSTER_* setting."
+def settings_read(names: Sequence[str], *, source: str = "environment or .env") -> str:
+    """The --help paragraph naming the settings a command reads, with their defaults (every
+    command reads the two log settings)."""
     fields = Settings.model_fields
-    shown = [f"REPOSTER_{name.upper()}{_default(name, fields[name].default)}" for name in names]
-    return "Settings read (environment or .env): " + ", ".join(shown) + "."
+    shown = [f"REPOSTER_{name.upper()}{_default(name, fields[name].default)}"
+             for name in dict.fromkeys((*names, *LOGS))]
+    return f"Settings read ({source}): " + ", ".join(shown) + "."
 
 
 def _default(name: str, value: Any) -> str:
@@ -65,11 +65,11 @@ def _default(name: str, value: Any) -> str:
 
 
 def add_command(sub: Subparsers, name: str, handler: Handler | None, summary: str, description: str,
-                settings: Sequence[str] = LOGS) -> argparse.ArgumentParser:
+                settings: Sequence[str] = (), source: str = "environment or .env") -> argparse.ArgumentParser:
     """A subcommand whose --help says what it does, its defaults and the settings it reads."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {description}".strip(),
-        epilog=settings_read(settings), formatter_class=_HelpFormatter)
+        epilog=settings_read(settings, source=source), formatter_class=_HelpFormatter)
     if handler is not None:
         parser.set_defaults(func=handler, command_name=parser.prog)
     return parser

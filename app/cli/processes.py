@@ -7,9 +7,13 @@ import asyncio
 import contextlib
 import logging
 
-from app.cli.parsing import DATABASE, LOGS, PIPELINE, Subparsers, add_command
+from app.cli.parsing import DATABASE, PIPELINE, Subparsers, add_command
 from app.cli.preflight import listen, load_settings, migrated_database, require_key
 from app.config import Settings
+
+# what app/demo.py sets itself; the rest of the pipeline's settings come from the environment
+DEMO_READS = tuple(name for name in PIPELINE if name not in (
+    "database_url", "encryption_key", "poll_interval_seconds", "dispatch_interval_seconds"))
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -67,8 +71,9 @@ def add_commands(sub: Subparsers) -> None:
     cmd = add_command(sub, "demo", demo, "run the demo: mock community, API and scheduler on SQLite",
                       "Makes a fresh SQLite database, an account on the mock platform with three rules, "
                       "filters and a block, prints an admin token and curl commands, then prints each "
-                      "decision as the community posts. Ctrl-C stops it. Its own database URL and key "
-                      "replace REPOSTER_DATABASE_URL and REPOSTER_ENCRYPTION_KEY.")
+                      "decision as the community posts. Ctrl-C stops it. It makes its own database URL, "
+                      "key and intervals; it reads the other pipeline settings.",
+                      settings=DEMO_READS, source="environment")
     cmd.add_argument("--host", default="127.0.0.1", help="address to serve the API on")
     cmd.add_argument("--port", type=int, default=8000, help="port to serve the API on (0: any free port)")
     cmd.add_argument("--db", default="reposter-demo.db", help="SQLite file (deleted and recreated each run)")
@@ -76,7 +81,7 @@ def add_commands(sub: Subparsers) -> None:
     cmd = add_command(sub, "serve", serve, "serve the API",
                       "Needs a migrated database (`reposter migrate`) and REPOSTER_ENCRYPTION_KEY. Run "
                       "`reposter worker` beside it, or --with-worker for both in one process.",
-                      settings=(*DATABASE, "encryption_key", "host", "port", *LOGS))
+                      settings=(*DATABASE, "encryption_key", "host", "port"))
     cmd.add_argument("--host", help="address to listen on (default: REPOSTER_HOST)")
     cmd.add_argument("--port", type=int, help="port to listen on (default: REPOSTER_PORT)")
     cmd.add_argument("--with-worker", action="store_true",

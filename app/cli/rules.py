@@ -51,7 +51,7 @@ def add_commands(sub: Subparsers) -> None:
     cmd = add_command(sub, "check-rule", check_rule, "check a rule query and print its normalized form",
                       "Quote the query for the shell: reposter check-rule '(espresso OR \"latte art\") -is:reply'. "
                       "A query may start with '-'. Prints `valid: ...`, or the query with ^ under the fault "
-                      "and exit status 2. The language: docs/rule-language.md.", settings=())
+                      "and exit status 2. The language: docs/rule-language.md.")
     cmd.add_argument("query", nargs="+", help="the query (several arguments are joined with spaces)")
     cmd.add_argument("--scoped", action="store_true",
                      help="the rule's scope is a set of people (an empty or narrowing-only query is allowed)")
