@@ -213,6 +213,9 @@ def test_serve_on_a_busy_port_is_one_line(capsys, env, tmp_path):
         status, _, err = run_main(capsys, "serve", "--port", str(port))
     assert status == 1
     assert err.startswith(f"reposter serve: cannot listen on 127.0.0.1:{port}: Address already in use"), err
+    status, _, err = run_main(capsys, "serve", "--host", "no-such-host.invalid")
+    assert status == 1 and err.startswith("reposter serve: cannot listen on no-such-host.invalid:8000: ")
+    assert err.endswith("(check the host and port: --host and --port, or REPOSTER_HOST and REPOSTER_PORT for serve)\n")
 
 
 # --- tokens -------------------------------------------------------------------------------------

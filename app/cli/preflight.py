@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import re
 import socket
@@ -94,8 +95,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another reposter there? "
-                           "stop it or pick another --port)") from exc
+        hint = ("another reposter there? stop it or pick another --port" if exc.errno == errno.EADDRINUSE
+                else "check the host and port: --host and --port, or REPOSTER_HOST and REPOSTER_PORT for serve")
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from exc
     return sock
-
-
