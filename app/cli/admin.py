@@ -35,7 +35,7 @@ def migrate(args: argparse.Namespace) -> None:
     print(f"database at {args.revision}")
 
 
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]], *, hint: str) -> T:
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]], *, hint: str = "") -> T:
     """Run `work` in one transaction on the migrated database; its AppError is a usage mistake,
     reported with `hint` (what to do)."""
     from app.db.session import make_engine, make_sessionmaker, transaction
@@ -55,7 +55,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]], *, hint: str) 
         with reaching(url):
             return asyncio.run(run())
     except AppError as exc:
-        raise CommandError(f"{exc.detail} ({hint})", USAGE) from exc
+        raise CommandError(f"{exc.detail} ({hint})" if hint else str(exc.detail), USAGE) from exc
 
 
 def token_create(args: argparse.Namespace) -> None:
@@ -87,7 +87,7 @@ def token_list(args: argparse.Namespace) -> None:
     async def rows(session: AsyncSession) -> list[tuple[str, ...]]:
         return [_row(token) for token in await every(session)]
 
-    found = _in_transaction(rows, hint="")
+    found = _in_transaction(rows)
     if not found:
         print("no tokens yet; `reposter token create` makes the first")
         return
