@@ -73,16 +73,18 @@ class Settings(BaseSettings):
         return value
 
     def fernet(self) -> Fernet:
-        """The cipher for credentials; refuses a missing or placeholder key with a clear message."""
-        if self.encryption_key.strip().lower() in PLACEHOLDER_KEYS:
-            raise RuntimeError(
-                "REPOSTER_ENCRYPTION_KEY is not set. Generate one with `reposter keygen` "
-                "and put it in the environment or .env."
-            )
+        """The cipher for credentials; refuses a missing, placeholder or malformed key with a one-line
+        message that says what to do."""
+        key = self.encryption_key.strip()
+        fix = "generate one with `reposter keygen` and put it in the environment or .env"
+        if not key:
+            raise RuntimeError(f"REPOSTER_ENCRYPTION_KEY is not set: {fix}")
+        if key.lower() in PLACEHOLDER_KEYS:
+            raise RuntimeError(f"REPOSTER_ENCRYPTION_KEY is set to a placeholder ({key!r}): {fix}")
         try:
             return Fernet(self.encryption_key.encode())
         except ValueError as exc:
-            raise RuntimeError(f"REPOSTER_ENCRYPTION_KEY is not a valid Fernet key: {exc}") from exc
+            raise RuntimeError(f"REPOSTER_ENCRYPTION_KEY is not a valid key ({exc}): {fix}") from exc
 
 
 @lru_cache

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import random
+import signal
+import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -57,11 +63,11 @@ async def setup(runtime: Runtime) -> str:
     return secret
 
 
-async def print_activity(runtime: Runtime) -> None:
-    """One line per decision the pipeline makes, so a newcomer sees it work."""
+async def print_activity(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """One line per decision the pipeline makes, so a newcomer sees it work; ends when `stopping` is
+    set (never cancelled: a query cut off by a cancel would print a traceback on the way out)."""
     seen: dict[int, str] = {}
-    while True:
-        await asyncio.sleep(1)
+    while not await _stopped_within(stopping, 1):
         async with runtime.sessions() as session:
             rows = await actions_repo.with_rule_names(session)
         for action, rule in rows:
@@ -71,11 +77,19 @@ async def print_activity(runtime: Runtime) -> None:
             print(_line(action, rule), flush=True)
 
 
+async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds`; whether the demo is stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
 def _line(action: Action, rule: str | None) -> str:
+    """`REVIEW   action 12 (post #145) ...`: the action id is what /api/v1/actions/{id}/approve takes."""
     icon = {ActionStatus.done: "REPOSTED", ActionStatus.skipped: "skipped ", ActionStatus.review: "REVIEW  ",
             ActionStatus.failed: "failed  "}.get(ActionStatus(action.status), action.status)
     why = f" ({action.reason})" if action.reason and action.status != ActionStatus.done else ""
-    return f"  {icon} #{action.post_id} by @{action.author_handle} [rule: {rule or '-'}]{why}"
+    return f"  {icon} action {action.id} (post #{action.post_id}) by @{action.author_handle} [rule: {rule or '-'}]{why}"
 
 
 async def chatter(every: float) -> None:
@@ -88,35 +102,70 @@ async def chatter(every: float) -> None:
         community.step(world, rng)
 
 
-def _remove_database(db_path: Path) -> None:
-    """The demo starts from nothing: the SQLite file and its journals go."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: after a Ctrl-C it raises the signal again once it has
+    served, which cut the demo's clean-up short with a traceback. The demo stops itself (run())."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
-async def run(*, host: str, port: int, db_path: Path, post_every: float) -> None:
-    """Fresh database, migrate, set up, then serve the API and tick the pipeline until Ctrl-C."""
-    await asyncio.to_thread(_remove_database, db_path)
+async def run(*, sock: socket.socket, db_path: Path, post_every: float) -> None:
+    """Fresh database, migrate, set up, then serve the API on `sock` and tick the pipeline until Ctrl-C."""
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
+    await asyncio.to_thread(_fresh, db_path)
     url = f"sqlite+aiosqlite:///{db_path}"
+    host, port = sock.getsockname()[:2]
     settings = Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
                         poll_interval_seconds=3, dispatch_interval_seconds=1, host=host, port=port)
     await asyncio.to_thread(upgrade, url)
     runtime = Runtime.build(settings)
-    token = await setup(runtime)
-    base = f"http://{host}:{port}"
-    _banner(base, token, db_path)
-    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30),
-                                every_seconds=settings.dispatch_interval_seconds)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host=host, port=port, log_level="warning",
-                                          log_config=None))
-    tasks = [asyncio.create_task(chatter(post_every)), asyncio.create_task(print_activity(runtime))]
     try:
-        await server.serve()
+        token = await setup(runtime)
+        if not stopping.is_set():
+            _banner(f"http://{host}:{port}", token, db_path)
+            await _serve(runtime, sock, stopping, post_every)
     finally:
-        scheduler.shutdown(wait=False)
-        for task in tasks:
-            task.cancel()
         await runtime.close()
+
+
+def _fresh(db_path: Path) -> None:
+    """Delete the last run's database, WAL and shared-memory files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+async def _serve(runtime: Runtime, sock: socket.socket, stopping: asyncio.Event, post_every: float) -> None:
+    """The API, the pipeline, the community and the activity lines, until `stopping` is set."""
+    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30),
+                                every_seconds=runtime.settings.dispatch_interval_seconds)
+    server = _Server(uvicorn.Config(create_app(runtime=runtime), log_level="warning", log_config=None))
+    # every task ends when `stopping` is set; _settle() awaits them (chatter is cancelled: it only sleeps)
+    tasks = [asyncio.create_task(print_activity(runtime, stopping)), asyncio.create_task(chatter(post_every)),
+             asyncio.create_task(server.serve(sockets=[sock])), asyncio.create_task(stopping.wait())]
+    await asyncio.wait(tasks[2:], return_when=asyncio.FIRST_COMPLETED)
+    stopping.set()
+    server.should_exit = True
+    # paused, not shut down yet: shutting down cancels the running jobs mid-call (a traceback each)
+    scheduler.pause()
+    tasks[1].cancel()
+    await _settle(seconds=10)
+    scheduler.shutdown(wait=False)
+
+
+async def _settle(*, seconds: float) -> None:
+    """Let every other task (the server, running jobs, the activity lines) end on its own; cancel what
+    is still running after `seconds`."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if not others:
+        return
+    _, late = await asyncio.wait(others, timeout=seconds)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
 
 
 def _banner(base: str, token: str, db_path: Path) -> None:
@@ -135,15 +184,19 @@ List the reposts:
   curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/accounts/1/actions?status=done'
 See what waits for review, and why others were skipped:
   curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/accounts/1/actions?status=review&status=skipped'
+Approve what waits for review (the action number of a REVIEW line below):
+  curl -s -X POST -H 'Authorization: Bearer {token}' '{base}/api/v1/actions/ACTION/approve'
 
 Ctrl-C stops the demo. Activity:
 """, flush=True)
 
 
-def main(host: str, port: int, db_path: str, post_every: float) -> None:
-    """Entry point for `reposter demo`."""
+def main(sock: socket.socket, db_path: str, post_every: float) -> None:
+    """Entry point for `reposter demo`, on a socket already bound (so a busy port failed before
+    anything was printed)."""
+    if isinstance(sys.stdout, io.TextIOWrapper):  # `reposter demo | tee log` shows each line as it comes
+        sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(level=logging.WARNING)
-    try:
-        asyncio.run(run(host=host, port=port, db_path=Path(db_path), post_every=post_every))
-    except KeyboardInterrupt:
-        print("demo stopped")
+    with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the loop took the signal over
+        asyncio.run(run(sock=sock, db_path=Path(db_path), post_every=post_every))
+    print("demo stopped", flush=True)

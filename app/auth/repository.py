@@ -1,6 +1,6 @@
 """Every query on api_tokens."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,11 @@ async def get(session: AsyncSession, token_id: int) -> ApiToken | None:
 async def page(session: AsyncSession, *, page: PageParams, into: Callable[[ApiToken], T]) -> Page[T]:
     """A page of every token, oldest first."""
     return await paginate(session, select(ApiToken).order_by(ApiToken.id), page=page, into=into)
+
+
+async def every(session: AsyncSession) -> Sequence[ApiToken]:
+    """Every token, revoked ones too, oldest first (`reposter token list`)."""
+    return (await session.scalars(select(ApiToken).order_by(ApiToken.id))).all()
 
 
 async def reaching(session: AsyncSession, account_id: int) -> list[ApiToken]:
