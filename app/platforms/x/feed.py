@@ -15,7 +15,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.platforms.base import FeedSource, PlatformError, Post, report_stream
+from app.platforms.base import CredentialsInvalid, FeedSource, PlatformError, Post, report_stream
 from app.platforms.x.client import XClient, data_of
 from app.platforms.x.cursor import START_SLACK_SECONDS, Gap, XCursor, start_time
 from app.platforms.x.normalize import post_params, posts_from_page
@@ -95,7 +95,9 @@ class XFeed(FeedSource):
         try:
             return await self._pages(path, query, page_param, pages, Walk(since_id, start, until_id))
         except PlatformError as exc:
-            if not search or exc.status != 400 or not (since_id or start):
+            # A refused token renewal is a 400 too: credentials, never a since_id too old (a second
+            # search would renew again with the same spent refresh token).
+            if not search or exc.status != 400 or not (since_id or start) or isinstance(exc, CredentialsInvalid):
                 raise
             # A since_id (or start_time) older than the 7-day search window is refused: every post
             # the window holds is newer than it, so read the whole window instead.

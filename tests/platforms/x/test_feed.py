@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from app.platforms.base import PlatformError
+from app.platforms.base import CredentialsInvalid, PlatformError
 from app.platforms.x.cursor import XCursor
 from app.platforms.x.normalize import posts_from_page
 
@@ -184,3 +184,16 @@ async def test_an_answer_with_an_id_that_is_not_digits_fails_the_poll_with_a_rea
     with pytest.raises(PlatformError, match="consequat dolore") as raised:
         await _fetch(hx, "tag:coffee")
     assert raised.value.kind == "malformed"
+
+
+async def test_a_refused_token_renewal_is_not_taken_for_a_since_id_too_old(hx):
+    """X refuses a spent refresh token with a 400, the status it gives a since_id older than the
+    search window: the feed must not search again (a second renewal with the same refresh token).
+    Seen against Prism and our fake in docs/tryouts/issue10-recheck.md."""
+    old = hx.add_post("plain")
+    ctx = hx.context()
+    hx.fake.access_token, hx.fake.refresh_token = "revoked-elsewhere", "spent-elsewhere"
+    async with hx.http() as http:
+        with pytest.raises(CredentialsInvalid):
+            await hx.platform.feed_source(ctx, http).fetch("tag:coffee", old)
+    assert [r.url.path for r in hx.requests].count("/2/oauth2/token") == 1
