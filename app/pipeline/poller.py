@@ -112,6 +112,11 @@ async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
     try:
         async with transaction(runtime.sessions) as session:
             cursor, account = await _cursor_and_account(session, cursor_id)
+            if needs_attention(account) or polls_blocked_until(account, utcnow()):
+                # an earlier source of this round met refused credentials or a shared limit: asking
+                # again would spend a login (Bluesky allows 30 in 5 minutes) or the limit itself
+                await release(session, Cursor, [cursor_id], runtime.worker_id)
+                return 0
         async with Heartbeat(runtime, Cursor, [cursor_id]):
             answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:

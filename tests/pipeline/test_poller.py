@@ -93,3 +93,17 @@ async def test_a_poll_whose_lease_was_taken_over_records_nothing(client, admin, 
     assert cursor.position is None and cursor.poll_count == 0 and cursor.lease_owner == "other-worker"
     async with runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SeenPost)) == 0
+
+
+async def test_once_a_source_finds_the_credentials_refused_the_account_s_other_sources_are_not_asked(
+        client, admin, runtime):
+    """A revoked password met by the first source stops the round for the account: each further
+    source would spend a failed login (seen on the Bluesky dev network, docs/tryouts/issue10-recheck.md)."""
+    await make_account(client, admin, sources=["tag:coffee", "tag:tea", "tag:latte"])
+    world().fail_next(401, times=10)
+    assert await poll_due(runtime) == 0
+    async with runtime.sessions() as session:
+        cursors = (await session.scalars(select(Cursor).where(Cursor.account_id.is_not(None)))).all()
+    asked = [c for c in cursors if c.poll_count]
+    assert len(asked) == 1 and asked[0].error_status == 401, [(c.source, c.poll_count) for c in cursors]
+    assert all(c.lease_owner is None for c in cursors)
