@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # How long a scheduled job waits for its accounts' work before it ends; slower work goes on in
     # the background (its account is skipped until it ends), so the next job starts on time.
     stage_wait_seconds: float = Field(default=1.0, gt=0)
+    # On SIGTERM/SIGINT a worker lets work in hand finish for this long, then cancels the rest and
+    # gives back its leases at once (a rolling restart waits for no lease to run out).
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     run_scheduler: bool = True
     # the first poll of a new source takes only posts younger than this (its history is not news)
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 
 from app.cli.parsing import DATABASE, PIPELINE, Subparsers, add_command
 from app.cli.preflight import listen, load_settings, migrated_database, require_key
@@ -52,18 +53,25 @@ async def _work(settings: Settings) -> None:
     from app.pipeline.streamer import Streamer
     from app.runtime import Runtime
     from app.scheduler.jobs import Pipeline
-    from app.scheduler.setup import start_scheduler
+    from app.scheduler.setup import start_scheduler, stop_scheduler
 
+    # SIGTERM (a rolling restart) or SIGINT: stop gracefully, as the demo does
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
     runtime = Runtime.build(settings)
     streamer = Streamer(runtime)
-    start_scheduler(Pipeline(runtime), every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
-    logging.getLogger("reposter.worker").info("worker started", extra={
-        "worker_id": runtime.worker_id, "every_seconds": settings.dispatch_interval_seconds})
+    pipeline = Pipeline(runtime)
+    scheduler = start_scheduler(pipeline, every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
+    log = logging.getLogger("reposter.worker")
+    log.info("worker started", extra={"worker_id": runtime.worker_id,
+                                      "every_seconds": settings.dispatch_interval_seconds})
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
+        await stop_scheduler(scheduler, pipeline, grace=settings.shutdown_grace_seconds, streamer=streamer)
     finally:
-        await streamer.stop()
         await runtime.close()
+    log.info("worker stopped", extra={"worker": runtime.worker_id})
 
 
 def add_commands(sub: Subparsers) -> None:

@@ -72,6 +72,8 @@ class Fanout:
         self.per_host = per_host
         self.hosts: dict[str, asyncio.Semaphore] = {}
         self.running: dict[Key, asyncio.Task[int]] = {}
+        # shutting down: no new rounds start (their rows' leases are given back by release_all)
+        self.closing = False
 
     @classmethod
     def of(cls, settings: Settings) -> Fanout:
@@ -86,6 +88,8 @@ class Fanout:
                     *, wait: float | None) -> int:
         """Run `work` (account id -> (host, job)) concurrently; the sum of the jobs finished
         within `wait` seconds (None: wait for all). The others finish in the background."""
+        if self.closing:
+            return 0
         tasks = []
         for account_id, (host, job) in work.items():
             task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")

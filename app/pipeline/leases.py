@@ -90,6 +90,17 @@ async def release(session: AsyncSession, model: Leased, ids: list[int], owner: s
         await session.execute(query.values(lease_owner=None, lease_expires_at=None))
 
 
+async def release_all(session: AsyncSession, owner: str) -> dict[str, int]:
+    """Give back every lease `owner` holds (shutdown), one UPDATE per leased table; the rows freed,
+    by table. Caller commits. A `sending` action freed so is settled by reconcile, never re-sent."""
+    released = {}
+    for model in (Cursor, Action):
+        result = await session.execute(update(model).where(model.lease_owner == owner)
+                                       .values(lease_owner=None, lease_expires_at=None))
+        released[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+    return released
+
+
 class Heartbeat:
     """Renews a worker's lease on some rows while work on them is in hand (a platform call that
     may outlast the lease). `lost` tells whether the lease was found taken over meanwhile.

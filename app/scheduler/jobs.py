@@ -5,9 +5,10 @@ names, reposted originals that changed); `tick` runs them all once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from app.db.base import utcnow
 from app.db.session import transaction
 from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
 from app.pipeline.fanout import Fanout
+from app.pipeline.leases import release_all
 from app.pipeline.matcher import Matcher, matched_through
 from app.runtime import Runtime
 
@@ -48,6 +50,9 @@ class Pipeline:
     sources: dict[int, Any] = field(default_factory=dict)
     fanout: Fanout | None = None
     _matching: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # shutdown: set once; the jobs running now (their tasks), waited for within the grace period
+    stopping: bool = False
+    _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.fanout is None:
@@ -117,8 +122,9 @@ class Pipeline:
         the accounts it polls; slower ones go on in the background."""
         started = time.perf_counter()
         report = TickReport()
-        report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds))
-        report.matched = await self._guard("match", self.match_all())
+        async with self._job():
+            report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds))
+            report.matched = await self._guard("match", self.match_all())
         return self._report(report, started)
 
     async def send_tick(self) -> TickReport:
@@ -126,21 +132,60 @@ class Pipeline:
         `stage_wait_seconds` at most for each stage's accounts; slower ones go on in the background."""
         started = time.perf_counter()
         report = TickReport()
-        report.reconciled = await self._guard("reconcile", self._reconcile())
-        await self._sends(report, wait=self.runtime.settings.stage_wait_seconds)
+        async with self._job():
+            report.reconciled = await self._guard("reconcile", self._reconcile())
+            await self._sends(report, wait=self.runtime.settings.stage_wait_seconds)
         return self._report(report, started)
 
     async def relations_tick(self) -> None:
         """The upkeep job (follower sets and lists, pending author names, reposted originals that
         changed), apart so that none of it holds polls or sends."""
-        await self._guard("relations", self.refresh_relations())
-        await self._guard("identities", self.resolve_identities())
-        await self._guard("originals", self.check_originals())
+        async with self._job():
+            await self._guard("relations", self.refresh_relations())
+            await self._guard("identities", self.resolve_identities())
+            await self._guard("originals", self.check_originals())
 
     async def close(self) -> None:
         """Stop work still running in the background (shutdown)."""
         if self.fanout is not None:  # set by __post_init__
             await self.fanout.close()
+
+    async def shutdown(self, grace: float) -> dict[str, int]:
+        """Graceful stop: start nothing new, let the jobs and background work in hand finish for
+        `grace` seconds, cancel the rest, then give back every lease this worker holds, so other
+        workers take its rows at once. A call cut short leaves its action `sending` (the platform
+        may have acted): released, it is settled by reconcile, never sent again blind."""
+        worker = self.runtime.worker_id
+        self.stopping = True
+        assert self.fanout is not None  # set by __post_init__
+        self.fanout.closing = True
+        in_hand = {t for t in self._jobs if not t.done()} | {t for t in self.fanout.running.values() if not t.done()}
+        done, pending = await asyncio.wait(in_hand, timeout=grace) if in_hand else (set(), set())
+        log.info("shutdown: work in hand", extra={"worker": worker, "finished": len(done), "cancelled": len(pending)})
+        await self.close()
+        for task in pending:  # jobs (not in the fanout)
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        async with transaction(self.runtime.sessions) as session:
+            released = await release_all(session, worker)
+        log.info("shutdown: leases released",
+                 extra={"worker": worker, **{f"released_{table}": n for table, n in released.items()}})
+        return released
+
+    @contextlib.asynccontextmanager
+    async def _job(self) -> AsyncIterator[None]:
+        """A scheduled job's run: known to shutdown (waited for, then cancelled). Its cancellation
+        by shutdown ends it quietly (the scheduler would log it as a failure with a traceback)."""
+        task = asyncio.current_task()
+        assert task is not None  # a job is always run as a task
+        self._jobs.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+        finally:
+            self._jobs.discard(task)
 
     async def _reconcile(self) -> int:
         """Settle orphaned `sending` rows, never for longer than a send's budget (one hanging

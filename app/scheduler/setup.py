@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.scheduler.jobs import Pipeline
+
+log = logging.getLogger("reposter.worker")
 
 
 def start_scheduler(pipeline: Pipeline, *, every_seconds: float, streamer=None) -> AsyncIOScheduler:
@@ -26,3 +29,17 @@ def start_scheduler(pipeline: Pipeline, *, every_seconds: float, streamer=None) 
                           coalesce=True, id=job_id, misfire_grace_time=None)
     scheduler.start()
     return scheduler
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, pipeline: Pipeline, *, grace: float,
+                         streamer=None) -> dict[str, int]:
+    """Graceful shutdown: no new jobs, push feeds closed, work in hand given `grace` seconds, the
+    rest cancelled, every lease of this worker given back (Pipeline.shutdown); the leases freed."""
+    # paused, not shut down yet: APScheduler's shutdown cancels running jobs at once, with no grace
+    scheduler.pause()
+    log.info("shutdown: scheduler stopped", extra={"worker": pipeline.runtime.worker_id, "grace_seconds": grace})
+    if streamer is not None:
+        await streamer.stop()
+    released = await pipeline.shutdown(grace)
+    scheduler.shutdown(wait=False)
+    return released
