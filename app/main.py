@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -38,22 +39,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         app.state.runtime = runtime or Runtime.build(settings)
-        scheduler = streamer = None
+        stop = None
         if settings.run_scheduler and own:
             from app.pipeline.streamer import Streamer
             from app.scheduler.jobs import Pipeline
-            from app.scheduler.setup import start_scheduler
+            from app.scheduler.setup import start_scheduler, stop_scheduler
 
-            streamer = Streamer(app.state.runtime)
-            scheduler = start_scheduler(Pipeline(app.state.runtime), every_seconds=settings.dispatch_interval_seconds,
-                                        streamer=streamer)
+            streamer, pipeline = Streamer(app.state.runtime), Pipeline(app.state.runtime)
+            scheduler = start_scheduler(pipeline, every_seconds=settings.dispatch_interval_seconds, streamer=streamer)
+            # `serve --with-worker` on SIGTERM: the worker's graceful shutdown (leases given back)
+            stop = partial(stop_scheduler, scheduler, pipeline, grace=settings.shutdown_grace_seconds,
+                           streamer=streamer)
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            if streamer is not None:
-                await streamer.stop()
+            if stop is not None:
+                await stop()
             if own:
                 await app.state.runtime.close()
 
