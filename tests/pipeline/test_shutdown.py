@@ -121,6 +121,24 @@ async def test_a_stopped_workers_claimed_work_is_taken_by_another_in_its_next_ti
     assert polled.polled_new == 1  # the cursor the first worker held was polled by the second
 
 
+async def test_work_that_ends_within_the_grace_period_is_finished_and_recorded(client, admin, runtime):
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee", action="repost")
+    await ingest(client, admin, [post := world().publish("alice", "slow #coffee")])
+    runtime.settings.stage_wait_seconds = 0.1
+    pipeline = Pipeline(runtime)
+    world().stall_seconds = 0.5  # slower than the job waits, well within the grace period
+    assert (await pipeline.send_tick()).sent == 0  # the send goes on in the background
+
+    started = time.monotonic()
+    released = await pipeline.shutdown(grace=5)
+    assert time.monotonic() - started < 4  # waited for the work, not for the whole grace period
+    assert released["actions"] == 0  # nothing left to give back: the send ended and was recorded
+    action = await _action(runtime)
+    assert (action.status, action.lease_owner) == ("done", None)
+    assert list(world().reposts) == [("coffeeclub", post.id)]
+
+
 WORKER = """
 import sys
 from app.platforms.mock.world import get_world
