@@ -45,6 +45,8 @@ def waiting(action: Action, account: Account, sent: list[datetime], now: datetim
         return Waiting(WaitingFor.review)
     if action.status not in (ActionStatus.queued, ActionStatus.failed):
         return Waiting()
+    if action.status == ActionStatus.failed and action.next_attempt_at is None:
+        return Waiting()  # given up (not retryable, or out of attempts): it no longer waits
     if not account.enabled or needs_attention(account):
         return Waiting(WaitingFor.account)  # until a person acts: no time to expect
     retry = action.next_attempt_at if action.status == ActionStatus.failed else None

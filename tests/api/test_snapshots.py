@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+
+from app.models import Action
 from tests.api.helpers import API, actions, by_post, ingest, make_account, make_rule, world
 
 
@@ -17,7 +20,9 @@ async def test_a_matched_posts_action_keeps_the_post_author_rule_and_terms(clien
     account = await make_account(client, admin)
     w = world()
     w.add_author("alice", display_name="Alice Roast", followers_count=321)
-    await make_rule(client, admin, account["id"], "(#coffee OR espresso) -decaf from:alice", name="Coffee friends")
+    rule = await make_rule(client, admin, account["id"], "(#coffee OR espresso) -decaf from:alice",
+                           name="Coffee friends")
+    assert [a["author_id"] for a in rule["authors"]] == [w.authors["alice"].id]  # indexed by id, shown by name
     post = w.publish("alice", "Morning brew #coffee " + "x" * 1200, media_count=2)
     await ingest(client, admin, [post])
     await pipeline.tick(poll=False)
@@ -72,3 +77,18 @@ async def test_a_review_action_waits_for_review_and_approval_queues_it(client, a
     assert approved.status_code == 200, approved.text
     assert approved.json()["waiting_for"] is None  # nothing holds it: the next round sends it
     assert approved.json()["expected_at"] is not None
+
+
+async def test_a_failed_action_waits_for_its_retry(client, admin, pipeline, runtime):
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee")
+    await ingest(client, admin, [world().publish("alice", "hello #coffee")])
+    world().fail_next(503, times=3)  # every in-call retry fails
+    await pipeline.tick(poll=False)
+    retry = datetime.now(UTC) + timedelta(minutes=10)  # retry_base_seconds is 0 in tests: a real backoff
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(update(Action).values(next_attempt_at=retry))
+
+    [failed] = await actions(client, admin, account["id"])
+    assert (failed["status"], failed["waiting_for"]) == ("failed", "retry after failure")
+    assert datetime.fromisoformat(failed["expected_at"]) == retry
