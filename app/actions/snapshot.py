@@ -60,7 +60,7 @@ def snapshot_of(post: Post, rule: RuleText | None, terms: list[str]) -> dict[str
         "text": post.text[:TEXT_MAX],
         "text_truncated": len(post.text) > TEXT_MAX,
         "media_count": post.media_count,
-        "author_display_name": (whose.display_name or None) and whose.display_name[:NAME_MAX],
+        "author_display_name": whose.display_name[:NAME_MAX] if whose.display_name else None,
         "author_followers": whose.followers_count,
         "rule_name": rule.name[:NAME_MAX] if rule else None,
         "terms": terms,
