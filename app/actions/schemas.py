@@ -4,7 +4,28 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.actions.snapshot import TERM_MAX, TERMS_MAX, TEXT_MAX
+from app.actions.waiting import WaitingFor
 from app.models.action import ActionKind, ActionStatus, OriginalState
+
+
+class ActionSnapshot(BaseModel):
+    """What was decided on, as the matcher saw it when it made the action (kept as it was then)."""
+
+    text: str = Field(description=f"the post's text, its first {TEXT_MAX} characters")
+    text_truncated: bool = Field(default=False, description=f"whether the text was longer than {TEXT_MAX} "
+                                                            "characters and was cut")
+    media_count: int | None = Field(default=None, description="how many images or videos the post had; null: the "
+                                                              "platform did not say")
+    author_display_name: str | None = Field(default=None, description="the author's display name (of the original "
+                                            "author for a repost), at most 200 characters; null: none given")
+    author_followers: int | None = Field(default=None, description="the author's follower count then; null: unknown")
+    rule_name: str | None = Field(default=None, description="the matching rule's name then (at most 200 characters); "
+                                                            "kept after the rule is renamed or deleted")
+    terms: list[str] = Field(default_factory=list, description=f"the rule's query terms that held for this post, in "
+                             f"query order, as the rule's language writes them (`#coffee`, `from:alice`, `-word`: the "
+                             f"word was absent); at most {TERMS_MAX} terms of {TERM_MAX} characters; empty for a rule "
+                             f"whose query is its scope alone")
 
 
 class ActionRead(BaseModel):
@@ -37,3 +58,13 @@ class ActionRead(BaseModel):
                                                  "was seen so after the repost; null: unchanged or unknown")
     original_checked_at: datetime | None = Field(default=None, description="when the original was last looked at "
                                                                            "(UTC)")
+    snapshot: ActionSnapshot | None = Field(default=None, description="the post, author and rule as they were when "
+                                            "the rule matched; null for actions made before snapshots were kept")
+    waiting_for: WaitingFor | None = Field(default=None, description="while queued, failed or in review: what it "
+                                           "waits for, worked out when read from the account's limits and sends now "
+                                           "(`account paused`: disabled or needing attention); null when nothing "
+                                           "holds it (it goes in the next dispatch round) or it no longer waits")
+    expected_at: datetime | None = Field(default=None, description="while queued or failed: when it is expected to "
+                                         "go (UTC): the account's next free slot, which every action queued on it "
+                                         "shares (they go one after another, within the limits, in id order). Null "
+                                         "in review or while the account is paused")

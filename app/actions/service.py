@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.accounts.service import get_for
 from app.actions import repository
+from app.actions.schemas import ActionRead
 from app.actions.states import IllegalMove, can_move, move
+from app.actions.waiting import waiting
 from app.audit import record
 from app.auth.caller import Caller, Capability
 from app.db.base import utcnow
 from app.errors import NotFound
-from app.models import Action, ActionStatus
+from app.models import Account, Action, ActionStatus
+from app.pipeline.views import sent_times
+
+WAITING = (ActionStatus.queued, ActionStatus.failed, ActionStatus.review)
 
 
 async def get_for_caller(session: AsyncSession, *, action_id: int, caller: Caller, need: Capability) -> Action:
@@ -52,3 +61,31 @@ async def request_undo(session: AsyncSession, *, action: Action, caller: Caller 
     await record(session, caller, "action.undo", target_type="action", target_id=action.id,
                  account_id=action.account_id, detail={"post_id": action.post_id, "why": why})
     return action
+
+
+async def read(session: AsyncSession, actions: Sequence[Action]) -> list[ActionRead]:
+    """The actions as the API shows them, each waiting one with why and until when."""
+    now = utcnow()
+    accounts: dict[int, tuple[Account | None, list[datetime]]] = {}
+    out = []
+    for action in actions:
+        item = ActionRead.model_validate(action)
+        if action.status in WAITING:
+            if action.account_id not in accounts:  # one account read and one sends query per account
+                accounts[action.account_id] = await _account_sends(session, action.account_id, now)
+            account, sent = accounts[action.account_id]
+            if account is not None:
+                wait = waiting(action, account, sent, now)
+                item = item.model_copy(update={"waiting_for": wait.reason, "expected_at": wait.expected_at})
+        out.append(item)
+    return out
+
+
+async def read_one(session: AsyncSession, action: Action) -> ActionRead:
+    """One action as the API shows it."""
+    return (await read(session, [action]))[0]
+
+
+async def _account_sends(session: AsyncSession, account_id: int,
+                         now: datetime) -> tuple[Account | None, list[datetime]]:
+    return await accounts_repo.get(session, account_id), await sent_times(session, account_id, now)

@@ -2,11 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, UTCDateTime, one_of, utcnow
+from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
 
 
 class ActionStatus(StrEnum):
@@ -81,3 +82,5 @@ class Action(Base):
     # The original after the repost: when it was last looked at, and `deleted` / `edited` once seen so.
     original_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     original_state: Mapped[str | None] = mapped_column(String(16))
+    # What was decided on, written once by the matcher (app/actions/snapshot.py); null on rows older than 0007.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

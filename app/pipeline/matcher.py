@@ -11,11 +11,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
 from app.actions import states
+from app.actions.snapshot import RuleText, held_terms, rule_text, snapshot_of
 from app.db.base import utcnow
 from app.engine.decide import Decision, RuleView, Verdict, decide
 from app.engine.filters import normalized_text
@@ -31,7 +33,7 @@ from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
 from app.query import Node, QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
-from app.rules.authors import indexed
+from app.rules.authors import author_ids, indexed
 from app.runtime import Runtime
 
 log = logging.getLogger("reposter.matcher")
@@ -52,6 +54,8 @@ class CompiledRules:
 
     index: RuleIndex = field(default_factory=RuleIndex)
     rules: dict[int, RuleView] = field(default_factory=dict)
+    # Per indexed rule, its name and indexed query: for the snapshot of a matched post's action.
+    texts: dict[int, RuleText] = field(default_factory=dict)
     known: set[int] = field(default_factory=set)
     signature: rules_repo.Signature | None = None
     latest: datetime | None = None
@@ -92,6 +96,7 @@ class CompiledRules:
         the rule's view for decisions."""
         node, scope = indexed(rule, parse_scope(rule.scope))
         self.rules[rule.id] = _view(rule, scope)
+        self.texts[rule.id] = rule_text(rule.name, node, author_ids(rule))
         return rule.id, node, scope.value if scope.kind == "users" else None
 
     def _put(self, rule: Rule) -> None:
@@ -101,6 +106,7 @@ class CompiledRules:
     def _drop(self, rule_id: int) -> None:
         self.index.remove(rule_id)
         self.rules.pop(rule_id, None)
+        self.texts.pop(rule_id, None)
 
 
 def _view(rule: Rule, scope: Scope) -> RuleView:
@@ -153,7 +159,8 @@ class Matcher:
 
     async def _match_one(self, batch: _Batch, row: SeenPost) -> None:
         post = post_of(row)
-        matched = self.compiled.index.match(prepare(post))
+        prepared = prepare(post)
+        matched = self.compiled.index.match(prepared)
         for (account_id, kind), rule in best_rules(matched, self.compiled.rules).items():
             account = await batch.account(account_id)
             if account is None or account.platform != post.platform:
@@ -166,7 +173,9 @@ class Matcher:
             decision = decide(post, rule, view, batch.now)
             if decision.status == Verdict.ignore:
                 continue
-            await batch.record(account, rule, row, post, kind, decision, view)
+            text = self.compiled.texts.get(rule.id)
+            snapshot = snapshot_of(post, text, held_terms(text, prepared) if text else [])
+            await batch.record(account, rule, row, post, kind, decision, view, snapshot)
 
 
 class _Batch:
@@ -192,7 +201,7 @@ class _Batch:
         return view
 
     async def record(self, account: Account, rule: RuleView, row: SeenPost, post: Post, kind: str,
-                     decision: Decision, view: AccountView) -> None:
+                     decision: Decision, view: AccountView, snapshot: dict[str, Any]) -> None:
         """Insert the action row (a duplicate delivery inserts nothing)."""
         text = normalized_text(post)
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
@@ -202,7 +211,7 @@ class _Batch:
             "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
             "kind": ActionKind(kind), "status": status, "reason": decision.reason,
             "text": text, "next_attempt_at": self.now if status == ActionStatus.queued else None,
-            "created_at": self.now, "updated_at": self.now,
+            "created_at": self.now, "updated_at": self.now, "snapshot": snapshot,
         }
         if await repository.insert_action(self.session, values) and status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
