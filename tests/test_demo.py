@@ -10,9 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app import demo
@@ -20,7 +18,8 @@ from app.models import Action, Block
 from app.platforms.mock import community
 from app.platforms.mock.world import get_world
 
-SCRIPT = Path(sys.executable).parent / "reposter"
+# `reposter` as the console script runs it (app.cli:main), from this interpreter: no install step needed
+REPOSTER = [sys.executable, "-m", "app.cli"]
 
 
 async def test_the_demo_sets_up_and_reposts(runtime, pipeline):
@@ -50,7 +49,7 @@ class Demo:
     `reposter demo | tee log` reads it)."""
 
     def __init__(self, tmp_path, *args: str):
-        self.proc = subprocess.Popen([str(SCRIPT), "demo", "--db", str(tmp_path / "demo.db"), *args],
+        self.proc = subprocess.Popen([*REPOSTER, "demo", "--db", str(tmp_path / "demo.db"), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": ""})
         self.lines: queue.Queue[str] = queue.Queue()
@@ -86,7 +85,6 @@ class Demo:
         return "".join(self.seen), err
 
 
-@pytest.mark.skipif(not SCRIPT.exists(), reason="the reposter console script is not installed")
 def test_the_demo_prints_as_it_goes_refuses_a_second_on_its_port_and_stops_on_ctrl_c(tmp_path):
     first = Demo(tmp_path, "--port", "0", "--post-every", "0.3")
     try:
@@ -95,7 +93,7 @@ def test_the_demo_prints_as_it_goes_refuses_a_second_on_its_port_and_stops_on_ct
         activity = first.until(") by @")  # flushed line by line: read while the demo runs
         assert re.search(r"(REPOSTED|skipped|REVIEW|failed) +action \d+ \(post #\d+\) by @", activity), activity
         assert first.proc.poll() is None
-        second = subprocess.run([str(SCRIPT), "demo", "--port", port, "--db", str(tmp_path / "second.db")],
+        second = subprocess.run([*REPOSTER, "demo", "--port", port, "--db", str(tmp_path / "second.db")],
                                 capture_output=True, text=True, timeout=60)
         out, err = first.interrupt()
     finally:
