@@ -39,3 +39,12 @@ def by_post(items: list[dict]) -> dict[str, dict]:
 
 def world():
     return get_world("default")
+
+
+async def make_limited_account(client, headers, limits: dict) -> dict:
+    """An account with these limits and one `#coffee` rule."""
+    account = await make_account(client, headers)
+    response = await client.patch(f"{API}/accounts/{account['id']}", json={"limits": limits}, headers=headers)
+    assert response.status_code == 200, response.text
+    await make_rule(client, headers, account["id"], "#coffee")
+    return account

@@ -5,19 +5,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from app.models import Action
-from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
-
-
-async def _limited(client, admin, limits):
-    account = await make_account(client, admin)
-    response = await client.patch(f"{API}/accounts/{account['id']}", json={"limits": limits}, headers=admin)
-    assert response.status_code == 200, response.text
-    await make_rule(client, admin, account["id"], "#coffee")
-    return account
+from tests.api.helpers import API, actions, ingest, make_limited_account, world
 
 
 async def test_limit_reached_mid_batch_the_rest_wait_in_order(client, admin, pipeline, runtime):
-    account = await _limited(client, admin, {"max_per_hour": 2})
+    account = await make_limited_account(client, admin, {"max_per_hour": 2})
     posts = [world().publish("alice", f"cup {i} #coffee") for i in range(5)]
     await ingest(client, admin, posts)
     report = await pipeline.tick(poll=False)
@@ -41,16 +33,19 @@ async def test_limit_reached_mid_batch_the_rest_wait_in_order(client, admin, pip
 async def test_quiet_hours_hold_posts_until_the_end(client, admin, pipeline):
     now = datetime.now(UTC)
     start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
-    account = await _limited(client, admin, {"quiet_hours_start": start, "quiet_hours_end": end, "timezone": "UTC"})
+    quiet = {"quiet_hours_start": start, "quiet_hours_end": end, "timezone": "UTC"}
+    account = await make_limited_account(client, admin, quiet)
     await ingest(client, admin, [world().publish("alice", "night #coffee")])
     await pipeline.tick(poll=False)
     [action] = await actions(client, admin, account["id"])
     assert action["status"] == "queued" and not world().reposts
     assert datetime.fromisoformat(action["next_attempt_at"]) > now + timedelta(hours=1, minutes=55)
+    assert action["waiting_for"] == "quiet hours"  # the API says why it waits, and until when
+    assert datetime.fromisoformat(action["expected_at"]) > now + timedelta(hours=1, minutes=55)
 
 
 async def test_max_queue_age_skips_with_the_reason(client, admin, pipeline, runtime):
-    account = await _limited(client, admin, {"max_queue_age_seconds": 600, "min_interval_seconds": 3600})
+    account = await make_limited_account(client, admin, {"max_queue_age_seconds": 600, "min_interval_seconds": 3600})
     await ingest(client, admin, [world().publish("alice", "a #coffee"), world().publish("alice", "b #coffee")])
     await pipeline.tick(poll=False)
     async with runtime.sessions() as session, session.begin():
@@ -63,7 +58,7 @@ async def test_max_queue_age_skips_with_the_reason(client, admin, pipeline, runt
 
 
 async def test_rate_limited_by_the_platform_waits_and_shows_on_the_account(client, admin, pipeline):
-    account = await _limited(client, admin, {})
+    account = await make_limited_account(client, admin, {})
     await ingest(client, admin, [world().publish("alice", "a #coffee")])
     world().fail_next(429, {"Retry-After": "600"})
     await pipeline.tick(poll=False)

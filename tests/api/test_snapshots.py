@@ -5,15 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from app.models import Action
-from tests.api.helpers import API, actions, by_post, ingest, make_account, make_rule, world
-
-
-async def _limited(client, admin, limits):
-    account = await make_account(client, admin)
-    response = await client.patch(f"{API}/accounts/{account['id']}", json={"limits": limits}, headers=admin)
-    assert response.status_code == 200, response.text
-    await make_rule(client, admin, account["id"], "#coffee")
-    return account
+from tests.api.helpers import API, actions, by_post, ingest, make_account, make_limited_account, make_rule, world
 
 
 async def test_a_matched_posts_action_keeps_the_post_author_rule_and_terms(client, admin, pipeline):
@@ -39,7 +31,7 @@ async def test_a_matched_posts_action_keeps_the_post_author_rule_and_terms(clien
 
 
 async def test_an_action_over_the_hourly_cap_says_so_and_when(client, admin, pipeline):
-    account = await _limited(client, admin, {"max_per_hour": 1})
+    account = await make_limited_account(client, admin, {"max_per_hour": 1})
     await ingest(client, admin, [world().publish("alice", f"cup {i} #coffee") for i in range(2)])
     await pipeline.tick(poll=False)
 
@@ -50,18 +42,6 @@ async def test_an_action_over_the_hourly_cap_says_so_and_when(client, admin, pip
     assert queued["waiting_for"] == "hourly cap"
     expected = datetime.fromisoformat(queued["expected_at"])
     assert datetime.now(UTC) + timedelta(minutes=55) < expected <= datetime.now(UTC) + timedelta(hours=1)
-
-
-async def test_an_action_in_quiet_hours_says_so(client, admin, pipeline):
-    now = datetime.now(UTC)
-    start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
-    account = await _limited(client, admin, {"quiet_hours_start": start, "quiet_hours_end": end, "timezone": "UTC"})
-    await ingest(client, admin, [world().publish("alice", "night #coffee")])
-    await pipeline.tick(poll=False)
-
-    [action] = await actions(client, admin, account["id"])
-    assert action["status"] == "queued" and action["waiting_for"] == "quiet hours"
-    assert datetime.fromisoformat(action["expected_at"]) > now + timedelta(hours=1, minutes=55)
 
 
 async def test_a_review_action_waits_for_review_and_approval_queues_it(client, admin, pipeline):
