@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     originals_batch: int = Field(default=20, ge=1)
     # this many failed polls of a source in a row raise the account condition `source:<source>`
     source_failure_threshold: int = Field(default=3, ge=1)
+    # The dashboard: how long a sign-in lasts while unused, and the address people reach this
+    # service at (for invitation links and the platforms' sign-in redirects behind a proxy); unset:
+    # the address of the request.
+    session_days: float = Field(default=14.0, gt=0)
+    public_url: str = ""
     log_level: str = "INFO"
     # json (one object per line) or text (message and key=value fields); unset: json for serve and
     # worker, text for the demo and the other commands

@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import random
+import secrets
 import signal
 import socket
 import sys
@@ -36,9 +37,11 @@ from app.rules.service import create as create_rule
 from app.runtime import Runtime
 from app.scheduler.jobs import Pipeline
 from app.scheduler.setup import start_scheduler
+from app.users.service import create as create_user
 
 ACCOUNT = "coffeeclub"
 SYSTEM = Caller(None, "demo setup", Role.admin)
+DEMO_ADMIN = "admin"
 RULES = [
     RuleCreate(name="Club members", query="#coffeeclub", scope="followers"),
     RuleCreate(name="Espresso talk", query='(espresso OR "latte art") -is:reply -has:links', scope="anyone"),
@@ -46,11 +49,14 @@ RULES = [
 ]
 
 
-async def setup(runtime: Runtime) -> str:
-    """The demo account, its rules, filters and a block; returns a fresh admin token."""
+async def setup(runtime: Runtime) -> tuple[str, str]:
+    """The demo account, its rules, filters and a block; returns a fresh admin token and the password
+    of the dashboard's demo admin (`admin`)."""
     community.seed(get_world("default"), ACCOUNT, random.Random(7))
+    password = secrets.token_urlsafe(9)
     async with transaction(runtime.sessions) as session:
         _, secret = await create_token(session, data=TokenCreate(name="demo admin", role=Role.admin), caller=None)
+        await create_user(session, name=DEMO_ADMIN, password=password, role=Role.admin, account_ids=[], caller=None)
         account = await create_account(session, runtime=runtime, caller=SYSTEM, data=AccountCreate(
             platform="mock", handle=ACCOUNT, credentials={"token": Fernet.generate_key().decode()},
             limits=Limits(max_per_hour=240, min_interval_seconds=2)))
@@ -60,7 +66,7 @@ async def setup(runtime: Runtime) -> str:
                                    banned_words=["giveaway", "crypto"], duplicate_window_minutes=60))
         await add_block(session, runtime=runtime, account=account, caller=SYSTEM,
                         data=BlockCreate(author=community.SPAMMER, reason="spam"))
-    return secret
+    return secret, password
 
 
 async def print_activity(runtime: Runtime, stopping: asyncio.Event) -> None:
@@ -124,9 +130,9 @@ async def run(*, sock: socket.socket, db_path: Path, post_every: float) -> None:
     await asyncio.to_thread(upgrade, url)
     runtime = Runtime.build(settings)
     try:
-        token = await setup(runtime)
+        token, password = await setup(runtime)
         if not stopping.is_set():
-            _banner(f"http://{host}:{port}", token, db_path)
+            _banner(f"http://{host}:{port}", token, password, db_path)
             await _serve(runtime, sock, stopping, post_every)
     finally:
         await runtime.close()
@@ -168,10 +174,11 @@ async def _settle(*, seconds: float) -> None:
     await asyncio.gather(*late, return_exceptions=True)
 
 
-def _banner(base: str, token: str, db_path: Path) -> None:
+def _banner(base: str, token: str, password: str, db_path: Path) -> None:
     print(f"""
 reposter demo: the mock platform's coffee community is posting; @{ACCOUNT} reposts by its rules.
 
+  dashboard    {base}/        sign in as {DEMO_ADMIN} with password {password}
   API          {base}/api/v1        (interactive docs: {base}/docs)
   admin token  {token}
   database     {db_path} (SQLite, fresh each run)

@@ -4,11 +4,12 @@ the OpenAPI document declares for them (ErrorBody, on every operation's 4XX and 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -120,31 +121,47 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}
 
 
-def install_handlers(app: FastAPI) -> None:
-    """Render every error the API can raise in the one JSON shape."""
+# How the dashboard shows an error: whether a request is one of its pages, and the page for it.
+PageError = tuple[Callable[[Request], bool], Callable[[Request, int, str, Any], Response]]
+
+
+def install_handlers(app: FastAPI, *, pages: PageError | None = None) -> None:
+    """Render every error the API can raise in the one JSON shape; a dashboard page's as a page."""
+
+    def answer(request: Request, status: int, error: str, detail: Any,
+               headers: dict[str, str] | None = None) -> Response:
+        if pages is not None and pages[0](request):
+            response = pages[1](request, status, error, detail)
+            for name, value in (headers or {}).items():
+                if name != "WWW-Authenticate":
+                    response.headers[name] = value
+            return response
+        return _json(status, error, detail, headers)
 
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return _json(exc.status_code, exc.error, exc.detail, headers)
+        if retry := getattr(exc, "retry_after", None):
+            headers = {**(headers or {}), "Retry-After": str(retry)}
+        return answer(request, exc.status_code, exc.error, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return _json(422, "invalid request", problems)
+        return answer(request, 422, "invalid request", problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _json(exc.status_code, _reason(exc.status_code), exc.detail)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return answer(request, exc.status_code, _reason(exc.status_code), exc.detail)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         # A bug, not the caller's fault: still the declared JSON shape (not Starlette's plain text);
         # Starlette re-raises the exception after this answer, so the server logs its traceback.
-        return _json(500, "internal error", "an unexpected error; the server logged it")
+        return answer(request, 500, "internal error", "an unexpected error; the server logged it")
 
 
 def _reason(status: int) -> str:

@@ -25,6 +25,8 @@ from app.ingest.endpoints import router as ingest_router
 from app.moderation.endpoints import router as moderation_router
 from app.rules.endpoints import router as rules_router
 from app.runtime import Runtime
+from app.web import install_dashboard
+from app.web.render import error_page, is_page
 
 API = "/api/v1"
 # Swagger UI's files ship in the package (app/static/swagger-ui/README.md): /docs works offline.
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                   dependencies=[Depends(refuse_unstorable_text)], docs_url=None, redoc_url=None)
     if runtime is not None:
         app.state.runtime = runtime
-    install_handlers(app)
+    install_handlers(app, pages=(is_page, error_page))
     app.include_router(health_router, responses=JSON_ERRORS)
     for router in (accounts_router, rules_router, filters_router, moderation_router, actions_router, audit_router,
                    tokens_router, ingest_router):
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # each router names its 403, 404 and 409 where they can happen.
         app.include_router(router, prefix=API, responses={**ERROR_RESPONSES, **error_responses(401, 422)})
     _serve_docs(app)
+    install_dashboard(app)
     return app
 
 

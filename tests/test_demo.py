@@ -23,7 +23,7 @@ REPOSTER = [sys.executable, "-m", "app.cli"]
 
 
 async def test_the_demo_sets_up_and_reposts(runtime, pipeline):
-    secret = await demo.setup(runtime)
+    secret, _ = await demo.setup(runtime)
     assert secret
     await pipeline.tick()  # the first poll: the sources' starting point
     world, rng = get_world("default"), random.Random(3)

@@ -34,6 +34,14 @@ async def page(session: AsyncSession, *, ids: Iterable[int] | None, page: PagePa
     return await paginate(session, query.order_by(Account.id), page=page, into=into)
 
 
+async def visible(session: AsyncSession, ids: Iterable[int] | None) -> Sequence[Account]:
+    """Every account, or those of `ids` unless None (admin), oldest first (the dashboard's list)."""
+    query = select(Account)
+    if ids is not None:
+        query = query.where(Account.id.in_(list(ids)))
+    return (await session.scalars(query.order_by(Account.id))).all()
+
+
 async def enabled(session: AsyncSession) -> Sequence[Account]:
     """Every enabled account, oldest first: the ones the worker polls, streams and acts for."""
     return (await session.scalars(select(Account).where(Account.enabled.is_(True)).order_by(Account.id))).all()

@@ -20,6 +20,7 @@ from app.models import Account
 from app.platforms.base import ConnectedAccount, CredentialsInvalid, PlatformError
 from app.platforms.registry import available, get_platform
 from app.runtime import Runtime
+from app.users import service as users_service
 
 log = logging.getLogger("reposter.accounts")
 
@@ -157,3 +158,4 @@ async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> 
                  detail={"platform": account.platform, "handle": account.handle})
     await session.delete(account)
     await auth_service.forget_account(session, account_id=account.id, caller=caller)
+    await users_service.forget_account(session, account_id=account.id, caller=caller)

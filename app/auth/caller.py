@@ -28,6 +28,8 @@ class Caller:
     name: str
     role: Role
     account_ids: frozenset[int] = field(default_factory=frozenset)
+    # a person signed in to the dashboard (app/users), rather than a token
+    user_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -42,14 +44,16 @@ class Caller:
         if not self.reaches(account_id):
             raise NotFound(f"account {account_id} not found")
         if capability not in GRANTS[self.role]:
-            raise Forbidden(f"a {self.role} token may not {capability.value} this account")
+            raise Forbidden(f"a {self.role} may not {capability.value} this account")
 
     def require_admin(self) -> None:
         """Only admin tokens pass."""
         if not self.is_admin:
-            raise Forbidden("this needs an admin token")
+            raise Forbidden("this needs an admin")
 
     @property
     def label(self) -> str:
         """How the audit log names this caller."""
+        if self.user_id:
+            return f"{self.name} (user {self.user_id}, {self.role})"
         return f"{self.name} (token {self.token_id}, {self.role})" if self.token_id else self.name

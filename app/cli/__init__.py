@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import admin, login, processes, rules
+from app.cli import admin, login, people, processes, rules
 from app.cli.parsing import USAGE, CommandError, Parser
 from app.cli.preflight import load_settings
 from app.config import Settings
@@ -23,7 +23,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="reposter", description="Rule-based auto-repost service. `reposter COMMAND --help` "
                     "says what a command does, its defaults and the REPOSTER_* settings it reads.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (processes, admin, rules, login):
+    for module in (processes, admin, people, rules, login):
         module.add_commands(sub)
     return parser
 

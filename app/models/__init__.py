@@ -8,6 +8,7 @@ from app.models.post import SeenPost
 from app.models.rule import Rule
 from app.models.schedule import Cursor, StreamPhase, StreamState
 from app.models.token import ApiToken, Role
+from app.models.user import Invite, User, WebSession
 
 __all__ = [
     "Account",
@@ -21,6 +22,7 @@ __all__ = [
     "AuthorList",
     "Block",
     "Cursor",
+    "Invite",
     "ListKind",
     "OriginalState",
     "RelationCache",
@@ -29,4 +31,6 @@ __all__ = [
     "SeenPost",
     "StreamPhase",
     "StreamState",
+    "User",
+    "WebSession",
 ]

@@ -332,13 +332,13 @@ async def test_an_unexpected_error_is_still_a_json_500(runtime, admin):
 
     app = create_app(runtime=runtime)
 
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     async def boom():
         raise RuntimeError("a bug")
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        response = await client.get("/boom")
+        response = await client.get("/api/v1/boom")
     assert response.status_code == 500
     assert response.json() == {"error": "internal error", "detail": "an unexpected error; the server logged it"}
 

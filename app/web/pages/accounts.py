@@ -1,0 +1,5 @@
+"""The dashboard's accounts pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

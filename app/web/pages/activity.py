@@ -1,0 +1,5 @@
+"""The dashboard's activity pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The dashboard's admin pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

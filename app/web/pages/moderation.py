@@ -1,0 +1,5 @@
+"""The dashboard's moderation pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The dashboard's review pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The dashboard's rules pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

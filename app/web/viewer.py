@@ -1,0 +1,84 @@
+"""Who is looking at the dashboard: the session cookie, the person behind it, and their Caller.
+
+The cookie holds a random key (the database keeps its hash); it is HttpOnly, SameSite=Lax (the
+platforms' sign-in redirects come back to us as top-level GETs) and Secure when the service is
+reached over https. A page without a signed-in person redirects to /signin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+
+from app.auth.caller import Caller
+from app.deps import RuntimeDep, SessionDep
+from app.errors import AppError
+from app.models import User, WebSession
+from app.users import service
+
+COOKIE = "reposter_session"
+
+
+class SignInNeeded(AppError):
+    """No live session: pages answer with a redirect to the sign-in page (render.py)."""
+
+    status_code = 401
+    error = "sign in needed"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person: their row, their session (with its CSRF secret) and their Caller."""
+
+    user: User
+    session: WebSession
+    caller: Caller
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf
+
+    @property
+    def is_admin(self) -> bool:
+        return self.caller.is_admin
+
+
+async def optional_viewer(request: Request, session: SessionDep, runtime: RuntimeDep) -> Viewer | None:
+    """The person signed in, or None."""
+    key = request.cookies.get(COOKIE)
+    if not key or len(key) > 200:
+        return None
+    found = await service.session_user(session, key=key, days=runtime.settings.session_days)
+    if found is None:
+        return None
+    row, user = found
+    return Viewer(user, row, service.caller_of(user))
+
+
+async def required_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
+    """The person signed in; SignInNeeded (a redirect to /signin, back here after) without one."""
+    if viewer is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInNeeded(f"/signin?next={quote(target, safe='/')}")
+    return viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(required_viewer)]
+MaybeViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+def secure(request: Request, public_url: str) -> bool:
+    """Whether cookies must be Secure: the service is reached over https."""
+    return request.url.scheme == "https" or public_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, request: Request, *, key: str, days: float, public_url: str) -> None:
+    response.set_cookie(COOKIE, key, max_age=int(days * 86400), httponly=True, samesite="lax",
+                        secure=secure(request, public_url), path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
