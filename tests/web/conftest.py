@@ -131,6 +131,14 @@ async def live(runtime) -> AsyncIterator[str]:
     sock.close()
 
 
+# The elements that stick out of the screen, outermost first (for the message of a failed check).
+WIDE = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1 &&
+    !(e.parentElement && e.parentElement.closest('.table-wrap')))
+  .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+  (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+  ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+
+
 @dataclass
 class Tab:
     """A browser page with what went wrong in it: console errors and uncaught exceptions."""
@@ -180,6 +188,7 @@ async def looked_at(tab: Tab, name: str) -> None:
         await page.set_viewport_size({"width": width, "height": height})
         # nothing wider than a phone's screen: wide tables scroll inside their own box
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"{name} at {label} width is {overflow}px wider than the screen"
+        assert overflow <= 1, f"{name} at {label} width is {overflow}px wider than the screen: " + str(
+            await page.evaluate(WIDE))
         await page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 800})
