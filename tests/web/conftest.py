@@ -102,7 +102,7 @@ async def browser():
     """Debian's Chromium under Playwright, one for the whole run."""
     from playwright.async_api import async_playwright
 
-    if not Path(CHROMIUM).exists():
+    if not await asyncio.to_thread(os.path.exists, CHROMIUM):
         unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set REPOSTER_CHROMIUM)")
     async with async_playwright() as driver:
         launched = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -123,7 +123,7 @@ async def live(runtime) -> AsyncIterator[str]:
     port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(create_app(runtime=runtime), log_level="warning", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 uvicorn's Server sets a flag, it has no event to wait on
         await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -183,7 +183,7 @@ async def looked_at(tab: Tab, name: str) -> None:
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad)
     assert not tab.problems, tab.problems
     shots = Path(SHOTS or Path(tempfile.gettempdir()) / "reposter-screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(shots.mkdir, parents=True, exist_ok=True)
     for label, (width, height) in WIDTHS.items():
         await page.set_viewport_size({"width": width, "height": height})
         # nothing wider than a phone's screen: wide tables scroll inside their own box
