@@ -20,13 +20,14 @@ REDACTED = "[redacted]"
 
 def _secret(key: Any) -> bool:
     name = str(key).lower()
-    return name.endswith("key") or any(word in name for word in SECRET_WORDS)
+    return name in ("key", "apikey") or name.endswith("_key") or any(word in name for word in SECRET_WORDS)
 
 
 def redacted(value: Any) -> Any:
-    """`value` with every mapping entry whose key names a secret replaced by `[redacted]`, at any depth."""
+    """`value` with every mapping entry whose key names a secret replaced by `[redacted]` (null kept:
+    it says only that there was none), at any depth."""
     if isinstance(value, Mapping):
-        return {k: REDACTED if _secret(k) else redacted(v) for k, v in value.items()}
+        return {k: REDACTED if _secret(k) and v is not None else redacted(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redacted(v) for v in value]
     return value
