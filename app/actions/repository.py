@@ -96,6 +96,11 @@ def due_to_undo(now: datetime) -> ColumnElement[bool]:
                 or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
 
 
+def being_undone() -> ColumnElement[bool]:
+    """Actions whose undo was asked for and is not carried out yet (due or not)."""
+    return Action.status == ActionStatus.undoing
+
+
 def in_flight() -> ColumnElement[bool]:
     """Actions marked `sending` (reconcile settles those nobody holds)."""
     return Action.status == ActionStatus.sending

@@ -130,10 +130,13 @@ async def test_undo_answers_undoing_and_keeps_who_approved_the_repost(client, ad
     assert undoing["decided_by"] == done["decided_by"] and "moderator" in undoing["undo_requested_by"]
     assert [a["id"] for a in await actions(client, admin, account["id"], status="undoing")] == [done["id"]]
     assert world().reposts  # the platform has not been asked yet
+    health = f"{API}/accounts/{account['id']}/health"
+    assert (await client.get(health, headers=admin)).json()["undos_waiting"] == 1
 
     await pipeline.tick(poll=False)
     undone = (await client.get(f"{API}/actions/{done['id']}", headers=admin)).json()
     assert undone["status"] == "undone" and undone["undone_at"] and not world().reposts
+    assert (await client.get(health, headers=admin)).json()["undos_waiting"] == 0
     assert (undone["decided_by"], undone["undo_requested_by"]) == (done["decided_by"], undoing["undo_requested_by"])
 
 
