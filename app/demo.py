@@ -93,7 +93,8 @@ async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
 def _line(action: Action, rule: str | None) -> str:
     """`REVIEW   action 12 (post #145) ...`: the action id is what /api/v1/actions/{id}/approve takes."""
     icon = {ActionStatus.done: "REPOSTED", ActionStatus.skipped: "skipped ", ActionStatus.review: "REVIEW  ",
-            ActionStatus.failed: "failed  "}.get(ActionStatus(action.status), action.status)
+            ActionStatus.failed: "failed  ", ActionStatus.undoing: "UNDOING ",
+            ActionStatus.undone: "undone  "}.get(ActionStatus(action.status), action.status)
     why = f" ({action.reason})" if action.reason and action.status != ActionStatus.done else ""
     return f"  {icon} action {action.id} (post #{action.post_id}) by @{action.author_handle} [rule: {rule or '-'}]{why}"
 
@@ -193,6 +194,8 @@ See what waits for review, and why others were skipped:
   curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/accounts/1/actions?status=review&status=skipped'
 Approve what waits for review (the action number of a REVIEW line below):
   curl -s -X POST -H 'Authorization: Bearer {token}' '{base}/api/v1/actions/ACTION/approve'
+Undo a repost (a REPOSTED line's action number): it answers `undoing`, and turns `undone` once removed:
+  curl -s -X POST -H 'Authorization: Bearer {token}' '{base}/api/v1/actions/ACTION/undo'
 
 Ctrl-C stops the demo. Activity:
 """, flush=True)

@@ -18,6 +18,7 @@ from app.accounts.schemas import (
     SourceHealth,
     StreamRead,
 )
+from app.actions.repository import being_undone
 from app.db.base import utcnow
 from app.models import Account, Cursor, StreamState
 from app.pipeline.dispatcher import due
@@ -32,6 +33,7 @@ async def account_health(session: AsyncSession, *, account: Account, runtime) ->
     view = current(account, now)  # as of now: a limit whose time has passed is gone
     conditions = sorted((ConditionRead(**c) for c in view.conditions.values()), key=lambda c: c.code)
     waiting, oldest = await repository.waiting_actions(session, account.id, due(now, runtime.settings.max_attempts))
+    undos, _ = await repository.waiting_actions(session, account.id, being_undone())
     return AccountHealth(
         account_id=account.id, status=view.status, status_detail=view.status_detail,
         needs_attention=[c for c in conditions if c.severity == Severity.attention],
@@ -41,7 +43,7 @@ async def account_health(session: AsyncSession, *, account: Account, runtime) ->
         sources=await source_health(session, account=account, runtime=runtime),
         relations=[RelationHealth(kind=r.kind, members=len(r.members or []), refreshed_at=r.refreshed_at, error=r.error)
                    for r in await repository.relations(session, account.id)],
-        actions_waiting=waiting, oldest_waiting_since=oldest,
+        actions_waiting=waiting, oldest_waiting_since=oldest, undos_waiting=undos,
     )
 
 

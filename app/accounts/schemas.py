@@ -239,3 +239,6 @@ class AccountHealth(BaseModel):
     relations: list[RelationHealth] = Field(description="the cached lists of people the rules' scopes use")
     actions_waiting: int = Field(description="queued and due now, or failed with a retry due")
     oldest_waiting_since: datetime | None = Field(description="when the oldest of those was created (UTC)")
+    undos_waiting: int = Field(default=0, description="reposts whose undo was asked for and is not carried out yet "
+                                                      "(status undoing: within the platform's undo limits, or "
+                                                      "retried after an error)")

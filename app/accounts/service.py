@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from app.accounts.conditions import Severity, clear_condition, set_condition
 from app.accounts.context import context_for
 from app.accounts.crypto import encrypt
 from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
-from app.audit import record
+from app.audit import before_after, record
 from app.auth import service as auth_service
 from app.auth.caller import Caller, Capability
 from app.errors import AppError, Conflict, Invalid, NotFound
@@ -132,7 +134,9 @@ def _raise_connect_warnings(account: Account, who: ConnectedAccount) -> None:
 
 async def update(session: AsyncSession, *, account: Account, data: AccountUpdate, runtime: Runtime,
                  caller: Caller) -> Account:
-    """Change settings; new credentials are checked with the platform before they are kept."""
+    """Change settings; new credentials are checked with the platform before they are kept. The
+    audit event holds what changed, before and after (credentials only as `replaced`)."""
+    before = _settings(account)
     changes = data.model_dump(exclude_unset=True, exclude={"credentials", "limits"})
     for key, value in changes.items():
         setattr(account, key, value)
@@ -140,15 +144,23 @@ async def update(session: AsyncSession, *, account: Account, data: AccountUpdate
         for key, value in data.limits.model_dump().items():
             setattr(account, key, value)
         changes["limits"] = data.limits.model_dump()
+    detail = before_after(before, {key: _settings(account)[key] for key in changes})
     if data.credentials is not None:
         account.credentials_encrypted = encrypt(runtime.fernet, data.credentials)
         await _connect(account, runtime)
-        changes["credentials"] = "replaced"
+        detail["credentials"] = "replaced"
     elif data.config is not None:
         _check_config(account)
     await record(session, caller, "account.update", target_type="account", target_id=account.id,
-                 account_id=account.id, detail=changes)
+                 account_id=account.id, detail=detail)
     return account
+
+
+def _settings(account: Account) -> dict[str, Any]:
+    """The account's settings a PATCH may change (credentials aside), as plain copies for the audit log."""
+    return {"display_name": account.display_name, "config": copy.deepcopy(dict(account.config or {})),
+            "sources": list(account.sources or []), "enabled": account.enabled,
+            "limits": Limits.model_validate(account).model_dump()}
 
 
 async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> None:

@@ -52,6 +52,8 @@ async def reject_action(action_id: PathId, session: SessionDep, caller: CallerDe
 
 @router.post("/actions/{action_id}/undo", response_model=ActionRead, status_code=202, responses=error_responses(409))
 async def undo_action(action_id: PathId, session: SessionDep, caller: CallerDep):
-    """Undo a sent repost through the platform (queued; done within the platform's limits)."""
+    """Undo a sent repost through the platform: 202 with status `undoing` (carried out within the
+    platform's limits, then `undone`). Asking again while undoing or undone changes nothing; an
+    action that was not sent is a 409."""
     action = await service.get_for_caller(session, action_id=action_id, caller=caller, need=Capability.moderate)
     return await service.read_one(session, await service.request_undo(session, action=action, caller=caller))

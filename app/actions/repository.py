@@ -29,12 +29,19 @@ async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | 
 
 async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None,
                          author_keys: set[str]) -> Sequence[Action]:
-    """Live (done, not yet undone) actions of an author, for undo on block."""
-    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None),
+    """Live (done, no undo in hand) actions of an author, for undo on block."""
+    query = select(Action).where(Action.status == ActionStatus.done,
                                  (Action.author_handle.in_(author_keys)) | (Action.author_id.in_(author_keys)))
     if account_ids is not None:
         query = query.where(Action.account_id.in_(account_ids))
     return (await session.scalars(query)).all()
+
+
+async def post_text(session: AsyncSession, seen_post_id: int) -> str | None:
+    """The stored post's text (None when the post is gone or has none)."""
+    data = await session.scalar(select(SeenPost.data).where(SeenPost.id == seen_post_id))
+    text = (data or {}).get("text")
+    return text if isinstance(text, str) else None
 
 
 async def for_posts(session: AsyncSession, *, account_id: int, post_ids: list[str]) -> Sequence[Action]:
@@ -84,9 +91,14 @@ def due_to_send(now: datetime, max_attempts: int) -> ColumnElement[bool]:
 
 
 def due_to_undo(now: datetime) -> ColumnElement[bool]:
-    """Sent actions asked to be undone, whose time has come."""
-    return and_(Action.status == ActionStatus.done, Action.undo_requested_at.is_not(None),
+    """Actions being undone whose time has come."""
+    return and_(Action.status == ActionStatus.undoing,
                 or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
+
+
+def being_undone() -> ColumnElement[bool]:
+    """Actions whose undo was asked for and is not carried out yet (due or not)."""
+    return Action.status == ActionStatus.undoing
 
 
 def in_flight() -> ColumnElement[bool]:
@@ -98,7 +110,7 @@ def originals_due(now: datetime, *, days: float, every: float) -> ColumnElement[
     """Sent reposts and quotes younger than `days`, not deleted, not looked at for `every` seconds."""
     last = func.coalesce(Action.original_checked_at, Action.sent_at)
     return and_(
-        Action.status == ActionStatus.done, Action.kind.in_(WATCHED), Action.undo_requested_at.is_(None),
+        Action.status == ActionStatus.done, Action.kind.in_(WATCHED),
         or_(Action.original_state.is_(None), Action.original_state != OriginalState.deleted),
         Action.sent_at >= now - timedelta(days=days), last <= now - timedelta(seconds=every),
     )

@@ -41,16 +41,25 @@ class ActionRead(BaseModel):
     author_handle: str = Field(description="who wrote the post")
     kind: ActionKind = Field(description="repost, quote or like")
     status: ActionStatus = Field(description="queued (waits for its time), review (waits for a moderator), sending, "
-                                             "done, failed (retried while attempts remain), rejected, undone, "
-                                             "skipped (see reason)")
+                                             "done (on the platform), undoing (an undo was asked for and is carried "
+                                             "out within the platform's limits; back to done with the error if the "
+                                             "platform keeps refusing), undone, failed (retried while attempts "
+                                             "remain), rejected, skipped (see reason)")
     reason: str | None = Field(description="why it was skipped or rejected, e.g. `filter: language de not in en`")
-    error: str | None = Field(description="the platform's last error, while failing")
+    error: str | None = Field(description="the platform's last error, while failing or undoing; on a done action "
+                                          "after a given-up undo: `undo failed: ...`")
     attempts: int = Field(description="tries made to send it")
-    next_attempt_at: datetime | None = Field(description="when it is tried next (UTC), while queued or failing")
+    next_attempt_at: datetime | None = Field(description="when it is tried next (UTC), while queued or failing; "
+                                                         "while undoing, when the undo is")
     platform_action_id: str | None = Field(description="the repost's id on the platform, once sent")
-    undo_requested_at: datetime | None = Field(description="when undo was asked for (UTC); undone_at follows once "
-                                                           "the platform has done it")
-    decided_by: str | None = Field(description="who approved, rejected or asked to undo it (a token's name)")
+    undo_requested_at: datetime | None = Field(description="when the undo was asked for (UTC), while undoing and once "
+                                                           "undone (undone_at follows when the platform has done it); "
+                                                           "null again if the undo was given up")
+    undo_requested_by: str | None = Field(default=None, description="who asked for the undo: a token's name and "
+                                          "role, or `system` (an original edited out of its rule or deleted); set "
+                                          "with undo_requested_at")
+    decided_by: str | None = Field(description="who approved or rejected it (a token's name and role); an undo "
+                                               "does not change it (see undo_requested_by)")
     created_at: datetime = Field(description="when the rule matched (UTC)")
     sent_at: datetime | None = Field(description="when it went out (UTC)")
     undone_at: datetime | None = Field(description="when the platform confirmed the undo (UTC)")

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import repository as accounts_repo
 from app.accounts.service import get_for
 from app.actions import repository
+from app.actions.audit import record_action
 from app.actions.schemas import ActionRead
-from app.actions.states import IllegalMove, can_move, move
+from app.actions.states import move
 from app.actions.waiting import waiting
-from app.audit import record
 from app.auth.caller import Caller, Capability
 from app.db.base import utcnow
 from app.errors import NotFound
@@ -36,8 +36,7 @@ async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> A
     """A reviewed post goes to the queue (it is still checked against blocks and limits before sending)."""
     move(action, ActionStatus.queued, only_from=[ActionStatus.review], why="not waiting for review",
          next_attempt_at=utcnow(), decided_by=caller.label)
-    await record(session, caller, "action.approve", target_type="action", target_id=action.id,
-                 account_id=action.account_id, detail={"post_id": action.post_id})
+    await record_action(session, caller, "action.approve", action)
     return action
 
 
@@ -45,21 +44,21 @@ async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Ac
     """A post waiting for review (or in the queue) is not sent."""
     move(action, ActionStatus.rejected, why="only waiting actions can be rejected",
          next_attempt_at=None, decided_by=caller.label, reason=f"rejected by {caller.label}")
-    await record(session, caller, "action.reject", target_type="action", target_id=action.id,
-                 account_id=action.account_id, detail={"post_id": action.post_id})
+    await record_action(session, caller, "action.reject", action)
     return action
 
 
 async def request_undo(session: AsyncSession, *, action: Action, caller: Caller | None, why: str = "") -> Action:
-    """Ask for a sent repost to be undone; the dispatcher does it within the platform's limits."""
-    if action.status == ActionStatus.undone or action.undo_requested_at is not None:
+    """Ask for a sent repost to be undone: it is `undoing` until the undo job has removed it on the
+    platform, within the platform's limits. Asking again while it is undoing or undone changes
+    nothing (the first request stands); `decided_by` keeps who approved or rejected it."""
+    if action.status in (ActionStatus.undoing, ActionStatus.undone):
         return action
-    if not can_move(action.status, ActionStatus.undone):  # the move itself is the undo job's, once the platform agrees
-        raise IllegalMove(action, ActionStatus.undone, "only a done action can be undone (reject waiting ones)")
-    action.undo_requested_at, action.next_attempt_at = utcnow(), utcnow()
-    action.decided_by = caller.label if caller else why or "system"
-    await record(session, caller, "action.undo", target_type="action", target_id=action.id,
-                 account_id=action.account_id, detail={"post_id": action.post_id, "why": why})
+    now = utcnow()
+    move(action, ActionStatus.undoing, why="only a done action can be undone (reject waiting ones)",
+         undo_requested_at=now, undo_requested_by=caller.label if caller else "system", next_attempt_at=now,
+         undo_attempts=0, error=None)
+    await record_action(session, caller, "action.undo", action, why=why)
     return action
 
 

@@ -1,13 +1,27 @@
 """An action's life: the moves its status may make, and the one function every change goes through.
 
-    review  --approve-->  queued  --claim-->  sending  --the platform acted-->  done  --undo-->  undone
+    review  --approve-->  queued  --claim-->  sending  --the platform acted-->  done
                             ^                   |
                             +---told to wait----+--cannot tell / error-->  failed  --claim again--> sending
 
+    done  --undo asked-->  undoing  --removed, or already gone-->  undone
+      ^                       |
+      +------gave up----------+
+
 Any waiting action (queued, review, failed) may be rejected by a person or skipped by a block,
 a filter or its age; a send finds a post gone (skipped). `rejected`, `undone` and `skipped` are
-final; `done` can only be undone. The database holds the same closed sets as CHECK constraints
-(migration 0005); bulk UPDATEs take their from-states from this table (`sources`).
+final. `done` can only be undone: asking (a moderator, a block or opt-out with undo, an original
+edited out of its rule) makes it `undoing` at once, with who asked in `undo_requested_by`
+(`decided_by` keeps who approved or rejected it). The undo job (app/pipeline/undo.py) then removes
+it on the platform: confirmed, or the platform says it is already gone -> `undone`. A failed undo
+follows the one failure policy of platform calls (app/pipeline/outcome.py `backoff`): it stays
+`undoing`, told to wait or retried with backoff (`undo_attempts`), and when the error is final or
+the tries are used up it goes back to `done` with the error (`undo failed: ...`) and the request
+cleared, so that it can be asked for again. An `undoing` row whose worker died is taken up again
+when its lease expires, and a try after one that may have reached the platform is safe: the
+adapters' undo removes what of ours it finds there, and finding nothing (PostGone) counts as undone.
+The database holds the same closed sets as CHECK constraints (migrations 0005 and 0008); bulk
+UPDATEs take their from-states from this table (`sources`).
 """
 
 from __future__ import annotations
@@ -27,7 +41,9 @@ MOVES: dict[ActionStatus, frozenset[ActionStatus]] = {
     A.failed: frozenset({A.sending, A.rejected, A.skipped}),
     # the outcome of a send: acted, told to wait (back to the queue), failed, or the post is gone
     A.sending: frozenset({A.done, A.queued, A.failed, A.skipped}),
-    A.done: frozenset({A.undone}),
+    # an undo asked for, then its outcome: removed on the platform, or given up (still there)
+    A.done: frozenset({A.undoing}),
+    A.undoing: frozenset({A.undone, A.done}),
 }
 
 # What the matcher may create an action as.

@@ -15,6 +15,18 @@ from app.pagination import MAX_ID, Page, PathId
 router = APIRouter(tags=["audit"], responses=error_responses(404))
 
 
+DETAIL = (
+    "what changed. Updates (`rule.update`, `filters.update`, `account.update`): "
+    "`{\"before\": {field: old value}, \"after\": {field: new value}}` over the fields that changed "
+    "(for an account's `limits` and `config`, only their entries that changed; `\"credentials\": \"replaced\"` "
+    "when new credentials were given, never their values; keys naming a secret show `[redacted]`). "
+    "Actions (`action.approve`, `action.reject`, `action.undo`, `action.undone`, `action.undo_failed`): "
+    "`post_id`, `author_id`, `author_handle` and `snippet` (the post's first 80 characters, `…` when cut), "
+    "with `why` (an undo's cause: a block, an opt-out, an original edited or deleted; empty when asked for "
+    "directly), `by` (who asked for the undo) and `error` (a given-up undo: why). Others: what was made or "
+    "removed, e.g. a rule's fields, a block's reason")
+
+
 class AuditRead(BaseModel):
     """One change someone made, as the audit log keeps it."""
 
@@ -23,11 +35,12 @@ class AuditRead(BaseModel):
     id: int = Field(description="the event's id")
     at: datetime = Field(description="when (UTC)")
     actor: str = Field(description="who: a token's name, id and role, or the system")
-    action: str = Field(description="what, e.g. block.create, rule.update, action.undo")
+    action: str = Field(description="what, e.g. block.create, rule.update, action.undo, action.undone, "
+                                    "action.undo_failed")
     account_id: PathId | None = Field(description="the account it concerns; null: none (tokens, global blocks)")
     target_type: str = Field(description="the kind of thing changed: account, rule, block, action, token...")
     target_id: str = Field(description="its id")
-    detail: dict[str, Any] = Field(description="what changed, e.g. the fields of an update")
+    detail: dict[str, Any] = Field(description=DETAIL)
 
 
 @router.get("/audit", response_model=Page[AuditRead])

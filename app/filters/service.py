@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import record
+from app.audit import before_after, record
 from app.auth.caller import Caller
 from app.filters import repository
 from app.filters.schemas import Filters, FiltersRead
@@ -18,8 +18,9 @@ async def read(session: AsyncSession, *, account_id: int) -> FiltersRead:
 
 
 async def replace(session: AsyncSession, *, account_id: int, data: Filters, caller: Caller) -> FiltersRead:
-    """Replace the account's filters (audited)."""
+    """Replace the account's filters (audited with the fields that changed, before and after)."""
     row = await repository.get(session, account_id)
+    before = (Filters() if row is None else Filters.model_validate(row)).model_dump()
     if row is None:
         row = AccountFilters(account_id=account_id)
         session.add(row)
@@ -27,5 +28,5 @@ async def replace(session: AsyncSession, *, account_id: int, data: Filters, call
         setattr(row, key, value)
     await session.flush()
     await record(session, caller, "filters.update", target_type="filters", target_id=account_id,
-                 account_id=account_id, detail=data.model_dump())
+                 account_id=account_id, detail=before_after(before, data.model_dump()))
     return FiltersRead(account_id=account_id, updated_at=row.updated_at, **data.model_dump())

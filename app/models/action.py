@@ -17,6 +17,7 @@ class ActionStatus(StrEnum):
     review = "review"
     sending = "sending"
     done = "done"
+    undoing = "undoing"
     failed = "failed"
     rejected = "rejected"
     undone = "undone"
@@ -46,7 +47,7 @@ class Action(Base):
         Index("ix_actions_due", "status", "next_attempt_at"),
         Index("ix_actions_account_status", "account_id", "status", "id"),
         Index("ix_actions_account_author", "account_id", "author_handle"),
-        # The closed sets, held by the database too (migration 0005 writes the same conditions).
+        # The closed sets, held by the database too (migrations 0005 and 0008 write the same conditions).
         CheckConstraint(one_of("status", ActionStatus), name="status"),
         CheckConstraint(one_of("kind", ActionKind), name="kind"),
         CheckConstraint(one_of("original_state", OriginalState, nullable=True), name="original_state"),
@@ -72,6 +73,8 @@ class Action(Base):
     platform_action_id: Mapped[str | None] = mapped_column(String(512))
     undo_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undo_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Who asked for the undo in hand (or done); decided_by keeps who approved or rejected it (0008).
+    undo_requested_by: Mapped[str | None] = mapped_column(String(255))
     decided_by: Mapped[str | None] = mapped_column(String(255))
     lease_owner: Mapped[str | None] = mapped_column(String(255))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

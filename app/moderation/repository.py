@@ -61,9 +61,8 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
 
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None) -> Sequence[Action]:
-    """Live (done, not yet undone) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == ActionStatus.done, Action.undo_requested_at.is_(None),
-                                 _by_author(author, pending))
+    """Live (done, no undo in hand) actions of an author, for undo on block or opt-out."""
+    query = select(Action).where(Action.status == ActionStatus.done, _by_author(author, pending))
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:

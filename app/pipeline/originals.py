@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import record_rate_limit
 from app.actions import repository
-from app.audit import record
+from app.actions.service import request_undo
 from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -127,9 +127,9 @@ async def deleted(session: AsyncSession, action: Action) -> int:
     action.reason = "original deleted by its author"
     account = await session.get_one(Account, action.account_id)
     dangles = get_platform(account.platform).reposts_outlive_originals and action.kind == ActionKind.repost
-    if dangles and action.undo_requested_at is None:
-        action.undo_requested_at, action.next_attempt_at = utcnow(), utcnow()
+    if dangles:
         action.reason += "; removing our repost, which would point at nothing"
+        await request_undo(session, action=action, caller=None, why=action.reason)
     log.info("original deleted", extra={"account_id": action.account_id, "action_id": action.id,
                                         "post_id": action.post_id, "undo": dangles})
     return 1
@@ -145,13 +145,10 @@ async def edited(session: AsyncSession, action: Action, post: Post) -> int:
     reason = await recheck_reason(session, action, post)
     log.info("original edited", extra={"account_id": action.account_id, "action_id": action.id,
                                        "post_id": action.post_id, "still_passes": reason is None, "reason": reason})
-    if reason is None or action.undo_requested_at is not None:
+    if reason is None:
         return 1
-    now = utcnow()
-    action.undo_requested_at, action.next_attempt_at = now, now
     action.reason = f"original edited: {reason}"
-    await record(session, None, "action.undo", target_type="action", target_id=action.id,
-                 account_id=action.account_id, detail={"why": action.reason, "post_id": action.post_id})
+    await request_undo(session, action=action, caller=None, why=action.reason)
     return 1
 
 

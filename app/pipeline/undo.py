@@ -1,7 +1,11 @@
-"""Undo: reposts asked to be undone (one by one, or all of a blocked author's) go out within limits.
+"""Undo: `undoing` actions (asked one by one, or all of a blocked author's) are removed within limits.
 
 The adapters remove every repost of ours they find (GoToSocial may hold several boosts of one
-status). The lease is renewed while the call is out; the outcome is written only while it is ours.
+status), and one that finds nothing of ours raises PostGone, which counts as undone: so a try
+after one that may have reached the platform (a lost answer, a worker that died and whose lease
+ran out) removes nothing twice. The lease is renewed while the call is out; the outcome is
+written only while it is ours. Removed -> `undone`; failed -> retried with backoff while
+`undoing`, or back to `done` with the error once the failure policy gives up (app/actions/states.py).
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import send_blocked_until
 from app.actions import repository
+from app.actions.audit import record_action
 from app.actions.states import move
-from app.audit import record
 from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
@@ -101,15 +105,23 @@ async def _record(session: AsyncSession, result: Result[None], settings: Setting
     if error is None or isinstance(error, PostGone):
         move(action, ActionStatus.undone, undone_at=utcnow(), next_attempt_at=None,
              error="already removed on the platform" if error else None)
-        await record(session, None, "action.undone", target_type="action", target_id=action.id,
-                     account_id=action.account_id, detail={"post_id": action.post_id, "by": action.decided_by})
+        await record_action(session, None, "action.undone", action, by=action.undo_requested_by)
         return 1
-    _undo_failed(action, result.account, error, settings)
+    if not _undo_failed(action, result.account, error, settings):
+        await _give_up(session, action)
     return 0
 
 
-def _undo_failed(action: Action, account: Account, error: Exception, settings: Settings) -> None:
-    """Wait as told, retry with backoff, or give up (the repost stays `done`, the error says why)."""
+async def _give_up(session: AsyncSession, action: Action) -> None:
+    """The repost stays: back to `done`, the error saying so, the request cleared so it can be asked again."""
+    tries = f"{action.undo_attempts} {'try' if action.undo_attempts == 1 else 'tries'}"
+    action.error = f"{action.error}; gave up after {tries}: the repost is still there"
+    await record_action(session, None, "action.undo_failed", action, by=action.undo_requested_by, error=action.error)
+    move(action, ActionStatus.done, undo_requested_at=None, undo_requested_by=None)
+
+
+def _undo_failed(action: Action, account: Account, error: Exception, settings: Settings) -> bool:
+    """Record the failure and when to try again; False when the policy gives up (the repost is still there)."""
     action.undo_attempts += 1
     action.error = f"undo failed: {error}"
     log.warning("undo failed", extra={"action_id": action.id, "error": str(error)})
@@ -117,5 +129,4 @@ def _undo_failed(action: Action, account: Account, error: Exception, settings: S
         log.error("adapter error", exc_info=error, extra={"action_id": action.id})
         error = PlatformError(f"{type(error).__name__}: {error}", retryable=False)
     action.next_attempt_at = backoff(account, error, attempts=action.undo_attempts, settings=settings).at
-    if action.next_attempt_at is None:
-        action.undo_requested_at = None
+    return action.next_attempt_at is not None

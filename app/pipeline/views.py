@@ -15,7 +15,8 @@ from app.moderation import repository as moderation_repo
 from app.pipeline import repository
 from app.platforms.registry import get_platform
 
-ACTIVE = (ActionStatus.queued, ActionStatus.review, ActionStatus.sending, ActionStatus.done)
+# What counts as reposted for duplicate-text suppression: an undo in hand has not removed it yet.
+ACTIVE = (ActionStatus.queued, ActionStatus.review, ActionStatus.sending, ActionStatus.done, ActionStatus.undoing)
 
 
 def filter_settings(row: AccountFilters | None) -> FilterSettings:

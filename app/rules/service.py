@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import record
+from app.audit import before_after, record
 from app.auth.caller import Caller
 from app.engine.scope import Scope, ScopeError, parse_scope
 from app.errors import Invalid, NotFound
@@ -72,12 +72,13 @@ async def update(session: AsyncSession, *, runtime, rule: Rule, account: Account
     normalized = checked_query(query, scope)
     _check_action(account, changes.get("action", rule.action), changes.get("quote_template", rule.quote_template))
     authors = await resolve_rule_authors(runtime, account, parse(query, scoped=scope.is_set), scope, rule.authors)
+    before = {key: getattr(rule, key) for key in changes}
     for key, value in changes.items():
         setattr(rule, key, value)
     rule.scope, rule.normalized, rule.authors = str(scope), normalized, authors
     rule.authors_pending = any_pending(authors)
     await record(session, caller, "rule.update", target_type="rule", target_id=rule.id, account_id=rule.account_id,
-                 detail=changes)
+                 detail=before_after(before, {key: getattr(rule, key) for key in changes}))
     return rule
 
 

@@ -1,5 +1,5 @@
 """The action state machine: every allowed move works, every other is an error, and the database
-refuses a status outside the closed set (CHECK constraints, migration 0005)."""
+refuses a status outside the closed set (CHECK constraints, migrations 0005 and 0008)."""
 
 from itertools import product
 
@@ -62,7 +62,8 @@ def test_bulk_sources_come_from_the_table_and_never_touch_a_send_in_flight():
     assert states.sources(ActionStatus.skipped, among=WAITING) == sorted(WAITING)
     assert ActionStatus.sending in states.sources(ActionStatus.skipped)  # a send finds the post gone
     assert states.sources(ActionStatus.rejected) == sorted(WAITING)
-    assert states.sources(ActionStatus.undone) == [ActionStatus.done]
+    assert states.sources(ActionStatus.undone) == [ActionStatus.undoing]
+    assert states.sources(ActionStatus.undoing) == [ActionStatus.done]
 
 
 def test_an_action_starts_only_as_the_matcher_decides():
@@ -91,6 +92,19 @@ async def test_an_illegal_request_on_the_api_is_a_409_and_changes_nothing(client
     assert "is done" in response.json()["detail"]
     after = (await client.get(f"{API}/actions/{done_action['id']}", headers=admin)).json()
     assert after["status"] == "done" and after["decided_by"] == done_action["decided_by"]
+
+
+async def test_the_database_takes_every_status_the_enum_has(runtime, done_action):
+    async with runtime.engine.begin() as conn:
+        for status in ActionStatus:
+            await conn.execute(text("UPDATE actions SET status = :value WHERE id = :id"),
+                               {"value": status.value, "id": done_action["id"]})
+
+
+def test_an_undo_goes_through_undoing_and_may_fall_back_to_done():
+    assert MOVES[ActionStatus.done] == {ActionStatus.undoing}
+    assert MOVES[ActionStatus.undoing] == {ActionStatus.undone, ActionStatus.done}
+    assert not can_move(ActionStatus.done, ActionStatus.undone)  # only the undo job, through undoing
 
 
 @pytest.mark.parametrize(("column", "value"), [("status", "bogus"), ("kind", "retweet"), ("original_state", "gone")])

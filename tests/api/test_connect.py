@@ -114,7 +114,7 @@ async def test_unretweets_are_spaced_as_x_allows(client, admin, pipeline, runtim
         assert (await client.post(f"{API}/actions/{action['id']}/undo", headers=admin)).status_code == 202
     await pipeline.tick(poll=False)
     [undone] = await actions(client, admin, account["id"], status="undone")
-    waiting = await actions(client, admin, account["id"], status="done")
+    waiting = await actions(client, admin, account["id"], status="undoing")
     assert len(waiting) == 1 and sum(x.is_reposted(p) for p in posts) == 1
     first = datetime.fromisoformat(undone["undone_at"])
     assert all(datetime.fromisoformat(a["next_attempt_at"]) >= first + timedelta(seconds=18) for a in waiting)

@@ -236,7 +236,7 @@ async def test_an_undo_whose_lease_is_taken_over_records_nothing(client, admin, 
     await tick
 
     action = await _the_action(runtime)
-    assert (action.status, action.lease_owner, action.undone_at) == ("done", "other-worker", None)
+    assert (action.status, action.lease_owner, action.undone_at) == ("undoing", "other-worker", None)
     assert made(gts, "repost", post_id) == 0
     await pipeline.tick()  # the lease ran out: the undo is done again (nothing left to remove)
     [undone] = await actions(client, admin, account["id"])
