@@ -1,7 +1,7 @@
 """people: users (name + argon2 hash, role, accounts), web_sessions and invites for the dashboard
 
-Revision ID: 0008_people
-Revises: 0007_action_snapshots
+Revision ID: 0009_people
+Revises: 0008_undoing
 
 Three new tables; nothing existing changes. Only hashes of session and invite keys are stored.
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008_people"
-down_revision: str | None = "0007_action_snapshots"
+revision: str = "0009_people"
+down_revision: str | None = "0008_undoing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
