@@ -14,6 +14,7 @@ from html import escape
 
 from markupsafe import Markup
 
+from app.accounts.summary import AccountSummary
 from app.actions.reasons import OTHER, REPOSTED
 
 REPOSTED_COLOUR = "#1d7a3a"
@@ -129,3 +130,10 @@ def _bar(x: int, layers: list[tuple[int, str]], top: int) -> list[str]:
         out.append(f'<rect x="{x}" y="{y:.2f}" width="{BAR}" height="{h:.2f}" fill="{colour}" '
                    f'stroke="#ffffff" stroke-width="0.4"/>')
     return out
+
+
+def account_chart(summary: AccountSummary) -> Chart:
+    """An account's week of reposts and skips per hour (its overview card, its page)."""
+    account = summary.account
+    return hourly_chart(f"chart-{account.id}", subject=account.display_name or account.handle,
+                        hours=summary.hours, counts=summary.series)

@@ -78,6 +78,8 @@ async def test_the_chart_carries_the_weeks_totals(client, admin, pipeline, runti
     table = re.search(r"<table class=\"data\">.*?</table>", page.text, re.S)
     assert table and "<th scope=\"col\">skipped: language</th>" in table.group(0)
     assert len(re.findall(r"<tr><th scope=\"row\">", table.group(0))) == 2  # two hours with anything in them
+    own = await person.get(f"/accounts/{account['id']}")  # the account's page draws the same chart
+    assert "3 reposted and 2 skipped (2 language)" in own.text and own.text.count("<svg role=\"img\"") == 1
 
 
 async def test_reviews_today_count_decisions(client, admin, pipeline, runtime, web):

@@ -25,8 +25,8 @@ from app.models import Account
 from app.platforms.registry import get_platform
 from app.runtime import Runtime
 from app.web import account_forms as forms
+from app.web.charts import account_chart
 from app.web.forms import Form, SignedForm
-from app.web.pages.overview import chart_of
 from app.web.render import fragment, page, see_other
 from app.web.viewer import Viewer, ViewerDep
 
@@ -107,5 +107,6 @@ async def _show(request: Request, session: AsyncSession, viewer: Viewer, runtime
              "filters": (forms.filters_values(filters), {}), **(typed or {})}
     return await page(request, session, viewer, "accounts/show.html", title=account.display_name or account.handle,
                       status_code=status_code, section="accounts", account=account, tab="health", card=card,
-                      chart=chart_of(card), forms=shown, source_kinds=get_platform(account.platform).source_kinds,
+                      week_chart=account_chart(card), forms=shown,
+                      source_kinds=get_platform(account.platform).source_kinds,
                       can_configure=Capability.configure in GRANTS[viewer.caller.role])

@@ -4,22 +4,15 @@ from fastapi import APIRouter, Request
 
 from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts_service
-from app.accounts.summary import AccountSummary, summaries
+from app.accounts.summary import summaries
 from app.auth.caller import Capability
 from app.db.base import utcnow
 from app.deps import RuntimeDep, SessionDep
-from app.web.charts import Chart, hourly_chart
+from app.web.charts import account_chart
 from app.web.render import page
 from app.web.viewer import ViewerDep
 
 router = APIRouter()
-
-
-def chart_of(summary: AccountSummary) -> Chart:
-    """The card's chart of reposts and skips per hour."""
-    account = summary.account
-    return hourly_chart(f"chart-{account.id}", subject=account.display_name or account.handle,
-                        hours=summary.hours, counts=summary.series)
 
 
 @router.get("/")
@@ -32,4 +25,4 @@ async def overview(request: Request, session: SessionDep, viewer: ViewerDep, run
                 for a in visible]
     cards = await summaries(session, accounts=accounts, runtime=runtime, now=utcnow())
     return await page(request, session, viewer, "overview/index.html", title="Overview", section="overview",
-                      cards=[(card, chart_of(card)) for card in cards])
+                      cards=[(card, account_chart(card)) for card in cards])
