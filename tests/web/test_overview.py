@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from app.accounts.conditions import Severity, set_condition
+from app.actions.reasons import KINDS, kind_of
+from app.actions.repository import hourly_outcomes
 from app.auth.caller import Role
-from app.models import Action, ActionStatus
+from app.models import Account, Action, ActionStatus, Cursor
 from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
 
 
@@ -146,6 +149,7 @@ async def test_a_bad_value_is_a_422_next_to_its_field_and_nothing_changes(client
     assert 'aria-invalid="true"' in hour and 'value="0"' in hour
     assert 'id="f-max_per_hour-error">Input should be greater than or equal to 1<' in hour
     assert "unknown time zone &#39;Mars/Olympus&#39;" in html and 'value="Mars/Olympus"' in html
+    assert "Not saved: fix the 2 fields marked below." in html
     assert (await client.get(f"{API}/accounts/{account['id']}", headers=admin)).json()["limits"] == before
     answer = await person.post(f"/accounts/{account['id']}/settings/filters", {"languages": "english"})
     assert answer.status_code == 422 and "not language codes" in answer.text and 'value="english"' in answer.text
@@ -210,3 +214,47 @@ async def test_preview_counts_what_the_settings_would_change(client, admin, pipe
     answer = await person.post(url, {"form": "limits", "max_per_hour": "-3"})
     assert answer.status_code == 200 and "fix these first" in answer.text and "max per hour" in answer.text
     assert (await client.get(f"{API}/accounts/{account['id']}", headers=admin)).json()["limits"]["max_per_hour"] is None
+
+
+async def test_the_overview_shows_the_health_the_api_gives(client, admin, runtime, web):
+    account = await make_account(client, admin)
+    now = datetime.now(UTC)
+    async with runtime.sessions() as session, session.begin():
+        row = await session.get(Account, account["id"])
+        set_condition(row, "credentials", severity=Severity.attention, message="the platform refused the token")
+        set_condition(row, "rate_limited:account", severity=Severity.limit, message="429 from the platform",
+                      until=now + timedelta(minutes=20), bucket="account", holds="all")
+        session.add(Cursor(account_id=account["id"], source="tag:coffee", last_polled_at=now, error="HTTP 503 busy",
+                           error_kind="http", error_status=503, error_at=now, consecutive_failures=3))
+    health = (await client.get(f"{API}/accounts/{account['id']}/health", headers=admin)).json()
+    assert health["status"] == "needs_attention" and health["rate_limits"]
+    person = await web(Role.organizer, [account["id"]])
+    for url in ("/", f"/accounts/{account['id']}"):
+        html = (await person.get(url)).text
+        assert "needs attention" in html and "the platform refused the token" in html
+        assert "Rate limited</strong> (account) until" in html and "429 from the platform" in html
+        assert "Source tag:coffee failing</strong> (3 in a row): HTTP 503 busy (HTTP 503)" in html
+        assert "Nothing needs attention." not in html
+
+
+async def test_skip_kinds_are_grouped_alike_in_sql_and_python(client, admin, pipeline, runtime):
+    """Every kind of reason, counted by the database's CASE, lands where kind_of puts it (`_` is no wildcard)."""
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee")
+    reasons = [*(prefix + " x" for prefix, _ in KINDS), "own post", "filter: minXfollowers 3", "scopes: x", None]
+    await ingest(client, admin, [world().publish("alice", f"cup {i} #coffee") for i in range(len(reasons))])
+    await pipeline.tick(poll=False)
+    async with runtime.sessions() as session, session.begin():
+        ids = sorted(await session.scalars(select(Action.id)))
+        assert len(ids) == len(reasons)
+        for action_id, reason in zip(ids, reasons, strict=True):
+            await session.execute(update(Action).where(Action.id == action_id)
+                                  .values(status="skipped", reason=reason, updated_at=datetime.now(UTC)))
+    async with runtime.sessions() as session:
+        rows = await hourly_outcomes(session, account_ids=[account["id"]], since=datetime.now(UTC) - timedelta(hours=1))
+    counted = {kind: count for _, _, kind, count in rows}
+    expected: dict[str, int] = {}
+    for reason in reasons:
+        expected[kind_of(reason)] = expected.get(kind_of(reason), 0) + 1
+    assert counted == expected
+    assert expected["other filter"] == 2 and expected["other"] == 3
