@@ -17,7 +17,7 @@ from app.engine.replay import Match, Outcome, replay
 from app.engine.view import FilterSettings
 from app.filters import service as filters_service
 from app.filters.schemas import Filters
-from app.models import Account, AccountFilters, Action, ActionKind, SeenPost
+from app.models import Account, AccountFilters, Action, ActionKind, ActionStatus, SeenPost
 from app.pipeline.inbox import post_of
 from app.pipeline.views import filter_settings, platform_windows
 
@@ -58,17 +58,16 @@ async def effect(session: AsyncSession, *, account: Account, filters: Filters | 
     matches = [_match(action, post) for action, post in rows]
     before = _replay(account, matches, saved_filters, saved_limits)
     after = _replay(account, matches, filters or saved_filters, limits or saved_limits)
-    result = Effect(total=len(matches), skipped=_count(after, "skipped"), delayed=_count(after, "delayed"),
-                    skipped_now=_count(before, "skipped"), delayed_now=_count(before, "delayed"))
-    result.changes = [Change(action, _text(action, post), b, a) for (action, post), b, a in zip(rows, before, after,
-                                                                                                 strict=True)
-                      if b.describe() != a.describe()]
-    return result
+    changes = [Change(action, _text(action, post), was, would)
+               for (action, post), was, would in zip(rows, before, after, strict=True)
+               if was.describe() != would.describe()]
+    return Effect(total=len(matches), skipped=_skipped(after), delayed=_delayed(after), skipped_now=_skipped(before),
+                  delayed_now=_delayed(before), changes=changes)
 
 
 def _match(action: Action, post: SeenPost) -> Match:
-    fixed = action.reason if action.status == "skipped" and kind_of(action.reason) not in SETTINGS_KINDS else None
-    return Match(post_of(post), action.created_at, fixed)
+    fixed = action.status == ActionStatus.skipped and kind_of(action.reason) not in SETTINGS_KINDS
+    return Match(post_of(post), action.created_at, action.reason if fixed else None)
 
 
 def _replay(account: Account, matches: list[Match], filters: Filters, limits: Limits) -> list[Outcome]:
@@ -87,8 +86,12 @@ def _limit_settings(account: Account, limits: Limits) -> LimitSettings:
     return LimitSettings(**values, windows=platform_windows(account, ActionKind.repost))
 
 
-def _count(outcomes: list[Outcome], what: str) -> int:
-    return sum(1 for o in outcomes if (o.skipped is not None if what == "skipped" else o.delayed))
+def _skipped(outcomes: list[Outcome]) -> int:
+    return sum(1 for o in outcomes if o.skipped is not None)
+
+
+def _delayed(outcomes: list[Outcome]) -> int:
+    return sum(1 for o in outcomes if o.delayed)
 
 
 def _text(action: Action, post: SeenPost) -> str:
