@@ -84,6 +84,9 @@ async def save_settings(account_id: int, which: str, request: Request, session: 
     except forms.FormRejected as rejected:
         return await _show(request, session, viewer, runtime, account, status_code=422,
                            typed={which: (rejected.values, rejected.errors)})
+    # FastAPI closes the session dependency (its commit) only after the 303 is sent: without this the
+    # browser's next GET can read the old settings
+    await session.commit()
     return see_other(f"/accounts/{account.id}#{which}", note=SAVED[which])
 
 
