@@ -114,9 +114,6 @@ async def live_on(session: AsyncSession, *, post_id: str, platform: str) -> Sequ
     return rows.all()
 
 
-SENT = (ActionStatus.done, ActionStatus.undone)
-
-
 def _outcome_kind() -> ColumnElement[str]:
     """`reposted` for a sent action, else the kind of its skip reason (app/actions/reasons.py)."""
     skip = case(*[(Action.reason.startswith(prefix, autoescape=True), kind) for prefix, kind in KINDS], else_=OTHER)
@@ -125,14 +122,14 @@ def _outcome_kind() -> ColumnElement[str]:
 
 async def hourly_outcomes(session: AsyncSession, *, account_ids: list[int],
                           since: datetime) -> Sequence[Row[int, str, str, int]]:
-    """(account id, UTC hour as `YYYY-MM-DD HH`, kind, count) of the reposts sent (by sent_at) and the
-    actions skipped (by when they were skipped) since `since`: the overview's charts, in one query."""
+    """(account id, UTC hour as `YYYY-MM-DD HH`, kind, count) of the actions sent (by sent_at, whatever
+    became of them since: undone too) and those skipped (by when they were skipped) since `since`:
+    the overview's charts, in one query."""
     skipped = Action.status == ActionStatus.skipped
     at = case((skipped, Action.updated_at), else_=Action.sent_at)
     inner = (select(Action.account_id.label("account_id"), hour_of(at).label("hour"), _outcome_kind().label("kind"))
              .where(Action.account_id.in_(account_ids),
-                    or_(and_(skipped, Action.updated_at >= since),
-                        and_(Action.status.in_(SENT), Action.sent_at >= since)))
+                    or_(and_(skipped, Action.updated_at >= since), and_(~skipped, Action.sent_at >= since)))
              .subquery())
     # grouped outside: PostgreSQL would not see one bound expression in SELECT and GROUP BY as the same
     query = (select(inner.c.account_id, inner.c.hour, inner.c.kind, func.count())
