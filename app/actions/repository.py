@@ -4,9 +4,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.actions.reasons import KINDS, OTHER, REPOSTED
+from app.db.dialect import hour_of
 from app.models import Account, Action, ActionKind, ActionStatus, OriginalState, Rule, SeenPost
 from app.pagination import Page, PageParams, T, paginate
 
@@ -122,3 +124,42 @@ async def live_on(session: AsyncSession, *, post_id: str, platform: str) -> Sequ
         Action.post_id == post_id, Action.status == ActionStatus.done, Action.kind.in_(WATCHED),
         Account.platform == platform))
     return rows.all()
+
+
+def _outcome_kind() -> ColumnElement[str]:
+    """`reposted` for a sent action, else the kind of its skip reason (app/actions/reasons.py)."""
+    skip = case(*[(Action.reason.startswith(prefix, autoescape=True), kind) for prefix, kind in KINDS], else_=OTHER)
+    return case((Action.status == ActionStatus.skipped, skip), else_=literal(REPOSTED))
+
+
+async def hourly_outcomes(session: AsyncSession, *, account_ids: list[int],
+                          since: datetime) -> Sequence[Row[int, str, str, int]]:
+    """(account id, UTC hour as `YYYY-MM-DD HH`, kind, count) of the actions sent (by sent_at, whatever
+    became of them since: undone too) and those skipped (by when they were skipped) since `since`:
+    the overview's charts, in one query."""
+    skipped = Action.status == ActionStatus.skipped
+    at = case((skipped, Action.updated_at), else_=Action.sent_at)
+    inner = (select(Action.account_id.label("account_id"), hour_of(at).label("hour"), _outcome_kind().label("kind"))
+             .where(Action.account_id.in_(account_ids),
+                    or_(and_(skipped, Action.updated_at >= since), and_(~skipped, Action.sent_at >= since)))
+             .subquery())
+    # grouped outside: PostgreSQL would not see one bound expression in SELECT and GROUP BY as the same
+    query = (select(inner.c.account_id, inner.c.hour, inner.c.kind, func.count())
+             .group_by(inner.c.account_id, inner.c.hour, inner.c.kind))
+    return (await session.execute(query)).all()
+
+
+async def waiting_by_status(session: AsyncSession, *, account_ids: list[int]) -> dict[tuple[int, str], int]:
+    """{(account id, status): count} of the queued actions and those waiting for review."""
+    query = (select(Action.account_id, Action.status, func.count())
+             .where(Action.account_id.in_(account_ids), Action.status.in_((ActionStatus.queued, ActionStatus.review)))
+             .group_by(Action.account_id, Action.status))
+    return {(account_id, status): count for account_id, status, count in await session.execute(query)}
+
+
+async def recent_matches(session: AsyncSession, *, account_id: int, limit: int) -> Sequence[tuple[Action, SeenPost]]:
+    """The account's newest `limit` actions with the posts they were decided on, oldest first."""
+    query = (select(Action, SeenPost).join(SeenPost, SeenPost.id == Action.seen_post_id)
+             .where(Action.account_id == account_id).order_by(Action.id.desc()).limit(limit))
+    rows = [(action, post) for action, post in await session.execute(query)]
+    return rows[::-1]

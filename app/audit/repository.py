@@ -1,8 +1,9 @@
 """Every query on audit events."""
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AuditEvent
@@ -18,3 +19,15 @@ async def page(session: AsyncSession, *, account_ids: Iterable[int] | None, acti
     if action:
         query = query.where(AuditEvent.action == action)
     return await paginate(session, query.order_by(AuditEvent.id.desc()), page=page, into=into)
+
+
+REVIEW_DECISIONS = ("action.approve", "action.reject")
+
+
+async def reviews_since(session: AsyncSession, *, account_ids: list[int], since: datetime) -> dict[int, int]:
+    """{account id: posts approved or rejected since `since`} (accounts with none are left out)."""
+    query = (select(AuditEvent.account_id, func.count())
+             .where(AuditEvent.account_id.in_(account_ids), AuditEvent.action.in_(REVIEW_DECISIONS),
+                    AuditEvent.at >= since)
+             .group_by(AuditEvent.account_id))
+    return {account_id: count for account_id, count in await session.execute(query) if account_id is not None}
