@@ -32,6 +32,7 @@ from app.platforms.x.client import XClient, data_of
 
 PENDING_SECONDS = 15 * 60  # a Mastodon code lasts 10 minutes; signing in at the instance takes some too
 CALLBACK = "/connect/{platform}/callback"
+LABELS = {"mastodon": "Mastodon", "x": "X"}
 # Takahē sets the bot flag only with the whole `write` scope; asked for when the person ticks it.
 MASTODON_FULL_WRITE = "read write"
 
@@ -74,8 +75,8 @@ def unseal(fernet: Fernet, raw: str | None, *, platform: str, user_id: int, stat
     again = "Start again from “Connect an account”."
     if not raw:
         raise ConnectFailed(400, "No sign-in in progress",
-                            f"This browser has no {platform} sign-in waiting (it was finished, or cookies were "
-                            f"cleared). {again}")
+                            f"This browser has no {LABELS.get(platform, platform)} sign-in waiting (it was finished, "
+                            f"or cookies were cleared). {again}")
     try:
         data = json.loads(fernet.decrypt(raw.encode("ascii"), ttl=PENDING_SECONDS))
         pending = Pending(**data)

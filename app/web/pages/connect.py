@@ -41,7 +41,12 @@ router = APIRouter()
 
 COOKIE = "reposter_connect"
 COOKIE_PATH = "/connect"
-NAMES = {"mastodon": "Mastodon", "x": "X", "bluesky": "Bluesky", "mock": "Mock platform"}
+NAMES = {"mastodon": "Mastodon", "x": "X", "bluesky": "Bluesky", "mock": "mock"}
+
+
+def _a(platform: str) -> str:
+    """'a Mastodon account', 'an X account'."""
+    return f"{'an' if platform == 'x' else 'a'} {NAMES[platform]} account"
 BLUESKY_PDS = "https://bsky.social"
 
 
@@ -55,7 +60,7 @@ async def _form(request: Request, session: AsyncSession, viewer: Viewer, platfor
                 errors: dict[str, str] | None = None, **values: Any) -> Response:
     """A platform's connect form, with the values sent back and each error beside its field."""
     return await page(request, session, viewer, f"connect/{platform}.html", status_code=status_code,
-                      title=f"Connect a {NAMES[platform]} account", section="accounts", errors=errors or {},
+                      title=f"Connect {_a(platform)}", section="accounts", errors=errors or {},
                       values=values, platform=platform)
 
 
@@ -66,7 +71,7 @@ async def _failed(request: Request, session: AsyncSession, viewer: Viewer, platf
     viewer's rows the layout reads)."""
     return await page(request, session, viewer, "connect/failed.html", status_code=failure.status,
                       title=failure.title, section="accounts", message=failure.message, platform=platform,
-                      platform_name=NAMES[platform])
+                      again=f"Connect {_a(platform)} again")
 
 
 def _connected(account: Account) -> Response:
