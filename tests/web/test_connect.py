@@ -341,3 +341,14 @@ async def test_an_organizers_api_token_still_cannot_connect(client, admin, runti
 async def test_a_form_without_the_csrf_token_is_refused(organizer, runtime):
     answer = await organizer.http.post("/accounts/new/mock", data={"handle": "uni_news"})
     assert answer.status_code == 403 and await _count(runtime) == 1
+
+
+async def test_a_callback_without_a_session_goes_to_sign_in_and_back(runtime, mastodon):
+    from app.main import create_app
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime=runtime)),
+                                 base_url="http://test") as browser:
+        answer = await browser.get("/connect/mastodon/callback?code=c&state=s")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/connect/mastodon/callback%3Fcode%3Dc%26state%3Ds"
+    assert await _count(runtime) == 0 and mastodon.exchanges == []
