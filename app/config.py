@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     # the address of the request.
     session_days: float = Field(default=14.0, gt=0)
     public_url: str = ""
+    # The operator's X app, for connecting X accounts from the dashboard (OAuth 2.0 with PKCE): its
+    # client id, its secret for a confidential client (empty: a public one), and its app-only bearer
+    # token, stored with each X account for the filtered stream (empty: X accounts poll instead).
+    # Register <public_url>/connect/x/callback as the app's callback URL.
+    x_client_id: str = ""
+    x_client_secret: str = ""
+    x_bearer_token: str = ""
     log_level: str = "INFO"
     # json (one object per line) or text (message and key=value fields); unset: json for serve and
     # worker, text for the demo and the other commands

@@ -16,7 +16,7 @@ from app.accounts.crypto import encrypt
 from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
 from app.audit import before_after, record
 from app.auth import service as auth_service
-from app.auth.caller import Caller, Capability
+from app.auth.caller import GRANTS, Caller, Capability
 from app.errors import AppError, Conflict, Invalid, NotFound
 from app.models import Account
 from app.platforms.base import ConnectedAccount, CredentialsInvalid, PlatformError
@@ -42,7 +42,7 @@ async def get_for(session: AsyncSession, *, account_id: int, caller: Caller, nee
 
 async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime, caller: Caller) -> Account:
     """Check the credentials with the platform, then store the account with them encrypted."""
-    caller.require_admin()
+    _require_connector(caller)
     if data.platform not in available():
         raise Invalid(f"unknown platform {data.platform!r}; known: {sorted(available())}")
     if await repository.by_handle(session, data.platform, data.handle):
@@ -62,7 +62,18 @@ async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime
     await session.flush()
     await record(session, caller, "account.create", target_type="account", target_id=account.id,
                  account_id=account.id, detail={"platform": account.platform, "handle": account.handle})
+    if not caller.is_admin and caller.user_id is not None:
+        await users_service.give_account(session, user_id=caller.user_id, account_id=account.id, caller=caller)
     return account
+
+
+def _require_connector(caller: Caller) -> None:
+    """Admins connect accounts; so does an organizer signed in to the dashboard, who is then given
+    the account. An organizer's API token cannot: its accounts are fixed when it is made."""
+    if caller.is_admin:
+        return
+    if caller.user_id is None or Capability.configure not in GRANTS[caller.role]:
+        caller.require_admin()
 
 
 async def _refuse_twin(session: AsyncSession, account: Account) -> None:

@@ -237,6 +237,15 @@ async def revoke_invite(session: AsyncSession, *, invite_id: int, caller: Caller
     await record(session, caller, "invite.revoke", target_type="invite", target_id=invite_id)
 
 
+async def give_account(session: AsyncSession, *, user_id: int, account_id: int, caller: Caller) -> None:
+    """Add an account to a person's list (an organizer who connected it)."""
+    user = await get(session, user_id)
+    if account_id not in user.account_ids:
+        user.account_ids = sorted([*user.account_ids, account_id])
+        await record(session, caller, "user.update", target_type="user", target_id=user.id,
+                     detail={"account_ids": user.account_ids, "added": [account_id], "why": "account connected"})
+
+
 async def forget_account(session: AsyncSession, *, account_id: int, caller: Caller) -> None:
     """Take a deleted account off every person's and invite's list, so no later account inherits it."""
     for user in await repository.reaching(session, account_id):
