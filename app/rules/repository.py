@@ -83,3 +83,9 @@ async def counts_since(session: AsyncSession, *, account_id: int, since: datetim
              .group_by(Action.rule_id))
     return {rule_id: (int(matched), int(acted or 0), int(skips or 0))
             for rule_id, matched, acted, skips in await session.execute(query)}
+
+
+async def ordered(session: AsyncSession, *, account_id: int) -> Sequence[Rule]:
+    """All the account's rules, enabled or not, highest priority first (as the API lists them)."""
+    query = select(Rule).where(Rule.account_id == account_id).order_by(Rule.priority.desc(), Rule.id)
+    return (await session.scalars(query)).all()
