@@ -134,7 +134,7 @@ async def create_rule(account_id: PathId, request: Request, session: SessionDep,
                       viewer: ViewerDep, form: SignedForm):
     """Save a new rule; a mistake shows the editor again with it marked (422) and saves nothing."""
     account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.configure)
-    values, errors = _values(form), {}
+    values, errors = _values(form), dict[str, str]()
     data = _data(values, errors)
     if data is not None:
         try:
@@ -159,7 +159,7 @@ async def update_rule(rule_id: PathId, request: Request, session: SessionDep, ru
                       viewer: ViewerDep, form: SignedForm):
     """Save a changed rule; a mistake shows the editor again (422) and changes nothing."""
     rule, account = await _rule_for(session, viewer, rule_id, Capability.configure)
-    values, errors = _values(form), {}
+    values, errors = _values(form), dict[str, str]()
     data = _data(values, errors)
     if data is not None:
         try:
