@@ -130,7 +130,7 @@ async def _seed_actions(runtime, account_id: int, rule_id: int, statuses: list[s
 def _counts(html: str, rule_id: int) -> list[int]:
     row = re.search(rf'<tr id="rule-{rule_id}">(.*?)</tr>', html, re.S)
     assert row, html
-    return [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row.group(1))]
+    return [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', row.group(1))]
 
 
 async def test_the_list_counts_each_rules_last_seven_days(client, admin, web, runtime):
@@ -203,10 +203,10 @@ async def test_preview_counts_what_the_rule_would_have_done_in_the_last_day(clie
     assert ("In the last 24 h this rule would have reposted 1 and skipped 3: 2 not a follower, 1 language."
             in shown.text)
     assert "5 posts seen" in shown.text and "1 did not match" in shown.text
-    rows = re.findall(r"<tr>\s*<td>(.*?)</td>.*?@(\w+)</span></td>\s*<td>.*?>(\w+)</span>.*?<td>(.*?)</td>",
-                      shown.text, re.S)
+    rows = re.findall(r'<tr>\s*<td class="wide">(.*?)</td>.*?@(\w+)</span></td>\s*'
+                      r'<td data-label="Would">.*?>(\w+)</span>.*?<td data-label="Why">(.*?)</td>', shown.text, re.S)
     assert sorted((handle, verdict, why) for _, handle, verdict, why in rows) == [
-        ("fan", "repost", ""), ("fan", "skip", "filter: language de not in en"),
+        ("fan", "repost", "in scope; no filter or block stops it"), ("fan", "skip", "filter: language de not in en"),
         ("passerby", "skip", "scope: not a follower"), ("stranger", "skip", "scope: not a follower")]
     assert "Last week" not in shown.text and "Lunch" not in shown.text
     # nothing was acted on
