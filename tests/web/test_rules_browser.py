@@ -62,3 +62,11 @@ async def test_an_organizer_writes_a_rule_with_a_mistake_fixes_it_and_saves_it(t
     assert await page.get_by_role("switch", name="Rule Exam news").get_attribute("aria-checked") == "false"
     [rule] = (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"]
     assert (rule["query"], rule["scope"], rule["enabled"]) == ("#uni_news (exams OR lectures)", "followers", False)
+
+    await page.get_by_role("link", name="Exam news").click()
+    await page.get_by_role("link", name="Delete…").click()
+    await page.get_by_role("button", name="Delete the rule").wait_for()
+    await looked_at(tab, "rules-delete")
+    await page.get_by_role("button", name="Delete the rule").click()
+    await page.get_by_text("Rule “Exam news” is deleted.").wait_for()
+    assert (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"] == []
