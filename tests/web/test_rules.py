@@ -214,6 +214,13 @@ async def test_preview_counts_what_the_rule_would_have_done_in_the_last_day(clie
     assert answer.json()["items"] == []
 
 
+async def test_a_preview_without_recent_posts_says_so(client, admin, web):
+    account = await make_account(client, admin)
+    person = await web(Role.organizer, [account["id"]])
+    shown = await person.post(f"/accounts/{account['id']}/rules/preview", {"query": "#coffee"}, headers=HX)
+    assert shown.status_code == 200 and "No posts were seen in the last 24 h" in shown.text
+
+
 async def test_a_rule_is_deleted_after_a_confirmation(client, admin, web):
     account = await make_account(client, admin)
     rule = await make_rule(client, admin, account["id"], "#coffee")

@@ -59,6 +59,7 @@ async def test_an_organizer_writes_a_rule_with_a_mistake_fixes_it_and_saves_it(t
     await looked_at(tab, "rules-list")
     await switch.click()
     await page.get_by_role("status").get_by_text("Rule “Exam news” is off.").wait_for()
+    assert await page.evaluate("document.activeElement.getAttribute('role')") == "switch"  # focus stays on it
     assert await page.get_by_role("switch", name="Rule Exam news").get_attribute("aria-checked") == "false"
     [rule] = (await client.get(f"{API}/accounts/{account['id']}/rules", headers=admin)).json()["items"]
     assert (rule["query"], rule["scope"], rule["enabled"]) == ("#uni_news (exams OR lectures)", "followers", False)
