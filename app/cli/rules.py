@@ -8,18 +8,12 @@ import sys
 
 from app.cli.parsing import USAGE, Subparsers, add_command
 
-# The parser knows OR and AND, in capitals, and `-` for "not"; these words are matched as words.
-_READS_LIKE = {"or": "write OR (in capitals)", "and": "write AND (in capitals), or nothing: terms side "
-               "by side must all match", "not": "put - before the term to leave out, e.g. -spam"}
-
 
 def plain_word_warnings(query: str) -> list[str]:
     """One warning per word the reader may take for an operator that the parser takes as a word."""
-    from app.query.lexer import lex
+    from app.query.warnings import plain_words
 
-    return [f"warning: {lexeme.text!r} at position {lexeme.pos} is a plain word here, not an operator; "
-            f"{_READS_LIKE[lexeme.text.lower()]}"
-            for lexeme in lex(query) if lexeme.kind == "TERM" and lexeme.text.lower() in _READS_LIKE]
+    return [f"warning: {word.message}" for word in plain_words(query)]
 
 
 def check_rule(args: argparse.Namespace) -> None:

@@ -43,9 +43,12 @@ async def posts_after(session: AsyncSession, *, after: int, limit: int) -> Seque
     return (await session.scalars(query)).all()
 
 
-async def newest_posts(session: AsyncSession, *, platform: str, limit: int) -> Sequence[SeenPost]:
-    """The `limit` newest inbox rows of a platform, newest first."""
+async def newest_posts(session: AsyncSession, *, platform: str, limit: int,
+                       since: datetime | None = None) -> Sequence[SeenPost]:
+    """The `limit` newest inbox rows of a platform (seen at or after `since`, if given), newest first."""
     query = select(SeenPost).where(SeenPost.platform == platform).order_by(SeenPost.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(SeenPost.seen_at >= since)
     return (await session.scalars(query)).all()
 
 

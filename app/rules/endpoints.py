@@ -7,7 +7,6 @@ from app.auth.caller import Capability
 from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
 from app.errors import AppError, error_responses
 from app.pagination import Page, PathId
-from app.query import explain, parse
 from app.rules import repository, service
 from app.rules.preview import preview
 from app.rules.schemas import (
@@ -15,7 +14,6 @@ from app.rules.schemas import (
     ExplainResult,
     PreviewRequest,
     PreviewResult,
-    QueryError,
     RuleCreate,
     RuleRead,
     RuleUpdate,
@@ -76,21 +74,13 @@ async def delete_rule(rule_id: PathId, session: SessionDep, caller: CallerDep) -
 @router.post("/rules/validate", response_model=ValidateResult)
 async def validate_query(data: ValidateRequest, caller: CallerDep):
     """Check a query: `{valid, normalized, error: {message, position}}` (always 200)."""
-    scope = service.checked_scope(data.scope)
-    try:
-        return ValidateResult(valid=True, normalized=service.checked_query(data.query, scope))
-    except AppError as exc:
-        detail = exc.detail
-        return ValidateResult(valid=False, error=QueryError(message=detail["message"], position=detail["position"]))
+    return service.validated(data.query, data.scope)
 
 
 @router.post("/rules/explain", response_model=ExplainResult)
 async def explain_query(data: ExplainRequest, caller: CallerDep):
     """Which terms of the query held for the post, in the order of the query."""
-    scope = service.checked_scope(data.scope)
-    service.checked_query(data.query, scope)
-    result = explain(parse(data.query, scoped=scope.is_set), data.post)
-    return result.to_dict()
+    return service.explained(data.query, data.scope, data.post)
 
 
 @router.post("/accounts/{account_id}/preview", response_model=PreviewResult, responses=error_responses(404))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import repository as actions_repository
@@ -36,9 +38,11 @@ async def _subject(session: AsyncSession, account: Account,
     return data.query, data.scope or "anyone", False, ActionKind.repost, None
 
 
-async def recent_posts(session: AsyncSession, account: Account, limit: int) -> list[Post]:
-    """The newest posts seen on the account's platform."""
-    return [post_of(r) for r in await pipeline_repo.newest_posts(session, platform=account.platform, limit=limit)]
+async def recent_posts(session: AsyncSession, account: Account, limit: int,
+                       since: datetime | None = None) -> list[Post]:
+    """The newest posts seen on the account's platform (since `since`, if given)."""
+    rows = await pipeline_repo.newest_posts(session, platform=account.platform, limit=limit, since=since)
+    return [post_of(r) for r in rows]
 
 
 async def preview(session: AsyncSession, runtime, *, account: Account, data: PreviewRequest) -> PreviewResult:

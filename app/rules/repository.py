@@ -3,10 +3,10 @@
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Rule
+from app.models import Action, ActionStatus, Rule
 from app.pagination import Page, PageParams, T, paginate
 
 # (count, newest updated_at, sum of ids) of the rules table: what `signature` reads.
@@ -66,4 +66,26 @@ async def for_account(session: AsyncSession, account_id: int, *, enabled_only: b
     query = select(Rule).where(Rule.account_id == account_id)
     if enabled_only:
         query = query.where(Rule.enabled.is_(True))
+    return (await session.scalars(query)).all()
+
+
+# (matched, acted, skipped) of one rule's actions in a window: what the rules page shows.
+RuleCounts = tuple[int, int, int]
+
+
+async def counts_since(session: AsyncSession, *, account_id: int, since: datetime) -> dict[int, RuleCounts]:
+    """Per rule of the account, its actions made since `since`: all (matched), those sent (done, or done
+    and later undone) and those skipped. One grouped query; rules without actions are absent."""
+    sent = func.sum(case((Action.status.in_([ActionStatus.done, ActionStatus.undone]), 1), else_=0))
+    skipped = func.sum(case((Action.status == ActionStatus.skipped, 1), else_=0))
+    query = (select(Action.rule_id, func.count(Action.id), sent, skipped)
+             .where(Action.account_id == account_id, Action.rule_id.is_not(None), Action.created_at >= since)
+             .group_by(Action.rule_id))
+    return {rule_id: (int(matched), int(acted or 0), int(skips or 0))
+            for rule_id, matched, acted, skips in await session.execute(query)}
+
+
+async def ordered(session: AsyncSession, *, account_id: int) -> Sequence[Rule]:
+    """All the account's rules, enabled or not, highest priority first (as the API lists them)."""
+    query = select(Rule).where(Rule.account_id == account_id).order_by(Rule.priority.desc(), Rule.id)
     return (await session.scalars(query)).all()

@@ -9,11 +9,12 @@ from app.auth.caller import Caller
 from app.engine.scope import Scope, ScopeError, parse_scope
 from app.errors import Invalid, NotFound
 from app.models import Account, ActionKind, Rule
+from app.platforms.base import Post
 from app.platforms.registry import get_platform
-from app.query import QuerySyntaxError, normalize, parse
+from app.query import QuerySyntaxError, explain, normalize, parse
 from app.rules import repository
 from app.rules.authors import any_pending, resolve_rule_authors
-from app.rules.schemas import RuleCreate, RuleUpdate
+from app.rules.schemas import ExplainResult, QueryError, RuleCreate, RuleUpdate, ValidateResult
 
 
 def checked_scope(text: str) -> Scope:
@@ -31,6 +32,24 @@ def checked_query(query: str, scope: Scope) -> str:
     except QuerySyntaxError as exc:
         raise Invalid({"field": "query", "message": exc.message, "position": exc.position, "query": query},
                       error="invalid query") from exc
+
+
+def validated(query: str, scope_text: str) -> ValidateResult:
+    """The query checked as a rule with this scope would check it: valid with its normalized form, or the
+    fault's message and position (a bad scope is a 422, as on save)."""
+    scope = checked_scope(scope_text)
+    try:
+        return ValidateResult(valid=True, normalized=checked_query(query, scope))
+    except Invalid as exc:
+        return ValidateResult(valid=False, error=QueryError(message=exc.detail["message"],
+                                                            position=exc.detail["position"]))
+
+
+def explained(query: str, scope_text: str, post: Post) -> ExplainResult:
+    """Which terms of the query held for the post, in the order of the query (422 for a bad query)."""
+    scope = checked_scope(scope_text)
+    checked_query(query, scope)
+    return ExplainResult.model_validate(explain(parse(query, scoped=scope.is_set), post).to_dict())
 
 
 def _check_action(account: Account, action: str, template: str | None) -> None:
