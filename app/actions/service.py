@@ -41,10 +41,10 @@ async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> A
     return action
 
 
-async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
-    """A post waiting for review (or in the queue) is not sent."""
-    move(action, ActionStatus.rejected, why="only waiting actions can be rejected",
-         next_attempt_at=None, decided_by=caller.label, reason=f"rejected by {caller.label}")
+async def reject(session: AsyncSession, *, action: Action, caller: Caller, why: str = "") -> Action:
+    """A post waiting for review (or in the queue) is not sent; `why`, when given, is kept in its reason."""
+    move(action, ActionStatus.rejected, why="only waiting actions can be rejected", next_attempt_at=None,
+         decided_by=caller.label, reason=f"rejected by {caller.label}" + (f": {why}" if why else ""))
     await record(session, caller, "action.reject", target_type="action", target_id=action.id,
                  account_id=action.account_id, detail={"post_id": action.post_id})
     return action
