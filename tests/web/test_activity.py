@@ -76,6 +76,7 @@ async def test_a_bad_filter_is_a_422_named_by_its_field(client, admin, pipeline,
     rows = await moderator.get(f"{base}/rows", params={"status": "lost"})
     assert rows.status_code == 422 and "is not a status" in rows.text
     assert (await moderator.get(f"{base}/rows", params={"seen": "x"})).status_code == 422
+    assert (await moderator.get(f"{base}/rows", params={"seen": "-1"})).status_code == 422
 
 
 async def test_the_rows_fragment_returns_new_actions_marked_and_announced(client, admin, pipeline, account, web):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from app.auth.caller import Role
@@ -10,7 +12,8 @@ from tests.api.helpers import API, actions, ingest, make_account, make_rule, wor
 
 @pytest.fixture
 async def account(client, admin):
-    world().add_author("alice", followers_count=120, display_name="Alice Barista", bio="<p>I pour <b>swans</b></p>")
+    world().add_author("alice", followers_count=120, display_name="Alice Barista", bio="<p>I pour <b>swans</b></p>",
+                       created_at=datetime.now(UTC) - timedelta(days=400))
     return await make_account(client, admin)
 
 
@@ -38,7 +41,7 @@ async def test_the_queue_shows_each_post_as_a_card(client, admin, pipeline, acco
     for action in waiting:
         assert f'id="card-{action["id"]}"' in page
     assert "swan number 1 #latteart" in page and "Alice Barista" in page and "@alice" in page
-    assert "120" in page and "I pour swans" in page and "<b>swans" not in page  # the bio as text
+    assert "120" in page and ">1 year<" in page and "I pour swans" in page and "<b>swans" not in page  # the bio as text
     assert "Latte art" in page and '<code class="term">#latteart</code>' in page
     assert "1 attachment" in page and "0 attachments" in page
     assert "mock://" in page and 'href="mock://' not in page  # only web links are links

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from app.accounts.service import get_for
 from app.actions import repository
@@ -102,12 +103,12 @@ async def activity_page(account_id: PathId, request: Request, session: SessionDe
 @router.get("/accounts/{account_id}/activity/rows")
 async def activity_rows(account_id: PathId, request: Request, session: SessionDep, viewer: ViewerDep,
                         paging: PageDep, status: str = "", rule: str = "", author: str = "", period: str = "",
-                        seen: int = 0):
+                        seen: Annotated[int, Query(ge=0, description="the newest action id shown so far")] = 0):
     """The log's rows (page one), for polling: rows newer than `seen` are marked and announced."""
     shown = await _shown(request, session, viewer, account_id, paging, status, rule, author, period)
     if shown["filters"].errors:
         raise FormInvalid("; ".join(f"{k}: {v}" for k, v in shown["filters"].errors.items()))
-    fresh = sum(1 for item in shown["items"] if item.id > seen) if seen else 0
+    fresh = sum(1 for item in shown["items"] if item.id > seen)
     return fragment(request, "activity/_rows.html", viewer=viewer, seen=seen, fresh=fresh, live=True,
                     now_label=utcnow().strftime("%H:%M:%S UTC"), **shown)
 

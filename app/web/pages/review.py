@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +20,7 @@ from app.actions import repository
 from app.actions import service as actions_service
 from app.actions.schemas import ActionRead
 from app.auth.caller import Capability
+from app.db.base import utcnow
 from app.deps import PageDep, RuntimeDep, SessionDep
 from app.errors import NotFound
 from app.models import Account, Action
@@ -49,6 +50,16 @@ class Card:
     bio: str | None
     bot: bool | None
 
+    @property
+    def age(self) -> str | None:
+        """How old the author's account is, as people say it ('6 years', '3 months', '5 days')."""
+        if self.since is None:
+            return None
+        days = max(0, (utcnow() - self.since).days)
+        count, unit = next(((days // size, unit) for size, unit in ((365, "year"), (30, "month")) if days >= size),
+                           (days, "day"))
+        return f"{count} {unit}{'' if count == 1 else 's'}"
+
 
 def _link(url: str | None) -> str | None:
     """A link only to a web page: a platform's URL is not trusted with other schemes (javascript:)."""
@@ -57,9 +68,10 @@ def _link(url: str | None) -> str | None:
 
 def _when(value: Any) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _bio(value: Any) -> str | None:
