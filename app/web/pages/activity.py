@@ -126,9 +126,9 @@ async def undo(account_id: PathId, session: SessionDep, viewer: ViewerDep, form:
         if action.account_id != account_id:
             raise NotFound(f"action {action_id} not found")
         await actions_service.request_undo(session, action=action, caller=viewer.caller)
-    what = f"action {ids[0]}" if len(ids) == 1 else f"{len(ids)} actions"
+    what = f"action {ids[0]}: it is" if len(ids) == 1 else f"{len(ids)} actions: each is"
     back = parse_filter(status=form.get("status"), rule=form.get("rule"), author=form.get("author"),
                         period=form.get("period"), rule_ids=set()).query
     return see_other(f"/accounts/{account_id}/activity" + (f"?{back}" if back else ""),
-                     note=f"Undo requested for {what}: each is removed from the platform within its limits; "
+                     note=f"Undo requested for {what} removed from the platform within its limits; "
                           "the log shows it undone once that is done.")
