@@ -23,7 +23,8 @@ async def seed_log(client, admin, pipeline, account: dict) -> dict[str, dict]:
     await make_rule(client, admin, account["id"], "#tea", name="Tea")
     await make_rule(client, admin, account["id"], "#matcha", name="Matcha", review=True)
     w = world()
-    posts = [w.publish("alice", "flat white #coffee"), w.publish("bob", "sencha #tea"), w.publish("bob", "whisk #matcha")]
+    posts = [w.publish("alice", "flat white #coffee"), w.publish("bob", "sencha #tea"),
+             w.publish("bob", "whisk #matcha")]
     await ingest(client, admin, posts)
     await pipeline.tick(poll=False)
     found = by_post(await actions(client, admin, account["id"]))

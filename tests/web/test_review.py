@@ -67,7 +67,8 @@ async def test_approve_and_reject_through_the_forms(client, admin, pipeline, acc
 async def test_an_htmx_approve_removes_the_card_and_announces_it(client, admin, pipeline, account, web):
     [action] = await seed_review(client, admin, pipeline, account, count=1)
     person = await web(Role.organizer, [account["id"]])
-    answer = await person.post(f"/accounts/{account['id']}/review/{action['id']}/approve", headers={"HX-Request": "true"})
+    answer = await person.post(f"/accounts/{account['id']}/review/{action['id']}/approve",
+                               headers={"HX-Request": "true"})
     assert answer.status_code == 200
     assert 'id="review-status" hx-swap-oob="innerHTML"' in answer.text and "Approved the post by @alice" in answer.text
     assert "card-" not in answer.text  # nothing replaces the card
