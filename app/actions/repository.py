@@ -29,6 +29,38 @@ async def page(session: AsyncSession, *, account_id: int, statuses: list[str] | 
     return await paginate(session, query.order_by(Action.id.desc()), page=page, into=into)
 
 
+async def review_queue(session: AsyncSession, *, account_id: int, page: PageParams,
+                       into: Callable[[Action], T]) -> Page[T]:
+    """A page of the account's actions waiting for review, oldest first (the order they came in)."""
+    query = select(Action).where(Action.account_id == account_id, Action.status == ActionStatus.review)
+    return await paginate(session, query.order_by(Action.id), page=page, into=into)
+
+
+async def log_page(session: AsyncSession, *, account_id: int, status: str | None = None, rule_id: int | None = None,
+                   author: str | None = None, since: datetime | None = None, page: PageParams,
+                   into: Callable[[Action], T]) -> Page[T]:
+    """A page of the account's log, newest first, narrowed by status, rule, author (part of the handle, any case)
+    and the time the rule matched."""
+    query = select(Action).where(Action.account_id == account_id)
+    if status:
+        query = query.where(Action.status == status)
+    if rule_id is not None:
+        query = query.where(Action.rule_id == rule_id)
+    if author:
+        query = query.where(func.lower(Action.author_handle).contains(author.lower(), autoescape=True))
+    if since is not None:
+        query = query.where(Action.created_at >= since)
+    return await paginate(session, query.order_by(Action.id.desc()), page=page, into=into)
+
+
+async def post_data(session: AsyncSession, seen_post_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored posts (as the platform gave them) by their inbox id, for what a snapshot does not keep."""
+    if not seen_post_ids:
+        return {}
+    rows = await session.execute(select(SeenPost.id, SeenPost.data).where(SeenPost.id.in_(seen_post_ids)))
+    return {row_id: data or {} for row_id, data in rows}
+
+
 async def done_by_author(session: AsyncSession, *, account_ids: list[int] | None,
                          author_keys: set[str]) -> Sequence[Action]:
     """Live (done, no undo in hand) actions of an author, for undo on block."""

@@ -40,11 +40,11 @@ async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> A
     return action
 
 
-async def reject(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
-    """A post waiting for review (or in the queue) is not sent."""
-    move(action, ActionStatus.rejected, why="only waiting actions can be rejected",
-         next_attempt_at=None, decided_by=caller.label, reason=f"rejected by {caller.label}")
-    await record_action(session, caller, "action.reject", action)
+async def reject(session: AsyncSession, *, action: Action, caller: Caller, why: str = "") -> Action:
+    """A post waiting for review (or in the queue) is not sent; `why`, when given, is kept in its reason."""
+    move(action, ActionStatus.rejected, why="only waiting actions can be rejected", next_attempt_at=None,
+         decided_by=caller.label, reason=f"rejected by {caller.label}" + (f": {why}" if why else ""))
+    await record_action(session, caller, "action.reject", action, **({"why": why} if why else {}))
     return action
 
 
