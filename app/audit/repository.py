@@ -1,6 +1,7 @@
 """Every query on audit events."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,12 +10,26 @@ from app.models import AuditEvent
 from app.pagination import Page, PageParams, T, paginate
 
 
+def _scoped(query, account_ids: Iterable[int] | None):
+    return query if account_ids is None else query.where(AuditEvent.account_id.in_(list(account_ids)))
+
+
 async def page(session: AsyncSession, *, account_ids: Iterable[int] | None, action: str | None, page: PageParams,
-               into: Callable[[AuditEvent], T]) -> Page[T]:
-    """A page of the events on `account_ids` (all events for None), of one `action` if given, newest first."""
-    query = select(AuditEvent)
-    if account_ids is not None:
-        query = query.where(AuditEvent.account_id.in_(list(account_ids)))
+               into: Callable[[AuditEvent], T], since: datetime | None = None,
+               until: datetime | None = None) -> Page[T]:
+    """A page of the events on `account_ids` (all events for None), of one `action` if given, at or after
+    `since` and before `until` if given, newest first."""
+    query = _scoped(select(AuditEvent), account_ids)
     if action:
         query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     return await paginate(session, query.order_by(AuditEvent.id.desc()), page=page, into=into)
+
+
+async def actions(session: AsyncSession, *, account_ids: Iterable[int] | None) -> Sequence[str]:
+    """The kinds of event (block.create, rule.update...) that occur on `account_ids` (all for None)."""
+    query = _scoped(select(AuditEvent.action).distinct(), account_ids)
+    return (await session.scalars(query.order_by(AuditEvent.action))).all()
