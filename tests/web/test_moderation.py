@@ -16,8 +16,7 @@ from tests.api.helpers import API, actions, ingest, make_account, make_rule, wor
 AVATAR = "/static/web/icon.svg"
 
 
-@pytest.fixture
-async def account(client, admin, pipeline):
+async def coffee_account(client, admin, pipeline) -> dict:
     """A mock account that reposted two `#coffee` posts of alice's and one of bob's."""
     world().add_author("alice", display_name="Alice Liddell", avatar_url=AVATAR)
     made = await make_account(client, admin)
@@ -29,6 +28,11 @@ async def account(client, admin, pipeline):
     await pipeline.tick(poll=False)
     assert [a["status"] for a in await actions(client, admin, made["id"])] == ["done"] * 3
     return made
+
+
+@pytest.fixture
+async def account(client, admin, pipeline):
+    return await coffee_account(client, admin, pipeline)
 
 
 @pytest.fixture
@@ -216,3 +220,17 @@ async def test_the_audit_log_pages(runtime, account, web):
     assert older, first.text
     second = await person.get(html.unescape(older.group(1)))
     assert "51 to 55 of 55 changes" in second.text and "Older<" not in second.text and "Newer" in second.text
+
+
+async def test_a_global_block_shows_on_the_account_and_only_an_admin_lifts_it(client, admin, web, account, moderator):
+    made = await client.post(f"{API}/blocks", json={"author": "bob", "reason": "everywhere"}, headers=admin)
+    assert made.status_code == 201, made.text
+    listed = await moderator.get(f"/accounts/{account['id']}/people")
+    assert "every account" in listed.text and "everywhere" in listed.text and "only an admin can lift it" in listed.text
+    bob = world().authors["bob"].id
+    fields = {"kind": "block", "author": bob, "scope": "global"}
+    assert (await moderator.post(f"/accounts/{account['id']}/people/remove", fields)).status_code == 403
+    boss = await web(Role.admin, [])
+    assert "Unblock everywhere" in (await boss.get(f"/accounts/{account['id']}/people")).text
+    assert (await boss.post(f"/accounts/{account['id']}/people/remove", fields)).status_code == 303
+    assert (await client.get(f"{API}/blocks", headers=admin)).json()["total"] == 0
