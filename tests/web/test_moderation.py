@@ -11,6 +11,7 @@ import pytest
 from app.audit import record
 from app.auth.caller import Role
 from app.db.session import transaction
+from app.platforms.http import RetryPolicy
 from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
 
 AVATAR = "/static/web/icon.svg"
@@ -234,3 +235,20 @@ async def test_a_global_block_shows_on_the_account_and_only_an_admin_lifts_it(cl
     assert "Unblock everywhere" in (await boss.get(f"/accounts/{account['id']}/people")).text
     assert (await boss.post(f"/accounts/{account['id']}/people/remove", fields)).status_code == 303
     assert (await client.get(f"{API}/blocks", headers=admin)).json()["total"] == 0
+
+
+async def test_while_the_platform_is_down_the_name_is_blocked_as_typed(client, admin, account, moderator, monkeypatch):
+    async def pause(self, seconds):
+        return None
+
+    monkeypatch.setattr(RetryPolicy, "pause", pause)
+    world().fail_next(503, times=30)
+    seen = await moderator.post(f"/accounts/{account['id']}/people/check", {"kind": "block", "author": "@Carol"})
+    assert seen.status_code == 200 and "could not be asked who" in seen.text and "not yet looked up" in seen.text
+    added = await moderator.post(f"/accounts/{account['id']}/people/add", {"kind": "block", "author": "carol"})
+    assert added.headers["location"] == f"/accounts/{account['id']}/authors/carol"
+    world().failures.clear()
+    [block] = await _blocks(client, admin, account["id"])
+    assert (block["author"], block["pending"]) == ("carol", True)
+    page = await moderator.get(added.headers["location"])
+    assert page.status_code == 200 and "not yet looked up" in page.text and "Unblock" in page.text

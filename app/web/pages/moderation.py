@@ -33,6 +33,7 @@ def _kind(value: str) -> PersonKind:
 
 
 def people_url(account_id: int) -> str:
+    """The account's Blocks & people page."""
     return f"/accounts/{account_id}/people"
 
 
@@ -49,6 +50,7 @@ def avatar_src(url: str | None) -> str | None:
 
 
 def can_moderate(viewer: Viewer) -> bool:
+    """Whether the viewer's role may block and list people (to show the buttons; the services check again)."""
     return Capability.moderate in GRANTS[viewer.caller.role]
 
 
