@@ -1,6 +1,6 @@
 """Every query on audit events."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -10,14 +10,22 @@ from app.models import AuditEvent
 from app.pagination import Page, PageParams, T, paginate
 
 
+def _scoped(query, account_ids: Iterable[int] | None):
+    return query if account_ids is None else query.where(AuditEvent.account_id.in_(list(account_ids)))
+
+
 async def page(session: AsyncSession, *, account_ids: Iterable[int] | None, action: str | None, page: PageParams,
-               into: Callable[[AuditEvent], T]) -> Page[T]:
-    """A page of the events on `account_ids` (all events for None), of one `action` if given, newest first."""
-    query = select(AuditEvent)
-    if account_ids is not None:
-        query = query.where(AuditEvent.account_id.in_(list(account_ids)))
+               into: Callable[[AuditEvent], T], since: datetime | None = None,
+               until: datetime | None = None) -> Page[T]:
+    """A page of the events on `account_ids` (all events for None), of one `action` if given, at or after
+    `since` and before `until` if given, newest first."""
+    query = _scoped(select(AuditEvent), account_ids)
     if action:
         query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
     return await paginate(session, query.order_by(AuditEvent.id.desc()), page=page, into=into)
 
 
@@ -31,3 +39,9 @@ async def reviews_since(session: AsyncSession, *, account_ids: list[int], since:
                     AuditEvent.at >= since)
              .group_by(AuditEvent.account_id))
     return {account_id: count for account_id, count in await session.execute(query) if account_id is not None}
+
+
+async def actions(session: AsyncSession, *, account_ids: Iterable[int] | None) -> Sequence[str]:
+    """The kinds of event (block.create, rule.update...) that occur on `account_ids` (all for None)."""
+    query = _scoped(select(AuditEvent.action).distinct(), account_ids)
+    return (await session.scalars(query.order_by(AuditEvent.action))).all()

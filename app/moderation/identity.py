@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from app.accounts.context import context_for
 from app.errors import Invalid
@@ -38,6 +39,26 @@ def clean_name(value: str, *, domain: str | None = None) -> str:
     return name
 
 
+def name_in(value: str) -> str:
+    """The name a pasted profile or post address gives (`https://inst/@alice` -> `alice@inst`,
+    `https://bsky.app/profile/alice.bsky.social/post/x` -> `alice.bsky.social`, `https://x.com/alice`
+    -> `alice`); anything that is not such an address comes back as it is."""
+    text = value.strip()
+    parsed = urlsplit(text) if "://" in text else None
+    parts = [part for part in parsed.path.split("/") if part] if parsed else []
+    if parsed is None or not parts:
+        return text
+    host = (parsed.hostname or "").lower() if parsed.scheme in ("http", "https") else ""
+    if parts[0] == "profile" and len(parts) > 1:  # Bluesky's web app
+        return parts[1]
+    if parts[0].startswith("@") or (parts[0] == "users" and len(parts) > 1):  # Mastodon (and mock://)
+        name = parts[0][1:] if parts[0].startswith("@") else parts[1]
+        return name if "@" in name or not host else f"{name}@{host}"
+    if host.removeprefix("www.").removeprefix("mobile.") in ("x.com", "twitter.com"):
+        return parts[0]
+    return text
+
+
 def home_domain(account: Account) -> str | None:
     """The domain a local handle may carry on the account's server (Mastodon's `user@domain`)."""
     return get_platform(account.platform).home_domain(dict(account.config or {}))
@@ -50,6 +71,9 @@ class Resolved:
     name: str
     author_id: str | None
     handle: str
+    # who the platform says this is, to show before a block is confirmed (None when it did not say)
+    display_name: str | None = None
+    avatar_url: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -76,7 +100,7 @@ async def resolve_one(client: ActionClient, name: str) -> Resolved | None:
         return Resolved(name, None, name)
     if author is None:
         return None
-    return Resolved(name, author.id, handle_key(author.handle) or name)
+    return Resolved(name, author.id, handle_key(author.handle) or name, author.display_name, author.avatar_url)
 
 
 async def resolve_names(runtime, account: Account | None, names: Iterable[str], *, what: str) -> dict[str, Resolved]:

@@ -8,7 +8,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
-from app.models import Account, Action, ActionStatus, AuthorList, Block
+from app.models import Account, Action, ActionStatus, AuthorList, Block, Rule
 from app.pagination import Page, PageParams, T, paginate
 
 
@@ -108,3 +108,44 @@ async def entries_page(session: AsyncSession, *, account_id: int, kind: str, pag
     """A page of the account's opt-out or consent list, oldest first."""
     query = select(AuthorList).where(AuthorList.account_id == account_id, AuthorList.kind == kind)
     return await paginate(session, query.order_by(AuthorList.id), page=page, into=into)
+
+
+# --- the dashboard's view of one person on one account -----------------------------------------
+
+
+async def count_by_author(session: AsyncSession, *, account_id: int, author: str, pending: bool,
+                          statuses: Sequence[str], live: bool = False) -> int:
+    """How many of the author's actions on the account are in `statuses`; with `live`, only those
+    no undo was asked for (what a block or opt-out with undo would undo: as done_by_author)."""
+    query = select(func.count()).select_from(Action).where(Action.account_id == account_id,
+                                                           Action.status.in_(list(statuses)),
+                                                           _by_author(author, pending))
+    if live:
+        query = query.where(Action.undo_requested_at.is_(None))
+    return await session.scalar(query) or 0
+
+
+async def actions_of_author(session: AsyncSession, *, account_id: int, author: str, pending: bool,
+                            limit: int) -> Sequence[tuple[Action, str | None]]:
+    """The author's newest actions on the account, each with its rule's name (None once deleted)."""
+    query = (select(Action, Rule.name).outerjoin(Rule, Rule.id == Action.rule_id)
+             .where(Action.account_id == account_id, _by_author(author, pending))
+             .order_by(Action.id.desc()).limit(limit))
+    return [(action, name) for action, name in await session.execute(query)]
+
+
+async def author_id_named(session: AsyncSession, *, account_id: int, handle: str) -> str | None:
+    """The id of the author the account last acted on under this handle (to find a person by handle)."""
+    query = (select(Action.author_id).where(Action.account_id == account_id,
+                                            func.lower(Action.author_handle) == handle)
+             .order_by(Action.id.desc()).limit(1))
+    return await session.scalar(query)
+
+
+async def pending_named(session: AsyncSession, *, account_id: int, author: str) -> bool:
+    """Whether `author` is a name still pending on one of the account's blocks or lists (not an id)."""
+    blocks = select(Block.id).where(or_(Block.account_id == account_id, Block.account_id.is_(None)),
+                                    Block.author == author, Block.pending.is_(True))
+    lists = select(AuthorList.id).where(AuthorList.account_id == account_id, AuthorList.author == author,
+                                        AuthorList.pending.is_(True))
+    return await session.scalar(select(blocks.exists() | lists.exists())) or False

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
+from app.actions import states
 from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
 from app.db.base import utcnow
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Account, AuthorList, Block
+from app.models import Account, Action, ActionStatus, AuthorList, Block
 from app.moderation import repository
-from app.moderation.identity import Resolved, clean_name, home_domain, resolve_names
+from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
 from app.platforms.registry import get_platform
 
@@ -126,3 +132,131 @@ async def remove_entry(session: AsyncSession, *, account: Account, kind: str, au
         raise NotFound(f"{author} is not on the {kind} list")
     await session.delete(entry)
     await record(session, caller, f"{kind}.remove", target_type=kind, target_id=entry.author, account_id=account_id)
+
+
+# --- one person on one account, as the dashboard shows them ------------------------------------
+
+PersonKind = Literal["block", "optout", "consent"]
+RECENT_ACTIONS = 200  # the author page lists this many of their newest actions
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Who a typed name is, and what adding them to `kind` would do; nothing is changed yet."""
+
+    kind: str
+    who: Resolved
+    live: int  # earlier reposts (done, no undo asked) that an undo would take back
+    waiting: int  # their posts waiting to be sent, which would not be
+    already: bool  # already blocked (here or globally) or on the list
+
+
+async def preview(session: AsyncSession, *, runtime, account: Account, kind: PersonKind, typed: str) -> Preview:
+    """Resolve `typed` on the account's platform and count what blocking (or listing) them would do."""
+    try:
+        who = await resolve_author(session, runtime, account, name_in(typed))
+    except ValueError as exc:
+        raise Invalid(f"author: {exc}", error="invalid author") from exc
+
+    async def count(statuses: Sequence[str], live: bool = False) -> int:
+        return await repository.count_by_author(session, account_id=account.id, author=who.key, pending=who.pending,
+                                                statuses=statuses, live=live)
+
+    live, waiting = await count([ActionStatus.done], live=True), await count(sorted(states.WAITING))
+    return Preview(kind, who, live, waiting, await _listed(session, account, kind, who.key))
+
+
+async def _listed(session: AsyncSession, account: Account, kind: str, key: str) -> bool:
+    if kind == "block":
+        return bool(await repository.find_block(session, account.id, key)
+                    or await repository.find_block(session, None, key, account.platform))
+    return await repository.find_entry(session, account.id, kind, key) is not None
+
+
+async def add_person(session: AsyncSession, *, runtime, account: Account, kind: PersonKind, author: str,
+                     reason: str, undo: bool, caller: Caller) -> tuple[str, str]:
+    """Block the author or put them on a list (as the API does); returns their key and what was done."""
+    try:
+        if kind == "block":
+            data = BlockCreate(author=author, reason=reason, undo_existing=undo)
+            made = await add_block(session, runtime=runtime, account=account, data=data, caller=caller)
+            return made["block"].author, _blocked_note(made)
+        entry = await add_entry(session, runtime=runtime, account=account, kind=kind, caller=caller,
+                                data=AuthorEntry(author=author, undo_existing=undo and kind == "optout"))
+    except ValidationError as exc:
+        raise Invalid("; ".join(str(e["msg"]) for e in exc.errors()), error="invalid author") from exc
+    what = "the opt-out list" if kind == "optout" else "the consent list"
+    return entry.author, f"{entry.handle} is on {what}." + (" Undo of their earlier reposts is requested."
+                                                            if undo and kind == "optout" else "")
+
+
+def _blocked_note(made: dict) -> str:
+    block, undone, unqueued = made["block"], made["undo_queued"], made["unqueued"]
+    note = f"{block.handle} is blocked."
+    if undone:
+        note += f" Undo requested for {undone} earlier repost{'s' if undone != 1 else ''}."
+    if unqueued:
+        note += f" {unqueued} waiting post{'s' if unqueued != 1 else ''} will not be sent."
+    return note
+
+
+async def remove_person(session: AsyncSession, *, account: Account, kind: PersonKind, author: str, caller: Caller,
+                        everywhere: bool = False) -> None:
+    """Lift the account's block (a global one with `everywhere`, admins only) or take them off a list."""
+    if kind != "block":
+        await remove_entry(session, account=account, kind=kind, author=author, caller=caller)
+    elif everywhere:
+        caller.require_admin()
+        await remove_block(session, account=None, author=author, caller=caller)
+    else:
+        await remove_block(session, account=account, author=author, caller=caller)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Everything about one author on one account: their states and what was done with them."""
+
+    key: str
+    pending: bool
+    handle: str
+    display_name: str | None
+    block: Block | None
+    global_block: Block | None
+    optout: AuthorList | None
+    consent: AuthorList | None
+    actions: Sequence[tuple[Action, str | None]]
+    total: int
+
+
+async def person(session: AsyncSession, *, account: Account, author: str) -> Person:
+    """The author (an id, a pending name, or a handle the account acted on) on this account."""
+    try:
+        key = clean_name(author)
+    except ValueError as exc:
+        raise Invalid(f"author: {exc}", error="invalid author") from exc
+    pending = await repository.pending_named(session, account_id=account.id, author=key)
+    found = await _person(session, account, key, pending)
+    if not pending and not found.total and not _listed_any(found):
+        by_handle = await repository.author_id_named(session, account_id=account.id, handle=key)
+        if by_handle and by_handle.lower() != key:  # named by a handle: show the person it belongs to
+            return await _person(session, account, by_handle.lower(), False)
+    return found
+
+
+def _listed_any(found: Person) -> bool:
+    return any((found.block, found.global_block, found.optout, found.consent))
+
+
+async def _person(session: AsyncSession, account: Account, key: str, pending: bool) -> Person:
+    actions = await repository.actions_of_author(session, account_id=account.id, author=key, pending=pending,
+                                                 limit=RECENT_ACTIONS)
+    total = await repository.count_by_author(session, account_id=account.id, author=key, pending=pending,
+                                             statuses=list(ActionStatus))
+    block = await repository.find_block(session, account.id, key)
+    global_block = await repository.find_block(session, None, key, account.platform)
+    optout = await repository.find_entry(session, account.id, "optout", key)
+    consent = await repository.find_entry(session, account.id, "consent", key)
+    listed = [row for row in (block, global_block, optout, consent) if row is not None]
+    handle = actions[0][0].author_handle if actions else (listed[0].handle if listed else key)
+    shown = next((a.snapshot.get("author_display_name") for a, _ in actions if a.snapshot), None)
+    return Person(key, pending, handle or key, shown, block, global_block, optout, consent, actions, total)

@@ -27,6 +27,8 @@ class Author(BaseModel):
     id: str
     handle: str
     display_name: str | None = None
+    # The picture the platform shows for them (https), to recognise the person before blocking them.
+    avatar_url: str | None = None
     followers_count: int | None = None
     created_at: datetime | None = None
     is_bot: bool | None = None

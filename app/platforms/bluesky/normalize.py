@@ -49,6 +49,7 @@ def author_from_view(view: dict[str, Any]) -> Author:
         id=view["did"],
         handle=(view.get("handle") or view["did"]).lower(),
         display_name=view.get("displayName") or None,
+        avatar_url=view.get("avatar") or None,
         followers_count=view.get("followersCount"),
         created_at=parse_datetime(view.get("createdAt")),
         is_bot=None if labels is None else has_bot_label(labels),

@@ -88,6 +88,7 @@ def account_to_author(account: dict[str, Any]) -> Author:
         id=str(account["id"]),
         handle=account.get("acct") or account.get("username") or str(account["id"]),
         display_name=account.get("display_name") or None,
+        avatar_url=account.get("avatar_static") or account.get("avatar") or None,
         followers_count=account.get("followers_count"),
         created_at=parse_time(account.get("created_at")),
         is_bot=account.get("bot"),

@@ -1,5 +1,132 @@
-"""The dashboard's moderation pages."""
+"""Blocks & people: an account's blocks, opt-outs and consent; adding someone in two steps (who the
+name is and what it will undo, then confirm); and the author page, everything done with one person."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+
+from app.accounts.service import get_for
+from app.auth.caller import GRANTS, Capability
+from app.deps import RuntimeDep, SessionDep
+from app.errors import AppError
+from app.models import Account
+from app.moderation import repository, service
+from app.moderation.service import PersonKind
+from app.pagination import PathId
+from app.web.forms import FormInvalid, SignedForm
+from app.web.render import page, see_other
+from app.web.viewer import Viewer, ViewerDep
 
 router = APIRouter()
+
+KINDS = {"block": "Block", "optout": "Opt out", "consent": "Record consent"}
+REASON_MAX = 1000
+
+
+def _kind(value: str) -> PersonKind:
+    if value not in KINDS:
+        raise FormInvalid(f"kind: {value[:40]!r} is not one of block, optout, consent")
+    return cast(PersonKind, value)
+
+
+def people_url(account_id: int) -> str:
+    """The account's Blocks & people page."""
+    return f"/accounts/{account_id}/people"
+
+
+def author_url(account_id: int, author: str) -> str:
+    """The author page of `author` (their id, or a pending name) on the account."""
+    return f"/accounts/{account_id}/authors/{quote(author, safe='@:')}"
+
+
+def avatar_src(url: str | None) -> str | None:
+    """The avatar address if it is one to show: https, or a path on this site (the mock platform's)."""
+    if url and (url.startswith("https://") or (url.startswith("/") and not url.startswith("//"))):
+        return url
+    return None
+
+
+def can_moderate(viewer: Viewer) -> bool:
+    """Whether the viewer's role may block and list people (to show the buttons; the services check again)."""
+    return Capability.moderate in GRANTS[viewer.caller.role]
+
+
+async def _people(request: Request, session: SessionDep, viewer: Viewer, account: Account, *, status_code: int = 200,
+                  form: dict | None = None, error: str | None = None):
+    blocks = await repository.blocks_for(session, account_id=account.id, platform=account.platform)
+    entries = sorted(await repository.entries_of(session, account.id), key=lambda e: e.id, reverse=True)
+    return await page(request, session, viewer, "moderation/people.html", title="Blocks & people", account=account,
+                      tab="people", section="accounts", status_code=status_code, can_moderate=can_moderate(viewer),
+                      blocks=sorted(blocks, key=lambda b: b.id, reverse=True), kinds=KINDS, author_url=author_url,
+                      optouts=[e for e in entries if e.kind == "optout"], error=error,
+                      consents=[e for e in entries if e.kind == "consent"],
+                      form=form or {"kind": "block", "author": "", "reason": ""})
+
+
+@router.get("/accounts/{account_id}/people")
+async def people_page(account_id: PathId, request: Request, session: SessionDep, viewer: ViewerDep):
+    """The account's blocks (and the global ones that hold for it), opt-outs and consent."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.read)
+    return await _people(request, session, viewer, account)
+
+
+@router.post("/accounts/{account_id}/people/check")
+async def check_person(account_id: PathId, request: Request, session: SessionDep, runtime: RuntimeDep,
+                       viewer: ViewerDep, form: SignedForm):
+    """Step one: who the typed name is and what a block (or list entry) would do; nothing is changed."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    kind, typed, reason = _kind(form.get("kind", "block")), form.get("author").strip(), form.get("reason").strip()
+    shown = {"kind": kind, "author": typed, "reason": reason}
+    if not typed:
+        return await _people(request, session, viewer, account, status_code=422, form=shown,
+                             error="Type who: a handle, name@instance, a profile address or their id.")
+    if len(reason) > REASON_MAX:
+        raise FormInvalid(f"reason: at most {REASON_MAX} characters")
+    try:
+        seen = await service.preview(session, runtime=runtime, account=account, kind=kind, typed=typed)
+    except AppError as exc:
+        if exc.status_code != 422:
+            raise
+        return await _people(request, session, viewer, account, status_code=422, form=shown, error=str(exc.detail))
+    title = {"block": "Block {}?", "optout": "Opt {} out?", "consent": "Record consent of {}?"}[kind]
+    return await page(request, session, viewer, "moderation/confirm.html", title=title.format(seen.who.handle),
+                      account=account, tab="people", section="accounts", seen=seen, reason=reason,
+                      avatar=avatar_src(seen.who.avatar_url), author_url=author_url)
+
+
+@router.post("/accounts/{account_id}/people/add")
+async def add_person(account_id: PathId, session: SessionDep, runtime: RuntimeDep, viewer: ViewerDep,
+                     form: SignedForm):
+    """Step two, confirmed: block them (or list them), undoing their earlier reposts if asked."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    key, note = await service.add_person(session, runtime=runtime, account=account, kind=_kind(form.get("kind")),
+                                         author=form.get("author"), reason=form.get("reason").strip(),
+                                         undo=form.has("undo_existing"), caller=viewer.caller)
+    return see_other(author_url(account.id, key), note=note)
+
+
+@router.post("/accounts/{account_id}/people/remove")
+async def remove_person(account_id: PathId, session: SessionDep, viewer: ViewerDep, form: SignedForm):
+    """Lift a block or take someone off a list; back to where the button was."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    kind, author = _kind(form.get("kind")), form.get("author")
+    await service.remove_person(session, account=account, kind=kind, author=author, caller=viewer.caller,
+                                everywhere=form.get("scope") == "global")
+    what = {"block": "unblocked", "optout": "off the opt-out list", "consent": "off the consent list"}[kind]
+    back = author_url(account.id, author) if form.get("back") == "author" else people_url(account.id)
+    return see_other(back, note=f"{form.get('handle') or author} is {what}.")
+
+
+@router.get("/accounts/{account_id}/authors/{author}")
+async def author_page(account_id: PathId, author: str, request: Request, session: SessionDep, viewer: ViewerDep):
+    """One person on this account: their block, opt-out and consent, and every action taken on their posts."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.read)
+    person = await service.person(session, account=account, author=author)
+    if person.key != author:  # named by a handle or another spelling: the page of the person, by id
+        return see_other(author_url(account.id, person.key))
+    return await page(request, session, viewer, "moderation/author.html", title=person.display_name or person.handle,
+                      account=account, tab="people", section="accounts", person=person,
+                      can_moderate=can_moderate(viewer), author_url=author_url)
