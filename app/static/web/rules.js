@@ -15,3 +15,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (box) box.classList.toggle("has-error", where === name);
   }
 });
+
+// A refused save: take the keyboard to the first field at fault (the summary above says how many).
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("rule-form");
+  if (!form || !form.querySelector("[aria-invalid='true']")) return;
+  if (!document.querySelector("main > .error-text")) return;
+  form.querySelector("[aria-invalid='true']").focus();
+});
