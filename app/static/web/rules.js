@@ -23,3 +23,11 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!document.querySelector("main > .error-text")) return;
   form.querySelector("[aria-invalid='true']").focus();
 });
+
+// Explain and preview refused (a mistake in the query, a follower count that is not a number): the
+// message goes under the button pressed too, not only in the page's error region at the top.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (event.detail.xhr.status < 400 || !target) return;
+  if (target.id === "explain-result" || target.id === "preview-result") target.innerHTML = event.detail.xhr.responseText;
+});
