@@ -35,6 +35,14 @@ async def test_an_organizer_writes_a_rule_with_a_mistake_fixes_it_and_saves_it(t
     assert "OR needs a term on both sides" in await page.locator("#query-check").inner_text()
     assert await query.get_attribute("aria-invalid") == "true"
     await page.get_by_label("Whose posts (scope)").fill("followers")
+    await page.get_by_role("button", name="Save rule").click()  # saved anyway: refused, shown again
+    await page.get_by_text("The rule is not saved: 1 field to fix below.").wait_for()
+    tab.problems.clear()  # the browser logs the 422 of that answer as a console error
+    assert await page.locator("#query-check mark").text_content() == "OR"
+    assert await page.evaluate("document.activeElement.id") == "f-query"  # the keyboard is taken to the fault
+    await page.get_by_role("button", name="Preview the last 24 h").click()  # with the mistake: said under it
+    await page.locator("#preview-result").get_by_text("OR needs a term on both sides").wait_for()
+    tab.problems.clear()  # the 422 again
     await looked_at(tab, "rules-editor-error")
 
     await query.fill("#uni_news (exams OR lectures)")
