@@ -45,6 +45,7 @@ async def test_the_queue_shows_each_post_as_a_card(client, admin, pipeline, acco
     assert "Latte art" in page and '<code class="term">#latteart</code>' in page
     assert "1 attachment" in page and "0 attachments" in page
     assert "mock://" in page and 'href="mock://' not in page  # only web links are links
+    assert f'href="/accounts/{account["id"]}/activity?author=alice"' in page
     assert "<kbd>j</kbd>" in page and "Approve selected" in page
 
 

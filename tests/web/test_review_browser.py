@@ -63,3 +63,4 @@ async def test_moderator_approves_two_with_the_keyboard_and_sees_a_repost_arrive
     [undo] = [a for a in await actions(client, admin, account["id"]) if a["post_id"] == fresh.id]
     badge = page.locator("tr", has_text="cortado time #coffee").locator(".badge", has_text=UNDO_ASKED)
     assert undo["undo_requested_at"] and await badge.count() == 1
+    await looked_at(tab, "activity-undo-requested")
