@@ -103,10 +103,12 @@ async def test_undo_one_repost(client, admin, pipeline, account, web):
     log = await seed_log(client, admin, pipeline, account)
     moderator = await web(Role.moderator, [account["id"]], name="mo")
     base = f"/accounts/{account['id']}/activity"
-    answer = await moderator.post(f"{base}/undo", {"ids": log["flat"]["id"], "status": "done"})
-    assert answer.status_code == 303 and answer.headers["location"] == f"{base}?status=done"
+    answer = await moderator.post(f"{base}/undo", {"ids": log["flat"]["id"], "author": "alice"})
+    assert answer.status_code == 303 and answer.headers["location"] == f"{base}?author=alice"  # the filter kept
     shown = await moderator.get(answer.headers["location"])
-    assert f"Undo requested for action {log['flat']['id']}" in shown.text and "undo requested" in shown.text
+    assert f"Undo requested for action {log['flat']['id']}" in shown.text and "undo asked" in shown.text
+    assert "undo requested</span>" in shown.text or ">undoing</span>" in shown.text  # the status says so
+    assert f'id="undo-{log["flat"]["id"]}"' not in shown.text  # nothing left to undo
     undoing = (await client.get(f"{API}/actions/{log['flat']['id']}", headers=admin)).json()
     assert undoing["undo_requested_at"] and undoing["undone_at"] is None
 

@@ -45,6 +45,7 @@ async def test_the_queue_shows_each_post_as_a_card(client, admin, pipeline, acco
     assert "Latte art" in page and '<code class="term">#latteart</code>' in page
     assert "1 attachment" in page and "0 attachments" in page
     assert "mock://" in page and 'href="mock://' not in page  # only web links are links
+    assert f'href="/accounts/{account["id"]}/activity?author=alice"' in page
     assert "<kbd>j</kbd>" in page and "Approve selected" in page
 
 
@@ -138,13 +139,17 @@ async def test_a_moderator_of_another_account_gets_404(client, admin, pipeline, 
 
 
 async def test_block_the_author_from_a_card(client, admin, pipeline, account, web):
-    first, second = await seed_review(client, admin, pipeline, account, count=2)
+    await make_rule(client, admin, account["id"], "#coffee", name="Coffee")
+    await ingest(client, admin, [world().publish("alice", "earlier #coffee")])
+    first, second = await seed_review(client, admin, pipeline, account, count=2)  # the tick sends the earlier one
+    [sent] = await actions(client, admin, account["id"], status="done")
     moderator = await web(Role.moderator, [account["id"]])
     answer = await moderator.post(f"/accounts/{account['id']}/review/{first['id']}/block",
                                   {"reason": "spam", "undo_existing": "1"})
     assert answer.status_code == 303
     note = (await moderator.get(f"/accounts/{account['id']}/review")).text
-    assert "Blocked @alice: 2 waiting post(s) of theirs will not be sent; undo requested for 0" in note
+    assert "Blocked @alice: 2 waiting post(s) of theirs will not be sent; undo requested for 1 earlier" in note
+    assert (await api_action(client, admin, sent["id"]))["undo_requested_at"]
     blocks = (await client.get(f"{API}/accounts/{account['id']}/blocks", headers=admin)).json()["items"]
     assert [(b["handle"], b["reason"], b["undo_existing"]) for b in blocks] == [("alice", "spam", True)]
     assert {(await api_action(client, admin, a["id"]))["status"] for a in (first, second)} == {"skipped"}
