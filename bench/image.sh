@@ -12,6 +12,7 @@
 # Runs as root (debootstrap and podman's storage need it here). Settings, from the environment:
 #   WORK_DIR (/var/tmp/reposter-image)      the rootfs, logs and podman config
 #   BASE_IMAGE (localhost/debian-base:bookworm), IMAGE (localhost/reposter:latest)
+#   NO_CACHE=1 builds every layer again (for timings); REBUILD_BASE=1 makes the base again
 #   SMOKE_DB_URL (postgresql://postgres@127.0.0.1:5432/reposter_image), SMOKE_PORT (18080)
 # How this was run and what it showed: docs/deploy.md.
 set -euo pipefail
@@ -117,7 +118,9 @@ build_image() {
     say "podman build $IMAGE on $BASE_IMAGE (CA for pip: ${ca:-none})"
     start=$(date +%s)
     # --format docker keeps STOPSIGNAL and friends as Docker-format metadata
-    podman build --format docker --pull=never "${secret[@]}" \
+    local cache=()
+    [ "${NO_CACHE:-0}" = 1 ] && cache=(--no-cache)
+    podman build --format docker --pull=never "${cache[@]}" "${secret[@]}" \
         --build-arg "BASE_IMAGE=$BASE_IMAGE" \
         --build-arg "BUILD_PACKAGES=gcc libc6-dev python3-dev" \
         -t "$IMAGE" "$ROOT" >"$WORK_DIR/build.log" 2>&1 \
@@ -143,11 +146,12 @@ smoke() {
     db=${SMOKE_DB_URL##*/}
     say "fresh database $db"
     psql -q "${SMOKE_DB_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-    local run=(podman run --rm --network host -e "REPOSTER_DATABASE_URL=$SMOKE_DB_URL"
+    # not --rm: the stopped containers are inspected (exit code, logs), then removed
+    local run=(podman run --network host -e "REPOSTER_DATABASE_URL=$SMOKE_DB_URL"
                -e "REPOSTER_ENCRYPTION_KEY=$key" -e "REPOSTER_PORT=$SMOKE_PORT")
     say "migrate"
     start=$(date +%s)
-    "${run[@]}" "$IMAGE" migrate
+    "${run[@]}" --rm "$IMAGE" migrate
     echo "migrate: $(since "$start")"
     podman run --rm --entrypoint id "$IMAGE"
 
