@@ -74,8 +74,10 @@ up() {
     echo "/healthz: $(curl -sS "http://127.0.0.1:$PUBLISH_PORT/healthz"); /signin: HTTP $(curl -s -o /dev/null \
         -w '%{http_code}' "http://127.0.0.1:$PUBLISH_PORT/signin")"
     for c in db api; do
-        podman healthcheck run "${PROJECT}_${c}_1" >/dev/null && echo "health check $c: healthy" \
-            || fail "health check $c failed: $(podman inspect -f '{{json .Config.Healthcheck}}' "${PROJECT}_${c}_1")"
+        if ! podman healthcheck run "${PROJECT}_${c}_1" >/dev/null; then
+            fail "health check $c failed: $(podman inspect -f '{{json .Config.Healthcheck}}' "${PROJECT}_${c}_1")"
+        fi
+        echo "health check $c: healthy"
     done
     sleep 3  # a few scheduler ticks
     for c in migrate_1 api_1 worker_1 worker_2; do echo "${PROJECT}_$c: $(state "${PROJECT}_$c")"; done

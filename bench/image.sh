@@ -45,6 +45,7 @@ need_packages() {
 
 # The mirror apt is configured with (the machine may reach no other), for debootstrap and the base.
 apt_mirror() {
+    # shellcheck disable=SC2016  # $(REPO_URI) is apt's placeholder, not the shell's
     apt-get indextargets --format '$(REPO_URI) $(RELEASE)' | awk -v s="$1" '$2 == s {print $1; exit}'
 }
 
