@@ -184,6 +184,7 @@ smoke() {
     echo "worker stopped (SIGTERM) in $(since "$start"), exit code $(podman inspect -f '{{.State.ExitCode}}' "$name-worker")"
     podman logs "$name-worker" 2>&1 | tail -4
     podman rm "$name-worker" >/dev/null
+    psql -q "${SMOKE_DB_URL%/*}/postgres" -c "DROP DATABASE $db"
 }
 
 main() {
