@@ -107,6 +107,8 @@ down() {
     # podman-compose's down stops with podman's default 10 s; the api and workers stop well within it
     compose down -v
     echo "down in $(since "$start")"
+    # podman-compose 1.0.3 leaves the project's network behind
+    podman network rm "${PROJECT}_default" >/dev/null 2>&1 || true
 }
 
 setup
