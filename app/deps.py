@@ -37,7 +37,10 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens when the route returns, before the answer is sent. With
+# FastAPI's default for yield dependencies (after the answer is sent), a client could read its own
+# write as not yet there (a form's 303, then the GET), and a failed commit would follow a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 # Declares the scheme in the OpenAPI document (Swagger UI's Authorize button) and on every operation
