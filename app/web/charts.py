@@ -109,13 +109,13 @@ def _axes(hours: list[datetime], top: int, width: int) -> list[str]:
     base = TOP + PLOT_HEIGHT
     out = [f'<line x1="{LEFT}" y1="{base}" x2="{width - 2}" y2="{base}" stroke="#59606b" stroke-width="1"/>',
            f'<line x1="{LEFT}" y1="{TOP}" x2="{width - 2}" y2="{TOP}" stroke="#d5dae3" stroke-width="1"/>',
-           f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="11" fill="#4f5661">{top}</text>',
-           f'<text x="{LEFT - 4}" y="{base}" text-anchor="end" font-size="11" fill="#4f5661">0</text>']
+           f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="12" fill="#4f5661">{top}</text>',
+           f'<text x="{LEFT - 4}" y="{base}" text-anchor="end" font-size="12" fill="#4f5661">0</text>']
     for i, hour in enumerate(hours):
         if hour.hour == 0:
             x = LEFT + i * (BAR + GAP)
             out.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{base + 4}" stroke="#c9ced6" stroke-width="1"/>')
-            out.append(f'<text x="{x + 2}" y="{base + 16}" font-size="11" fill="#4f5661">{hour:%a %d}</text>')
+            out.append(f'<text x="{x + 2}" y="{base + 16}" font-size="12" fill="#4f5661">{hour:%a %d}</text>')
     return out
 
 
