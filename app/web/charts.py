@@ -99,9 +99,10 @@ def _svg(chart: Chart, hours: list[datetime], totals: list[int]) -> Markup:
              f'<title id="{chart.id}-title">{escape(chart.title)}</title>',
              f'<desc id="{chart.id}-desc">{escape(chart.desc)}</desc>']
     parts += _axes(hours, top, width)
+    parts.append('<g stroke="#ffffff" stroke-width="0.4">')
     for i, _ in enumerate(hours):
         parts += _bar(LEFT + i * (BAR + GAP), [(s.values[i], s.colour) for s in chart.series], top)
-    parts.append("</svg>")
+    parts.append("</g></svg>")
     return Markup("".join(parts))
 
 
@@ -120,15 +121,14 @@ def _axes(hours: list[datetime], top: int, width: int) -> list[str]:
 
 
 def _bar(x: int, layers: list[tuple[int, str]], top: int) -> list[str]:
-    """One hour's stacked bar, bottom layer first; a white line between neighbouring layers."""
+    """One hour's stacked bar, bottom layer first (the white line between layers is on their group)."""
     out, y = [], float(TOP + PLOT_HEIGHT)
     for value, colour in layers:
         if not value:
             continue
         h = PLOT_HEIGHT * value / top
         y -= h
-        out.append(f'<rect x="{x}" y="{y:.2f}" width="{BAR}" height="{h:.2f}" fill="{colour}" '
-                   f'stroke="#ffffff" stroke-width="0.4"/>')
+        out.append(f'<rect x="{x}" y="{y:.1f}" width="{BAR}" height="{h:.1f}" fill="{colour}"/>')
     return out
 
 
