@@ -26,7 +26,7 @@ async def test_organizer_previews_and_saves_a_limit(tab, runtime, client, admin,
     await page.get_by_role("link", name="Accounts", exact=True).click()
     await expect(page.get_by_role("link", name="Connect an account")).to_have_count(0)  # only admins connect
     await looked_at(tab, "accounts")
-    await page.get_by_role("link", name="Health and settings of coffeeclub").click()
+    await page.get_by_role("link", name="Health & settings of coffeeclub").click()
     await page.wait_for_url(f"**/accounts/{account['id']}")
     await looked_at(tab, "account")
     limits = page.locator("#limits")
