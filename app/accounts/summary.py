@@ -54,16 +54,17 @@ def hours_until(now: datetime, days: int = DAYS) -> list[datetime]:
 async def summaries(session: AsyncSession, *, accounts: Sequence[Account], runtime: Runtime,
                     now: datetime) -> list[AccountSummary]:
     """The overview card of each account: one health view each, and three grouped queries for all."""
+    if not accounts:
+        return []
     ids = [a.id for a in accounts]
     hours = hours_until(now)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     out = {a.id: AccountSummary(a, await account_health(session, account=a, runtime=runtime), hours) for a in accounts}
-    if not ids:
-        return []
     slot = {h.strftime(HOUR_FORMAT): i for i, h in enumerate(hours)}
+    today_starts = slot[today.strftime(HOUR_FORMAT)]  # always among the last seven days' hours
     for account_id, hour, kind, count in await actions_repository.hourly_outcomes(session, account_ids=ids,
                                                                                  since=hours[0]):
-        _add(out[account_id], slot.get(hour), kind, count, today_starts=slot.get(today.strftime(HOUR_FORMAT), 0))
+        _add(out[account_id], slot.get(hour), kind, count, today_starts=today_starts)
     for (account_id, status), count in (await actions_repository.waiting_by_status(session, account_ids=ids)).items():
         if status == ActionStatus.queued:
             out[account_id].queued = count

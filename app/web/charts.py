@@ -99,9 +99,10 @@ def _svg(chart: Chart, hours: list[datetime], totals: list[int]) -> Markup:
              f'<title id="{chart.id}-title">{escape(chart.title)}</title>',
              f'<desc id="{chart.id}-desc">{escape(chart.desc)}</desc>']
     parts += _axes(hours, top, width)
+    parts.append('<g stroke="#ffffff" stroke-width="0.4">')
     for i, _ in enumerate(hours):
         parts += _bar(LEFT + i * (BAR + GAP), [(s.values[i], s.colour) for s in chart.series], top)
-    parts.append("</svg>")
+    parts.append("</g></svg>")
     return Markup("".join(parts))
 
 
@@ -109,26 +110,25 @@ def _axes(hours: list[datetime], top: int, width: int) -> list[str]:
     base = TOP + PLOT_HEIGHT
     out = [f'<line x1="{LEFT}" y1="{base}" x2="{width - 2}" y2="{base}" stroke="#59606b" stroke-width="1"/>',
            f'<line x1="{LEFT}" y1="{TOP}" x2="{width - 2}" y2="{TOP}" stroke="#d5dae3" stroke-width="1"/>',
-           f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="11" fill="#4f5661">{top}</text>',
-           f'<text x="{LEFT - 4}" y="{base}" text-anchor="end" font-size="11" fill="#4f5661">0</text>']
+           f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="12" fill="#4f5661">{top}</text>',
+           f'<text x="{LEFT - 4}" y="{base}" text-anchor="end" font-size="12" fill="#4f5661">0</text>']
     for i, hour in enumerate(hours):
         if hour.hour == 0:
             x = LEFT + i * (BAR + GAP)
             out.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{base + 4}" stroke="#c9ced6" stroke-width="1"/>')
-            out.append(f'<text x="{x + 2}" y="{base + 16}" font-size="11" fill="#4f5661">{hour:%a %d}</text>')
+            out.append(f'<text x="{x + 2}" y="{base + 16}" font-size="12" fill="#4f5661">{hour:%a %d}</text>')
     return out
 
 
 def _bar(x: int, layers: list[tuple[int, str]], top: int) -> list[str]:
-    """One hour's stacked bar, bottom layer first; a white line between neighbouring layers."""
+    """One hour's stacked bar, bottom layer first (the white line between layers is on their group)."""
     out, y = [], float(TOP + PLOT_HEIGHT)
     for value, colour in layers:
         if not value:
             continue
         h = PLOT_HEIGHT * value / top
         y -= h
-        out.append(f'<rect x="{x}" y="{y:.2f}" width="{BAR}" height="{h:.2f}" fill="{colour}" '
-                   f'stroke="#ffffff" stroke-width="0.4"/>')
+        out.append(f'<rect x="{x}" y="{y:.1f}" width="{BAR}" height="{h:.1f}" fill="{colour}"/>')
     return out
 
 

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from app.accounts.conditions import Severity, set_condition
-from app.actions.reasons import KINDS, kind_of
+from app.accounts.summary import hours_until
+from app.actions.reasons import KINDS, REPOSTED, kind_of
 from app.actions.repository import hourly_outcomes
 from app.auth.caller import Role
 from app.models import Account, Action, ActionStatus, Cursor
+from app.web.charts import hourly_chart
 from tests.api.helpers import API, actions, ingest, make_account, make_rule, world
 
 
@@ -258,3 +260,31 @@ async def test_skip_kinds_are_grouped_alike_in_sql_and_python(client, admin, pip
         expected[kind_of(reason)] = expected.get(kind_of(reason), 0) + 1
     assert counted == expected
     assert expected["other filter"] == 2 and expected["other"] == 3
+
+
+def test_the_chart_keeps_five_skip_kinds_and_folds_the_rest():
+    hours = hours_until(datetime(2026, 11, 30, 12, 30, tzinfo=UTC))
+    counts = {kind: [0] * len(hours) for kind in ("language", "followers", "blocked", "duplicate", "banned word",
+                                                   "not in scope", "other", REPOSTED)}
+    for n, kind in enumerate(counts):
+        counts[kind][-1 - n] = 10 - n  # language 10, followers 9, ... not in scope 5, other 4, reposted 3
+    chart = hourly_chart("c", subject="club", hours=hours, counts=counts)
+    assert [s.label for s in chart.series] == ["reposted", "skipped: language", "skipped: followers",
+                                               "skipped: blocked", "skipped: duplicate", "skipped: banned word",
+                                               "skipped: other"]
+    assert chart.series[-1].total == 5 + 4  # not in scope and other
+    assert chart.desc.startswith("3 reposted and 49 skipped (10 language, 9 followers")
+    assert "Busiest hour: Mon 30 Nov 12:00 with 10." in chart.desc
+    assert len({s.colour for s in chart.series}) == len(chart.series)
+    assert len(chart.rows) == 8 and chart.svg.count("<rect") == 8
+    empty = hourly_chart("e", subject="club", hours=hours, counts={})
+    assert empty.empty and "Nothing was reposted or skipped" in empty.svg
+
+
+async def test_an_admin_sees_every_account_and_is_told_when_there_is_none(client, admin, web):
+    person = await web(Role.admin)
+    html = (await person.get("/")).text
+    assert "You reach no account yet" in html and 'href="/accounts/new">Connect an account' in html
+    await make_account(client, admin)
+    await make_account(client, admin, handle="teahouse")
+    assert (await person.get("/")).text.count('class="card account-card"') == 2

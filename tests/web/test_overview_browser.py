@@ -26,7 +26,7 @@ async def test_organizer_previews_and_saves_a_limit(tab, runtime, client, admin,
     await page.get_by_role("link", name="Accounts", exact=True).click()
     await expect(page.get_by_role("link", name="Connect an account")).to_have_count(0)  # only admins connect
     await looked_at(tab, "accounts")
-    await page.get_by_role("link", name="Health and settings of coffeeclub").click()
+    await page.get_by_role("link", name="Health & settings of coffeeclub").click()
     await page.wait_for_url(f"**/accounts/{account['id']}")
     await looked_at(tab, "account")
     limits = page.locator("#limits")
@@ -43,6 +43,12 @@ async def test_organizer_previews_and_saves_a_limit(tab, runtime, client, admin,
     await expect(page.get_by_label("Most reposts per hour")).to_have_value("1")
     read = await client.get(f"{API}/accounts/{account['id']}", headers=admin)
     assert read.json()["limits"]["max_per_hour"] == 1
+    await page.get_by_label("Time zone").fill("Mars/Olympus")
+    await page.get_by_role("button", name="Save limits").click()
+    await expect(page.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_text("Not saved: fix the field marked below.")).to_be_visible()
+    tab.problems.clear()  # the browser logs the 422 of that answer as a console error
+    await looked_at(tab, "account-refused")
     await page.get_by_role("button", name="Sign out").click()
     await browser_sign_in(tab, "mo")
     await page.goto(f"/accounts/{account['id']}")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts_service
+from app.accounts.conditions import current
 from app.accounts.effect import effect
 from app.accounts.schemas import AccountUpdate, Limits
 from app.accounts.summary import summaries
@@ -39,8 +40,9 @@ async def list_accounts(request: Request, session: SessionDep, viewer: ViewerDep
     """Every account the viewer reaches."""
     caller = viewer.caller
     accounts = await accounts_repository.visible(session, None if caller.is_admin else caller.account_ids)
+    # the status as of now, as GET /accounts gives it (a rate limit that has ended shows as ended)
     return await page(request, session, viewer, "accounts/list.html", title="Accounts", section="accounts",
-                      accounts=accounts)
+                      accounts=[(a, current(a).status) for a in accounts])
 
 
 @router.get("/accounts/{account_id:int}")
