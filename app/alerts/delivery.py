@@ -144,7 +144,8 @@ async def _mail(runtime: Runtime, job: Job) -> Result:
     if not settings.smtp_host:
         return Result(RETRY, "no SMTP server is set (REPOSTER_SMTP_HOST)")
     text = summary(job.payload)
-    message = mail.message(settings, to=job.email_to or "", subject=text[:200], text=_mail_text(job.payload, text),
+    subject = summary(job.payload, why=False)
+    message = mail.message(settings, to=job.email_to or "", subject=subject, text=_mail_text(job.payload, text),
                            delivery_id=job.delivery_id)
     try:
         await mail.send(settings, message)

@@ -30,8 +30,7 @@ async def create_subscription(data: AlertSubscriptionCreate, session: SessionDep
     """Subscribe a webhook or an address to an account's alerts (no account: every account, admins
     only). The answer holds the signing secret, shown this once."""
     subscription, secret = await service.create(session, runtime=runtime, data=data, caller=caller)
-    return AlertSubscriptionCreated.model_validate({**AlertSubscriptionRead.model_validate(subscription).model_dump(),
-                                                    "url": subscription.url, "secret": secret})
+    return AlertSubscriptionCreated(**AlertSubscriptionRead.model_validate(subscription).model_dump(), secret=secret)
 
 
 @router.get("/subscriptions", response_model=Page[AlertSubscriptionRead], responses=error_responses(403))

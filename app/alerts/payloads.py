@@ -36,13 +36,13 @@ def event_payload(*, delivery_id: str, event: str, kind: str | None, subject: st
             "opened_at": _iso(opened_at), "resolved_at": _iso(resolved_at), "at": _iso(at)}
 
 
-def summary(payload: dict[str, Any]) -> str:
-    """One line for people: what, about which account, and why."""
+def summary(payload: dict[str, Any], *, why: bool = True) -> str:
+    """One line for people: what, about which account, and (`why`) the message."""
     account = payload.get("account")
     who = f"{account['platform']} @{account['handle']}" if account else "reposter"
     title = TITLES.get(payload.get("kind") or "", "test message")
     head = {"open": "ALERT", "resolved": "RESOLVED", "test": "TEST"}[payload["state"]]
-    return f"[reposter] {head}: {who}: {title}" + (f" ({payload['message']})" if payload.get("message") else "")
+    return f"[reposter] {head}: {who}: {title}" + (f" ({payload['message']})" if why and payload.get("message") else "")
 
 
 def render(fmt: str, payload: dict[str, Any]) -> bytes:

@@ -46,6 +46,7 @@ async def test_one_alert_per_incident_and_one_resolved_signed(client, admin, run
     assert "401 token revoked" in opened["message"] and opened["subject"] == f"account:{account['id']}:credentials"
     for request, event in zip(receiver.requests, events, strict=True):
         assert request.headers[DELIVERY] == event["delivery_id"] and request.headers[EVENT] == event["event"]
+        assert request.headers[SIGNATURE].startswith("sha256=") and len(request.headers[SIGNATURE]) == 7 + 64
         assert verify(sub["secret"], request.headers, request.content, now=int(request.headers[TIMESTAMP]))
         assert not verify("another secret", request.headers, request.content, now=int(request.headers[TIMESTAMP]))
         # a replay an hour later is refused, and so is a body changed in transit
