@@ -69,7 +69,7 @@ class AlertSubscriptionCreate(BaseModel):
     source_minutes: int = Field(default=15, ge=0, le=WEEK, description="a source failing this long")
     review_minutes: int = Field(default=60, ge=0, le=WEEK, description="the oldest review waiting this long")
     rate_limit_minutes: int = Field(default=30, ge=0, le=WEEK, description="a rate limit lasting this long")
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false: nothing is evaluated or sent for it")
 
     @field_validator("url")
     @classmethod
@@ -93,15 +93,16 @@ class AlertSubscriptionCreate(BaseModel):
 class AlertSubscriptionUpdate(Patch):
     """The fields to change; those left out keep their value (the account and channel stay)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    url: str | None = Field(default=None, max_length=2000)
-    format: AlertFormat | None = None
-    email_to: str | None = Field(default=None, max_length=320)
-    kinds: list[AlertKind] | None = Field(default=None, min_length=1, max_length=10)
-    source_minutes: int | None = Field(default=None, ge=0, le=WEEK)
-    review_minutes: int | None = Field(default=None, ge=0, le=WEEK)
-    rate_limit_minutes: int | None = Field(default=None, ge=0, le=WEEK)
-    enabled: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="a name for people")
+    url: str | None = Field(default=None, max_length=2000, description="the webhook's http(s) URL")
+    format: AlertFormat | None = Field(default=None, description="json | slack | discord | matrix")
+    email_to: str | None = Field(default=None, max_length=320, description="the address emails go to")
+    kinds: list[AlertKind] | None = Field(default=None, min_length=1, max_length=10,
+                                         description="what to be told about")
+    source_minutes: int | None = Field(default=None, ge=0, le=WEEK, description="a source failing this long")
+    review_minutes: int | None = Field(default=None, ge=0, le=WEEK, description="the oldest review waiting this long")
+    rate_limit_minutes: int | None = Field(default=None, ge=0, le=WEEK, description="a rate limit lasting this long")
+    enabled: bool | None = Field(default=None, description="false: nothing is evaluated or sent for it")
 
     @field_validator("url")
     @classmethod
@@ -115,22 +116,24 @@ class AlertSubscriptionUpdate(Patch):
 
 
 class AlertSubscriptionRead(BaseModel):
+    """A subscription as the API shows it: never its secret, its URL cut short."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    account_id: int | None
-    name: str
-    channel: str
+    id: int = Field(description="the subscription's id")
+    account_id: int | None = Field(description="the account watched; null: every account")
+    name: str = Field(description="a name for people")
+    channel: str = Field(description="webhook or email")
     url: str | None = Field(description="cut after its first path segment; the full URL is never shown")
-    format: str
-    email_to: str | None
-    kinds: list[str]
-    source_minutes: int
-    review_minutes: int
-    rate_limit_minutes: int
-    enabled: bool
-    created_by: str
-    created_at: datetime
+    format: str = Field(description="json | slack | discord | matrix")
+    email_to: str | None = Field(description="the address emails go to")
+    kinds: list[str] = Field(description="what it is told about")
+    source_minutes: int = Field(description="a source failing this long raises source_failing")
+    review_minutes: int = Field(description="the oldest review waiting this long raises review_waiting")
+    rate_limit_minutes: int = Field(description="a rate limit lasting this long raises rate_limited")
+    enabled: bool = Field(description="false: nothing is evaluated or sent for it")
+    created_by: str = Field(description="who made it")
+    created_at: datetime = Field(description="when")
 
     @field_validator("url", mode="before")
     @classmethod
@@ -139,36 +142,44 @@ class AlertSubscriptionRead(BaseModel):
 
 
 class AlertSecret(BaseModel):
+    """A new signing secret."""
+
     secret: str = Field(description="the HMAC-SHA256 key of X-Reposter-Signature; shown this once")
 
 
 class AlertSubscriptionCreated(AlertSubscriptionRead):
+    """The new subscription, with its secret (this once)."""
+
     secret: str = Field(description="the HMAC-SHA256 key of X-Reposter-Signature; shown this once")
 
 
 class AlertDeliveryRead(BaseModel):
+    """One message in the outbox and how its sending goes."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    delivery_id: str
-    incident_id: int | None
-    event: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    id: int = Field(description="the row's id")
+    delivery_id: str = Field(description="the X-Reposter-Delivery header, the same on every retry")
+    incident_id: int | None = Field(description="the incident it tells of (null: a test message)")
+    event: str = Field(description="alert.opened | alert.resolved | alert.test")
+    status: str = Field(description="pending | sending | delivered | failed | unknown (may have arrived; not re-sent)")
+    attempts: int = Field(description="tries so far")
+    next_attempt_at: datetime = Field(description="when it is (or was) due")
+    last_error: str | None = Field(description="why the last try did not deliver it")
+    created_at: datetime = Field(description="when it was written")
+    delivered_at: datetime | None = Field(description="when the receiver took it")
 
 
 class AlertIncidentRead(BaseModel):
+    """One thing that went wrong, as one subscription was told of it."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    kind: str
-    subject: str
-    account_id: int | None
-    message: str
+    id: int = Field(description="the incident's id")
+    kind: str = Field(description="account_attention | source_failing | review_waiting | queue_age | rate_limited")
+    subject: str = Field(description="what it is about, e.g. account:1:credentials")
+    account_id: int | None = Field(description="the account")
+    message: str = Field(description="what was wrong, when it opened")
     number: int = Field(description="how many times this has gone wrong")
-    opened_at: datetime
-    resolved_at: datetime | None
+    opened_at: datetime = Field(description="when it (last) opened")
+    resolved_at: datetime | None = Field(description="when it ended; null: still open")
