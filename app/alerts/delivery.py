@@ -71,7 +71,7 @@ async def deliver_due(runtime: Runtime, *, now: datetime | None = None, limit: i
     """Send the messages due at `now`; how many were delivered."""
     now = now or utcnow()
     async with transaction(runtime.sessions) as session:
-        await settle_orphans(session, now)
+        await settle_orphans(session, now, max_attempts=runtime.settings.alert_max_attempts)
         due = (AlertDelivery.status == DeliveryStatus.pending.value, AlertDelivery.next_attempt_at <= now,
                AlertDelivery.subscription_id.in_(select(AlertSubscription.id).where(AlertSubscription.enabled)))
         ids = await claim(session, AlertDelivery, *due, order=[AlertDelivery.next_attempt_at, AlertDelivery.id],
@@ -84,14 +84,14 @@ async def deliver_due(runtime: Runtime, *, now: datetime | None = None, limit: i
     return delivered
 
 
-async def settle_orphans(session: AsyncSession, now: datetime) -> int:
+async def settle_orphans(session: AsyncSession, now: datetime, *, max_attempts: int) -> int:
     """Messages left `sending` by a worker that stopped: sent again under the same id where the
     receiver de-duplicates, else `unknown`."""
     rows = await repository.orphans(session, now)
     for row in rows:
         subscription = await session.get_one(AlertSubscription, row.subscription_id)
         _settle(row, Result(UNSURE, "the worker sending it stopped; it may have arrived"), subscription, now,
-                base=0, attempts=row.attempts + 1)
+                base=0, attempts=max_attempts)
     return len(rows)
 
 

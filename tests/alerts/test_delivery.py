@@ -170,7 +170,7 @@ async def test_a_worker_that_died_while_sending(client, admin, runtime, account,
         await session.execute(update(AlertDelivery).values(status=DeliveryStatus.sending.value, attempts=1,
                                                            lease_owner="dead", lease_expires_at=utcnow()))
     async with transaction(runtime.sessions) as session:
-        assert await delivery.settle_orphans(session, utcnow() + timedelta(seconds=1)) == 1
+        assert await delivery.settle_orphans(session, utcnow() + timedelta(seconds=1), max_attempts=8) == 1
     [row] = await outbox(runtime)
     assert row.status == status and "may have arrived" in row.last_error and row.lease_owner is None
 
@@ -267,3 +267,24 @@ async def test_a_disabled_subscription_sends_nothing(client, admin, runtime, acc
     await refuse_credentials(runtime, account["id"])
     await run(runtime)
     assert receiver.requests == [] and await outbox(runtime) == []
+
+
+async def test_a_second_worker_changing_an_incident_writes_no_second_message(client, admin, runtime, account):
+    """What keeps two workers evaluating at once from both writing a message: the writes are conditional."""
+    from app.alerts import repository
+    from app.models import AlertIncident
+
+    await listen(runtime, Receiver())
+    await subscribe(client, admin, account_id=account["id"])
+    await refuse_credentials(runtime, account["id"])
+    await run(runtime)  # opens the incident
+    async with transaction(runtime.sessions) as session:
+        [row] = await session.scalars(select(AlertIncident))
+        twin = AlertIncident(subscription_id=row.subscription_id, kind=row.kind, subject=row.subject, message="",
+                             number=1, opened_at=utcnow())
+        assert await repository.insert_incident(session, twin) is False  # the unique key holds it once
+        assert await repository.reopen(session, row, message="m", now=utcnow()) is False  # open already
+        assert await repository.resolve(session, row, now=utcnow()) is True
+        assert await repository.resolve(session, row, now=utcnow()) is False  # resolved already
+        assert await repository.reopen(session, row, message="m", now=utcnow()) is True
+        assert row.number == 2
