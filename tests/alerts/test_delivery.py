@@ -288,3 +288,22 @@ async def test_a_second_worker_changing_an_incident_writes_no_second_message(cli
         assert await repository.resolve(session, row, now=utcnow()) is False  # resolved already
         assert await repository.reopen(session, row, message="m", now=utcnow()) is True
         assert row.number == 2
+
+
+async def test_the_worker_runs_the_alerts_job(client, admin, runtime, pipeline, account):
+    from app.scheduler.setup import start_scheduler
+
+    receiver = Receiver()
+    await listen(runtime, receiver)
+    await subscribe(client, admin, account_id=account["id"])
+    await refuse_credentials(runtime, account["id"])
+    await pipeline.alerts_tick()  # what the scheduler's "alerts" job calls
+    assert [e["event"] for e in receiver.bodies()] == ["alert.opened"]
+    runtime.settings.alert_interval_seconds = 3600
+    scheduler = start_scheduler(pipeline, every_seconds=3600)
+    scheduler.pause()  # before the loop runs any job: this test only reads the job table
+    try:
+        job = scheduler.get_job("alerts")
+        assert job is not None and job.trigger.interval.total_seconds() == 3600
+    finally:
+        scheduler.shutdown(wait=False)
