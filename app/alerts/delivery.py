@@ -108,8 +108,11 @@ async def attempt(runtime: Runtime, job: Job) -> Result:
 
 async def _start(runtime: Runtime, row_id: int) -> Job | None:
     """Mark one leased message `sending` (committed before it is sent) and load what sending needs."""
+    settings = runtime.settings
+    # the lease is renewed to outlast the send (at most twice the timeout): nobody takes the row meanwhile
+    seconds = settings.lease_seconds + int(2 * settings.alert_timeout_seconds) + 1
     async with transaction(runtime.sessions) as session:
-        if not await hold(session, AlertDelivery, row_id, runtime.worker_id):
+        if not await hold(session, AlertDelivery, row_id, runtime.worker_id, seconds=seconds):
             return None
         row = await session.get_one(AlertDelivery, row_id)
         subscription = await session.get_one(AlertSubscription, row.subscription_id)
