@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     x_client_id: str = ""
     x_client_secret: str = ""
     x_bearer_token: str = ""
+    # Alerts (app/alerts): conditions are looked at and due messages sent this often; a message
+    # a receiver did not take is tried again after alert_retry_base_seconds, doubling, this many times.
+    alert_interval_seconds: float = Field(default=30.0, gt=0)
+    alert_retry_base_seconds: float = Field(default=30.0, ge=0)
+    alert_max_attempts: int = Field(default=8, ge=1)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Email alerts, through this SMTP server; unset host: no email subscriptions
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "reposter@localhost"
+    smtp_starttls: bool = True  # STARTTLS on a plain connection (port 587)
+    smtp_ssl: bool = False  # TLS from the start (port 465)
     log_level: str = "INFO"
     # json (one object per line) or text (message and key=value fields); unset: json for serve and
     # worker, text for the demo and the other commands

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.accounts.endpoints import router as accounts_router
 from app.actions.endpoints import router as actions_router
+from app.alerts.endpoints import router as alerts_router
 from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as tokens_router
 from app.config import Settings, get_settings
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_handlers(app, pages=(is_page, error_page))
     app.include_router(health_router, responses=JSON_ERRORS)
     for router in (accounts_router, rules_router, filters_router, moderation_router, actions_router, audit_router,
-                   tokens_router, ingest_router):
+                   tokens_router, ingest_router, alerts_router):
         # Every API operation takes a token (401) and refuses text no database stores, even in a query (422);
         # each router names its 403, 404 and 409 where they can happen.
         app.include_router(router, prefix=API, responses={**ERROR_RESPONSES, **error_responses(401, 422)})

@@ -2,6 +2,15 @@
 
 from app.models.account import Account, AccountFilters, AccountStatus
 from app.models.action import Action, ActionKind, ActionStatus, OriginalState
+from app.models.alert import (
+    AlertChannel,
+    AlertDelivery,
+    AlertFormat,
+    AlertIncident,
+    AlertKind,
+    AlertSubscription,
+    DeliveryStatus,
+)
 from app.models.audit import AuditEvent
 from app.models.moderation import AuthorList, Block, ListKind, RelationCache
 from app.models.post import SeenPost
@@ -17,11 +26,18 @@ __all__ = [
     "Action",
     "ActionKind",
     "ActionStatus",
+    "AlertChannel",
+    "AlertDelivery",
+    "AlertFormat",
+    "AlertIncident",
+    "AlertKind",
+    "AlertSubscription",
     "ApiToken",
     "AuditEvent",
     "AuthorList",
     "Block",
     "Cursor",
+    "DeliveryStatus",
     "Invite",
     "ListKind",
     "OriginalState",

@@ -22,14 +22,14 @@ from sqlalchemy.orm import QueryableAttribute
 from app.db.base import utcnow
 from app.db.dialect import skip_locked
 from app.db.session import transaction
-from app.models import Action, Cursor
+from app.models import Action, AlertDelivery, Cursor
 from app.runtime import Runtime
 
 log = logging.getLogger("reposter.leases")
 
 
 # The tables whose rows are leased: each has id, lease_owner and lease_expires_at.
-Leased = type[Action] | type[Cursor]
+Leased = type[Action] | type[Cursor] | type[AlertDelivery]
 Order = ColumnElement[Any] | QueryableAttribute[Any]
 
 
@@ -94,7 +94,7 @@ async def release_all(session: AsyncSession, owner: str) -> dict[str, int]:
     """Give back every lease `owner` holds (shutdown), one UPDATE per leased table; the rows freed,
     by table. Caller commits. A `sending` action freed so is settled by reconcile, never re-sent."""
     released = {}
-    for model in (Cursor, Action):
+    for model in (Cursor, Action, AlertDelivery):
         result = await session.execute(update(model).where(model.lease_owner == owner)
                                        .values(lease_owner=None, lease_expires_at=None))
         released[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.accounts.context import save_pending
+from app.alerts import watch
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
@@ -144,6 +145,12 @@ class Pipeline:
             await self._guard("relations", self.refresh_relations())
             await self._guard("identities", self.resolve_identities())
             await self._guard("originals", self.check_originals())
+
+    async def alerts_tick(self) -> None:
+        """The alerts job: open and resolve incidents, send the messages due (app/alerts), apart so
+        that a slow receiver never holds polls or sends."""
+        async with self._job():
+            await self._guard("alerts", watch.run(self.runtime))
 
     async def close(self) -> None:
         """Stop work still running in the background (shutdown)."""

@@ -1,4 +1,4 @@
-"""The only module that imports APScheduler: the polling, sending and relations jobs."""
+"""The only module that imports APScheduler: the polling, sending, relations and alerts jobs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def start_scheduler(pipeline: Pipeline, *, every_seconds: float, streamer=None) 
         scheduler.add_job(streamer.sync, "interval", seconds=60, next_run_time=datetime.now(UTC), max_instances=1,
                           coalesce=True, id="streams")
     jobs = {"pipeline-poll": (pipeline.poll_tick, every_seconds), "pipeline-send": (pipeline.send_tick, every_seconds),
-            "pipeline-relations": (pipeline.relations_tick, 60.0)}
+            "pipeline-relations": (pipeline.relations_tick, 60.0),
+            "alerts": (pipeline.alerts_tick, pipeline.runtime.settings.alert_interval_seconds)}
     for job_id, (job, seconds) in jobs.items():
         scheduler.add_job(job, "interval", seconds=seconds, next_run_time=datetime.now(UTC), max_instances=1,
                           coalesce=True, id=job_id, misfire_grace_time=None)

@@ -65,7 +65,7 @@ async def test_release_all_frees_exactly_this_workers_leases(client, admin, runt
         assert len(await claim(session, Action, order=[Action.id], limit=1, owner="w1", now=now, seconds=600)) == 1
         assert len(await claim(session, Action, order=[Action.id], limit=1, owner="w2", now=now, seconds=600)) == 1
     async with transaction(runtime.sessions) as session:
-        assert await release_all(session, "w1") == {"cursors": 1, "actions": 1}
+        assert await release_all(session, "w1") == {"cursors": 1, "actions": 1, "alert_deliveries": 0}
     cursors, actions = await _leases(runtime)
     for owners in (list(cursors.values()), list(actions.values())):
         assert "w1" not in owners and owners.count("w2") == 1  # the other worker keeps its lease
@@ -73,7 +73,7 @@ async def test_release_all_frees_exactly_this_workers_leases(client, admin, runt
         held = await session.scalars(select(Action.lease_expires_at).where(Action.lease_owner.is_(None)))
         assert list(held) == [None]
     async with transaction(runtime.sessions) as session:
-        assert await release_all(session, "w1") == {"cursors": 0, "actions": 0}
+        assert await release_all(session, "w1") == {"cursors": 0, "actions": 0, "alert_deliveries": 0}
 
 
 async def test_a_stopped_workers_claimed_work_is_taken_by_another_in_its_next_tick(client, admin, runtime):
