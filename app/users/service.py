@@ -72,8 +72,8 @@ def _check_name(name: str) -> str:
 async def _check_accounts(session: AsyncSession, role: Role, account_ids: list[int]) -> list[int]:
     if role is Role.admin:
         return []
-    if not account_ids:
-        raise Invalid(f"a {role} needs at least one account")
+    if not account_ids and role is Role.moderator:  # an organizer may start with none and connect their own
+        raise Invalid("a moderator needs at least one account")
     missing = sorted(set(account_ids) - await accounts_repository.existing_ids(session, account_ids))
     if missing:
         raise NotFound(f"accounts not found: {missing}")
