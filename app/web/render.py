@@ -104,7 +104,8 @@ def error_page(request: Request, status: int, error: str, detail: Any) -> Respon
     if htmx:
         return TEMPLATES.TemplateResponse(request, "_error_fragment.html", {"error": error, "message": message},
                                           status_code=status)
-    return TEMPLATES.TemplateResponse(request, "error.html", {"viewer": None, "nav_accounts": [], "status": status,
+    viewer = getattr(request.state, "viewer", None)
+    return TEMPLATES.TemplateResponse(request, "error.html", {"viewer": viewer, "nav_accounts": [], "status": status,
                                                               "error": error, "message": message},
                                       status_code=status)
 

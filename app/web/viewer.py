@@ -46,6 +46,21 @@ class Viewer:
         return self.caller.is_admin
 
 
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the layout needs of the viewer, as plain values (for error pages)."""
+
+    user: Person
+    csrf: str
+    is_admin: bool
+
+
 async def optional_viewer(request: Request, session: SessionDep, runtime: RuntimeDep) -> Viewer | None:
     """The person signed in, or None."""
     key = request.cookies.get(COOKIE)
@@ -55,7 +70,11 @@ async def optional_viewer(request: Request, session: SessionDep, runtime: Runtim
     if found is None:
         return None
     row, user = found
-    return Viewer(user, row, service.caller_of(user))
+    viewer = Viewer(user, row, service.caller_of(user))
+    # An error page later in this request keeps the navigation; after a rollback the rows are
+    # expired, so it gets plain values taken now.
+    request.state.viewer = Seen(Person(user.name, user.role), row.csrf, viewer.is_admin)
+    return viewer
 
 
 async def required_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:

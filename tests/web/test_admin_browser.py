@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.auth.caller import Role
 from tests.api.helpers import make_account
-from tests.web.conftest import browser_sign_in, looked_at, make_user
+from tests.web.conftest import Tab, browser_sign_in, looked_at, make_user
 
 
 async def test_the_admin_invites_a_moderator_who_joins_with_the_link(tab, runtime, client, admin, browser):
@@ -25,7 +25,10 @@ async def test_the_admin_invites_a_moderator_who_joins_with_the_link(tab, runtim
 
     guest = await browser.new_context(viewport={"width": 390, "height": 844})
     other = await guest.new_page()
+    problems: list[str] = []
+    other.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     await other.goto(link)
+    await looked_at(Tab(other, problems, tab.base), "invite-accept")
     await other.get_by_label("Name").fill("Dee")
     await other.get_by_label("Password", exact=True).fill("a long password")
     await other.get_by_label("Password again").fill("a long password")

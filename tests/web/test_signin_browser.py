@@ -19,5 +19,9 @@ async def test_sign_in_and_out_in_the_browser(tab, runtime):
     await browser_sign_in(tab, "ana")
     await page.goto("/me")
     await looked_at(tab, "me")
+    await page.goto("/accounts/999999")  # an error is a page too, that says what to do
+    await page.get_by_text("not found").first.wait_for()
+    tab.problems.clear()  # the browser logs the 404 as a console error
+    await looked_at(tab, "error-404")
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_text("You are signed out.").wait_for()
