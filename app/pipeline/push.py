@@ -60,6 +60,7 @@ class Pusher:
         self.passes = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._matching = False  # within a look's match: what it queues is sent by that look, no kick needed
         fanout.on_done = self._account_done
 
     def start(self) -> None:
@@ -72,7 +73,8 @@ class Pusher:
         """Actions the matcher just queued and committed (by whichever job matched): send them now."""
         if actions:
             self.fresh.update(actions)
-            self.runtime.arrivals.kick()
+            if not self._matching:
+                self.runtime.arrivals.kick()
 
     async def stop(self, grace: float) -> None:
         """No new looks; the one under way may end within `grace` seconds, then it is cancelled.
@@ -104,7 +106,11 @@ class Pusher:
         """One look: match what is new, then start the sends of what was just queued; returns how
         many accounts' sends were started."""
         self.passes += 1
-        await self.match()  # hands what it queued to `queued`
+        self._matching = True
+        try:
+            await self.match()  # hands what it queued to `queued`; send_now below takes it
+        finally:
+            self._matching = False
         return await send_now(self.runtime, self.fanout, self.fresh)
 
     def _account_done(self, key: Key) -> None:
