@@ -134,17 +134,21 @@ async def wait_for(expected: dict[tuple[str, str], float], seconds: float) -> No
                 await CALLED.wait()
 
 
-async def first_polls_done(runtime: Runtime, seconds: float) -> None:
-    """Until no source is due (each new source is polled at once, 200 a round), or `seconds` passed."""
+async def first_polls_done(runtime: Runtime, accounts: int, seconds: float) -> None:
+    """Until every account's source exists and none is due (each new source is polled at once, 200 a
+    round: that is start-up, not the steady state), or `seconds` passed."""
     started = time.perf_counter()
-    async with asyncio.timeout(seconds):
-        while True:
-            async with runtime.sessions() as session:
-                due = await session.scalar(select(func.count()).select_from(Cursor).where(
-                    Cursor.account_id.is_not(None), Cursor.next_poll_at <= utcnow()))
-            if not due:
-                break
-            await asyncio.sleep(0.5)  # a count in the database: nothing to wait on
+    mine = Cursor.account_id.is_not(None)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while True:
+                async with runtime.sessions() as session:
+                    made = await session.scalar(select(func.count()).select_from(Cursor).where(mine))
+                    due = await session.scalar(select(func.count()).select_from(Cursor).where(
+                        mine, Cursor.next_poll_at <= utcnow()))
+                if made and made >= accounts and not due:
+                    break
+                await asyncio.sleep(0.5)  # a count in the database: nothing to wait on
     print(f"  first polls of every source done after {time.perf_counter() - started:.1f} s more")
 
 
@@ -191,7 +195,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
             warm = await push_posts(client, token, owners, posts=5, rate=5, rng=rng)
             await wait_for(warm, 120)  # the first match compiles every rule
             report("warm-up", warm)
-            await first_polls_done(worker, 120)  # every source is polled once at start: not the steady state
+            await first_polls_done(worker, args.accounts, 120)  # start-up polls: not the steady state
             expected = await push_posts(client, token, owners, posts=args.posts, rate=args.rate, rng=rng)
             await wait_for(expected, 30)
             report("measured", expected)
