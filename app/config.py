@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # gives back its leases at once (a rolling restart waits for no lease to run out).
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     run_scheduler: bool = True
+    # The push path: posts that arrive through a stream or /ingest are matched and sent at once by
+    # the worker (PostgreSQL: across processes through LISTEN/NOTIFY); off, they wait for the jobs.
+    push_enabled: bool = True
     # the first poll of a new source takes only posts younger than this (its history is not news)
     first_poll_max_age_seconds: float = Field(default=3600.0, ge=0)
     # matched posts no action refers to are forgotten after this many days

@@ -147,8 +147,8 @@ def _fresh(db_path: Path) -> None:
 
 async def _serve(runtime: Runtime, sock: socket.socket, stopping: asyncio.Event, post_every: float) -> None:
     """The API, the pipeline, the community and the activity lines, until `stopping` is set."""
-    scheduler = start_scheduler(Pipeline(runtime, relations_max_age=30),
-                                every_seconds=runtime.settings.dispatch_interval_seconds)
+    pipeline = Pipeline(runtime, relations_max_age=30)
+    scheduler = start_scheduler(pipeline, every_seconds=runtime.settings.dispatch_interval_seconds)
     server = _Server(uvicorn.Config(create_app(runtime=runtime), log_level="warning", log_config=None))
     # every task ends when `stopping` is set; _settle() awaits them (chatter is cancelled: it only sleeps)
     tasks = [asyncio.create_task(print_activity(runtime, stopping)), asyncio.create_task(chatter(post_every)),
@@ -158,6 +158,8 @@ async def _serve(runtime: Runtime, sock: socket.socket, stopping: asyncio.Event,
     server.should_exit = True
     # paused, not shut down yet: shutting down cancels the running jobs mid-call (a traceback each)
     scheduler.pause()
+    if pipeline.pusher is not None:  # its loop waits for arrivals for ever: stopped, not left to _settle
+        await pipeline.pusher.stop(grace=5)
     tasks[1].cancel()
     await _settle(seconds=10)
     scheduler.shutdown(wait=False)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db.session import make_engine, make_sessionmaker
+from app.pipeline.arrivals import Arrivals
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Runtime:
     fernet: Fernet
     # credentials adapters refreshed during calls made outside a transaction, waiting to be saved
     pending_credentials: dict[int, str] = field(default_factory=dict)
+    # kicked when posts land in the inbox (ingest, streams): wakes this process's push path
+    arrivals: Arrivals = field(default_factory=Arrivals)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
 
     @classmethod

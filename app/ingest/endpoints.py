@@ -3,9 +3,9 @@
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.deps import CallerDep, SessionDep
+from app.deps import CallerDep, RuntimeDep, SessionDep
 from app.errors import Invalid, error_responses
-from app.pipeline import inbox
+from app.pipeline import inbox, push
 from app.platforms.base import Post
 from app.platforms.registry import available
 
@@ -42,10 +42,13 @@ class IngestResult(BaseModel):
 
 
 @router.post("/ingest", status_code=status.HTTP_202_ACCEPTED, response_model=IngestResult)
-async def ingest(data: IngestRequest, session: SessionDep, caller: CallerDep):
-    """Add posts to the inbox; the next tick matches them. A post seen before is ignored."""
+async def ingest(data: IngestRequest, session: SessionDep, caller: CallerDep, runtime: RuntimeDep):
+    """Add posts to the inbox; a worker matches them, and sends what its limits allow, at once. A post
+    seen before is ignored."""
     caller.require_admin()
     if data.platform not in available():
         raise Invalid(f"unknown platform {data.platform!r}")
     new = await inbox.store(session, data.posts)
+    if new:  # once the request's transaction commits, the push path wakes (app/pipeline/push.py)
+        await push.announce(session, runtime)
     return IngestResult(received=len(data.posts), new=new)

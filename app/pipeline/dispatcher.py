@@ -13,6 +13,7 @@ is written only while the lease is still ours.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
@@ -54,19 +56,42 @@ async def dispatch_due(runtime: Runtime, fanout: Fanout | None = None, *, wait: 
     concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
     round are still running is left out; `wait` as in Fanout.round."""
     fanout = fanout or Fanout.of(runtime.settings)
+    tasks = await _start(runtime, fanout, limit=runtime.settings.dispatch_batch)
+    return await fanout.collect(SENDS, tasks, wait=wait)
+
+
+async def send_now(runtime: Runtime, fanout: Fanout, fresh: dict[int, int]) -> int:
+    """The push path: claim and start sending these just-decided actions (action id -> account id)
+    the usual way (claim, lease, checks, limits, call_and_record), without waiting for the calls.
+    Those of an account still sending from an earlier round stay in `fresh` for a later look; the
+    others leave it (sent now, or not due: over a limit they wait for the scheduled job). Returns
+    how many accounts' sends were started."""
+    busy = set(fanout.busy(SENDS))
+    ready = [action_id for action_id, account_id in fresh.items() if account_id not in busy]
+    if not ready:
+        return 0
+    for action_id in ready:
+        del fresh[action_id]
+    return len(await _start(runtime, fanout, Action.id.in_(ready), limit=len(ready)))
+
+
+async def _start(runtime: Runtime, fanout: Fanout, *only: ColumnElement[bool], limit: int) -> list[asyncio.Task[int]]:
+    """Claim due actions (of accounts not sending already) and start each account's sends; under the
+    stage's lock, so that the scheduled job and the push path never start one account twice."""
     now = utcnow()
-    busy = fanout.busy(SENDS)
-    async with transaction(runtime.sessions) as session:
-        free_accounts = [Action.account_id.not_in(busy)] if busy else []
-        ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *free_accounts, order=[Action.id],
-                          limit=runtime.settings.dispatch_batch, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds)
-        by_account: dict[int, tuple[str, list[int]]] = {}
-        for action_id, account_id, platform, config in await repository.hosts_of(session, ids, Action.id):
-            by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-        aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
-    return await fanout.round(SENDS, jobs, wait=wait)
+    async with fanout.claiming(SENDS):
+        busy = fanout.busy(SENDS)
+        async with transaction(runtime.sessions) as session:
+            free_accounts = [Action.account_id.not_in(busy)] if busy else []
+            ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *only, *free_accounts,
+                              order=[Action.id], limit=limit, owner=runtime.worker_id, now=now,
+                              seconds=runtime.settings.lease_seconds)
+            by_account: dict[int, tuple[str, list[int]]] = {}
+            for action_id, account_id, platform, config in await repository.hosts_of(session, ids, Action.id):
+                by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
+        jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
+            aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
+        return fanout.start(SENDS, jobs)
 
 
 async def _dispatch_account(runtime: Runtime, account_id: int, action_ids: list[int]) -> int:

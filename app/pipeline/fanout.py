@@ -74,6 +74,11 @@ class Fanout:
         self.running: dict[Key, asyncio.Task[int]] = {}
         # shutting down: no new rounds start (their rows' leases are given back by release_all)
         self.closing = False
+        # Per stage, held from "who is busy" through the claim to the start of the tasks: two
+        # rounds of one stage (the scheduled job and the push path) must never both start an account.
+        self._claiming: dict[str, asyncio.Lock] = {}
+        # called with (stage, account id) when an account's work ends (the push path retries then)
+        self.on_done: Callable[[Key], None] | None = None
 
     @classmethod
     def of(cls, settings: Settings) -> Fanout:
@@ -84,18 +89,30 @@ class Fanout:
         """Ids of the accounts whose `stage` work from an earlier round is still running."""
         return [key[1] for key, task in self.running.items() if key[0] == stage and not task.done()]
 
+    def claiming(self, stage: str) -> asyncio.Lock:
+        """The lock to hold from `busy(stage)` through the claim to `start` (see __init__)."""
+        return self._claiming.setdefault(stage, asyncio.Lock())
+
     async def round(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]],
                     *, wait: float | None) -> int:
         """Run `work` (account id -> (host, job)) concurrently; the sum of the jobs finished
         within `wait` seconds (None: wait for all). The others finish in the background."""
+        return await self.collect(stage, self.start(stage, work), wait=wait)
+
+    def start(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]]) -> list[asyncio.Task[int]]:
+        """Start `work` (account id -> (host, job)), each account's job a task known to `busy` at once."""
         if self.closing:
-            return 0
+            return []
         tasks = []
         for account_id, (host, job) in work.items():
             task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")
             self.running[(stage, account_id)] = task
             task.add_done_callback(partial(self._finished, (stage, account_id)))
             tasks.append(task)
+        return tasks
+
+    async def collect(self, stage: str, tasks: list[asyncio.Task[int]], *, wait: float | None) -> int:
+        """The sum of the tasks finished within `wait` seconds (None: all); the rest go on in the background."""
         if not tasks:
             return 0
         done, pending = await asyncio.wait(tasks, timeout=wait)
@@ -121,6 +138,8 @@ class Fanout:
             del self.running[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("account work failed", exc_info=task.exception(), extra={"stage": key[0], "account_id": key[1]})
+        if self.on_done is not None:
+            self.on_done(key)
 
 
 async def one_by_one(runtime: Runtime, model: Leased, ids: list[int], step: Callable[[int], Awaitable[int]], *,

@@ -140,9 +140,12 @@ class Matcher:
 
     def __init__(self) -> None:
         self.compiled = CompiledRules()
+        # the last batch's new `queued` actions: action id -> account id (valid once the caller committed)
+        self.queued: dict[int, int] = {}
 
     async def run_batch(self, session: AsyncSession, runtime: Runtime, *, limit: int = BATCH) -> int:
         """Match one batch of new posts; returns how many posts were read. Caller commits."""
+        self.queued = {}
         await self.compiled.sync(session)
         cursor = await repository.lock_match_cursor(session, now=utcnow())
         if cursor is None:
@@ -155,6 +158,7 @@ class Matcher:
             await self._match_one(batch, row)
         cursor.position = str(rows[-1].id)
         cursor.last_polled_at = batch.now
+        self.queued = batch.queued
         return len(rows)
 
     async def _match_one(self, batch: _Batch, row: SeenPost) -> None:
@@ -185,6 +189,7 @@ class _Batch:
         self.session, self.runtime, self.now = session, runtime, now
         self.accounts: dict[int, Account | None] = {}
         self.views: dict[int, AccountView] = {}
+        self.queued: dict[int, int] = {}  # new `queued` action id -> account id
 
     async def account(self, account_id: int) -> Account | None:
         if account_id not in self.accounts:
@@ -213,8 +218,11 @@ class _Batch:
             "text": text, "next_attempt_at": self.now if status == ActionStatus.queued else None,
             "created_at": self.now, "updated_at": self.now, "snapshot": snapshot,
         }
-        if await repository.insert_action(self.session, values) and status != ActionStatus.skipped:
+        action_id = await repository.insert_action(self.session, values)
+        if action_id is not None and status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
+        if action_id is not None and status == ActionStatus.queued:
+            self.queued[action_id] = account.id
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})
 

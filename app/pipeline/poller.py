@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import and_, or_
+from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
@@ -90,9 +90,11 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
-        wanted_now = [and_(Cursor.account_id == aid, Cursor.source.in_(sources))
-                      for aid, sources in wanted.items() if sources and aid not in busy]
-        ids = await claim(session, Cursor, or_(*wanted_now), Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
+        # One flat (account, source) IN list: an OR of one AND per account is an expression SQLite
+        # refuses past about a thousand accounts, and costs a second of CPU to build and compile.
+        wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
+        ids = await claim(session, Cursor, tuple_(Cursor.account_id, Cursor.source).in_(wanted_now),
+                          Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
                           limit=200, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now else []
         rows = await repository.cursor_accounts(session, ids)

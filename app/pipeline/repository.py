@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Row, delete, select, update
+from sqlalchemy import CursorResult, Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.dialect import insert_ignore, skip_locked
+from app.db.dialect import insert_ignore, is_postgres, skip_locked
 from app.models import Account, Action, Cursor, SeenPost, StreamState
 
+ARRIVALS_CHANNEL = "reposter_arrivals"  # PostgreSQL NOTIFY channel: posts landed in the inbox
 MATCH_CURSOR = "match"  # the source name of the matcher's own cursor (no account)
 INSERT_BATCH = 500  # rows per INSERT: well under either engine's limit on bound parameters
 
@@ -35,6 +36,15 @@ async def insert_posts(session: AsyncSession, rows: list[dict[str, Any]]) -> int
         result = await session.execute(stmt.values(rows[start : start + INSERT_BATCH]).returning(SeenPost.id))
         inserted += len(result.all())
     return inserted
+
+
+async def notify_arrivals(session: AsyncSession, sender: str) -> bool:
+    """On PostgreSQL, tell every listening worker that posts landed (delivered when this transaction
+    commits, never if it rolls back); `sender` lets the sending process ignore its own. False on SQLite."""
+    if not is_postgres(session):
+        return False
+    await session.execute(select(func.pg_notify(ARRIVALS_CHANNEL, sender)))
+    return True
 
 
 async def posts_after(session: AsyncSession, *, after: int, limit: int) -> Sequence[SeenPost]:
@@ -103,10 +113,10 @@ async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor |
 
 # -- actions, as the matcher and the limits see them -------------------------------------------
 
-async def insert_action(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert an action row unless the account already has one of that kind on that post; True if new."""
+async def insert_action(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert an action row unless the account already has one of that kind on that post; its id if new."""
     stmt = insert_ignore(session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
-    return (await session.execute(stmt.returning(Action.id))).first() is not None
+    return (await session.execute(stmt.returning(Action.id))).scalar()
 
 
 async def texts_since(session: AsyncSession, *, account_id: int, since: datetime,

@@ -24,7 +24,7 @@ from app.accounts.context import context_for, save_pending
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account, StreamPhase
-from app.pipeline import inbox, originals, stream_state
+from app.pipeline import inbox, originals, push, stream_state
 from app.pipeline.poller import desired_sources
 from app.pipeline.source_health import describe
 from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, StreamReporter, set_stream_reporter
@@ -135,7 +135,8 @@ class Streamer:
                     await originals.recheck(self.runtime, post)
                     continue
                 async with transaction(self.runtime.sessions) as session:
-                    await inbox.store(session, [post])
+                    if await inbox.store(session, [post]):  # sent at once once committed (push.py)
+                        await push.announce(session, self.runtime)
                     await stream_state.saw_post(session, account_id, utcnow())
                     if not delivered:  # the stream works: whatever refused it before is over
                         clear_condition(await accounts_repo.get(session, account_id), "stream")

@@ -46,20 +46,23 @@ async def undo_due_actions(runtime: Runtime, fanout: Fanout | None = None, *, wa
     (`one_by_one`: after one that used up its budget the rest are given back for a later round)."""
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
-    busy = fanout.busy(SENDS)
-    async with transaction(runtime.sessions) as session:
-        free_accounts = [Action.account_id.not_in(busy)] if busy else []
-        ids = await claim(session, Action, undo_due(now), *free_accounts, order=[Action.undo_requested_at, Action.id],
-                          limit=50, owner=runtime.worker_id, now=now, seconds=runtime.settings.lease_seconds)
-        by_account: dict[int, tuple[str, list[int]]] = {}
-        for action_id, account_id, platform, config in await repository.hosts_of(
-                session, ids, Action.undo_requested_at, Action.id):
-            by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
-    jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-        aid: (host, partial(one_by_one, runtime, Action, mine, partial(_undo_one, runtime),
-                            budget=runtime.settings.send_budget_seconds))
-        for aid, (host, mine) in by_account.items()}
-    return await fanout.round(SENDS, jobs, wait=wait)
+    async with fanout.claiming(SENDS):  # as dispatch: never two rounds starting one account
+        busy = fanout.busy(SENDS)
+        async with transaction(runtime.sessions) as session:
+            free_accounts = [Action.account_id.not_in(busy)] if busy else []
+            ids = await claim(session, Action, undo_due(now), *free_accounts,
+                              order=[Action.undo_requested_at, Action.id], limit=50, owner=runtime.worker_id,
+                              now=now, seconds=runtime.settings.lease_seconds)
+            by_account: dict[int, tuple[str, list[int]]] = {}
+            for action_id, account_id, platform, config in await repository.hosts_of(
+                    session, ids, Action.undo_requested_at, Action.id):
+                by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
+        jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
+            aid: (host, partial(one_by_one, runtime, Action, mine, partial(_undo_one, runtime),
+                                budget=runtime.settings.send_budget_seconds))
+            for aid, (host, mine) in by_account.items()}
+        tasks = fanout.start(SENDS, jobs)
+    return await fanout.collect(SENDS, tasks, wait=wait)
 
 
 async def _undo_one(runtime: Runtime, action_id: int) -> int:

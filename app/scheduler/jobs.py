@@ -20,7 +20,8 @@ from app.db.session import transaction
 from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
 from app.pipeline.fanout import Fanout
 from app.pipeline.leases import release_all
-from app.pipeline.matcher import Matcher, matched_through
+from app.pipeline.matcher import BATCH, Matcher, matched_through
+from app.pipeline.push import Pusher
 from app.runtime import Runtime
 
 log = logging.getLogger("reposter.jobs")
@@ -54,6 +55,8 @@ class Pipeline:
     # shutdown: set once; the jobs running now (their tasks), waited for within the grace period
     stopping: bool = False
     _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
+    # the push path (app/pipeline/push.py), once start_push() ran: posts sent as they arrive
+    pusher: Pusher | None = None
 
     def __post_init__(self) -> None:
         if self.fanout is None:
@@ -67,9 +70,19 @@ class Pipeline:
             while True:
                 async with transaction(self.runtime.sessions) as session:
                     count = await self.matcher.run_batch(session, self.runtime)
+                if self.pusher is not None:  # committed: what was just queued is sent at once
+                    self.pusher.queued(self.matcher.queued)
                 total += count
-                if count == 0:
+                if count < BATCH:  # the inbox is read to its end (a look more would find nothing)
                     return total
+
+    def start_push(self) -> Pusher:
+        """Start the push path: posts that arrive are matched and sent at once (app/pipeline/push.py)."""
+        assert self.fanout is not None  # set by __post_init__
+        if self.pusher is None:
+            self.pusher = Pusher(self.runtime, self.fanout, self.match_all)
+            self.pusher.start()
+        return self.pusher
 
     async def refresh_relations(self) -> None:
         """Refresh stale follower/following/list sets, within the poll budget."""
@@ -164,10 +177,14 @@ class Pipeline:
         may have acted): released, it is settled by reconcile, never sent again blind."""
         worker = self.runtime.worker_id
         self.stopping = True
+        deadline = time.monotonic() + grace  # one grace period for everything in hand
+        if self.pusher is not None:  # no new looks; the one under way ends (its sends are the fanout's)
+            await self.pusher.stop(grace)
         assert self.fanout is not None  # set by __post_init__
         self.fanout.closing = True
         in_hand = {t for t in self._jobs if not t.done()} | {t for t in self.fanout.running.values() if not t.done()}
-        done, pending = await asyncio.wait(in_hand, timeout=grace) if in_hand else (set(), set())
+        left = max(0.0, deadline - time.monotonic())
+        done, pending = await asyncio.wait(in_hand, timeout=left) if in_hand else (set(), set())
         log.info("shutdown: work in hand", extra={"worker": worker, "finished": len(done), "cancelled": len(pending)})
         await self.close()
         for task in pending:  # jobs (not in the fanout)

@@ -29,6 +29,8 @@ def start_scheduler(pipeline: Pipeline, *, every_seconds: float, streamer=None) 
         scheduler.add_job(job, "interval", seconds=seconds, next_run_time=datetime.now(UTC), max_instances=1,
                           coalesce=True, id=job_id, misfire_grace_time=None)
     scheduler.start()
+    if pipeline.runtime.settings.push_enabled:  # posts that arrive are sent at once; the jobs are the safety net
+        pipeline.start_push()
     return scheduler
 
 
