@@ -54,12 +54,40 @@ def author_from_view(view: dict[str, Any]) -> Author:
         is_bot=None if labels is None else has_bot_label(labels),
         bio=view.get("description"),
         blocks_account=(view.get("viewer") or {}).get("blockedBy"),
+        labels=None if labels is None else label_values(labels, subject=view["did"]),
     )
 
 
 def has_bot_label(labels: list[dict[str, Any]]) -> bool:
     """Whether the labels carry a (non-negated) `bot` value."""
     return any(label.get("val") == "bot" and not label.get("neg") for label in labels)
+
+
+def label_values(labels: Any, subject: str | None = None) -> list[str]:
+    """The values of com.atproto.label.defs#label objects that hold: not negated (a `neg` label
+    cancels the same source's value), not expired; only those on `subject` when it is given (a
+    profile view also carries labels on the profile record, which say nothing of the account)."""
+    if not isinstance(labels, list):
+        return []
+    now = datetime.now(UTC)
+    held: dict[tuple[str, str], bool] = {}
+    for label in labels:
+        if not isinstance(label, dict) or not isinstance(label.get("val"), str) or not label["val"]:
+            continue
+        if subject is not None and label.get("uri", subject) != subject:
+            continue
+        expires = parse_datetime(label.get("exp"))
+        held[(str(label.get("src", "")), label["val"])] = not label.get("neg") and (expires is None or expires > now)
+    return _unique([val for (_, val), on in held.items() if on])
+
+
+def self_label_values(record: dict[str, Any]) -> list[str]:
+    """The values of a record's com.atproto.label.defs#selfLabels (the author's own warnings)."""
+    labels = record.get("labels")
+    values = labels.get("values") if isinstance(labels, dict) else None
+    if not isinstance(values, list):
+        return []
+    return [v["val"] for v in values if isinstance(v, dict) and isinstance(v.get("val"), str) and v["val"]]
 
 
 def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Author) -> Post:
@@ -87,6 +115,7 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
         is_repost=False,
         is_quote=quoted is not None,
         quoted_post_id=quoted,
+        labels=self_label_values(record),
         ref={"uri": uri, "cid": cid},
     )
 
@@ -94,7 +123,10 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
 def post_from_view(view: dict[str, Any]) -> Post:
     """A Post from an app.bsky.feed.defs#postView."""
     record = view.get("record") or {}
-    return post_from_record(record, uri=view["uri"], cid=view["cid"], author=author_from_view(view["author"]))
+    post = post_from_record(record, uri=view["uri"], cid=view["cid"], author=author_from_view(view["author"]))
+    # The AppView's labels on the post hold the self-labels too (with the author as source).
+    post.labels = _unique([*label_values(view.get("labels"), subject=view["uri"]), *post.labels])
+    return post
 
 
 def post_from_feed_item(item: dict[str, Any]) -> Post:
