@@ -35,6 +35,10 @@ def filter_settings(row: AccountFilters | None) -> FilterSettings:
         max_links=row.max_links,
         banned_words=tuple(row.banned_words or ()),
         duplicate_window_minutes=row.duplicate_window_minutes,
+        content_warnings=row.content_warnings or "allow",
+        sensitive=row.sensitive or "allow",
+        labels_skip=tuple(label.lower() for label in row.labels_skip or ()),
+        labels_review=tuple(label.lower() for label in row.labels_review or ()),
     )
 
 

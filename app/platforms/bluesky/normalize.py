@@ -16,6 +16,9 @@ from app.platforms.handles import handle_key
 PLATFORM = "bluesky"
 FACET = "app.bsky.richtext.facet"
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+# Bluesky's own values for adult and graphic media (docs.bsky.app, "Labels and moderation"):
+# a post carrying one is what Mastodon calls sensitive. Bluesky has no other sensitive flag.
+SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media"})
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -96,6 +99,7 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
     media_count, quoted, embed_urls = _embed(record.get("embed"))
     reply = record.get("reply") or {}
     parent_uri = (reply.get("parent") or {}).get("uri", "")
+    self_labels = self_label_values(record)
     return Post(
         platform=PLATFORM,
         id=uri,
@@ -115,7 +119,8 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
         is_repost=False,
         is_quote=quoted is not None,
         quoted_post_id=quoted,
-        labels=self_label_values(record),
+        labels=self_labels,
+        sensitive=not SENSITIVE_LABELS.isdisjoint(self_labels),
         ref={"uri": uri, "cid": cid},
     )
 
@@ -126,6 +131,7 @@ def post_from_view(view: dict[str, Any]) -> Post:
     post = post_from_record(record, uri=view["uri"], cid=view["cid"], author=author_from_view(view["author"]))
     # The AppView's labels on the post hold the self-labels too (with the author as source).
     post.labels = _unique([*label_values(view.get("labels"), subject=view["uri"]), *post.labels])
+    post.sensitive = not SENSITIVE_LABELS.isdisjoint(post.labels)
     return post
 
 

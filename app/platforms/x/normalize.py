@@ -86,9 +86,17 @@ def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
         reposted_author=_original_author(tweet, refs.get("retweeted"), users, tweets or {}),
         is_quote="quoted" in refs,
         quoted_post_id=refs.get("quoted"),
-        sensitive=tweet["possibly_sensitive"] if isinstance(tweet.get("possibly_sensitive"), bool) else None,
+        sensitive=_sensitive(tweet, entities),
         ref=_ref(author_id, refs),
     )
+
+
+def _sensitive(tweet: dict[str, Any], entities: dict[str, Any]) -> bool | None:
+    """possibly_sensitive; X marks only posts with links, so without links and without it: False."""
+    value = tweet.get("possibly_sensitive")
+    if isinstance(value, bool):
+        return value
+    return None if entities.get("urls") else False
 
 
 def _author(author_id: str, user: dict[str, Any] | None) -> Author:
