@@ -112,7 +112,7 @@ def mark_reason(f: FilterSettings, post: Post, mode: MarkMode) -> str | None:
         cw = post.content_warning
         return f"content warning {cw if len(cw) <= CW_SHOWN else cw[:CW_SHOWN] + '…'!r}"
     if f.sensitive == mode and post.sensitive is not False:
-        return "marked sensitive" if post.sensitive else "marked sensitive (unknown whether it is)"
+        return "marked sensitive" if post.sensitive else "unknown whether marked sensitive"
     wanted = f.labels_skip if mode == MarkMode.skip else f.labels_review
     if not wanted:
         return None

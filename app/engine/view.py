@@ -35,8 +35,8 @@ class FilterSettings:
     duplicate_window_minutes: int | None = None
     # What to do with a post that carries a content warning, is marked sensitive, or has one of
     # these labels (on it or its author): MarkMode values, "allow" leaves it to the rules.
-    content_warnings: str = "allow"
-    sensitive: str = "allow"
+    content_warnings: MarkMode = MarkMode.allow
+    sensitive: MarkMode = MarkMode.allow
     labels_skip: tuple[str, ...] = ()
     labels_review: tuple[str, ...] = ()
 
