@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from app.platforms.base import PlatformError
 from app.platforms.bluesky.config import BlueskyConfig, load_config
 from app.platforms.bluesky.normalize import label_values, post_from_view
+from app.platforms.bluesky.platform import BlueskyPlatform
 from tests.platforms.harness_bluesky import BSKY_MODERATION, BlueskyHarness, did_for
 from tests.platforms.lexicon_check import lexicons
 
@@ -95,3 +97,10 @@ def test_repeated_labelers_are_named_once():
     config = BlueskyConfig(labelers=[SPAM_WATCH, SPAM_WATCH, ART_TAGS])
     assert config.labeler_headers() == {"atproto-accept-labelers": f"{SPAM_WATCH}, {ART_TAGS}"}
     assert BlueskyConfig().labeler_headers() == {}
+
+
+def test_the_api_refuses_an_account_config_with_bad_labelers():
+    """What accounts' _check_config runs before any call: pydantic's error, which it turns into a 422."""
+    with pytest.raises(ValidationError, match="labelers"):
+        BlueskyPlatform().check_config({"labelers": ["spamwatch.example"]})
+    BlueskyPlatform().check_config({"labelers": [SPAM_WATCH]})
