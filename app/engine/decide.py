@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from app.engine.filters import duplicate_reason, filter_reason, normalized_text
+from app.engine.filters import duplicate_reason, filter_reason, normalized_text, review_reason
 from app.engine.scope import Scope, author_keys, out_of_scope
 from app.engine.view import AccountView
 from app.platforms.base import Author, Post
@@ -92,4 +92,8 @@ def decide(post: Post, rule: RuleView, view: AccountView, now: datetime) -> Deci
     reason = reason or duplicate_reason(view.filters, normalized_text(post), view.recent_texts, now)
     if reason:
         return Decision(Verdict.skipped, reason)
+    # Held for review is decided once, here: an approved post is not held again before sending.
+    held = review_reason(view.filters, post)
+    if held:
+        return Decision(Verdict.review, held)
     return Decision(Verdict.review if rule.review else Verdict.queued)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from app.engine.view import FilterSettings
+from app.engine.view import FilterSettings, MarkMode
 from app.platforms.base import Post
 from app.query import tokenize
 
@@ -13,6 +13,8 @@ NEAR_DUPLICATE = 0.9
 # Below this many characters only identical texts count: "ana studying late" and "ben studying
 # late" are different posts, though 90% alike.
 FUZZY_MIN_LENGTH = 40
+# A content warning is quoted in the reason up to this many characters.
+CW_SHOWN = 60
 
 
 def normalized_text(post: Post) -> str:
@@ -23,7 +25,7 @@ def normalized_text(post: Post) -> str:
 
 def filter_reason(f: FilterSettings, post: Post, now: datetime) -> str | None:
     """The first filter that stops `post`, as `filter: ...`, or None."""
-    for check in (_kinds, _language, _followers, _age, _counts, _banned):
+    for check in (_kinds, _language, _followers, _age, _counts, _banned, _marks_to_skip):
         reason = check(f, post, now)
         if reason:
             return f"filter: {reason}"
@@ -91,6 +93,42 @@ def _banned(f: FilterSettings, post: Post, now: datetime) -> str | None:
         if needle and (f" {needle} " in tokens or needle in tags):
             return f"banned word {word!r}"
     return None
+
+
+def _marks_to_skip(f: FilterSettings, post: Post, now: datetime) -> str | None:
+    return mark_reason(f, post, MarkMode.skip)
+
+
+def review_reason(f: FilterSettings, post: Post) -> str | None:
+    """`filter: ... (held for review)` when a mark the account sends to review is on the post, or None."""
+    reason = mark_reason(f, post, MarkMode.review)
+    return f"filter: {reason} (held for review)" if reason else None
+
+
+def mark_reason(f: FilterSettings, post: Post, mode: MarkMode) -> str | None:
+    """The first content warning, sensitive mark or label on the post (or its authors) that the
+    settings treat as `mode`, named for the log; None when there is none."""
+    if f.content_warnings == mode and post.content_warning:
+        cw = post.content_warning
+        return f"content warning {cw if len(cw) <= CW_SHOWN else cw[:CW_SHOWN] + '…'!r}"
+    if f.sensitive == mode and post.sensitive is not False:
+        return "marked sensitive" if post.sensitive else "unknown whether marked sensitive"
+    wanted = f.labels_skip if mode == MarkMode.skip else f.labels_review
+    if not wanted:
+        return None
+    for whose, labels in _labelled(post):
+        found = next((label for label in labels if label.lower() in wanted), None)
+        if found is not None:
+            return f"label {found.lower()} on the {whose}"
+    return None
+
+
+def _labelled(post: Post) -> list[tuple[str, list[str]]]:
+    """The labels of the post, of its author and, for a repost, of the original author."""
+    found = [("post", post.labels), ("author", post.author.labels or [])]
+    if post.reposted_author is not None:
+        found.append(("reposted author", post.reposted_author.labels or []))
+    return found
 
 
 def duplicate_reason(f: FilterSettings, text: str, recent: list[tuple[datetime, str]], now: datetime) -> str | None:

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from app.platforms.handles import handle_key
+
+
+class MarkMode(StrEnum):
+    """What the filters do with a post marked by a content warning, as sensitive, or by a label.
+
+    The engine is pure, so it spells the values itself; app/models/account.py MarkMode (the
+    column's CHECK) holds the same ones (tests/engine/test_marks.py checks it)."""
+
+    allow = "allow"
+    skip = "skip"
+    review = "review"
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,12 @@ class FilterSettings:
     max_links: int | None = None
     banned_words: tuple[str, ...] = ()
     duplicate_window_minutes: int | None = None
+    # What to do with a post that carries a content warning, is marked sensitive, or has one of
+    # these labels (on it or its author): MarkMode values, "allow" leaves it to the rules.
+    content_warnings: MarkMode = MarkMode.allow
+    sensitive: MarkMode = MarkMode.allow
+    labels_skip: tuple[str, ...] = ()
+    labels_review: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,6 +18,15 @@ class AccountStatus(StrEnum):
     rate_limited = "rate_limited"
 
 
+class MarkMode(StrEnum):
+    """What an account's filters do with a post that has a content warning, is marked sensitive,
+    or carries a label: leave it to the rules, skip it, or hold it for review."""
+
+    allow = "allow"
+    skip = "skip"
+    review = "review"
+
+
 class Account(Base):
     __tablename__ = "accounts"
     # Tokens list account ids (JSON); on SQLite AUTOINCREMENT keeps a deleted account's id from
@@ -58,6 +67,10 @@ class AccountFilters(Base):
     """Checks applied after a rule matched; one row per account (absent means no filters)."""
 
     __tablename__ = "account_filters"
+    __table_args__ = (
+        CheckConstraint(one_of("content_warnings", MarkMode), name="content_warnings"),
+        CheckConstraint(one_of("sensitive", MarkMode), name="sensitive"),
+    )
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -71,4 +84,9 @@ class AccountFilters(Base):
     max_links: Mapped[int | None] = mapped_column(Integer)
     banned_words: Mapped[list[str]] = mapped_column(JSONType, default=list)
     duplicate_window_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Posts with a content warning, marked sensitive, or with these labels: allow, skip or review.
+    content_warnings: Mapped[str] = mapped_column(String(8), default="allow", server_default="allow")
+    sensitive: Mapped[str] = mapped_column(String(8), default="allow", server_default="allow")
+    labels_skip: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
+    labels_review: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

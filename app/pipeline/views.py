@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
 from app.engine.limits import LimitSettings
-from app.engine.view import AccountView, FilterSettings
+from app.engine.view import AccountView, FilterSettings, MarkMode
 from app.filters import repository as filters_repo
 from app.models import Account, AccountFilters, ActionStatus
 from app.moderation import repository as moderation_repo
@@ -35,6 +35,10 @@ def filter_settings(row: AccountFilters | None) -> FilterSettings:
         max_links=row.max_links,
         banned_words=tuple(row.banned_words or ()),
         duplicate_window_minutes=row.duplicate_window_minutes,
+        content_warnings=MarkMode(row.content_warnings or "allow"),
+        sensitive=MarkMode(row.sensitive or "allow"),
+        labels_skip=tuple(label.lower() for label in row.labels_skip or ()),
+        labels_review=tuple(label.lower() for label in row.labels_review or ()),
     )
 
 

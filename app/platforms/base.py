@@ -37,6 +37,9 @@ class Author(BaseModel):
     # Whether this author blocks the account that fetched the post (where the platform says so,
     # as Bluesky's viewer.blockedBy does): such an author has opted out of it.
     blocks_account: bool | None = None
+    # Values of the labels on the account (Bluesky: the AppView's labels that hold, by the
+    # labelers the account asks for); None where the platform did not say.
+    labels: list[str] | None = None
 
 
 class Post(BaseModel):
@@ -69,6 +72,12 @@ class Post(BaseModel):
     reposted_author: Author | None = None
     is_quote: bool | None = None
     quoted_post_id: str | None = None
+    # The content warning shown before the text (Mastodon's spoiler_text); None: none or unknown.
+    content_warning: str | None = None
+    # Marked sensitive (Mastodon's `sensitive`, X's `possibly_sensitive`); None: the platform did not say.
+    sensitive: bool | None = None
+    # Values of the labels on the post (Bluesky: the AppView's labels and the author's self-labels).
+    labels: list[str] = Field(default_factory=list)
     # Platform-specific handles an ActionClient needs to act (Bluesky's uri/cid, ...).
     ref: dict[str, str] = Field(default_factory=dict)
 

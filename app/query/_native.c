@@ -1429,38 +1429,40 @@ cjk_pairs(PyObject *module, PyObject *tokens)
  * that calls into Python holds what it passes (and the memo it probes) for the length of the call:
  * the helpers, a property, or the hash of a raw value may call set_key_context() again, and so
  * release the ones in this table. (Holding all nine for every post costs ~5% of post_keys.) */
-enum { C_TAGS, C_MENTIONS, C_FROM, C_TO, C_LANGS, C_REMEMBER, C_LANG_KEYS, C_HOST_KEYS, C_FLAG_NAMES, C_SIZE };
+enum { C_TAGS, C_MENTIONS, C_FROM, C_TO, C_LANGS, C_REMEMBER, C_LANG_KEYS, C_HOST_KEYS, C_FLAG_NAMES, C_LABELS, C_SIZE };
+enum { N_FLAGS = 10 };
 static PyObject *context[C_SIZE];
-static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to;
+static PyObject *prefix_tag, *prefix_mention, *prefix_from, *prefix_to, *prefix_label;
 static PyObject *s_author, *s_hashtags, *s_mentions, *s_urls, *s_handle, *s_id, *s_reply_to_author, *s_lang;
 static PyObject *s_is_reply, *s_is_repost, *s_is_quote, *s_is_bot, *s_media_count;
-static PyObject *s_mention_ids, *s_reply_to_author_id;
+static PyObject *s_mention_ids, *s_reply_to_author_id, *s_content_warning, *s_sensitive, *s_labels;
 
 PyDoc_STRVAR(set_key_context_doc,
-"set_key_context(tags, mentions, froms, tos, langs, remember, lang_keys, host_keys, flag_names)\n\n"
+"set_key_context(tags, mentions, froms, tos, langs, remember, lang_keys, host_keys, flag_names, labels)\n\n"
 "The memos (dicts) and helpers post_keys() uses: remember(memo, prefix, raw) -> key on a\n"
-"memo's miss, lang_keys(lang) -> tuple on a miss of `langs`, host_keys(url) -> tuple, and the\n"
-"8 names of is:reply, is:repost, is:quote, is:bot, has:links, has:media, has:hashtags, has:mentions.");
+"memo's miss, lang_keys(lang) -> tuple on a miss of `langs`, host_keys(url) -> tuple, the\n"
+"10 names of is:reply, is:repost, is:quote, is:bot, has:links, has:media, has:hashtags, has:mentions,\n"
+"has:cw, is:sensitive, and the memo of `label:` keys.");
 
 static PyObject *
 set_key_context(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != C_SIZE) {
-        PyErr_SetString(PyExc_TypeError, "set_key_context() takes 9 arguments");
+        PyErr_SetString(PyExc_TypeError, "set_key_context() takes 10 arguments");
         return NULL;
     }
-    for (int i = C_TAGS; i <= C_LANGS; i++) {
-        if (!PyDict_CheckExact(args[i])) {
+    for (int i = C_TAGS; i < C_SIZE; i++) {
+        if ((i <= C_LANGS || i == C_LABELS) && !PyDict_CheckExact(args[i])) {
             PyErr_SetString(PyExc_TypeError, "the memos must be dicts");
             return NULL;
         }
     }
     PyObject *names = args[C_FLAG_NAMES];
-    int ok = PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) == 8;
-    for (Py_ssize_t i = 0; ok && i < 8; i++)
+    int ok = PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) == N_FLAGS;
+    for (Py_ssize_t i = 0; ok && i < N_FLAGS; i++)
         ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i));
     if (!ok) {
-        PyErr_SetString(PyExc_TypeError, "flag_names must be a tuple of 8 str");
+        PyErr_SetString(PyExc_TypeError, "flag_names must be a tuple of 10 str");
         return NULL;
     }
     for (int i = 0; i < C_SIZE; i++)
@@ -1698,11 +1700,12 @@ add_url_keys(const KeyBuild *b, int *had)
 static int
 add_flags(const KeyBuild *b, int links, int tags, int mentions)
 {
-    int flags[8] = {0, 0, 0, 0, links, 0, tags, mentions};
-    PyObject *names[8] = {s_is_reply, s_is_repost, s_is_quote, s_is_bot, NULL, s_media_count, NULL, NULL};
-    for (int i = 0; i < 8; i++) {
+    int flags[N_FLAGS] = {0, 0, 0, 0, links, 0, tags, mentions, 0, 0};
+    PyObject *names[N_FLAGS] = {s_is_reply, s_is_repost, s_is_quote, s_is_bot, NULL, s_media_count, NULL, NULL,
+                                s_content_warning, s_sensitive};
+    for (int i = 0; i < N_FLAGS; i++) {
         if (names[i] != NULL) {
-            int of_author = i == 3, any_truth = names[i] == s_media_count;
+            int of_author = i == 3, any_truth = names[i] == s_media_count || names[i] == s_content_warning;
             flags[i] = of_author ? attr_flag(b->author, b->author_fields, names[i], 1)
                                  : attr_flag(b->post, b->post_fields, names[i], !any_truth);
             if (flags[i] < 0)
@@ -1712,6 +1715,27 @@ add_flags(const KeyBuild *b, int links, int tags, int mentions)
             return -1;
     }
     return 0;
+}
+
+/* The `label:` keys of the labels of `obj` (the post or its author): a list, or None for none. */
+static int
+add_label_keys(const KeyBuild *b, PyObject *obj, PyObject *fields)
+{
+    PyObject *values = field(obj, fields, s_labels);
+    if (values == NULL)
+        return -1;
+    int status = 0;
+    if (values != Py_None && !PyList_Check(values) && !PyTuple_Check(values)) {
+        PyErr_SetString(PyExc_TypeError, "labels must be a list");
+        status = -1;
+    }
+    for (Py_ssize_t i = 0; status == 0 && values != Py_None && i < PySequence_Fast_GET_SIZE(values); i++) {
+        PyObject *raw = Py_NewRef(PySequence_Fast_ITEMS(values)[i]);
+        status = add_key(b->keys, memo_key(C_LABELS, prefix_label, raw));
+        Py_DECREF(raw);
+    }
+    Py_DECREF(values);
+    return status;
 }
 
 /* The keys other than the tokens into b->keys; the author's keys into *author_keys. */
@@ -1741,7 +1765,11 @@ build_keys(KeyBuild *b, PyObject *module, PyObject *tokens, PyObject **author_ke
     if (add_to_key(b, s_reply_to_author) < 0 || add_to_key(b, s_reply_to_author_id) < 0 || add_lang_keys(b) < 0
         || add_url_keys(b, &links) < 0)
         return -1;
-    return add_flags(b, links, tags, mentions);
+    if (add_flags(b, links, tags, mentions) < 0)
+        return -1;
+    if (add_label_keys(b, b->post, b->post_fields) < 0)
+        return -1;
+    return add_label_keys(b, b->author, b->author_fields);
 }
 
 PyDoc_STRVAR(post_keys_doc,
@@ -1799,11 +1827,13 @@ PyInit__native(void)
         return NULL;
     struct { PyObject **slot; const char *text; } names[] = {
         {&prefix_tag, "#"}, {&prefix_mention, "@"}, {&prefix_from, "from:"}, {&prefix_to, "to:"},
+        {&prefix_label, "label:"},
         {&s_author, "author"}, {&s_hashtags, "hashtags"}, {&s_mentions, "mentions"}, {&s_urls, "urls"},
         {&s_handle, "handle"}, {&s_id, "id"}, {&s_reply_to_author, "reply_to_author"}, {&s_lang, "lang"},
         {&s_is_reply, "is_reply"}, {&s_is_repost, "is_repost"}, {&s_is_quote, "is_quote"},
         {&s_is_bot, "is_bot"}, {&s_media_count, "media_count"},
         {&s_mention_ids, "mention_ids"}, {&s_reply_to_author_id, "reply_to_author_id"},
+        {&s_content_warning, "content_warning"}, {&s_sensitive, "sensitive"}, {&s_labels, "labels"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)

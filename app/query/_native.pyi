@@ -66,6 +66,7 @@ def set_key_context(
     lang_keys: Callable[[str | None], tuple[str, ...]],
     host_keys: Callable[[str], tuple[str, ...]],
     flag_names: tuple[str, ...],
+    labels: dict[str, str],
     /,
 ) -> None: ...
 def post_keys(post: Post, tokens: list[str], /) -> tuple[list[str], tuple[str, ...]]: ...

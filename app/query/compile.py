@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from app.query.nodes import (
+    NARROWING_PREFIXES,
     And,
     Followers,
     From,
     Has,
     Hashtag,
     Is,
+    Label,
     Lang,
     MatchAll,
     Mention,
@@ -58,6 +60,7 @@ _KEY_OF: dict[type, Callable[[Any], str]] = {
     Lang: lambda n: "lang:" + n.code,
     Is: lambda n: "is:" + n.kind,
     Has: lambda n: "has:" + n.kind,
+    Label: lambda n: "label:" + n.value,
 }
 # Sets of narrowing keys (`{is:reply}`, `{lang:en, has:media}`) recur in thousands of checks:
 # one shared object each saves memory and keeps them in the CPU cache. Their variety is small.
@@ -67,7 +70,7 @@ _NARROWING_SETS: dict[frozenset[str], frozenset[str]] = {}
 def _shared(keys: set[str]) -> frozenset[str]:
     """The set as a frozenset, one object per distinct set of narrowing keys."""
     frozen = frozenset(keys)
-    if len(_NARROWING_SETS) < 100_000 and all(key.startswith(("lang:", "is:", "has:")) for key in frozen):
+    if len(_NARROWING_SETS) < 100_000 and all(key.startswith(NARROWING_PREFIXES) for key in frozen):
         return _NARROWING_SETS.setdefault(frozen, frozen)
     return frozen
 

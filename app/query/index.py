@@ -40,7 +40,7 @@ from app.query.compile import (
 )
 from app.query.native import Native
 from app.query.native import native as _c
-from app.query.nodes import Node
+from app.query.nodes import NARROWING_PREFIXES, Node
 from app.query.prepared import PreparedPost, prepare
 from app.query.stats import TermStats
 
@@ -117,7 +117,7 @@ def _as_tuple(keys: frozenset[str]) -> tuple[str, ...]:
     """The keys as a tuple, narrowing ones (common in posts, so rarely decisive) last."""
     found = _TUPLES.get(keys)
     if found is None:
-        found = tuple(sorted(keys, key=lambda key: key.startswith(("lang:", "is:", "has:"))))
+        found = tuple(sorted(keys, key=lambda key: key.startswith(NARROWING_PREFIXES)))
         if len(keys) <= 4 and len(_TUPLES) < 100_000:
             _TUPLES[keys] = found
     return found

@@ -75,7 +75,7 @@ class Lang:
 
 @dataclass(frozen=True, slots=True)
 class Is:
-    """A kind of post: reply, repost, quote, bot."""
+    """A kind of post: reply, repost, quote, bot, or sensitive (marked so by its author or platform)."""
 
     kind: str
     pos: int = field(default=0, compare=False)
@@ -83,9 +83,17 @@ class Is:
 
 @dataclass(frozen=True, slots=True)
 class Has:
-    """The post carries links, media, hashtags or mentions."""
+    """The post carries links, media, hashtags, mentions or a content warning (cw)."""
 
     kind: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A label on the post or on its author (Bluesky's labelers, self-labels), folded."""
+
+    value: str
     pos: int = field(default=0, compare=False)
 
 
@@ -129,12 +137,14 @@ class MatchAll:
     pos: int = field(default=0, compare=False)
 
 
-Leaf = Word | Phrase | Hashtag | Mention | From | To | Url | Lang | Is | Has | Followers
+Leaf = Word | Phrase | Hashtag | Mention | From | To | Url | Lang | Is | Has | Label | Followers
 Node = Leaf | Not | And | Or | MatchAll
 
 # Terms that can stand alone; the others only narrow.
 ANCHOR_TYPES = (Word, Phrase, Hashtag, Mention, From, To, Url)
-NARROWING_TYPES = (Lang, Is, Has, Followers)
+NARROWING_TYPES = (Lang, Is, Has, Label, Followers)
+# The keys of narrowing terms: common in posts (or, for labels, meant to narrow), so rarely decisive.
+NARROWING_PREFIXES = ("lang:", "is:", "has:", "label:")
 LEAF_TYPES = ANCHOR_TYPES + NARROWING_TYPES
 
 

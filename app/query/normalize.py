@@ -9,6 +9,7 @@ from app.query.nodes import (
     Has,
     Hashtag,
     Is,
+    Label,
     Lang,
     MatchAll,
     Mention,
@@ -61,6 +62,8 @@ def term_text(node: Node) -> str:
             return f"is:{kind}"
         case Has(kind=kind):
             return f"has:{kind}"
+        case Label(value=value):
+            return f"label:{value}"
         case Followers(low=low, high=high):
             return f"followers_count:{low}" + ("" if high is None else f"..{high}")
         case MatchAll():

@@ -141,7 +141,7 @@ def require_anchor(node: Node) -> None:
         )
     if all(negated for _, negated in leaves(culprit)):
         raise QuerySyntaxError(f"every term is negated; add {_STANDALONE}", culprit.pos)
-    raise QuerySyntaxError(f"lang:, is:, has: and followers_count: only narrow; add {_STANDALONE}", culprit.pos)
+    raise QuerySyntaxError(f"lang:, is:, has:, label: and followers_count: only narrow; add {_STANDALONE}", culprit.pos)
 
 
 def validate(query: str, *, scoped: bool = False) -> str:

@@ -3,9 +3,10 @@
 The index reads the post's *keys*, every fact a rule can test by presence: the tokens (bare),
 pairs of consecutive Han/kana tokens (`ab`, see `cjk_pairs`), and `#tag`, `@mention`,
 `@id`, `from:handle`, `from:id`, `to:handle`, `to:id`, `url:host` (the host and each parent domain), `lang:xx`
-(and its primary subtag), `is:…` and `has:…` where they hold. Tokens are letters and digits only,
-so they never collide with the prefixed keys. They are kept as two lists, `tokens` and
-`extra_keys` (the C loop reads them as they are); `keys` is their set, made on first use.
+(and its primary subtag), `is:…` and `has:…` where they hold, and `label:…` of the post's and its
+author's labels. Tokens are letters and digits only, so they never collide with the prefixed keys.
+They are kept as two lists, `tokens` and `extra_keys` (the C loop reads them as they are); `keys`
+is their set, made on first use.
 
 The reference evaluator reads the separate sets (`hashtags`, `mentions`, ...), computed from the
 post on first use, independently of `keys`; the property test checks that the two agree.
@@ -85,6 +86,11 @@ class PreparedPost:
         return frozenset(_flags(self.post))
 
     @cached_property
+    def labels(self) -> frozenset[str]:
+        """The labels on the post and on its author, folded."""
+        return frozenset(fold_handle(v) for v in (*self.post.labels, *(self.post.author.labels or ())))
+
+    @cached_property
     def hosts(self) -> frozenset[str]:
         """Every host the post links to, with all their parent domains."""
         hosts = (url_host(url) for url in self.post.urls)
@@ -117,6 +123,7 @@ _TO: dict[str, str] = {}
 _LANGS: dict[str | None, tuple[str, ...]] = {}
 _FLAGS: dict[tuple[bool, ...], tuple[str, ...]] = {}
 _HOSTS: dict[str, tuple[str, ...]] = {}
+_LABELS: dict[str, str] = {}
 _NETLOC_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#\s]*)")  # fixed; linear
 
 
@@ -147,6 +154,11 @@ def _post_keys_py(post: Post, tokens: list[str]) -> tuple[list[str], tuple[str, 
     found = _LANGS.get(lang)
     keys += _lang_keys(lang) if found is None else found
     keys += _flags(post)
+    labels, author_labels = post.labels, author.labels
+    if labels:
+        keys += [_LABELS.get(v) or _remember(_LABELS, "label:", v) for v in labels]
+    if author_labels:
+        keys += [_LABELS.get(v) or _remember(_LABELS, "label:", v) for v in author_labels]
     if urls:
         keys += [key for url in urls for key in _host_keys(url)]
     return keys, (by_handle,) if by_handle == by_id else (by_handle, by_id)
@@ -175,6 +187,7 @@ def _flags(post: Post) -> tuple[str, ...]:
     state = (
         post.is_reply is True, post.is_repost is True, post.is_quote is True, post.author.is_bot is True,
         bool(post.urls), bool(post.media_count), bool(post.hashtags), bool(post.mentions),
+        bool(post.content_warning), post.sensitive is True,
     )
     found = _FLAGS.get(state)
     if found is None:
@@ -182,7 +195,8 @@ def _flags(post: Post) -> tuple[str, ...]:
     return found
 
 
-_FLAG_NAMES = ("is:reply", "is:repost", "is:quote", "is:bot", "has:links", "has:media", "has:hashtags", "has:mentions")
+_FLAG_NAMES = ("is:reply", "is:repost", "is:quote", "is:bot", "has:links", "has:media", "has:hashtags", "has:mentions",
+               "has:cw", "is:sensitive")
 
 
 def _host_keys(url: str) -> tuple[str, ...]:
@@ -201,5 +215,6 @@ def _host_keys(url: str) -> tuple[str, ...]:
 
 _post_keys: Callable[[Post, list[str]], tuple[list[str], tuple[str, ...]]] = _post_keys_py
 if native is not None:  # the same in C (app/query/_native.c), when it is built
-    native.set_key_context(_TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES)
+    native.set_key_context(_TAGS, _MENTIONS, _FROM, _TO, _LANGS, _remember, _lang_keys, _host_keys, _FLAG_NAMES,
+                           _LABELS)
     _post_keys = native.post_keys

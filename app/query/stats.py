@@ -7,12 +7,14 @@ very common function words are commoner than long words.
 
 from __future__ import annotations
 
+from app.query.nodes import NARROWING_PREFIXES
 from app.query.prepared import PreparedPost
 
 MIN_SAMPLES = 200
 MAX_KEYS = 300_000
 
-_PRIOR = {"#": 0.003, "@": 0.003, "from:": 0.0005, "to:": 0.001, "url:": 0.003, "lang:": 0.3, "is:": 0.3, "has:": 0.3}
+_PRIOR = {"#": 0.003, "@": 0.003, "from:": 0.0005, "to:": 0.001, "url:": 0.003, "lang:": 0.3, "is:": 0.3, "has:": 0.3,
+          "label:": 0.01}
 _COMMON = frozenset(
     "a an and are as at be but by de del der des die do e el en es et for from has have i in is it"
     " la las le les los me my no not o of on or que se so that the this to un una und was we with"
@@ -45,7 +47,7 @@ class TermStats:
         """How costly filing a rule under the key is: its frequency, and narrowing keys (lang:,
         is:, has:) count four times, for the check they leave behind carries the rule's real test."""
         cost = self.frequency(key)
-        return cost * 4 if key.startswith(("lang:", "is:", "has:")) else cost
+        return cost * 4 if key.startswith(NARROWING_PREFIXES) else cost
 
     def frequency(self, key: str) -> float:
         """The estimated share of posts that have the key."""

@@ -11,6 +11,7 @@ from app.query.nodes import (
     Has,
     Hashtag,
     Is,
+    Label,
     Lang,
     Leaf,
     Mention,
@@ -21,8 +22,10 @@ from app.query.nodes import (
 )
 from app.query.tokens import ascii_host, fold, is_word_char, tokenize
 
-IS_KINDS = {"reply": "reply", "repost": "repost", "retweet": "repost", "quote": "quote", "bot": "bot"}
-HAS_KINDS = ("links", "media", "hashtags", "mentions")
+IS_KINDS = {"reply": "reply", "repost": "repost", "retweet": "repost", "quote": "quote", "bot": "bot",
+            "sensitive": "sensitive"}
+HAS_KINDS = ("links", "media", "hashtags", "mentions", "cw")
+_LABEL_MAX = 128  # com.atproto.label.defs#label: val maxLength
 _HANDLE_EXTRA = "_.-@"
 _MAX_DIGITS = 12
 
@@ -113,14 +116,26 @@ def _lang(value: str, vpos: int, pos: int) -> Leaf:
 def _is(value: str, vpos: int, pos: int) -> Leaf:
     kind = IS_KINDS.get(value.lower())
     if kind is None:
-        raise QuerySyntaxError("is: takes reply, repost, retweet, quote or bot", vpos)
+        raise QuerySyntaxError("is: takes reply, repost, retweet, quote, bot or sensitive", vpos)
     return Is(kind, pos)
 
 
 def _has(value: str, vpos: int, pos: int) -> Leaf:
     if value.lower() not in HAS_KINDS:
-        raise QuerySyntaxError("has: takes links, media, hashtags or mentions", vpos)
+        raise QuerySyntaxError("has: takes links, media, hashtags, mentions or cw", vpos)
     return Has(value.lower(), pos)
+
+
+def _label(value: str, vpos: int, pos: int) -> Leaf:
+    """A label value: ASCII letters, digits and `-` (`!` first for a system label such as `!warn`)."""
+    if len(value) > _LABEL_MAX:
+        raise QuerySyntaxError(f"a label is at most {_LABEL_MAX} characters", vpos)
+    for i, char in enumerate(value):
+        if not (char.isascii() and (char.isalnum() or char in "-_" or (char == "!" and i == 0))):
+            raise QuerySyntaxError(f"'{char}' cannot be part of a label (letters, digits, '-')", vpos + i)
+    if value == "!":
+        raise QuerySyntaxError("'label:!' needs a label name after '!'", vpos)
+    return Label(value.lower(), pos)
 
 
 def _url(value: str, vpos: int, pos: int) -> Leaf:
@@ -167,6 +182,7 @@ _OPERATORS: dict[str, Callable[[str, int, int], Leaf]] = {
     "lang": _lang,
     "is": _is,
     "has": _has,
+    "label": _label,
     "url": _url,
     "followers_count": _followers,
 }

@@ -28,6 +28,7 @@ PDS = "https://pds.test"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 FACET = "app.bsky.richtext.facet"
+BSKY_MODERATION = "did:plc:ar7c4by46qjdydhdevvrndac"  # the AppView's labeler when a request names none
 
 
 def did_for(name: str) -> str:
@@ -114,6 +115,10 @@ class FakeBluesky:
         self.expired: set[str] = set()  # tokens the server calls expired whatever their exp says
         self.logins = 0
         self.refreshes = 0
+        # Labels by labeler services on posts (at-uri) and accounts (DID): the AppView adds to a view
+        # those whose labeler the request's atproto-accept-labelers header names (absent: Bluesky's own).
+        self.labels: list[dict[str, Any]] = []
+        self.accepted: set[str] = {BSKY_MODERATION}
         # Server profiles for the bot self-label: a session not allowed to write the profile (an
         # OAuth session without that permission), and a server that keeps the record but not its labels.
         self.refuse_profile_writes = False
@@ -198,17 +203,35 @@ class FakeBluesky:
         return next((u for u, r in self.my_records(collection).items() if r["subject"]["uri"] == post_uri), None)
 
     # ---- views -------------------------------------------------------------------------
+    def add_label(self, labeler: str, subject: str, val: str, **extra: Any) -> None:
+        """A labeler labels a post (at-uri) or an account (DID): com.atproto.label.defs#label."""
+        self.labels.append({"ver": 1, "src": labeler, "uri": subject, "val": val,
+                            "cts": "2026-11-01T00:00:00.000Z", **extra})
+
+    def labels_on(self, subject: str) -> list[dict[str, Any]]:
+        """The labels on a subject by the labelers the current request accepts."""
+        return [label for label in self.labels if label["uri"] == subject and label["src"] in self.accepted]
+
+    def self_labels(self, uri: str) -> list[dict[str, Any]]:
+        """The record's self-labels as the AppView shows them: labels by the author on the post."""
+        p = self.posts[uri]
+        values = (p["record"].get("labels") or {}).get("values") or []
+        return [{"src": p["author"], "uri": uri, "cid": p["cid"], "val": v["val"], "cts": p["indexedAt"]}
+                for v in values]
+
     def basic(self, did: str) -> dict[str, Any]:
         """profileViewBasic."""
         p = self.profiles[did]
-        return {k: p[k] for k in ("did", "handle", "displayName", "labels", "createdAt")}
+        view = {k: p[k] for k in ("did", "handle", "displayName", "labels", "createdAt")}
+        return {**view, "labels": [*view["labels"], *self.labels_on(did)]}
 
     def profile_view(self, did: str, detailed: bool = False) -> dict[str, Any]:
         """profileView, or profileViewDetailed."""
         p = self.profiles[did]
         keys = ("did", "handle", "displayName", "description", "labels", "createdAt")
         keys += ("followersCount", "followsCount", "postsCount") if detailed else ()
-        return {k: p[k] for k in keys if k in p}
+        view = {k: p[k] for k in keys if k in p}
+        return {**view, "labels": [*view.get("labels", []), *self.labels_on(did)]}
 
     def post_view(self, uri: str, authed: bool = True) -> dict[str, Any]:
         """postView, with embed views and (when authed) this account's viewer state."""
@@ -224,7 +247,7 @@ class FakeBluesky:
             "likeCount": 0,
             "quoteCount": 0,
             "indexedAt": p["indexedAt"],
-            "labels": [],
+            "labels": [*self.self_labels(uri), *self.labels_on(uri)],
         }
         embed = self.embed_view(p["record"].get("embed"))
         if embed:
@@ -286,6 +309,9 @@ class FakeBluesky:
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one XRPC request: injected failure, auth, then the method."""
         self.requests.append(request)
+        header = request.headers.get("atproto-accept-labelers")
+        # docs.bsky.app: a comma-separated list of DIDs, each optionally with `;redact`
+        self.accepted = {part.split(";")[0].strip() for part in header.split(",")} if header else {BSKY_MODERATION}
         if self.failures:
             status, headers = self.failures.pop(0)
             return self.error(

@@ -11,6 +11,7 @@ from app.query.nodes import (
     Has,
     Hashtag,
     Is,
+    Label,
     Lang,
     Mention,
     Node,
@@ -28,6 +29,7 @@ TAGS = ["coffee", "tea", "cafe"]
 HANDLES = ["alice", "bob", "carol", "id-3"]
 HOSTS = ["example.com", "a.example.com", "other.org", "com"]
 COUNTS = [0, 10, 100, 5000]
+LABELS = ["spam", "porn", "!warn"]
 CJK = ["珈", "琲", "コ", "ー"]  # one token each; the index anchors their phrases on pairs
 
 leaf_nodes = st.one_of(
@@ -41,8 +43,9 @@ leaf_nodes = st.one_of(
     st.sampled_from(HANDLES).map(To),
     st.sampled_from(HOSTS).map(Url),
     st.sampled_from(["en", "pt", "pt-br", "it"]).map(Lang),
-    st.sampled_from(["reply", "repost", "quote", "bot"]).map(Is),
-    st.sampled_from(["links", "media", "hashtags", "mentions"]).map(Has),
+    st.sampled_from(["reply", "repost", "quote", "bot", "sensitive"]).map(Is),
+    st.sampled_from(["links", "media", "hashtags", "mentions", "cw"]).map(Has),
+    st.sampled_from(LABELS).map(Label),
     st.tuples(st.sampled_from(COUNTS), st.sampled_from([None, *COUNTS])).map(
         lambda lh: Followers(min(lh[0], lh[1] if lh[1] is not None else lh[0]), lh[1])
     ),
@@ -79,12 +82,14 @@ _TEXT_PIECES = ["coffee", "Café", "TEA", "latte-art", "art", "latte", "or", "#c
 _maybe_bool = st.sampled_from([None, True, False])
 
 posts = st.builds(
-    lambda words, tags, mentions, handle, lang, reply, repost, quote, bot, media, followers, urls, to, ids, to_id:
+    lambda words, tags, mentions, handle, lang, reply, repost, quote, bot, media, followers, urls, to, ids, to_id,
+    marks:
     make_post(
         " ".join(words), handle=handle, author_id="id-3" if handle == "dora" else "id-9",
         hashtags=tags, mentions=mentions, lang=lang, is_reply=reply, is_repost=repost, is_quote=quote,
         media_count=media, urls=urls, reply_to_author=to, mention_ids=ids, reply_to_author_id=to_id,
-        author={"is_bot": bot, "followers_count": followers},
+        content_warning=marks[0], sensitive=marks[1], labels=marks[2],
+        author={"is_bot": bot, "followers_count": followers, "labels": marks[3]},
     ),
     st.lists(st.sampled_from(_TEXT_PIECES), max_size=8),
     st.lists(st.sampled_from(["Coffee", "#tea", "Café", "other"]), max_size=3),
@@ -101,4 +106,8 @@ posts = st.builds(
     # the ids of mentioned and replied-to authors, as adapters give them (`@id-3`, `to:id-3`)
     st.lists(st.sampled_from(["id-3", "ID-9", "did:plc:x"]), max_size=2),
     st.sampled_from([None, "id-3", "Id-9"]),
+    # content warning, sensitive, the post's labels and its author's (None: the platform did not say)
+    st.tuples(st.sampled_from([None, "", "spoilers", "CW: Café"]), _maybe_bool,
+              st.lists(st.sampled_from(["Spam", "porn", "!warn", "Naïve"]), max_size=2),
+              st.one_of(st.none(), st.lists(st.sampled_from(["spam", "PORN", "Späm"]), max_size=2))),
 )

@@ -205,14 +205,16 @@ def _fields(post):
 
 
 @pytest.mark.parametrize("where", ["reply_to_author", "reply_to_author_id", "media_count", "lang", "hashtags",
-                                   "mentions", "mention_ids", "urls", "author.handle", "author.id"])
+                                   "mentions", "mention_ids", "urls", "author.handle", "author.id",
+                                   "content_warning", "sensitive", "labels", "author.labels"])
 @pytest.mark.parametrize("bad", [_Boom(), [_Boom()], 1.5, None])
 def test_post_keys_passes_errors_on_as_python_does(where, bad):
     """A field whose truth, hash or type is wrong: C raises when Python raises (never a
     SystemError for a result returned with an exception set) and agrees with it otherwise."""
     needs_c()
     post = make_post("Tea 東京 #tea", hashtags=["tea"], mentions=["bob"], urls=["https://a.example.com/x"],
-                     reply_to_author="carol", lang="en")
+                     reply_to_author="carol", lang="en", labels=["spam"], content_warning="cw",
+                     author={"labels": ["bot"]})
     fields = _fields(post)
     owner, _, name = where.rpartition(".")
     if owner:
@@ -241,24 +243,26 @@ def test_post_keys_holds_what_it_passes_while_a_callback_replaces_the_context():
     given: post_keys goes on with the new context and reads nothing that was released."""
     needs_c()
     real = (prepared._TAGS, prepared._MENTIONS, prepared._FROM, prepared._TO, prepared._LANGS,
-            prepared._remember, prepared._lang_keys, prepared._host_keys, prepared._FLAG_NAMES)
+            prepared._remember, prepared._lang_keys, prepared._host_keys, prepared._FLAG_NAMES, prepared._LABELS)
 
     def swapping_remember():
         def remember(memo, prefix, raw):
-            native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:])
+            native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:9], {})
             gc.collect()
             return prefix + tokens.fold_handle(raw)
 
         return remember
 
-    post = make_post("x", handle="Zoë", author_id="Åsa", hashtags=["Café"], is_reply=True, lang="en")
+    post = make_post("x", handle="Zoë", author_id="Åsa", hashtags=["Café"], is_reply=True, lang="en",
+                     labels=["Naïve"], author={"labels": ["Späm"]})
     try:
         # only the context holds these memos and this remember(): each miss releases them
-        native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:])
+        native.set_key_context({}, {}, {}, {}, {}, swapping_remember(), *real[6:9], {})
         keys, author_keys = native.post_keys(post, ["x"])
     finally:
         native.set_key_context(*real)
     assert "is:reply" in keys and "#cafe" in keys and author_keys == ("from:zoe", "from:asa")
+    assert {"label:naive", "label:spam"} <= set(keys)
 
 
 def test_match_refuses_keys_that_are_not_str():

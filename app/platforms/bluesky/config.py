@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.platforms.authorized import config_of
 from app.platforms.base import AccountContext, CredentialsInvalid
+
+ACCEPT_LABELERS = "atproto-accept-labelers"
+_DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]{1,2000}")
 
 
 class BlueskyConfig(BaseModel):
@@ -30,6 +35,21 @@ class BlueskyConfig(BaseModel):
     jetstream_rewind_seconds: float = Field(default=5.0, ge=0)
     # Jetstream resume point (time_us); the stream updates `BlueskyFeedSource.stream_cursor`.
     jetstream_cursor: int | None = None
+    # Labelers whose labels the AppView adds to posts and authors (the atproto-accept-labelers
+    # header on every app.bsky.* read); empty: the AppView's default (Bluesky's own moderation).
+    labelers: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("labelers")
+    @classmethod
+    def _dids(cls, value: list[str]) -> list[str]:
+        bad = [did for did in value if not _DID.fullmatch(did)]
+        if bad:
+            raise ValueError(f"labelers must be DIDs (did:plc:..., did:web:...): {bad}")
+        return list(dict.fromkeys(value))
+
+    def labeler_headers(self) -> dict[str, str]:
+        """The atproto-accept-labelers header naming the configured labelers ({} when none)."""
+        return {ACCEPT_LABELERS: ", ".join(self.labelers)} if self.labelers else {}
 
 
 class BlueskyCredentials(BaseModel):

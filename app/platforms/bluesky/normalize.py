@@ -16,6 +16,9 @@ from app.platforms.handles import handle_key
 PLATFORM = "bluesky"
 FACET = "app.bsky.richtext.facet"
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+# Bluesky's own values for adult and graphic media (docs.bsky.app, "Labels and moderation"):
+# a post carrying one is what Mastodon calls sensitive. Bluesky has no other sensitive flag.
+SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media"})
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -55,6 +58,7 @@ def author_from_view(view: dict[str, Any]) -> Author:
         is_bot=None if labels is None else has_bot_label(labels),
         bio=view.get("description"),
         blocks_account=(view.get("viewer") or {}).get("blockedBy"),
+        labels=None if labels is None else label_values(labels, subject=view["did"]),
     )
 
 
@@ -63,12 +67,40 @@ def has_bot_label(labels: list[dict[str, Any]]) -> bool:
     return any(label.get("val") == "bot" and not label.get("neg") for label in labels)
 
 
+def label_values(labels: Any, subject: str | None = None) -> list[str]:
+    """The values of com.atproto.label.defs#label objects that hold: not negated (a `neg` label
+    cancels the same source's value), not expired; only those on `subject` when it is given (a
+    profile view also carries labels on the profile record, which say nothing of the account)."""
+    if not isinstance(labels, list):
+        return []
+    now = datetime.now(UTC)
+    held: dict[tuple[str, str], bool] = {}
+    for label in labels:
+        if not isinstance(label, dict) or not isinstance(label.get("val"), str) or not label["val"]:
+            continue
+        if subject is not None and label.get("uri", subject) != subject:
+            continue
+        expires = parse_datetime(label.get("exp"))
+        held[(str(label.get("src", "")), label["val"])] = not label.get("neg") and (expires is None or expires > now)
+    return _unique([val for (_, val), on in held.items() if on])
+
+
+def self_label_values(record: dict[str, Any]) -> list[str]:
+    """The values of a record's com.atproto.label.defs#selfLabels (the author's own warnings)."""
+    labels = record.get("labels")
+    values = labels.get("values") if isinstance(labels, dict) else None
+    if not isinstance(values, list):
+        return []
+    return [v["val"] for v in values if isinstance(v, dict) and isinstance(v.get("val"), str) and v["val"]]
+
+
 def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Author) -> Post:
     """A Post from an app.bsky.feed.post record and what is known of its author."""
     hashtags, mentions, urls = _facets(record)
     media_count, quoted, embed_urls = _embed(record.get("embed"))
     reply = record.get("reply") or {}
     parent_uri = (reply.get("parent") or {}).get("uri", "")
+    self_labels = self_label_values(record)
     return Post(
         platform=PLATFORM,
         id=uri,
@@ -88,6 +120,8 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
         is_repost=False,
         is_quote=quoted is not None,
         quoted_post_id=quoted,
+        labels=self_labels,
+        sensitive=not SENSITIVE_LABELS.isdisjoint(self_labels),
         ref={"uri": uri, "cid": cid},
     )
 
@@ -95,7 +129,11 @@ def post_from_record(record: dict[str, Any], *, uri: str, cid: str, author: Auth
 def post_from_view(view: dict[str, Any]) -> Post:
     """A Post from an app.bsky.feed.defs#postView."""
     record = view.get("record") or {}
-    return post_from_record(record, uri=view["uri"], cid=view["cid"], author=author_from_view(view["author"]))
+    post = post_from_record(record, uri=view["uri"], cid=view["cid"], author=author_from_view(view["author"]))
+    # The AppView's labels on the post hold the self-labels too (with the author as source).
+    post.labels = _unique([*label_values(view.get("labels"), subject=view["uri"]), *post.labels])
+    post.sensitive = not SENSITIVE_LABELS.isdisjoint(post.labels)
+    return post
 
 
 def post_from_feed_item(item: dict[str, Any]) -> Post:

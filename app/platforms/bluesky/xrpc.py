@@ -82,9 +82,11 @@ class XrpcClient(AuthorizedClient):
     async def query(self, nsid: str, params: dict[str, Any], *, public: bool = False) -> dict[str, Any]:
         """Run a query; `public` ones go to the AppView without a session when one is configured."""
         params = {k: v for k, v in params.items() if v is not None}
+        # Views (posts, profiles) carry the labels of the labelers the account subscribes to.
+        headers = self.config.labeler_headers() if nsid.startswith("app.bsky.") else {}
         if public and self.appview is not None:
-            return self.json(await self.appview.request("GET", f"/xrpc/{nsid}", params=params))
-        return await self.call("GET", f"/xrpc/{nsid}", params=params)
+            return self.json(await self.appview.request("GET", f"/xrpc/{nsid}", params=params, headers=headers))
+        return await self.call("GET", f"/xrpc/{nsid}", params=params, headers=headers)
 
     async def procedure(self, nsid: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run a procedure on the PDS with the session."""

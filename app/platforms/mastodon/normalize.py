@@ -121,6 +121,8 @@ def status_to_post(status: dict[str, Any]) -> Post:
         media_count=len(shown["media_attachments"]) if "media_attachments" in shown else None,
         is_repost=reblogged is not None if "reblog" in status else None,
         reposted_author=account_to_author(reblogged["account"]) if reblogged and reblogged.get("account") else None,
+        content_warning=(shown.get("spoiler_text") or "").strip() or None,
+        sensitive=shown.get("sensitive") if isinstance(shown.get("sensitive"), bool) else None,
         ref={"reblog_of_id": str(reblogged["id"])} if reblogged else {},
     )
     _fill_reply(post, shown)

@@ -80,6 +80,8 @@ class World:
             is_reply=fields.pop("is_reply", False),
             is_repost=fields.pop("is_repost", False),
             is_quote=fields.pop("is_quote", False),
+            # the mock knows every post: not marked sensitive unless published so
+            sensitive=fields.pop("sensitive", False),
             **fields,
         )
         with self._lock:

@@ -20,14 +20,15 @@ USER_FIELDS = "created_at,description,name,public_metrics,username"
 # (authors and replied-to users) and includes.media.
 FIELD_PARAMS = {
     "tweet": {
-        "tweet.fields": "attachments,author_id,created_at,entities,in_reply_to_user_id,lang,referenced_tweets",
+        "tweet.fields": "attachments,author_id,created_at,entities,in_reply_to_user_id,lang,possibly_sensitive,"
+                        "referenced_tweets",
         "expansions": "author_id,referenced_tweets.id,attachments.media_keys,in_reply_to_user_id",
         "user.fields": USER_FIELDS,
     },
     # 2.167's post.fields enum has no author_id / referenced_posts / in_reply_to_user_id: the
     # matching expansions bring those fields along.
     "post": {
-        "post.fields": "attachments,created_at,entities,lang",
+        "post.fields": "attachments,created_at,entities,lang,possibly_sensitive",
         "expansions": "author_id,referenced_posts,attachments.media_keys,in_reply_to_user_id",
         "user.fields": USER_FIELDS,
     },
@@ -85,8 +86,17 @@ def to_post(tweet: dict[str, Any], users: dict[str, dict[str, Any]],
         reposted_author=_original_author(tweet, refs.get("retweeted"), users, tweets or {}),
         is_quote="quoted" in refs,
         quoted_post_id=refs.get("quoted"),
+        sensitive=_sensitive(tweet, entities),
         ref=_ref(author_id, refs),
     )
+
+
+def _sensitive(tweet: dict[str, Any], entities: dict[str, Any]) -> bool | None:
+    """possibly_sensitive; X marks only posts with links, so without links and without it: False."""
+    value = tweet.get("possibly_sensitive")
+    if isinstance(value, bool):
+        return value
+    return None if entities.get("urls") else False
 
 
 def _author(author_id: str, user: dict[str, Any] | None) -> Author:

@@ -24,7 +24,8 @@ log = logging.getLogger("reposter.platforms.x")
 STREAM_PATH = "/2/tweets/search/stream"
 # The stream endpoint still takes tweet.fields (also in the OpenAPI document 2.167).
 STREAM_PARAMS = {
-    "tweet.fields": "attachments,author_id,created_at,entities,in_reply_to_user_id,lang,referenced_tweets",
+    "tweet.fields": "attachments,author_id,created_at,entities,in_reply_to_user_id,lang,possibly_sensitive,"
+                    "referenced_tweets",
     "expansions": "author_id,referenced_tweets.id,attachments.media_keys,in_reply_to_user_id",
     "user.fields": "created_at,description,name,public_metrics,username",
 }

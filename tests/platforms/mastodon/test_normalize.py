@@ -106,3 +106,19 @@ def test_the_preview_card_link_counts_as_a_link():
     status["content"] = "<p>see the card</p>"
     status["card"] = {"url": "https://example.com/page"}
     assert status_to_post(status).urls == ["https://example.com/page"]
+
+
+def test_content_warning_and_sensitive_as_documented():
+    """Status.spoiler_text ("Subject or summary line, below which status content is collapsed")
+    and Status.sensitive; a boost carries the boosted status' own."""
+    status = documented_status()
+    assert status["spoiler_text"] == "" and status["sensitive"] is False  # the documentation's example
+    plain = status_to_post(status)
+    assert plain.content_warning is None and plain.sensitive is False
+    status.update(spoiler_text=" Film spoilers ", sensitive=True)
+    marked = status_to_post(status)
+    assert marked.content_warning == "Film spoilers" and marked.sensitive is True
+    boost = {**documented_status(), "id": "9", "reblog": status}
+    assert status_to_post(boost).content_warning == "Film spoilers" and status_to_post(boost).sensitive is True
+    del status["sensitive"]
+    assert status_to_post(status).sensitive is None  # left out: unknown, not false

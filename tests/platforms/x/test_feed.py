@@ -197,3 +197,18 @@ async def test_a_refused_token_renewal_is_not_taken_for_a_since_id_too_old(hx):
         with pytest.raises(CredentialsInvalid):
             await hx.platform.feed_source(ctx, http).fetch("tag:coffee", old)
     assert [r.url.path for r in hx.requests].count("/2/oauth2/token") == 1
+
+
+async def test_possibly_sensitive_is_asked_for_and_read(h):
+    """Post.possibly_sensitive ("contains URLs marked as sensitive"): asked in the fields, read as
+    `sensitive`; a post without links that X leaves it off is not sensitive, one with links unknown."""
+    link = {"urls": [{"start": 0, "end": 8, "url": "https://t.co/a", "expanded_url": "https://example.com/a"}],
+            "hashtags": [{"start": 9, "end": 16, "tag": "coffee"}]}
+    marked = h.fake.add_tweet("2001", "https://t.co/a #coffee", entities=link, possibly_sensitive=True)
+    unmarked = h.fake.add_tweet("2001", "https://t.co/b #coffee", entities=link, possibly_sensitive=False)
+    unsaid = h.fake.add_tweet("2001", "https://t.co/c #coffee", entities=link)
+    plain = h.fake.add_tweet("2001", "no links #coffee")
+    posts, _ = await _fetch(h, "tag:coffee", str(int(marked) - 1))
+    by_id = {p.id: p.sensitive for p in posts}
+    assert by_id == {marked: True, unmarked: False, unsaid: None, plain: False}
+    h.validate_requests()
