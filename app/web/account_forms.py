@@ -24,6 +24,8 @@ LIMIT_FIELDS = ("max_per_hour", "max_per_day", "min_interval_seconds", "quiet_ho
 FILTER_NUMBERS = ("min_followers", "min_account_age_days", "max_hashtags", "max_mentions", "max_links",
                   "duplicate_window_minutes")
 FILTER_FLAGS = ("exclude_replies", "exclude_reposts", "exclude_quotes")
+FILTER_MARKS = ("content_warnings", "sensitive")  # allow, skip or review
+FILTER_LABELS = ("labels_skip", "labels_review")
 
 
 class FormRejected(Exception):
@@ -94,6 +96,8 @@ def filters_values(filters: Filters) -> dict[str, Any]:
     values.update({name: getattr(filters, name) for name in FILTER_FLAGS})
     values["languages"] = ", ".join(filters.languages)
     values["banned_words"] = "\n".join(filters.banned_words)
+    values.update({name: getattr(filters, name).value for name in FILTER_MARKS})
+    values.update({name: ", ".join(getattr(filters, name)) for name in FILTER_LABELS})
     return values
 
 
@@ -102,7 +106,11 @@ def filters_of(form: Form) -> Filters:
     values: dict[str, Any] = {name: form.get(name).strip() for name in FILTER_NUMBERS}
     values.update({name: form.has(name) for name in FILTER_FLAGS})
     values["languages"], values["banned_words"] = form.get("languages"), form.get("banned_words")
+    values.update({name: form.get(name, "allow") or "allow" for name in FILTER_MARKS})
+    values.update({name: form.get(name) for name in FILTER_LABELS})
     data = {**_blank_none(values, FILTER_NUMBERS), **{name: values[name] for name in FILTER_FLAGS},
             "languages": [w for w in re.split(r"[\s,]+", values["languages"]) if w],
-            "banned_words": _lines(values["banned_words"])}
+            "banned_words": _lines(values["banned_words"]),
+            **{name: values[name] for name in FILTER_MARKS},
+            **{name: [w for w in re.split(r"[\s,]+", values[name]) if w] for name in FILTER_LABELS}}
     return checked(Filters, data, values)

@@ -139,6 +139,25 @@ async def test_filters_and_sources_saved_through_the_forms(client, admin, web):
     assert read["sources"] == ["tag:coffee", "home"] and read["enabled"] is False  # the box was left unticked
 
 
+async def test_the_filters_form_shows_and_keeps_the_content_warning_and_label_settings(client, admin, web):
+    """PUT replaces all filters: the form carries every one, so saving it loses none set through the API."""
+    account = await make_account(client, admin)
+    url = f"{API}/accounts/{account['id']}/filters"
+    put = await client.put(url, headers=admin, json={"content_warnings": "review", "sensitive": "skip",
+                                                      "labels_skip": ["spam"], "labels_review": ["!warn"]})
+    assert put.status_code == 200, put.text
+    person = await web(Role.organizer, [account["id"]])
+    shown = (await person.get(f"/accounts/{account['id']}")).text
+    assert re.search(r'<option value="review" selected>', shown) and 'value="spam"' in shown
+    form = {"content_warnings": "review", "sensitive": "skip", "labels_skip": "spam, porn", "labels_review": "!warn"}
+    assert (await person.post(f"/accounts/{account['id']}/settings/filters", form)).status_code == 303
+    filters = (await client.get(url, headers=admin)).json()
+    assert (filters["content_warnings"], filters["sensitive"]) == ("review", "skip")
+    assert filters["labels_skip"] == ["spam", "porn"] and filters["labels_review"] == ["!warn"]
+    bad = await person.post(f"/accounts/{account['id']}/settings/filters", {**form, "sensitive": "sometimes"})
+    assert bad.status_code == 422 and (await client.get(url, headers=admin)).json()["labels_skip"] == ["spam", "porn"]
+
+
 async def test_a_bad_value_is_a_422_next_to_its_field_and_nothing_changes(client, admin, web):
     account = await make_account(client, admin)
     before = (await client.get(f"{API}/accounts/{account['id']}", headers=admin)).json()["limits"]
