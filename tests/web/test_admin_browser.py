@@ -22,6 +22,10 @@ async def test_the_admin_invites_a_moderator_who_joins_with_the_link(tab, runtim
     await looked_at(tab, "admin-invite-made")
     await page.goto("/tokens")
     await looked_at(tab, "admin-tokens")
+    await page.goto("/admin/people")
+    await page.get_by_role("link", name="Edit boss").click()
+    await page.get_by_role("heading", name="boss").wait_for()
+    await looked_at(tab, "admin-person")
 
     guest = await browser.new_context(viewport={"width": 390, "height": 844})
     other = await guest.new_page()
