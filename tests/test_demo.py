@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+import httpx
 from sqlalchemy import select
 
 from app import demo
@@ -88,8 +89,15 @@ class Demo:
 def test_the_demo_prints_as_it_goes_refuses_a_second_on_its_port_and_stops_on_ctrl_c(tmp_path):
     first = Demo(tmp_path, "--port", "0", "--post-every", "0.3")
     try:
+        board = first.until("  dashboard ").split()
         api = first.until("  API ").split()[1]
         port = api.split(":")[2].split("/")[0]
+        # the printed sign-in works: the dashboard's overview shows the demo's account
+        with httpx.Client(base_url=board[1], follow_redirects=True) as browser:
+            shown = browser.get("/signin")
+            token = re.search(r'name="csrf" value="([^"]+)"', shown.text).group(1)
+            signed = browser.post("/signin", data={"csrf": token, "name": board[board.index("as") + 1], "password": board[-1]})
+            assert signed.status_code == 200 and "coffeeclub" in signed.text and "Overview" in signed.text
         activity = first.until(") by @")  # flushed line by line: read while the demo runs
         assert re.search(r"(REPOSTED|skipped|REVIEW|failed) +action \d+ \(post #\d+\) by @", activity), activity
         assert first.proc.poll() is None
