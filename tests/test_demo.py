@@ -96,7 +96,8 @@ def test_the_demo_prints_as_it_goes_refuses_a_second_on_its_port_and_stops_on_ct
         with httpx.Client(base_url=board[1], follow_redirects=True) as browser:
             shown = browser.get("/signin")
             token = re.search(r'name="csrf" value="([^"]+)"', shown.text).group(1)
-            signed = browser.post("/signin", data={"csrf": token, "name": board[board.index("as") + 1], "password": board[-1]})
+            name, password = board[board.index("as") + 1], board[-1]
+            signed = browser.post("/signin", data={"csrf": token, "name": name, "password": password})
             assert signed.status_code == 200 and "coffeeclub" in signed.text and "Overview" in signed.text
         activity = first.until(") by @")  # flushed line by line: read while the demo runs
         assert re.search(r"(REPOSTED|skipped|REVIEW|failed) +action \d+ \(post #\d+\) by @", activity), activity
