@@ -10,7 +10,7 @@ from app.actions import repository as actions_repository
 from app.db.base import utcnow
 from app.engine.decide import RuleView, decide
 from app.errors import Invalid
-from app.models import Account, Action, ActionKind, Rule
+from app.models import Account, Action, ActionKind, ActionStatus, Rule
 from app.pipeline import repository as pipeline_repo
 from app.pipeline.inbox import post_of
 from app.pipeline.matcher import stands_alone
@@ -77,7 +77,9 @@ def _item(post: Post, node, rule: RuleView, view, now, acted: Action | None) -> 
     terms = [TermHeld(term=t.term, held=t.held) for t in result.terms]
     action = ExistingAction(id=acted.id, kind=acted.kind, status=acted.status) if acted else None
     if result.matched and acted is not None:
-        reason = f"already {PAST[ActionKind(acted.kind)]}: action {acted.id} is {acted.status}"
+        sent = acted.status in (ActionStatus.done, ActionStatus.undoing, ActionStatus.undone)
+        said = PAST[ActionKind(acted.kind)] if sent else "decided"  # a skipped or queued one was not reposted
+        reason = f"already {said}: action {acted.id} is {acted.status}"
         return PreviewItem(post=post.model_dump(mode="json"), matched=True, would="already acted", reason=reason,
                            terms=terms, action=action)
     decision = decide(post, rule, view, now) if result.matched else None

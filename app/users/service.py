@@ -224,6 +224,7 @@ async def accept_invite(session: AsyncSession, *, key: str, name: str, password:
     user = await create(session, name=name, password=password, role=Role(row.role), account_ids=row.account_ids,
                         caller=None)
     row.used_at, row.user_id = utcnow(), user.id
+    user.last_sign_in_at = row.used_at  # joining signs them in
     await record(session, caller_of(user), "invite.accept", target_type="invite", target_id=row.id)
     return await _open(session, user, days)
 

@@ -18,7 +18,13 @@ from app.accounts.summary import AccountSummary
 from app.actions.reasons import OTHER, REPOSTED
 
 REPOSTED_COLOUR = "#1d7a3a"
-SKIP_COLOURS = ("#b3261e", "#8a4b00", "#6a3fb5", "#0b57b7", "#a1306b")
+# One colour per kind of skip, whatever its rank this week, so a reason keeps its colour from one
+# look to the next (app/actions/reasons.py KINDS); all at least 3:1 against white.
+KIND_COLOURS = {"language": "#b3261e", "followers": "#8a4b00", "account age": "#6a3fb5", "banned word": "#0b57b7",
+                "duplicate": "#a1306b", "other filter": "#00695c", "not in scope": "#c2410c", "blocked": "#1f2937",
+                "opted out": "#7c2d12", "no consent": "#9d174d", "waited too long": "#0e7490",
+                "post gone": "#57534e"}
+SHOWN_KINDS = 5
 OTHER_COLOUR = "#5f6670"
 # geometry, in SVG units (the SVG scales to its box)
 BAR, GAP, LEFT, TOP, PLOT_HEIGHT, BOTTOM = 4, 1, 34, 8, 150, 22
@@ -57,11 +63,11 @@ class Chart:
 def layers(counts: dict[str, list[int]], hours: int) -> list[Series]:
     """Reposts first, then the five commonest skip kinds, the rest folded into `other`."""
     skips = sorted(((k, v) for k, v in counts.items() if k != REPOSTED), key=lambda kv: (-sum(kv[1]), kv[0]))
-    kept = [(k, v) for k, v in skips if k != OTHER][: len(SKIP_COLOURS)]
+    kept = [(k, v) for k, v in skips if k != OTHER][:SHOWN_KINDS]
     shown = {k for k, _ in kept}
     rest = [v for k, v in skips if k not in shown]
     out = [Series(REPOSTED, "reposted", REPOSTED_COLOUR, counts.get(REPOSTED, [0] * hours))]
-    out += [Series(k, f"skipped: {k}", c, v) for (k, v), c in zip(kept, SKIP_COLOURS, strict=False)]
+    out += [Series(k, f"skipped: {k}", KIND_COLOURS.get(k, OTHER_COLOUR), v) for k, v in kept]
     if rest:
         out.append(Series(OTHER, "skipped: other", OTHER_COLOUR, [sum(col) for col in zip(*rest, strict=True)]))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +22,7 @@ from app.web.viewer import SignInNeeded, Viewer
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # paths that are not the dashboard's: their errors stay JSON
+R = TypeVar("R", bound=Response)
 NOTE = "reposter_note"
 NOT_PAGES = ("/api/", "/docs", "/openapi.json", "/static/", "/healthz", "/readyz", "/metrics")
 
@@ -59,12 +60,18 @@ async def page(request: Request, session: AsyncSession, viewer: Viewer | None, t
                                                               "note": note, **context}, status_code=status_code)
     if note is not None:
         response.delete_cookie(NOTE, path="/")
+    return private(response)
+
+
+def private(response: R) -> R:
+    """Pages show an account's data: never kept in a cache (the back button after signing out asks again)."""
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def fragment(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A part of a page, for htmx to swap in (no layout)."""
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    return private(TEMPLATES.TemplateResponse(request, template, context, status_code=status_code))
 
 
 def see_other(url: str, *, note: str | None = None) -> RedirectResponse:
@@ -105,9 +112,8 @@ def error_page(request: Request, status: int, error: str, detail: Any) -> Respon
         return TEMPLATES.TemplateResponse(request, "_error_fragment.html", {"error": error, "message": message},
                                           status_code=status)
     viewer = getattr(request.state, "viewer", None)
-    return TEMPLATES.TemplateResponse(request, "error.html", {"viewer": viewer, "nav_accounts": [], "status": status,
-                                                              "error": error, "message": message},
-                                      status_code=status)
+    context = {"viewer": viewer, "nav_accounts": [], "status": status, "error": error, "message": message}
+    return private(TEMPLATES.TemplateResponse(request, "error.html", context, status_code=status))
 
 
 def _message(detail: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from starlette.datastructures import URL
 
 from app.auth.caller import Caller
 from app.deps import RuntimeDep, SessionDep
@@ -80,9 +81,17 @@ async def optional_viewer(request: Request, session: SessionDep, runtime: Runtim
 async def required_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
     """The person signed in; SignInNeeded (a redirect to /signin, back here after) without one."""
     if viewer is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInNeeded(f"/signin?next={quote(target, safe='/')}")
+        raise SignInNeeded(f"/signin?next={quote(_back_to(request), safe='/')}")
     return viewer
+
+
+def _back_to(request: Request) -> str:
+    """Where to return after signing in: the page itself, also when the request was a part of it
+    (an htmx refresh of the activity rows names its page in HX-Current-URL)."""
+    url = request.url
+    if request.headers.get("HX-Request") == "true" and (current := request.headers.get("HX-Current-URL")):
+        url = URL(current)
+    return url.path + (f"?{url.query}" if url.query else "")
 
 
 ViewerDep = Annotated[Viewer, Depends(required_viewer)]

@@ -91,6 +91,16 @@ async def test_approve_two_selected_and_reject_selected_with_a_reason(client, ad
     assert rejected["status"] == "rejected" and rejected["reason"].endswith(": off topic")
 
 
+async def test_a_card_someone_else_decided_goes_away_saying_so(client, admin, pipeline, account, web):
+    first, _, _ = await seed_review(client, admin, pipeline, account)
+    ana, bo = await web(Role.moderator, [account["id"]], name="ana"), await web(Role.moderator, [account["id"]])
+    base = f"/accounts/{account['id']}/review"
+    assert (await ana.post(f"{base}/{first['id']}/reject", {"reason": "spam"})).status_code == 303
+    late = await bo.post(f"{base}/{first['id']}/approve", headers={"HX-Request": "true"})
+    assert late.status_code == 200 and "already handled by ana" in late.text and "it is rejected" in late.text
+    assert (await api_action(client, admin, first["id"]))["status"] == "rejected"  # ana's decision stands
+
+
 async def test_selected_is_all_or_nothing(client, admin, pipeline, account, web):
     first, second, _ = await seed_review(client, admin, pipeline, account)
     moderator = await web(Role.moderator, [account["id"]])

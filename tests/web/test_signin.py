@@ -143,3 +143,17 @@ async def test_dashboard_errors_are_pages_and_api_errors_stay_json(web, client):
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     api = await client.get("/api/v1/no/such/thing")
     assert api.status_code == 404 and api.json()["error"] == "not found"
+
+
+async def test_a_part_of_a_page_refreshed_after_the_session_ended_leads_back_to_the_page(http):
+    """The activity log refreshes its rows by htmx; signed out meanwhile, the sign-in returns to the page."""
+    page = "http://test/accounts/1/activity?status=done"
+    answer = await http.get("/accounts/1/activity/rows?seen=3", headers={"HX-Request": "true", "HX-Current-URL": page})
+    assert answer.status_code == 204
+    assert answer.headers["HX-Redirect"] == "/signin?next=/accounts/1/activity%3Fstatus%3Ddone"
+
+
+async def test_pages_are_not_kept_in_a_cache(web):
+    person = await web(Role.admin)
+    for url in ("/", "/me", "/no/such/page"):
+        assert (await person.get(url)).headers["Cache-Control"] == "no-store"

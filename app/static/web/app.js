@@ -20,3 +20,10 @@ document.addEventListener("htmx:sendError", () => {
   const region = document.getElementById("errors");
   if (region) region.textContent = "The service did not answer; check your connection and try again.";
 });
+// A form with data-confirm asks first (revoking a token, ...): nothing is sent unless confirmed.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});

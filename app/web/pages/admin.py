@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
+from app.accounts import repository as accounts_repository
 from app.auth import repository as tokens_repository
 from app.auth import service as tokens_service
 from app.auth.schemas import TokenCreate
+from app.db.base import utcnow
 from app.deps import RuntimeDep, SessionDep
 from app.errors import Invalid
 from app.inputs import PathId
@@ -36,7 +38,13 @@ async def _people(request: Request, session, viewer: Viewer, *, status_code: int
     viewer.caller.require_admin()
     return await page(request, session, viewer, "admin/people.html", title="People", section="people",
                       people=await repository.every(session), invites=await repository.invites(session),
-                      roles=ROLES, status_code=status_code, **context)
+                      roles=ROLES, now=utcnow(), account_names=await _account_names(session),
+                      status_code=status_code, **context)
+
+
+async def _account_names(session) -> dict[int, str]:
+    """Each account's name as people know it, for lists that store ids."""
+    return {a.id: a.display_name or a.handle for a in await accounts_repository.visible(session, None)}
 
 
 @router.get("/admin/people")
@@ -86,7 +94,8 @@ async def update_person(user_id: PathId, request: Request, session: SessionDep, 
 async def tokens(request: Request, session: SessionDep, viewer: ViewerDep):
     viewer.caller.require_admin()
     return await page(request, session, viewer, "admin/tokens.html", title="API tokens", section="tokens",
-                      tokens=await tokens_repository.every(session), roles=ROLES, error=None)
+                      tokens=await tokens_repository.every(session), roles=ROLES, error=None,
+                      account_names=await _account_names(session))
 
 
 @router.post("/tokens")
@@ -102,7 +111,7 @@ async def create_token(request: Request, session: SessionDep, viewer: ViewerDep,
         error = str(exc.detail)
     return await page(request, session, viewer, "admin/tokens.html", title="API tokens", section="tokens",
                       tokens=await tokens_repository.every(session), roles=ROLES, error=error, secret=secret,
-                      status_code=422 if error else 200)
+                      account_names=await _account_names(session), status_code=422 if error else 200)
 
 
 @router.post("/tokens/{token_id}/revoke")

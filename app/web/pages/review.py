@@ -19,6 +19,7 @@ from app.accounts.service import get_for
 from app.actions import repository
 from app.actions import service as actions_service
 from app.actions.schemas import ActionRead
+from app.actions.states import IllegalMove
 from app.auth.caller import Capability
 from app.db.base import utcnow
 from app.deps import PageDep, RuntimeDep, SessionDep
@@ -121,6 +122,12 @@ def _answer(request: Request, account_id: int, message: str) -> Response:
     return see_other(f"/accounts/{account_id}/review", note=message)
 
 
+def _handled(action: Action) -> str:
+    """Someone else decided this post while the card was shown: say so (the card goes away)."""
+    by = f" by {action.decided_by}" if action.decided_by else ""
+    return f"The post by @{action.author_handle} was already handled{by}: it is {action.status}. Nothing changed."
+
+
 @router.get("/accounts/{account_id}/review")
 async def review_page(account_id: PathId, request: Request, session: SessionDep, viewer: ViewerDep, paging: PageDep):
     """The posts waiting for review, oldest first, as cards."""
@@ -138,7 +145,10 @@ async def approve(account_id: PathId, action_id: PathId, request: Request, sessi
                   form: SignedForm):
     """Approve one post: it goes to the queue (still checked against blocks and limits before it is sent)."""
     action = await _action(session, viewer, account_id, action_id)
-    await actions_service.approve(session, action=action, caller=viewer.caller)
+    try:
+        await actions_service.approve(session, action=action, caller=viewer.caller)
+    except IllegalMove:
+        return _answer(request, account_id, _handled(action))
     return _answer(request, account_id, f"Approved the post by @{action.author_handle}: it is queued to go out.")
 
 
@@ -148,7 +158,10 @@ async def reject(account_id: PathId, action_id: PathId, request: Request, sessio
     """Reject one post, with the reason given (kept in the action's reason)."""
     reason = _reason(form)
     action = await _action(session, viewer, account_id, action_id)
-    await actions_service.reject(session, action=action, caller=viewer.caller, why=reason)
+    try:
+        await actions_service.reject(session, action=action, caller=viewer.caller, why=reason)
+    except IllegalMove:
+        return _answer(request, account_id, _handled(action))
     return _answer(request, account_id, f"Rejected the post by @{action.author_handle}: it will not be sent.")
 
 
