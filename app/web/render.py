@@ -112,7 +112,8 @@ def error_page(request: Request, status: int, error: str, detail: Any) -> Respon
         return TEMPLATES.TemplateResponse(request, "_error_fragment.html", {"error": error, "message": message},
                                           status_code=status)
     viewer = getattr(request.state, "viewer", None)
-    context: dict[str, Any] = {"viewer": viewer, "nav_accounts": [], "status": status, "error": error, "message": message}
+    context: dict[str, Any] = {"viewer": viewer, "nav_accounts": [], "status": status, "error": error,
+                               "message": message}
     return private(TEMPLATES.TemplateResponse(request, "error.html", context, status_code=status))
 
 

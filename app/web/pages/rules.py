@@ -96,6 +96,11 @@ def _data(values: dict[str, Any], errors: dict[str, str]) -> RuleCreate | None:
     except ValidationError as exc:
         for problem in exc.errors():
             errors.setdefault(str(problem["loc"][0]) if problem["loc"] else "name", problem["msg"])
+        if values["query"] and "query" not in errors and "scope" not in errors:
+            # counted with the others: the query's fault is marked on the page too
+            found = check(values["query"], values["scope"] or "anyone")
+            if not found.valid:
+                errors[found.where] = str(found.message)
         return None
 
 
