@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -92,6 +93,15 @@ async def runtime(db_url):
     await _wipe(rt)
     yield rt
     await rt.close()
+    # A push loop left running would live on into later tests: on PostgreSQL its listener wakes on their
+    # arrivals and sends their actions with this runtime's key (each test has its own). Fail the test that
+    # left it, and stop it.
+    left = [t for t in asyncio.all_tasks() if t.get_name() in ("push", "push-listen") and not t.done()]
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
+    names = [t.get_name() for t in left]
+    assert not left, f"a push loop was left running: {names} (stop the scheduler with stop_scheduler)"
 
 
 @pytest.fixture

@@ -291,7 +291,7 @@ async def test_a_second_worker_changing_an_incident_writes_no_second_message(cli
 
 
 async def test_the_worker_runs_the_alerts_job(client, admin, runtime, pipeline, account):
-    from app.scheduler.setup import start_scheduler
+    from app.scheduler.setup import start_scheduler, stop_scheduler
 
     receiver = Receiver()
     await listen(runtime, receiver)
@@ -306,4 +306,5 @@ async def test_the_worker_runs_the_alerts_job(client, admin, runtime, pipeline, 
         job = scheduler.get_job("alerts")
         assert job is not None and job.trigger.interval.total_seconds() == 3600
     finally:
-        scheduler.shutdown(wait=False)
+        # the worker's own stop: the push loop (and on PostgreSQL its listener) ends with the scheduler
+        await stop_scheduler(scheduler, pipeline, grace=0)
