@@ -86,21 +86,33 @@ class Demo:
         return "".join(self.seen), err
 
 
+def _when_up(client: httpx.Client, path: str, seconds: float = 30) -> httpx.Response:
+    """GET once the server answers (the banner is printed as the server starts, not after)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return client.get(path)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_the_demo_prints_as_it_goes_refuses_a_second_on_its_port_and_stops_on_ctrl_c(tmp_path):
     first = Demo(tmp_path, "--port", "0", "--post-every", "0.3")
     try:
         board = first.until("  dashboard ").split()
         api = first.until("  API ").split()[1]
         port = api.split(":")[2].split("/")[0]
+        activity = first.until(") by @")  # flushed line by line: read while the demo runs
+        assert re.search(r"(REPOSTED|skipped|REVIEW|failed) +action \d+ \(post #\d+\) by @", activity), activity
         # the printed sign-in works: the dashboard's overview shows the demo's account
         with httpx.Client(base_url=board[1], follow_redirects=True) as browser:
-            shown = browser.get("/signin")
+            shown = _when_up(browser, "/signin")
             token = re.search(r'name="csrf" value="([^"]+)"', shown.text).group(1)
             name, password = board[board.index("as") + 1], board[-1]
             signed = browser.post("/signin", data={"csrf": token, "name": name, "password": password})
             assert signed.status_code == 200 and "coffeeclub" in signed.text and "Overview" in signed.text
-        activity = first.until(") by @")  # flushed line by line: read while the demo runs
-        assert re.search(r"(REPOSTED|skipped|REVIEW|failed) +action \d+ \(post #\d+\) by @", activity), activity
         assert first.proc.poll() is None
         second = subprocess.run([*REPOSTER, "demo", "--port", port, "--db", str(tmp_path / "second.db")],
                                 capture_output=True, text=True, timeout=60)
