@@ -3,6 +3,7 @@
     python bench/pipeline.py                       # SQLite file in a temp dir
     python bench/pipeline.py --pg postgresql://postgres@127.0.0.1:5432/postgres
     python bench/pipeline.py --posts 20000 --rules 10000 --accounts 50
+    python bench/pipeline.py --accounts 1000 --latency 0.05   # each mock platform call takes 50 ms
 
 Prints posts matched per second (the matcher stage, with its action rows written) and actions
 dispatched per second (the dispatcher stage, with its checks and the mock platform's calls).
@@ -61,7 +62,7 @@ async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Rand
             session.add(Rule(account_id=rows[i % accounts].id, name=f"r{i}", query=query, normalized=query))
 
 
-async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
+async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float) -> None:
     rng = random.Random(42)
     runtime = Runtime.build(Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
                                      dispatch_batch=500, retry_base_seconds=0))
@@ -81,12 +82,15 @@ async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
     started = time.perf_counter()
     matched = await pipeline.match_all()
     matching = time.perf_counter() - started
+    world.stall_seconds = latency  # every platform call from now on takes this long
     started, sent = time.perf_counter(), 0
     while (n := await pipeline.tick(poll=False)) and n.sent:
         sent += n.sent
     dispatching = time.perf_counter() - started
     print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts "
-          f"(os.cpu_count()={os.cpu_count()})")
+          f"(os.cpu_count()={os.cpu_count()}, platform calls {latency * 1000:g} ms, "
+          f"max_concurrent_calls={runtime.settings.max_concurrent_calls}, "
+          f"max_calls_per_host={runtime.settings.max_calls_per_host})")
     print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
     print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
     print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent)")
@@ -99,6 +103,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--rules", type=int, default=2000)
     parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each mock platform call takes")
     args = parser.parse_args()
     if args.pg:
         name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
@@ -107,7 +112,7 @@ def main() -> None:
         url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
         try:
             upgrade(url)
-            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency))
         finally:
             with psycopg.connect(args.pg, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -115,7 +120,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         upgrade(url)
-        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency))
 
 
 if __name__ == "__main__":
