@@ -3,6 +3,8 @@
     python bench/pipeline.py                       # SQLite file in a temp dir
     python bench/pipeline.py --pg postgresql://postgres@127.0.0.1:5432/postgres
     python bench/pipeline.py --posts 20000 --rules 10000 --accounts 50
+    python bench/pipeline.py --accounts 1000 --latency 0.05   # each mock platform call takes 50 ms
+    python bench/pipeline.py --accounts 1000 --latency 0.05 --spread   # ... each post for one account, in turn
 
 Prints posts matched per second (the matcher stage, with its action rows written) and actions
 dispatched per second (the dispatcher stage, with its checks and the mock platform's calls).
@@ -43,7 +45,7 @@ def zipf(rng: random.Random, items: list[str]) -> str:
     return items[min(len(items) - 1, int(rng.paretovariate(1.1)) - 1)]
 
 
-async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Random) -> None:
+async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Random, spread: bool = False) -> None:
     world = get_world("default")
     async with transaction(runtime.sessions) as session:
         secret = encrypt(runtime.fernet, {"token": "t"})
@@ -59,20 +61,23 @@ async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Rand
             query = (f"#{rng.choice(TAGS)}" if kind == 0 else f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
                      if kind == 1 else f"#{rng.choice(TAGS)} OR {rng.choice(WORDS)} -{rng.choice(WORDS)}")
             session.add(Rule(account_id=rows[i % accounts].id, name=f"r{i}", query=query, normalized=query))
+        for i, row in enumerate(rows if spread else []):  # one rule per account that only its posts match
+            session.add(Rule(account_id=row.id, name=f"own{i}", query=f"#own{i}", normalized=f"#own{i}"))
 
 
-async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
+async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float, spread: bool) -> None:
     rng = random.Random(42)
     runtime = Runtime.build(Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
                                      dispatch_batch=500, retry_base_seconds=0))
-    await setup(runtime, accounts=accounts, rules=rules, rng=rng)
+    await setup(runtime, accounts=accounts, rules=rules, rng=rng, spread=spread)
     world = get_world("default")
 
     def text() -> str:
         words = [zipf(rng, WORDS) for _ in range(rng.randint(3, 30))]
         return " ".join(words + [f"#{zipf(rng, TAGS)}" for _ in range(rng.randint(0, 3))])
 
-    batch = [world.publish(f"user{rng.randrange(3000)}", text()) for _ in range(posts)]
+    batch = [world.publish(f"user{rng.randrange(3000)}", text() + (f" #own{i % accounts}" if spread else ""))
+             for i in range(posts)]
     async with transaction(runtime.sessions) as session:
         started = time.perf_counter()
         await inbox.store(session, batch)
@@ -81,12 +86,15 @@ async def run(url: str, *, posts: int, rules: int, accounts: int) -> None:
     started = time.perf_counter()
     matched = await pipeline.match_all()
     matching = time.perf_counter() - started
+    world.stall_seconds = latency  # every platform call from now on takes this long
     started, sent = time.perf_counter(), 0
     while (n := await pipeline.tick(poll=False)) and n.sent:
         sent += n.sent
     dispatching = time.perf_counter() - started
     print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts "
-          f"(os.cpu_count()={os.cpu_count()})")
+          f"(os.cpu_count()={os.cpu_count()}, platform calls {latency * 1000:g} ms, "
+          f"max_concurrent_calls={runtime.settings.max_concurrent_calls}, "
+          f"max_calls_per_host={runtime.settings.max_calls_per_host})")
     print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
     print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
     print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent)")
@@ -99,6 +107,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--rules", type=int, default=2000)
     parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each mock platform call takes")
+    parser.add_argument("--spread", action="store_true",
+                        help="every post also matches one account's own rule, the accounts in turn")
     args = parser.parse_args()
     if args.pg:
         name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
@@ -107,7 +118,8 @@ def main() -> None:
         url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
         try:
             upgrade(url)
-            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency,
+                            spread=args.spread))
         finally:
             with psycopg.connect(args.pg, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -115,7 +127,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         upgrade(url)
-        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts))
+        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency,
+                            spread=args.spread))
 
 
 if __name__ == "__main__":

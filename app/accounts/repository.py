@@ -1,6 +1,6 @@
 """Every query on accounts."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -92,6 +92,12 @@ async def add_relation(session: AsyncSession, *, account_id: int, kind: str, mem
 async def relations(session: AsyncSession, account_id: int) -> Sequence[RelationCache]:
     return (await session.scalars(select(RelationCache).where(RelationCache.account_id == account_id)
                                   .order_by(RelationCache.kind))).all()
+
+
+async def relations_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[RelationCache]:
+    """The cached relations of these accounts, by account then kind."""
+    query = select(RelationCache).where(RelationCache.account_id.in_(list(account_ids)))
+    return (await session.scalars(query.order_by(RelationCache.account_id, RelationCache.kind))).all()
 
 
 async def relations_older_than(session: AsyncSession, at: datetime) -> Sequence[RelationCache]:

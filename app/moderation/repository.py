@@ -1,6 +1,6 @@
 """Every query on blocks and author lists."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -74,6 +74,24 @@ async def blocks_for(session: AsyncSession, *, account_id: int, platform: str) -
     """The blocks that hold for an account: its own, and the global ones of its platform or of all."""
     global_here = Block.account_id.is_(None) & or_(Block.platform.is_(None), Block.platform == platform)
     return (await session.scalars(select(Block).where(or_(Block.account_id == account_id, global_here)))).all()
+
+
+async def blocks_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[Block]:
+    """The blocks of these accounts and every global one (block_holds sorts them out per account)."""
+    query = select(Block).where(or_(Block.account_id.in_(list(account_ids)), Block.account_id.is_(None)))
+    return (await session.scalars(query)).all()
+
+
+def block_holds(block: Block, *, account_id: int, platform: str) -> bool:
+    """Whether a block holds for an account: its own, or a global one of its platform or of all."""
+    if block.account_id is not None:
+        return block.account_id == account_id
+    return block.platform is None or block.platform == platform
+
+
+async def entries_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[AuthorList]:
+    """The opt-out and consent entries of these accounts."""
+    return (await session.scalars(select(AuthorList).where(AuthorList.account_id.in_(list(account_ids))))).all()
 
 
 async def entries_of(session: AsyncSession, account_id: int) -> Sequence[AuthorList]:

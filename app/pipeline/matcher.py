@@ -23,15 +23,14 @@ from app.engine.decide import Decision, RuleView, Verdict, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import Scope, parse_scope
 from app.engine.view import AccountView
-from app.models import Account, ActionKind, ActionStatus, Rule, SeenPost
+from app.models import Account, ActionKind, ActionStatus, Rule
 from app.pipeline import repository
-from app.pipeline.inbox import post_of
 from app.pipeline.relations import ensure_relations
-from app.pipeline.views import account_view
+from app.pipeline.views import account_views
 from app.platforms.base import Post
 from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
-from app.query import Node, QuerySyntaxError, RuleIndex, parse, prepare
+from app.query import Node, PreparedPost, QuerySyntaxError, RuleIndex, parse, prepare
 from app.rules import repository as rules_repo
 from app.rules.authors import author_ids, indexed
 from app.runtime import Runtime
@@ -135,6 +134,17 @@ def best_rules(rule_ids: set[int], rules: dict[int, RuleView]) -> dict[tuple[int
     return best
 
 
+@dataclass
+class Found:
+    """One inbox post and, per (account, action kind), the best of the rules it matched."""
+
+    seen_id: int  # the inbox row
+    source_account_id: int | None  # the account whose feed alone had it (None: every account's)
+    post: Post
+    prepared: PreparedPost
+    best: dict[tuple[int, str], RuleView]
+
+
 class Matcher:
     """Reads the inbox past the matcher cursor and writes one action row per decision."""
 
@@ -144,7 +154,9 @@ class Matcher:
         self.queued: dict[int, int] = {}
 
     async def run_batch(self, session: AsyncSession, runtime: Runtime, *, limit: int = BATCH) -> int:
-        """Match one batch of new posts; returns how many posts were read. Caller commits."""
+        """Match one batch of new posts; returns how many posts were read. Caller commits.
+        The batch's action rows are written together at its end (one multi-row INSERT per
+        INSERT_BATCH rows), in the order the posts came in."""
         self.queued = {}
         await self.compiled.sync(session)
         cursor = await repository.lock_match_cursor(session, now=utcnow())
@@ -154,77 +166,100 @@ class Matcher:
         if not rows:
             return 0
         batch = _Batch(session, runtime, utcnow())
-        for row in rows:
-            await self._match_one(batch, row)
+        found = [self._match(*row) for row in rows]
+        await batch.load(found)
+        for item in found:
+            await self._decide(batch, item)
+        await batch.write()
         cursor.position = str(rows[-1].id)
         cursor.last_polled_at = batch.now
         self.queued = batch.queued
         return len(rows)
 
-    async def _match_one(self, batch: _Batch, row: SeenPost) -> None:
-        post = post_of(row)
+    def _match(self, seen_id: int, source_account_id: int | None, data: dict[str, Any]) -> Found:
+        post = Post.model_validate(data)
         prepared = prepare(post)
-        matched = self.compiled.index.match(prepared)
-        for (account_id, kind), rule in best_rules(matched, self.compiled.rules).items():
-            account = await batch.account(account_id)
+        best = best_rules(self.compiled.index.match(prepared), self.compiled.rules)
+        return Found(seen_id, source_account_id, post, prepared, best)
+
+    async def _decide(self, batch: _Batch, found: Found) -> None:
+        post = found.post
+        for (account_id, kind), rule in found.best.items():
+            account = batch.accounts.get(account_id)
             if account is None or account.platform != post.platform:
                 continue
             if not get_platform(account.platform).can_act_on(account.config, post.ref):
                 continue  # read on another server, whose ids this account's server does not know
-            if row.source_account_id not in (None, account_id):
+            if found.source_account_id not in (None, account_id):
                 continue
+            if (account_id, post.id, kind) in batch.taken:
+                continue  # decided before (a duplicate delivery): the unique row stands
             view = await batch.view(account, rule)
             decision = decide(post, rule, view, batch.now)
             if decision.status == Verdict.ignore:
                 continue
             text = self.compiled.texts.get(rule.id)
-            snapshot = snapshot_of(post, text, held_terms(text, prepared) if text else [])
-            await batch.record(account, rule, row, post, kind, decision, view, snapshot)
+            snapshot = snapshot_of(post, text, held_terms(text, found.prepared) if text else [])
+            batch.record(account, rule, found.seen_id, post, kind, decision, view, snapshot)
 
 
 class _Batch:
-    """Per-batch caches of accounts and their views, and the writer of action rows."""
+    """Per-batch caches of accounts and their views, and the action rows to write at its end."""
 
     def __init__(self, session: AsyncSession, runtime: Runtime, now: datetime) -> None:
         self.session, self.runtime, self.now = session, runtime, now
-        self.accounts: dict[int, Account | None] = {}
+        self.accounts: dict[int, Account] = {}  # the enabled accounts the batch's posts matched
         self.views: dict[int, AccountView] = {}
+        # (account, post id, kind) with an action row already or one in `rows`: decided once
+        self.taken: set[tuple[int, str, str]] = set()
+        self.rows: list[dict[str, Any]] = []
         self.queued: dict[int, int] = {}  # new `queued` action id -> account id
 
-    async def account(self, account_id: int) -> Account | None:
-        if account_id not in self.accounts:
-            account = await accounts_repo.get(self.session, account_id)
-            self.accounts[account_id] = account if account is not None and account.enabled else None
-        return self.accounts[account_id]
+    async def load(self, found: list[Found]) -> None:
+        """The accounts the posts matched, in one query, and which of their decisions exist already
+        (in one query per INSERT_BATCH keys), so that a post delivered twice is decided once."""
+        wanted = {account_id for item in found for account_id, _ in item.best}
+        if not wanted:
+            return
+        self.accounts = {a.id: a for a in await accounts_repo.visible(self.session, wanted) if a.enabled}
+        keys = list(dict.fromkeys((account_id, item.post.id, kind) for item in found
+                                  for account_id, kind in item.best if account_id in self.accounts))
+        self.taken = await repository.existing_actions(self.session, keys) if keys else set()
+        self.views = await account_views(self.session, list(self.accounts.values()), self.now)
 
     async def view(self, account: Account, rule: RuleView) -> AccountView:
-        if account.id not in self.views:
-            self.views[account.id] = await account_view(self.session, account, self.now)
         view = self.views[account.id]
         if rule.scope.relation and rule.scope.relation not in view.relations:
             await ensure_relations(self.session, self.runtime, account, view, [rule.scope.relation])
         return view
 
-    async def record(self, account: Account, rule: RuleView, row: SeenPost, post: Post, kind: str,
-                     decision: Decision, view: AccountView, snapshot: dict[str, Any]) -> None:
-        """Insert the action row (a duplicate delivery inserts nothing)."""
+    def record(self, account: Account, rule: RuleView, seen_id: int, post: Post, kind: str,
+               decision: Decision, view: AccountView, snapshot: dict[str, Any]) -> None:
+        """Add the action row to the batch's; its text counts for the duplicate filter at once."""
         text = normalized_text(post)
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         status = states.first(decision.status)
-        values = {
-            "account_id": account.id, "rule_id": rule.id, "seen_post_id": row.id, "post_id": post.id,
+        self.taken.add((account.id, post.id, kind))
+        self.rows.append({
+            "account_id": account.id, "rule_id": rule.id, "seen_post_id": seen_id, "post_id": post.id,
             "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
             "kind": ActionKind(kind), "status": status, "reason": decision.reason,
             "text": text, "next_attempt_at": self.now if status == ActionStatus.queued else None,
             "created_at": self.now, "updated_at": self.now, "snapshot": snapshot,
-        }
-        action_id = await repository.insert_action(self.session, values)
-        if action_id is not None and status != ActionStatus.skipped:
+        })
+        if status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))
-        if action_id is not None and status == ActionStatus.queued:
-            self.queued[action_id] = account.id
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})
+
+    async def write(self) -> None:
+        """Insert the batch's action rows (a row that exists already inserts nothing: the unique
+        (account, post, kind) row is the last line of defence); note the new `queued` ones."""
+        if not self.rows:
+            return
+        for action_id, account_id, status in await repository.insert_actions(self.session, self.rows):
+            if status == ActionStatus.queued:
+                self.queued[action_id] = account_id
 
 
 async def matched_through(session: AsyncSession) -> int:

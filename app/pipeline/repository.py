@@ -4,7 +4,7 @@ domain's repository (accounts, rules, moderation, filters)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -47,10 +47,13 @@ async def notify_arrivals(session: AsyncSession, sender: str) -> bool:
     return True
 
 
-async def posts_after(session: AsyncSession, *, after: int, limit: int) -> Sequence[SeenPost]:
-    """Up to `limit` inbox rows past the id `after`, oldest first."""
-    query = select(SeenPost).where(SeenPost.id > after).order_by(SeenPost.id).limit(limit)
-    return (await session.scalars(query)).all()
+async def posts_after(session: AsyncSession, *, after: int,
+                      limit: int) -> Sequence[Row[int, int | None, dict[str, Any]]]:
+    """(id, source account id, post data) of up to `limit` inbox rows past the id `after`, oldest first
+    (plain rows: the matcher only reads them)."""
+    query = (select(SeenPost.id, SeenPost.source_account_id, SeenPost.data)
+             .where(SeenPost.id > after).order_by(SeenPost.id).limit(limit))
+    return (await session.execute(query)).all()
 
 
 async def newest_posts(session: AsyncSession, *, platform: str, limit: int,
@@ -113,17 +116,37 @@ async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor |
 
 # -- actions, as the matcher and the limits see them -------------------------------------------
 
-async def insert_action(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """Insert an action row unless the account already has one of that kind on that post; its id if new."""
-    stmt = insert_ignore(session, Action, conflict=["account_id", "post_id", "kind"]).values(**values)
-    return (await session.execute(stmt.returning(Action.id))).scalar()
+async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[int, int, str]]:
+    """Insert action rows, a row whose account already has one of that kind on that post inserting
+    nothing; returns (id, account id, status) of those inserted. One statement, compiled once and
+    cached: SQLAlchemy sends it as multi-row INSERTs of up to INSERT_BATCH rows ("insertmanyvalues")."""
+    if not rows:
+        return []
+    stmt = (insert_ignore(session, Action.__table__, conflict=["account_id", "post_id", "kind"])
+            .returning(Action.id, Action.account_id, Action.status)
+            .execution_options(insertmanyvalues_page_size=INSERT_BATCH))
+    return list((await session.execute(stmt, rows)).all())
 
 
-async def texts_since(session: AsyncSession, *, account_id: int, since: datetime,
-                      statuses: Sequence[str]) -> Sequence[Row[datetime, str | None]]:
-    """(created_at, text) of the account's actions in `statuses` made since `since`."""
-    query = select(Action.created_at, Action.text).where(
-        Action.account_id == account_id, Action.created_at >= since, Action.status.in_(statuses))
+async def existing_actions(session: AsyncSession, keys: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """Those of these (account id, post id, kind) that have an action row already. Asked as account
+    IN (...) AND post IN (...), which the unique index answers, a chunk of posts at a time."""
+    wanted = set(keys)
+    accounts = sorted({account_id for account_id, _, _ in keys})
+    posts = sorted({post_id for _, post_id, _ in keys})
+    found: set[tuple[int, str, str]] = set()
+    for start in range(0, len(posts), INSERT_BATCH):
+        query = select(Action.account_id, Action.post_id, Action.kind).where(
+            Action.account_id.in_(accounts), Action.post_id.in_(posts[start : start + INSERT_BATCH]))
+        found.update((a, p, str(k)) for a, p, k in await session.execute(query))
+    return found & wanted
+
+
+async def texts_of_accounts(session: AsyncSession, *, account_ids: Collection[int], since: datetime,
+                            statuses: Sequence[str]) -> Sequence[Row[int, datetime, str | None]]:
+    """(account id, created_at, text) of these accounts' actions in `statuses` made since `since`."""
+    query = select(Action.account_id, Action.created_at, Action.text).where(
+        Action.account_id.in_(list(account_ids)), Action.created_at >= since, Action.status.in_(statuses))
     return (await session.execute(query)).all()
 
 
