@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -82,13 +83,15 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
 
 
 async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
-                   wait: float | None = None) -> int:
+                   wait: float | None = None, ahead: float = 0.0) -> int:
     """Poll the due sources of the enabled accounts, the most overdue first (up to POLL_BATCH); returns
     how many posts were new. Each source has its own due time (app/pipeline/poll_schedule.py).
     `cache` (kept by the caller across ticks) remembers each account's derived sources.
     Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
-    poll from an earlier round is still running is left out; `wait` as in Fanout.round. After a
-    poll that used up its whole budget the account's other sources are given back (`one_by_one`)."""
+    poll from an earlier round is still running is left out; `wait` as in Fanout.round. With
+    `ahead`, sources due within that many seconds are claimed too, each fetched at its due time (the
+    poll job passes its own interval). After a poll that used up its whole budget the account's
+    other sources are given back (`one_by_one`)."""
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = set(fanout.busy("poll"))
@@ -99,7 +102,7 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
         # refuses past about a thousand accounts, and costs a second of CPU to build and compile.
         wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
         ids = await claim(session, Cursor, tuple_(Cursor.account_id, Cursor.source).in_(wanted_now),
-                          Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
+                          Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
                           limit=POLL_BATCH, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now else []
         rows = await repository.cursor_accounts(session, ids)
@@ -125,6 +128,7 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
                 # again would spend a login (Bluesky allows 30 in 5 minutes) or the limit itself
                 await release(session, Cursor, [cursor_id], runtime.worker_id)
                 return 0
+        await _until_due(runtime, cursor.next_poll_at)
         async with Heartbeat(runtime, Cursor, [cursor_id]):
             answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:
@@ -156,6 +160,13 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
                                                          cursor.consecutive_failures))
             await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
+
+
+async def _until_due(runtime: Runtime, due: datetime) -> None:
+    """Wait for a source claimed ahead of its time (never longer than one run of the poll job)."""
+    early = min((due - utcnow()).total_seconds(), runtime.settings.dispatch_interval_seconds)
+    if early > 0:
+        await asyncio.sleep(early)
 
 
 def _bounds(runtime: Runtime, account: Account, sources: int) -> Bounds:

@@ -158,3 +158,18 @@ async def test_sources_polled_together_come_due_apart(client, admin, runtime, ba
 def test_every_real_platform_says_what_its_polls_may_spend(platform):
     limits = bounds(BASE, platform, 1)
     assert limits.low >= BASE * MIN_FACTOR and limits.high >= limits.low
+
+
+async def test_a_source_due_before_the_next_run_is_claimed_now_and_polled_at_its_time(client, admin, runtime, base):
+    await make_account(client, admin, sources=["tag:soon", "tag:later"])
+    await poll_due(runtime)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Cursor).where(Cursor.source == "tag:soon")
+                              .values(next_poll_at=utcnow() + timedelta(seconds=0.3)))
+    due = (await _cursors(runtime))["tag:soon"].next_poll_at
+    await poll_due(runtime, ahead=0.0)
+    assert (await _cursors(runtime))["tag:soon"].poll_count == 1  # not due yet: left alone
+    await poll_due(runtime, ahead=1.0)  # the poll job looks one run ahead
+    cursors = await _cursors(runtime)
+    assert cursors["tag:soon"].poll_count == 2 and cursors["tag:soon"].last_polled_at >= due  # not before its time
+    assert cursors["tag:later"].poll_count == 1 and cursors["tag:soon"].lease_owner is None
