@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # Fernet key for platform credentials at rest. No usable default outside the demo.
     encryption_key: str = ""
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # The share of an account's read budget on its platform (Platform.calls_per_second) its polls may
+    # spend together; a busy source is polled no faster than that allows. 0: no budget fitting.
+    poll_budget_share: float = Field(default=0.5, ge=0, le=1)
     dispatch_interval_seconds: float = Field(default=2.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -4,7 +4,7 @@ have gone; stream states: per account, how its push feed is doing."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, one_of, utcnow
@@ -26,6 +26,8 @@ class Cursor(Base):
         UniqueConstraint("account_id", "source"),
         Index("uq_cursors_global_source", "source", unique=True, postgresql_where=text("account_id IS NULL"),
               sqlite_where=text("account_id IS NULL")),
+        # the poll job's claim: the sources due, the most overdue first (app/pipeline/poller.py)
+        Index("ix_cursors_next_poll_at", "next_poll_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +36,8 @@ class Cursor(Base):
     source: Mapped[str] = mapped_column(String(512))
     position: Mapped[str | None] = mapped_column(Text)
     next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the source's own interval, fitted to how busy it is (app/pipeline/poll_schedule.py); null: base
+    poll_interval_seconds: Mapped[float | None] = mapped_column(Float)
     # when a poll last ended, whatever its outcome, and when one last succeeded
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from app.models import Account, Cursor
 from app.pipeline import inbox, repository
 from app.pipeline.fanout import Fanout, host_of, one_by_one, within
 from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
+from app.pipeline.poll_schedule import Bounds, backoff, bounds, due_after, fitted
 from app.pipeline.source_health import describe, record_failure, record_success
 from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
@@ -41,6 +43,9 @@ Fetched = tuple[list[Post], str | None]
 SourcesKey = tuple[tuple[str, ...], datetime, tuple[int, datetime | None] | None]
 # Each account's derived sources, with what they were derived from (kept across ticks).
 SourceCache = dict[int, tuple[SourcesKey, list[str]]]
+# At most this many sources are claimed by one run of the poll job (the most overdue first); the
+# rest stay due for the next run, a few seconds later.
+POLL_BATCH = 200
 
 
 async def desired_sources(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
@@ -78,12 +83,15 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
 
 
 async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
-                   wait: float | None = None) -> int:
-    """Poll every due source of every enabled account; returns how many posts were new.
+                   wait: float | None = None, ahead: float = 0.0) -> int:
+    """Poll the due sources of the enabled accounts, the most overdue first (up to POLL_BATCH); returns
+    how many posts were new. Each source has its own due time (app/pipeline/poll_schedule.py).
     `cache` (kept by the caller across ticks) remembers each account's derived sources.
     Accounts are polled concurrently (`fanout`), each one's sources in turn; an account whose
-    poll from an earlier round is still running is left out; `wait` as in Fanout.round. After a
-    poll that used up its whole budget the account's other sources are given back (`one_by_one`)."""
+    poll from an earlier round is still running is left out; `wait` as in Fanout.round. With
+    `ahead`, sources due within that many seconds are claimed too, each fetched at its due time (the
+    poll job passes its own interval). After a poll that used up its whole budget the account's
+    other sources are given back (`one_by_one`)."""
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = set(fanout.busy("poll"))
@@ -94,23 +102,24 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
         # refuses past about a thousand accounts, and costs a second of CPU to build and compile.
         wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
         ids = await claim(session, Cursor, tuple_(Cursor.account_id, Cursor.source).in_(wanted_now),
-                          Cursor.next_poll_at <= now, order=[Cursor.next_poll_at],
-                          limit=200, owner=runtime.worker_id, now=now,
+                          Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
+                          limit=POLL_BATCH, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now else []
         rows = await repository.cursor_accounts(session, ids)
     work: dict[int, tuple[str, list[int]]] = {}
     for cursor_id, account_id, platform, config in rows:
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
     jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-        aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids, partial(_poll_one, runtime),
+        aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids, partial(_poll_one, runtime, len(wanted[aid])),
                             budget=runtime.settings.poll_budget_seconds))
         for aid, (host, cursor_ids) in work.items()}
     return await fanout.round("poll", jobs, wait=wait)
 
 
-async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
-    """Fetch one source outside any transaction (within the poll budget), then store the posts
-    and the new cursor position together, only while the lease is still ours. Never raises."""
+async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
+    """Fetch one source (of an account with `sources` sources) outside any transaction (within the poll
+    budget), then store the posts and the new cursor position together, only while the lease is
+    still ours; then set when it is due again. Never raises."""
     try:
         async with transaction(runtime.sessions) as session:
             cursor, account = await _cursor_and_account(session, cursor_id)
@@ -119,6 +128,7 @@ async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
                 # again would spend a login (Bluesky allows 30 in 5 minutes) or the limit itself
                 await release(session, Cursor, [cursor_id], runtime.worker_id)
                 return 0
+        await _until_due(runtime, cursor.next_poll_at)
         async with Heartbeat(runtime, Cursor, [cursor_id]):
             answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:
@@ -127,7 +137,8 @@ async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
             cursor, account = await _cursor_and_account(session, cursor_id)
             if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
                 account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
-            new = await _fetch_into_inbox(session, runtime, account, cursor, answer)
+            limits = _bounds(runtime, account, sources)
+            new = await _fetch_into_inbox(session, runtime, account, cursor, answer, limits)
             await release(session, Cursor, [cursor_id], runtime.worker_id)
             blocked_by_unknown = await accounts_repo.relation(session, account.id, "blocked_by") is None
         if blocked_by_unknown:
@@ -145,9 +156,23 @@ async def _poll_one(runtime: Runtime, cursor_id: int) -> int:
             now = utcnow()
             cursor.poll_count += 1
             record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
-            cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
+            cursor.next_poll_at = due_after(now, backoff(_bounds(runtime, account, sources),
+                                                         cursor.consecutive_failures))
             await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
+
+
+async def _until_due(runtime: Runtime, due: datetime) -> None:
+    """Wait for a source claimed ahead of its time (never longer than one run of the poll job)."""
+    early = min((due - utcnow()).total_seconds(), runtime.settings.dispatch_interval_seconds)
+    if early > 0:
+        await asyncio.sleep(early)
+
+
+def _bounds(runtime: Runtime, account: Account, sources: int) -> Bounds:
+    """The interval limits of one of the account's sources."""
+    settings = runtime.settings
+    return bounds(settings.poll_interval_seconds, account.platform, sources, settings.poll_budget_share)
 
 
 async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account]:
@@ -190,22 +215,23 @@ class Answer:
 
 
 async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Account, cursor: Cursor,
-                            feed: Answer) -> int:
+                            feed: Answer, limits: Bounds) -> int:
     now = utcnow()
-    interval = timedelta(seconds=runtime.settings.poll_interval_seconds)
     cursor.poll_count += 1
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
     except PlatformError as exc:
-        _poll_failed(runtime, account, cursor, exc, now)
+        _poll_failed(runtime, account, cursor, exc, now, limits)
         return 0
+    # how busy the source is: what it brought (not what was new to us: another account may have it)
+    cursor.poll_interval_seconds = fitted(cursor.poll_interval_seconds, limits, fetched=len(posts))
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
         since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
     new = await inbox.store(session, posts)
-    cursor.position, cursor.next_poll_at = position, now + interval
+    cursor.position, cursor.next_poll_at = position, due_after(now, cursor.poll_interval_seconds)
     record_success(cursor, account, now)
     clear_rate_limits(account, source=cursor.source, now=now)
     expire(account, now)
@@ -213,10 +239,12 @@ async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Ac
     return new
 
 
-def _poll_failed(runtime: Runtime, account: Account, cursor: Cursor, exc: PlatformError, now: datetime) -> None:
-    """Record the failure on the source (kind, status, message, time, count) and on the account."""
+def _poll_failed(runtime: Runtime, account: Account, cursor: Cursor, exc: PlatformError, now: datetime,
+                 limits: Bounds) -> None:
+    """Record the failure on the source (kind, status, message, time, count) and on the account;
+    the source backs off (doubling with each failure in a row), or waits for its rate limit's end."""
     record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
-    cursor.next_poll_at = now + timedelta(seconds=runtime.settings.poll_interval_seconds)
+    cursor.next_poll_at = due_after(now, backoff(limits, cursor.consecutive_failures))
     if isinstance(exc, RateLimited):
         cursor.next_poll_at = exc.retry_at
         # The limit is on the platform's bucket: only a shared one holds the account's sends.

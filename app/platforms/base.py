@@ -356,6 +356,9 @@ class Platform(abc.ABC):
     reposts_outlive_originals: ClassVar[bool] = False
     # The pydantic model of `AccountContext.config` (extra keys are the service's own and ignored).
     config_model: ClassVar[type[BaseModel] | None] = None
+    # The calls per second the platform allows an account for reading its feeds; polls spend a share
+    # of it (REPOSTER_POLL_BUDGET_SHARE, app/pipeline/poll_schedule.py). None: no limit to fit.
+    calls_per_second: ClassVar[float | None] = None
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Raise pydantic's ValidationError when an account's config does not fit this platform."""

@@ -137,7 +137,9 @@ class Pipeline:
         started = time.perf_counter()
         report = TickReport()
         async with self._job():
-            report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds))
+            # sources due before the next run are taken now and polled at their time, not up to a run late
+            report.polled_new = await self._guard("poll", self._poll(wait=self.runtime.settings.stage_wait_seconds,
+                                                                     ahead=self.runtime.settings.dispatch_interval_seconds))
             report.matched = await self._guard("match", self.match_all())
         return self._report(report, started)
 
@@ -217,8 +219,8 @@ class Pipeline:
         async with asyncio.timeout(self.runtime.settings.send_budget_seconds):
             return await reconcile.reconcile(self.runtime)
 
-    async def _poll(self, *, wait: float | None) -> int:
-        return await poller.poll_due(self.runtime, self.sources, self.fanout, wait=wait)
+    async def _poll(self, *, wait: float | None, ahead: float = 0.0) -> int:
+        return await poller.poll_due(self.runtime, self.sources, self.fanout, wait=wait, ahead=ahead)
 
     async def _sends(self, report: TickReport, *, wait: float | None) -> None:
         report.matched = await self._guard("match", self.match_all())

@@ -23,6 +23,8 @@ class MastodonPlatform(Platform):
     config: `{"base_url": "https://instance"}` (see MastodonConfig for the rest)."""
 
     name: ClassVar[str] = "mastodon"
+    # 300 calls per 5 minutes per token, spent by every call (reads and writes alike)
+    calls_per_second: ClassVar[float | None] = 1.0
     config_model: ClassVar[type[MastodonConfig]] = MastodonConfig
 
     def same_server(self, config: dict[str, Any], other: dict[str, Any]) -> bool:

@@ -24,6 +24,8 @@ class XPlatform(Platform):
     """X: retweets and quotes; never likes (X's automation rules forbid automated likes)."""
 
     name: ClassVar[str] = "x"
+    # recent search, the strictest endpoint a poll uses: 180 calls per 15 minutes per user
+    calls_per_second: ClassVar[float | None] = 0.2
     # docs.x.com: POST and DELETE /2/users/:id/retweets allow 50 requests per 15 minutes per user,
     # i.e. one per 18 s. Sends keep 18 s apart through the account's own min_interval_seconds
     # (an account may change it); undos have no account limits, so their 18 s is the platform's
