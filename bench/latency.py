@@ -26,16 +26,14 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-import psycopg
 from cryptography.fernet import Fernet
+from scratch import on_scratch_database  # bench/scratch.py (bench/ is on sys.path)
 from sqlalchemy import func, select
 
 from app.accounts.crypto import encrypt
@@ -44,7 +42,6 @@ from app.auth.schemas import TokenCreate
 from app.auth.service import create as create_token
 from app.config import Settings
 from app.db.base import utcnow
-from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.main import create_app
 from app.models import Account, Cursor, Rule
@@ -216,22 +213,7 @@ def main() -> None:
     parser.add_argument("--no-push", action="store_true", help="scheduler ticks only")
     parser.add_argument("--split", action="store_true", help="the API on a runtime of its own (PostgreSQL)")
     args = parser.parse_args()
-    if args.pg:
-        name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-        try:
-            upgrade(url)
-            asyncio.run(run(url, args))
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        upgrade(url)
-        asyncio.run(run(url, args))
+    on_scratch_database(args.pg, lambda url: run(url, args))
 
 
 if __name__ == "__main__":

@@ -13,23 +13,19 @@ dispatched per second (the dispatcher stage, with its checks and the mock platfo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 from cryptography.fernet import Fernet
+from scratch import on_scratch_database  # bench/scratch.py (bench/ is on sys.path)
 
 from app.accounts.crypto import encrypt
 from app.config import Settings
-from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.models import Account, Rule
 from app.pipeline import inbox
@@ -111,24 +107,8 @@ def main() -> None:
     parser.add_argument("--spread", action="store_true",
                         help="every post also matches one account's own rule, the accounts in turn")
     args = parser.parse_args()
-    if args.pg:
-        name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-        try:
-            upgrade(url)
-            asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency,
-                            spread=args.spread))
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        upgrade(url)
-        asyncio.run(run(url, posts=args.posts, rules=args.rules, accounts=args.accounts, latency=args.latency,
-                            spread=args.spread))
+    on_scratch_database(args.pg, lambda url: run(url, posts=args.posts, rules=args.rules, accounts=args.accounts,
+                                                 latency=args.latency, spread=args.spread))
 
 
 if __name__ == "__main__":

@@ -20,22 +20,19 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 from cryptography.fernet import Fernet
+from scratch import on_scratch_database  # bench/scratch.py (bench/ is on sys.path)
 from sqlalchemy import select
 
 from app.accounts.crypto import encrypt
 from app.config import Settings
 from app.db.base import utcnow
-from app.db.migrate import upgrade
 from app.db.session import transaction
 from app.models import Account, Cursor
 from app.pipeline import poller
@@ -155,22 +152,7 @@ def main() -> None:
     parser.add_argument("--no-ahead", action="store_true", help="claim only what is due now (as before)")
     parser.add_argument("--busy-every", type=int, default=10, help="one tag in this many is busy")
     args = parser.parse_args()
-    if args.pg:
-        name = f"reposter_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-        try:
-            upgrade(url)
-            asyncio.run(run(url, args))
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        upgrade(url)
-        asyncio.run(run(url, args))
+    on_scratch_database(args.pg, lambda url: run(url, args))
 
 
 if __name__ == "__main__":
