@@ -130,6 +130,11 @@ def due_to_undo(now: datetime) -> ColumnElement[bool]:
                 or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now))
 
 
+def promotion_ended(now: datetime) -> ColumnElement[bool]:
+    """Sent actions whose rule's promotion window (undo_after_hours) has ended."""
+    return and_(Action.status == ActionStatus.done, Action.undo_at <= now)
+
+
 def being_undone() -> ColumnElement[bool]:
     """Actions whose undo was asked for and is not carried out yet (due or not)."""
     return Action.status == ActionStatus.undoing

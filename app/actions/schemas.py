@@ -67,6 +67,10 @@ class ActionRead(BaseModel):
                                                  "was seen so after the repost; null: unchanged or unknown")
     original_checked_at: datetime | None = Field(default=None, description="when the original was last looked at "
                                                                            "(UTC)")
+    scheduled_at: datetime | None = Field(default=None, description="the earliest send its rule's timing set (UTC; "
+                                          "delay, spread or at); null: at once. The account's limits still apply")
+    undo_at: datetime | None = Field(default=None, description="once sent by a rule with undo_after_hours: when "
+                                     "the promotion window ends and it is undone (UTC); null once the undo is asked")
     snapshot: ActionSnapshot | None = Field(default=None, description="the post, author and rule as they were when "
                                             "the rule matched; null for actions made before snapshots were kept")
     waiting_for: WaitingFor | None = Field(default=None, description="while queued, failed or in review: what it "

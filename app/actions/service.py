@@ -34,8 +34,9 @@ async def get_for_caller(session: AsyncSession, *, action_id: int, caller: Calle
 
 async def approve(session: AsyncSession, *, action: Action, caller: Caller) -> Action:
     """A reviewed post goes to the queue (it is still checked against blocks and limits before sending)."""
+    now = utcnow()  # a rule's timing still holds (scheduled_at); one already past goes at once
     move(action, ActionStatus.queued, only_from=[ActionStatus.review], why="not waiting for review",
-         next_attempt_at=utcnow(), decided_by=caller.label)
+         next_attempt_at=max(now, action.scheduled_at or now), decided_by=caller.label)
     await record_action(session, caller, "action.approve", action)
     return action
 

@@ -1,5 +1,8 @@
 """Why a waiting action waits and when it is expected to go, worked out when it is read.
 
+A queued action its rule's timing holds (scheduled_at, app/engine/timing.py) waits for `rule timing`
+until then, unless a limit holds it later.
+
 The same checks the dispatcher makes before a send (app/pipeline/dispatcher.py `_precheck`), over
 the account as it is now and its sends of the last day: so the answer follows a changed limit or a
 send made since, which a reason stored at the last hold would not.
@@ -29,6 +32,7 @@ class WaitingFor(StrEnum):
     retry = "retry after failure"
     review = "review"
     account = "account paused"
+    rule_timing = "rule timing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,9 @@ def waiting(action: Action, account: Account, sent: list[datetime], now: datetim
     retry = action.next_attempt_at if action.status == ActionStatus.failed else None
     held = send_blocked_until(account, now, bucket=get_platform(account.platform).rate_bucket(action.kind))
     reason, slot = _binding(limit_settings(account, action.kind), sent, now)
-    candidates = [(slot, reason), (held, WaitingFor.platform_limit), (retry, WaitingFor.retry)]
+    timed = action.scheduled_at if action.status == ActionStatus.queued else None
+    candidates = [(slot, reason), (held, WaitingFor.platform_limit), (retry, WaitingFor.retry),
+                  (timed, WaitingFor.rule_timing)]
     at, why = max(((at, why) for at, why in candidates if at is not None and at > now),
                   key=lambda item: item[0], default=(None, None))
     return Waiting(why, at or max(now, action.next_attempt_at or now))

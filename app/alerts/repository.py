@@ -44,8 +44,10 @@ async def watched_accounts(session: AsyncSession, account_ids: set[int] | None) 
 
 
 async def oldest_by_account(session: AsyncSession, status: ActionStatus) -> dict[int, datetime]:
-    """Per account, when its oldest action in `status` was written."""
-    rows = await session.execute(select(Action.account_id, func.min(Action.created_at))
+    """Per account, when its oldest action in `status` was written (or, when its rule's timing held it
+    to later, was scheduled: a timed repost has not waited while it was not due)."""
+    since = func.coalesce(Action.scheduled_at, Action.created_at)
+    rows = await session.execute(select(Action.account_id, func.min(since))
                                  .where(Action.status == status.value).group_by(Action.account_id))
     return {account_id: oldest for account_id, oldest in rows if oldest is not None}
 

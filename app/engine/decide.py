@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from app.engine.filters import duplicate_reason, filter_reason, normalized_text, review_reason
 from app.engine.scope import Scope, author_keys, out_of_scope
+from app.engine.timing import NOW, Timing
 from app.engine.view import AccountView
 from app.platforms.base import Author, Post
 from app.platforms.handles import handle_key
@@ -26,6 +27,8 @@ class RuleView:
     # False for a set-scoped rule whose query cannot stand alone (empty, or only narrowing terms):
     # such a rule matches nearly every post, so posts outside its scope leave no trace at all.
     anchored: bool = True
+    # when a match may go at the earliest (app/engine/timing.py)
+    timing: Timing = NOW
 
 
 class Verdict(StrEnum):

@@ -47,6 +47,8 @@ class Action(Base):
         Index("ix_actions_due", "status", "next_attempt_at"),
         Index("ix_actions_account_status", "account_id", "status", "id"),
         Index("ix_actions_account_author", "account_id", "author_handle"),
+        Index("ix_actions_undo_at", "undo_at"),
+        Index("ix_actions_rule_spread", "rule_id", "spread_start"),
         # The closed sets, held by the database too (migrations 0005 and 0008 write the same conditions).
         CheckConstraint(one_of("status", ActionStatus), name="status"),
         CheckConstraint(one_of("kind", ActionKind), name="kind"),
@@ -85,5 +87,10 @@ class Action(Base):
     # The original after the repost: when it was last looked at, and `deleted` / `edited` once seen so.
     original_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     original_state: Mapped[str | None] = mapped_column(String(16))
+    # The rule's timing (0013): the earliest send it set (null: at once), the spread window the action
+    # is in (its start), and when its promotion window ends (set when sent; cleared once the undo is asked).
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    spread_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undo_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What was decided on, written once by the matcher (app/actions/snapshot.py); null on rows older than 0007.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -30,5 +30,9 @@ class Rule(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     review: Mapped[bool] = mapped_column(Boolean, default=False)
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # When a match may go at the earliest (app/engine/timing.py; null: at once) and after how many
+    # hours a sent one is undone again (a promotion window; null: never). 0013.
+    timing: Mapped[dict | None] = mapped_column(JSONType)
+    undo_after_hours: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

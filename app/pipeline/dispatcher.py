@@ -33,6 +33,7 @@ from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
 from app.models import Account, Action, ActionKind, ActionStatus, SeenPost
+from app.pipeline import promotion
 from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
@@ -158,7 +159,8 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
     if held:
         action.next_attempt_at = held
         return Outcome.hold
-    if account.max_queue_age_seconds and action.created_at + timedelta(seconds=account.max_queue_age_seconds) < now:
+    waits_since = action.scheduled_at or action.created_at  # a rule's timing is not queue age
+    if account.max_queue_age_seconds and waits_since + timedelta(seconds=account.max_queue_age_seconds) < now:
         waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
@@ -188,7 +190,9 @@ async def _send(runtime: Runtime, action_id: int, *, settle: bool = False) -> Ou
 
     async def write(session: AsyncSession, result: Result[str]) -> Outcome:
         if result.error is None:
-            return _done(result.action, result.account, result.value)
+            outcome = _done(result.action, result.account, result.value)
+            await promotion.plan_undo(session, result.action)
+            return outcome
         return _failed(result.action, result.account, result.error, runtime.settings)
 
     return await call_and_record(runtime, action_id, call, write, what="send") or Outcome.lost

@@ -22,6 +22,7 @@ from app.db.base import utcnow
 from app.engine.decide import Decision, RuleView, Verdict, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import Scope, parse_scope
+from app.engine.timing import Timing, Window, scheduled, spread_slot
 from app.engine.view import AccountView
 from app.models import Account, ActionKind, ActionStatus, Rule
 from app.pipeline import repository
@@ -111,7 +112,7 @@ class CompiledRules:
 def _view(rule: Rule, scope: Scope) -> RuleView:
     """What a decision needs of a rule."""
     return RuleView(rule.id, rule.account_id, scope, rule.action, rule.review, rule.priority,
-                    anchored=stands_alone(rule.query))
+                    anchored=stands_alone(rule.query), timing=Timing.of(rule.timing))
 
 
 def stands_alone(query: str) -> bool:
@@ -200,7 +201,8 @@ class Matcher:
                 continue
             text = self.compiled.texts.get(rule.id)
             snapshot = snapshot_of(post, text, held_terms(text, found.prepared) if text else [])
-            batch.record(account, rule, found.seen_id, post, kind, decision, view, snapshot)
+            batch.record(account, rule, found.seen_id, post, kind, decision, view, snapshot,
+                         await batch.schedule(account, rule, decision))
 
 
 class _Batch:
@@ -214,6 +216,8 @@ class _Batch:
         self.taken: set[tuple[int, str, str]] = set()
         self.rows: list[dict[str, Any]] = []
         self.queued: dict[int, int] = {}  # new `queued` action id -> account id
+        # (account, rule) -> its latest spread window, read once a batch and counted on here
+        self.windows: dict[tuple[int, int], Window | None] = {}
 
     async def load(self, found: list[Found]) -> None:
         """The accounts the posts matched, in one query, and which of their decisions exist already
@@ -233,19 +237,40 @@ class _Batch:
             await ensure_relations(self.session, self.runtime, account, view, [rule.scope.relation])
         return view
 
+    async def schedule(self, account: Account, rule: RuleView, decision: Decision) -> dict[str, Any]:
+        """The rule's timing for this match (app/engine/timing.py): the action's scheduled_at and,
+        for a spread, the window it takes a place in. Nothing for a skip."""
+        if decision.status == Verdict.skipped or rule.timing.mode == "now":
+            return {}
+        window = None
+        if rule.timing.mode == "spread":
+            key = (account.id, rule.id)
+            if key not in self.windows:
+                self.windows[key] = await repository.spread_window(self.session, account_id=account.id,
+                                                                   rule_id=rule.id)
+            start, taken = spread_slot(rule.timing, self.now, self.windows[key])
+            window = Window(start, taken)
+            self.windows[key] = Window(start, taken + 1)
+        at = scheduled(rule.timing, self.now, timezone=account.timezone or "UTC", window=window)
+        return {"scheduled_at": at, "spread_start": window.start if window else None}
+
     def record(self, account: Account, rule: RuleView, seen_id: int, post: Post, kind: str,
-               decision: Decision, view: AccountView, snapshot: dict[str, Any]) -> None:
-        """Add the action row to the batch's; its text counts for the duplicate filter at once."""
+               decision: Decision, view: AccountView, snapshot: dict[str, Any],
+               timed: dict[str, Any] | None = None) -> None:
+        """Add the action row to the batch's; its text counts for the duplicate filter at once.
+        `timed`: scheduled_at (the rule's timing) and spread_start, when the rule is timed."""
         text = normalized_text(post)
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         status = states.first(decision.status)
+        timed = {"scheduled_at": None, "spread_start": None, **(timed or {})}
         self.taken.add((account.id, post.id, kind))
         self.rows.append({
             "account_id": account.id, "rule_id": rule.id, "seen_post_id": seen_id, "post_id": post.id,
             "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
             "kind": ActionKind(kind), "status": status, "reason": decision.reason,
-            "text": text, "next_attempt_at": self.now if status == ActionStatus.queued else None,
-            "created_at": self.now, "updated_at": self.now, "snapshot": snapshot,
+            "text": text,
+            "next_attempt_at": (timed["scheduled_at"] or self.now) if status == ActionStatus.queued else None,
+            "created_at": self.now, "updated_at": self.now, "snapshot": snapshot, **timed,
         })
         if status != ActionStatus.skipped:
             view.recent_texts.append((self.now, text))

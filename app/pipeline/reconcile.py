@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Action, ActionStatus
+from app.pipeline import promotion
 from app.pipeline.calls import Result, Subject, call_and_record
 from app.pipeline.leases import claim
 from app.pipeline.outcome import apply_failure, unsettled
@@ -48,6 +49,8 @@ async def _settle(runtime: Runtime, action_id: int) -> int:
 
     async def write(session: AsyncSession, result: Result[str | None]) -> int:
         _apply(result, runtime.settings)
+        if result.action.status == ActionStatus.done:
+            await promotion.plan_undo(session, result.action)
         log.info("reconciled", extra={"action_id": action_id, "status": result.action.status})
         return 1
 

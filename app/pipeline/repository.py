@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_ignore, is_postgres, skip_locked
+from app.engine.timing import Window
 from app.models import Account, Action, Cursor, SeenPost, StreamState
 
 ARRIVALS_CHANNEL = "reposter_arrivals"  # PostgreSQL NOTIFY channel: posts landed in the inbox
@@ -126,6 +127,18 @@ async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> l
             .returning(Action.id, Action.account_id, Action.status)
             .execution_options(insertmanyvalues_page_size=INSERT_BATCH))
     return list((await session.execute(stmt, rows)).all())
+
+
+async def spread_window(session: AsyncSession, *, account_id: int, rule_id: int) -> Window | None:
+    """The rule's latest spread window for the account (its start, how many actions it holds), or None.
+    Read under the match cursor's lock, so no other batch is adding to it meanwhile."""
+    start = await session.scalar(select(func.max(Action.spread_start)).where(
+        Action.rule_id == rule_id, Action.account_id == account_id))
+    if start is None:
+        return None
+    taken = await session.scalar(select(func.count()).select_from(Action).where(
+        Action.rule_id == rule_id, Action.account_id == account_id, Action.spread_start == start))
+    return Window(start, int(taken or 0))
 
 
 async def existing_actions(session: AsyncSession, keys: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:

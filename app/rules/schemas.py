@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,6 +12,55 @@ from app.patch import Patch
 from app.platforms.base import Post
 
 ActionName = Literal["repost", "quote", "like"]
+
+WEEK_MINUTES = 7 * 24 * 60
+YEAR_HOURS = 8760
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"],
+                                 description="HH:MM, 00:00 to 23:59")]
+
+
+class TimingNow(BaseModel):
+    """Send a match at once (within the account's limits)."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["now"] = "now"
+
+
+class TimingDelay(BaseModel):
+    """Send a match `minutes` after it was matched."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["delay"]
+    minutes: int = Field(ge=1, le=WEEK_MINUTES, description="1 to 10080 (a week)")
+
+
+class TimingSpread(BaseModel):
+    """Spread the matches of a window across it: the first match opens a window of `window_minutes`;
+    its k-th match is due at the point halving the widest free gap (start, +1/2, +1/4, +3/4, +1/8 ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["spread"]
+    window_minutes: int = Field(ge=1, le=WEEK_MINUTES, description="1 to 10080 (a week)")
+
+
+class TimingAt(BaseModel):
+    """Send a match at the next of these local times, in the account's time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["at"]
+    times: list[LocalTime] = Field(min_length=1, max_length=48, description="HH:MM, e.g. [\"09:00\", \"17:30\"]")
+
+    @field_validator("times")
+    @classmethod
+    def _sorted(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+Timing = Annotated[TimingNow | TimingDelay | TimingSpread | TimingAt, Field(discriminator="mode")]
+TIMING_HELP = ("when a match may go at the earliest (the account's limits still apply): {\"mode\": \"now\"} "
+               "(default), {\"mode\": \"delay\", \"minutes\": 30}, {\"mode\": \"spread\", \"window_minutes\": 120} "
+               "or {\"mode\": \"at\", \"times\": [\"09:00\", \"17:30\"]} (the account's time zone)")
+UNDO_HELP = "undo a sent repost after this many hours (a promotion window), 1 to 8760; null: never"
 
 
 class RuleCreate(BaseModel):
@@ -37,12 +86,14 @@ class RuleCreate(BaseModel):
     priority: int = Field(default=0, ge=-MAX_INT - 1, le=MAX_INT,
                           description="when several rules with one action match a post, the highest acts "
                                       "(ties: the oldest rule)")
+    timing: Timing = Field(default_factory=TimingNow, description=TIMING_HELP)
+    undo_after_hours: int | None = Field(default=None, ge=1, le=YEAR_HOURS, examples=[24], description=UNDO_HELP)
 
 
 class RuleUpdate(Patch):
     """The fields to change (as in RuleCreate); those left out keep their value."""
 
-    nullable = frozenset({"quote_template"})
+    nullable = frozenset({"quote_template", "undo_after_hours"})
 
     name: str | None = Field(default=None, min_length=1, max_length=200, description="a name for people")
     query: str | None = Field(default=None, max_length=2000, description="the rule language")
@@ -53,6 +104,8 @@ class RuleUpdate(Patch):
     enabled: bool | None = Field(default=None, description="false: the rule matches nothing")
     review: bool | None = Field(default=None, description="queue matches for a moderator instead of acting")
     priority: int | None = Field(default=None, ge=-MAX_INT - 1, le=MAX_INT, description="higher acts first")
+    timing: Timing | None = Field(default=None, description=TIMING_HELP)
+    undo_after_hours: int | None = Field(default=None, ge=1, le=YEAR_HOURS, description=UNDO_HELP)
 
 
 class RuleAuthor(BaseModel):
@@ -82,9 +135,16 @@ class RuleRead(BaseModel):
     enabled: bool = Field(description="false: it matches nothing")
     review: bool = Field(description="matches wait for a moderator")
     priority: int = Field(description="higher acts first when several rules match")
+    timing: Timing = Field(default_factory=TimingNow, description=TIMING_HELP)
+    undo_after_hours: int | None = Field(default=None, description=UNDO_HELP)
     created_at: datetime = Field(description="when it was made (UTC)")
     updated_at: datetime = Field(description="when it last changed (UTC); it does not reach back to older posts")
 
+    @field_validator("timing", mode="before")
+    @classmethod
+    def _timing(cls, value: Any) -> Any:
+        """A rule stored before timings (null) sends at once."""
+        return value or {"mode": "now"}
 
     @field_validator("authors", mode="before")
     @classmethod

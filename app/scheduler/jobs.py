@@ -17,7 +17,7 @@ from app.accounts.context import save_pending
 from app.alerts import watch
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, identities, inbox, originals, poller, reconcile, relations, undo
+from app.pipeline import dispatcher, identities, inbox, originals, poller, promotion, reconcile, relations, undo
 from app.pipeline.fanout import Fanout
 from app.pipeline.leases import release_all
 from app.pipeline.matcher import BATCH, Matcher, matched_through
@@ -225,6 +225,7 @@ class Pipeline:
     async def _sends(self, report: TickReport, *, wait: float | None) -> None:
         report.matched = await self._guard("match", self.match_all())
         report.sent = await self._guard("dispatch", dispatcher.dispatch_due(self.runtime, self.fanout, wait=wait))
+        await self._guard("promotion", promotion.undo_ended(self.runtime))  # ended windows: done -> undoing
         report.undone = await self._guard("undo", undo.undo_due_actions(self.runtime, self.fanout, wait=wait))
         await self._guard("prune", self.prune_inbox())
 
