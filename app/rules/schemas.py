@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,8 +16,8 @@ ActionName = Literal["repost", "quote", "like"]
 
 WEEK_MINUTES = 7 * 24 * 60
 YEAR_HOURS = 8760
-LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"],
-                                 description="HH:MM, 00:00 to 23:59")]
+LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+LocalTime = Annotated[str, Field(max_length=32, examples=["09:00"], description="HH:MM, 00:00 to 23:59")]
 
 
 class TimingNow(BaseModel):
@@ -53,6 +54,10 @@ class TimingAt(BaseModel):
     @field_validator("times")
     @classmethod
     def _sorted(cls, value: list[str]) -> list[str]:
+        """Each a time of day, HH:MM; kept sorted, once each."""
+        for text in value:
+            if not LOCAL_TIME.fullmatch(text):
+                raise ValueError(f"{text!r} is not a time of day HH:MM (00:00 to 23:59)")
         return sorted(set(value))
 
 

@@ -30,7 +30,10 @@ from app.web.viewer import Viewer, ViewerDep
 router = APIRouter()
 WEEK = timedelta(days=7)
 NEW = {"name": "", "query": "", "scope": "anyone", "action": "repost", "quote_template": "", "priority": "0",
-       "review": False, "enabled": True}
+       "review": False, "enabled": True, "timing_mode": "now", "timing_minutes": "", "timing_times": "",
+       "undo_after_hours": ""}
+TEXT_FIELDS = ("name", "query", "scope", "action", "quote_template", "priority", "timing_mode", "timing_minutes",
+               "timing_times", "undo_after_hours")
 # which field an error of the service belongs to, by its `error`
 ERROR_FIELDS = {"action not allowed": "action", "invalid rule": "quote_template", "invalid scope": "scope"}
 
@@ -83,19 +86,44 @@ async def switch_rule(rule_id: PathId, request: Request, session: SessionDep, ru
 
 def _values(form: Form) -> dict[str, Any]:
     """The editor's fields as typed, to show them again."""
-    return {**{name: form.get(name) for name in ("name", "query", "scope", "action", "quote_template", "priority")},
+    return {**{name: form.get(name) for name in TEXT_FIELDS},
             "review": form.has("review"), "enabled": form.has("enabled")}
+
+
+def _timing(values: dict[str, Any]) -> dict[str, Any]:
+    """The rule's timing as the form gives it: a mode, minutes (delay, or a spread's window), local times."""
+    mode, minutes = values["timing_mode"] or "now", values["timing_minutes"].strip()
+    if mode == "delay":
+        return {"mode": mode, "minutes": minutes}
+    if mode == "spread":
+        return {"mode": mode, "window_minutes": minutes}
+    if mode == "at":
+        return {"mode": mode, "times": [t for t in values["timing_times"].replace(",", " ").split() if t]}
+    return {"mode": mode}
+
+
+def _timing_values(rule: Rule) -> dict[str, str]:
+    """The editor's timing fields of a saved rule."""
+    timing = rule.timing or {"mode": "now"}
+    minutes = timing.get("minutes") or timing.get("window_minutes")
+    return {"timing_mode": str(timing.get("mode", "now")), "timing_minutes": str(minutes or ""),
+            "timing_times": ", ".join(timing.get("times") or ()),
+            "undo_after_hours": str(rule.undo_after_hours or "")}
 
 
 def _data(values: dict[str, Any], errors: dict[str, str]) -> RuleCreate | None:
     """The rule the form describes, or None with `errors` filled in per field."""
+    base = {name: values[name] for name in ("name", "query", "action", "review", "enabled")}
     try:
-        return RuleCreate(**{**values, "scope": values["scope"] or "anyone",
+        return RuleCreate(**{**base, "scope": values["scope"] or "anyone",
                              "quote_template": values["quote_template"] or None,
-                             "priority": values["priority"].strip() or "0"})
+                             "priority": values["priority"].strip() or "0", "timing": _timing(values),
+                             "undo_after_hours": values["undo_after_hours"].strip() or None})
     except ValidationError as exc:
         for problem in exc.errors():
-            errors.setdefault(str(problem["loc"][0]) if problem["loc"] else "name", problem["msg"])
+            where = str(problem["loc"][0]) if problem["loc"] else "name"
+            part = [str(p) for p in problem["loc"][2:] if isinstance(p, str)] if where == "timing" else []
+            errors.setdefault(where, ": ".join([*part, problem["msg"]]))
         if values["query"] and "query" not in errors and "scope" not in errors:
             # counted with the others: the query's fault is marked on the page too
             found = check(values["query"], values["scope"] or "anyone")
@@ -154,8 +182,9 @@ async def create_rule(account_id: PathId, request: Request, session: SessionDep,
 async def edit_rule(rule_id: PathId, request: Request, session: SessionDep, viewer: ViewerDep):
     """The editor on a saved rule (read-only for a moderator)."""
     rule, account = await _rule_for(session, viewer, rule_id, Capability.read)
-    values = {name: getattr(rule, name) for name in NEW}
+    values = {name: getattr(rule, name) for name in NEW if hasattr(Rule, name) and name != "undo_after_hours"}
     values["quote_template"], values["priority"] = rule.quote_template or "", str(rule.priority)
+    values.update(_timing_values(rule))
     return await _editor(request, session, viewer, account, rule=rule, values=values)
 
 
