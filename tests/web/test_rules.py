@@ -284,3 +284,29 @@ async def test_unstorable_text_and_a_missing_csrf_token_change_nothing(client, a
     forged = await person.http.post(f"/accounts/{account['id']}/rules/new", data=_rule_form(csrf="forged"))
     assert forged.status_code == 403
     assert await _rules(client, admin, account["id"]) == []
+
+
+async def test_the_editor_sets_a_rules_timing_and_promotion_window(client, admin, web):
+    account = await make_account(client, admin)
+    person = await web(Role.organizer, [account["id"]])
+    editor = await person.get(f"/accounts/{account['id']}/rules/new")
+    assert 'name="timing_mode"' in editor.text and 'name="undo_after_hours"' in editor.text
+    saved = await person.post(f"/accounts/{account['id']}/rules/new", _rule_form(
+        timing_mode="at", timing_times="17:30, 09:00", undo_after_hours="24"))
+    assert saved.status_code == 303, saved.text[-2000:]
+    [rule] = await _rules(client, admin, account["id"])
+    assert rule["timing"] == {"mode": "at", "times": ["09:00", "17:30"]} and rule["undo_after_hours"] == 24
+    shown = await person.get(f"/rules/{rule['id']}")
+    assert 'value="09:00, 17:30"' in shown.text and '<option value="at" selected>' in shown.text
+    changed = await person.post(f"/rules/{rule['id']}", _rule_form(timing_mode="spread", timing_minutes="120"))
+    assert changed.status_code == 303
+    [rule] = await _rules(client, admin, account["id"])
+    assert rule["timing"] == {"mode": "spread", "window_minutes": 120} and rule["undo_after_hours"] is None
+    for fields, said in (({"timing_mode": "at", "timing_times": "25:00"}, "&#39;25:00&#39; is not a time of day"),
+                         ({"timing_mode": "delay", "timing_minutes": "-5"}, "minutes: Input should be greater"),
+                         ({"timing_mode": "soon"}, "does not match any of the expected tags"),
+                         ({"undo_after_hours": "99999"}, "less than or equal to 8760")):
+        answer = await person.post(f"/rules/{rule['id']}", _rule_form(**fields))
+        assert answer.status_code == 422 and said in answer.text, (fields, answer.text[-3000:])
+    [kept] = await _rules(client, admin, account["id"])
+    assert kept["timing"] == {"mode": "spread", "window_minutes": 120}
