@@ -150,3 +150,13 @@ async def test_another_accounts_moderator_gets_404(client, admin, pipeline, acco
     assert (await stranger.post(f"/accounts/{other['id']}/activity/undo", {"ids": log["flat"]["id"]})).status_code \
         == 404
     assert not (await client.get(f"{API}/actions/{log['flat']['id']}", headers=admin)).json()["undo_requested_at"]
+
+
+async def test_the_log_shows_a_rules_timing_and_promotion_window(client, admin, pipeline, account, web):
+    await make_rule(client, admin, account["id"], "#launch", name="Launch", undo_after_hours=24)
+    await make_rule(client, admin, account["id"], "#later", name="Later", timing={"mode": "delay", "minutes": 60})
+    await ingest(client, admin, [world().publish("alice", "go #launch"), world().publish("bob", "soon #later")])
+    await pipeline.tick(poll=False)
+    shown = await (await web(Role.moderator, [account["id"]])).get(f"/accounts/{account['id']}/activity")
+    assert "waits for rule timing, expected" in shown.text
+    assert "when its rule's promotion window ends" in shown.text
