@@ -31,11 +31,11 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(default=120, ge=5)
     max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=30.0, ge=0)
-    dispatch_batch: int = Field(default=50, ge=1)
+    dispatch_batch: int = Field(default=200, ge=1)
     # Platform work runs concurrently, account by account (one account's calls stay in order):
     # at most this many accounts' polls or sends at once in a worker, and this many per server.
-    max_concurrent_calls: int = Field(default=16, ge=1)
-    max_calls_per_host: int = Field(default=4, ge=1)
+    max_concurrent_calls: int = Field(default=64, ge=1)
+    max_calls_per_host: int = Field(default=16, ge=1)
     # A poll (all its pages) or a send taking longer is abandoned and recorded as that source's or
     # action's failure, its lease released; a hanging server then costs only its own accounts.
     poll_budget_seconds: float = Field(default=60.0, gt=0)

@@ -6,6 +6,9 @@
     python bench/pipeline.py --accounts 1000 --latency 0.05   # each mock platform call takes 50 ms
     python bench/pipeline.py --accounts 1000 --latency 0.05 --spread   # ... each post for one account, in turn
 
+The settings come from the environment as for the service (e.g. REPOSTER_MAX_CONCURRENT_CALLS,
+REPOSTER_MAX_CALLS_PER_HOST, REPOSTER_DISPATCH_BATCH); the defaults otherwise.
+
 Prints posts matched per second (the matcher stage, with its action rows written) and actions
 dispatched per second (the dispatcher stage, with its checks and the mock platform's calls).
 """
@@ -63,8 +66,8 @@ async def setup(runtime: Runtime, *, accounts: int, rules: int, rng: random.Rand
 
 async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float, spread: bool) -> None:
     rng = random.Random(42)
-    runtime = Runtime.build(Settings(_env_file=None, database_url=url, encryption_key=Fernet.generate_key().decode(),
-                                     dispatch_batch=500, retry_base_seconds=0))
+    runtime = Runtime.build(Settings(database_url=url, encryption_key=Fernet.generate_key().decode(),
+                                     retry_base_seconds=0))
     await setup(runtime, accounts=accounts, rules=rules, rng=rng, spread=spread)
     world = get_world("default")
 
@@ -83,17 +86,19 @@ async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float
     matched = await pipeline.match_all()
     matching = time.perf_counter() - started
     world.stall_seconds = latency  # every platform call from now on takes this long
-    started, sent = time.perf_counter(), 0
+    started, cpu, sent = time.perf_counter(), time.process_time(), 0
     while (n := await pipeline.tick(poll=False)) and n.sent:
         sent += n.sent
-    dispatching = time.perf_counter() - started
+    dispatching, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"{url.split(':')[0]:<10} {posts:,} posts, {rules:,} rules over {accounts} accounts "
           f"(os.cpu_count()={os.cpu_count()}, platform calls {latency * 1000:g} ms, "
           f"max_concurrent_calls={runtime.settings.max_concurrent_calls}, "
-          f"max_calls_per_host={runtime.settings.max_calls_per_host})")
+          f"max_calls_per_host={runtime.settings.max_calls_per_host}, "
+          f"dispatch_batch={runtime.settings.dispatch_batch})")
     print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
     print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
-    print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent)")
+    print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent; "
+          f"this process's CPU {cpu * 1000 / max(sent, 1):.2f} ms per action, load average {os.getloadavg()[0]:.1f})")
     await runtime.close()
 
 

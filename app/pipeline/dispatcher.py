@@ -17,13 +17,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repository
 from app.accounts.conditions import clear_rate_limits, needs_attention, send_blocked_until
 from app.actions import repository
 from app.actions.states import can_move, move
@@ -32,15 +33,17 @@ from app.db.base import utcnow
 from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
-from app.models import Account, Action, ActionKind, ActionStatus, SeenPost
+from app.engine.view import AccountView
+from app.models import Account, Action, ActionKind, ActionStatus
 from app.pipeline import promotion
-from app.pipeline.calls import Result, Subject, call_and_record
+from app.pipeline import repository as pipeline_repository
+from app.pipeline.calls import Subject, client_for
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
-from app.pipeline.leases import claim, hold, release
+from app.pipeline.leases import claim, held, release, renew
 from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
-from app.pipeline.views import account_view, limit_settings, sent_times
-from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, PostGone
+from app.pipeline.views import account_views, limit_settings
+from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.registry import get_platform
 from app.runtime import Runtime
 
@@ -55,10 +58,39 @@ due = repository.due_to_send  # what the queue's health reads as "due"
 async def dispatch_due(runtime: Runtime, fanout: Fanout | None = None, *, wait: float | None = None) -> int:
     """Send what is due; returns how many platform calls succeeded. Accounts are served
     concurrently (`fanout`), each one's actions in order; an account whose sends from an earlier
-    round are still running is left out; `wait` as in Fanout.round."""
+    round are still running is left out. While more is due, the worker's sends are kept topped
+    up: as accounts finish, more due actions are claimed, so that up to `dispatch_batch` actions
+    are in hand at once (the rest stay in the queue for other workers), until nothing more is due
+    or `wait` seconds have passed (None: until the queue is empty); the calls still running then
+    go on in the background, as in Fanout.round."""
     fanout = fanout or Fanout.of(runtime.settings)
-    tasks = await _start(runtime, fanout, limit=runtime.settings.dispatch_batch)
-    return await fanout.collect(SENDS, tasks, wait=wait)
+    batch = runtime.settings.dispatch_batch
+    deadline = None if wait is None else time.monotonic() + wait
+    in_hand: dict[asyncio.Task[int], int] = {}  # each account's task -> how many actions it holds
+    tasks: list[asyncio.Task[int]] = []
+    while not fanout.closing:
+        for task in [t for t in in_hand if t.done()]:
+            del in_hand[task]
+        room = batch - sum(in_hand.values())
+        if room > 0:
+            started = await _start(runtime, fanout, limit=room)
+            tasks += started.tasks
+            in_hand.update(started.sizes)
+            if started.claimed < room:  # nothing more is due now (or only for accounts still sending)
+                break
+        # claim again once half the batch is done: rounds stay large (their database work is
+        # per round, not per action) and the calls never run dry
+        while in_hand and sum(in_hand.values()) > batch // 2:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            done, _ = await asyncio.wait(in_hand, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                del in_hand[task]
+        if deadline is not None and deadline <= time.monotonic():
+            break
+    left = None if deadline is None else max(0.0, deadline - time.monotonic())
+    return await fanout.collect(SENDS, tasks, wait=left)
 
 
 async def send_now(runtime: Runtime, fanout: Fanout, fresh: dict[int, int]) -> int:
@@ -73,12 +105,25 @@ async def send_now(runtime: Runtime, fanout: Fanout, fresh: dict[int, int]) -> i
         return 0
     for action_id in ready:
         del fresh[action_id]
-    return len(await _start(runtime, fanout, Action.id.in_(ready), limit=len(ready)))
+    return len((await _start(runtime, fanout, Action.id.in_(ready), limit=len(ready))).tasks)
 
 
-async def _start(runtime: Runtime, fanout: Fanout, *only: ColumnElement[bool], limit: int) -> list[asyncio.Task[int]]:
-    """Claim due actions (of accounts not sending already) and start each account's sends; under the
-    stage's lock, so that the scheduled job and the push path never start one account twice."""
+@dataclass(frozen=True)
+class _Started:
+    """A round just started: its accounts' tasks, how many actions it claimed, and how many each
+    account's task has in hand (those that went `sending`)."""
+
+    tasks: list[asyncio.Task[int]]
+    claimed: int
+    sizes: dict[asyncio.Task[int], int]
+
+
+async def _start(runtime: Runtime, fanout: Fanout, *only: ColumnElement[bool], limit: int) -> _Started:
+    """Claim due actions (of accounts not sending already), check them and mark those that go
+    `sending`, all in one transaction, then start each account's sends; under the stage's lock,
+    so that the scheduled job and the push path never start one account twice."""
+    if fanout.closing:  # shutting down: nothing new is claimed (what is claimed must be started)
+        return _Started([], 0, {})
     now = utcnow()
     async with fanout.claiming(SENDS):
         busy = fanout.busy(SENDS)
@@ -87,69 +132,64 @@ async def _start(runtime: Runtime, fanout: Fanout, *only: ColumnElement[bool], l
             ids = await claim(session, Action, due(now, runtime.settings.max_attempts), *only, *free_accounts,
                               order=[Action.id], limit=limit, owner=runtime.worker_id, now=now,
                               seconds=runtime.settings.lease_seconds)
-            by_account: dict[int, tuple[str, list[int]]] = {}
-            for action_id, account_id, platform, config in await repository.hosts_of(session, ids, Action.id):
-                by_account.setdefault(account_id, (host_of(platform, config), []))[1].append(action_id)
+            plan = await _prepare(session, runtime, ids, now) if ids else {}
+        if not plan:
+            return _Started([], len(ids), {})
+        sends = _Round(runtime, plan)
         jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-            aid: (host, partial(_dispatch_account, runtime, aid, mine)) for aid, (host, mine) in by_account.items()}
-        return fanout.start(SENDS, jobs)
+            aid: (host_of(go[0].subject.account.platform, go[0].subject.account.config),
+                  partial(sends.account, aid)) for aid, go in plan.items()}
+        tasks = fanout.start(SENDS, jobs)
+        sends.watch(tasks)
+        sizes = {task: len(plan[account_id]) for task, account_id in zip(tasks, jobs, strict=False)}
+        return _Started(tasks, len(ids), sizes)
 
 
-async def _dispatch_account(runtime: Runtime, account_id: int, action_ids: list[int]) -> int:
-    sent = 0
-    # The account's view (blocks, filters...) and its recent sends, loaded once per batch: a block
-    # that lands during these few seconds is still caught by the next batch's check.
-    cache: dict[str, Any] = {}
-    for index, action_id in enumerate(action_ids):
-        started = time.monotonic()
-        outcome = await _dispatch_one(runtime, action_id, cache)
-        if outcome == Outcome.done:
-            sent += 1
-            cache["sent"].append(utcnow())
-        if outcome == Outcome.hold:  # over a limit, rate limited or credentials: the rest wait too
-            async with transaction(runtime.sessions) as session:
-                until = (await session.get_one(Action, action_id)).next_attempt_at
-                await _hold_rest(session, action_ids[index + 1 :], until, runtime.worker_id)
-            break
-        if time.monotonic() - started >= runtime.settings.send_budget_seconds:
-            # A send that used up its budget: the server is not answering. The rest are given
-            # back for a later round rather than each waiting a budget while their leases run out.
-            async with transaction(runtime.sessions) as session:
-                await _hold_rest(session, action_ids[index + 1 :], None, runtime.worker_id)
-            break
-    return sent
+@dataclass(frozen=True)
+class _Go:
+    """An action checked and marked `sending`, with what its call needs; `settle`: an earlier try
+    may have acted, so the platform is asked before anything is sent."""
+
+    subject: Subject
+    settle: bool
 
 
-async def _hold_rest(session: AsyncSession, ids: list[int], until: datetime | None, owner: str) -> None:
-    """Give back the account's remaining claimed rows, due no earlier than the held one."""
-    for action in await repository.in_ids(session, ids):
-        if action.lease_owner == owner:  # a row whose lease ran out may be another worker's now
-            action.next_attempt_at = max(filter(None, [action.next_attempt_at, until, utcnow()]))
-    await release(session, Action, ids, owner)
-
-
-async def _dispatch_one(runtime: Runtime, action_id: int, cache: dict[str, Any]) -> Outcome:
-    """Check, then mark sending and commit, then call the platform and record the outcome."""
-    async with transaction(runtime.sessions) as session:
-        # Rows wait in the batch: one whose lease ran out meanwhile may be another worker's now.
-        if not await hold(session, Action, action_id, runtime.worker_id, runtime.settings.lease_seconds):
-            log.info("lease lost before sending", extra={"action_id": action_id, "worker": runtime.worker_id})
-            return Outcome.lost
-        action = await session.get_one(Action, action_id)
-        account = await session.get_one(Account, action.account_id)
-        verdict = await _precheck(session, action, account, cache)
+async def _prepare(session: AsyncSession, runtime: Runtime, ids: list[int], now: datetime) -> dict[int, list[_Go]]:
+    """Check the claimed actions again (a few queries for the whole round: their accounts, posts,
+    rules, the accounts' views and recent sends), each account's in order; mark those that may go
+    `sending` (committed by the caller before any call is made) and give the others back, told when
+    to come again. Returns the actions to send, by account, in order."""
+    actions, accounts, posts, rules = await repository.subjects(session, ids)
+    views = await account_views(session, list(accounts.values()), now)
+    sent = await pipeline_repository.acted_since_by_account(session, account_ids=list(accounts),
+                                                             since=now - timedelta(days=1))
+    plan: dict[int, list[_Go]] = {}
+    stopped: dict[int, datetime | None] = {}  # accounts held by an earlier action: the rest wait too
+    for action in actions:
+        account = accounts[action.account_id]
+        if account.id in stopped:
+            until = stopped[account.id]
+            action.next_attempt_at = max(filter(None, [action.next_attempt_at, until, now]))
+            continue
+        post = posts[action.seen_post_id]
+        verdict = _precheck(action, account, post_of(post), views[account.id], sent[account.id], now)
+        if verdict == Outcome.hold:
+            stopped[account.id] = action.next_attempt_at
         if verdict != Outcome.go:
-            await release(session, Action, [action_id], runtime.worker_id)
-            return verdict
-        # A failed try may have reached the platform: ask before sending again.
-        settle = action.status == ActionStatus.failed
+            continue
+        settle = action.status == ActionStatus.failed  # a failed try may have reached the platform
         move(action, ActionStatus.sending, attempts=action.attempts + 1)
-    return await _send(runtime, action_id, settle=settle)
+        sent[account.id].append(now)  # the next of its actions counts this one against the limits
+        rule = rules.get(action.rule_id) if action.rule_id else None
+        plan.setdefault(account.id, []).append(_Go(Subject(action, account, post_of(post), rule), settle))
+    going = {go.subject.action.id for gos in plan.values() for go in gos}
+    await release(session, Action, [i for i in ids if i not in going], runtime.worker_id)
+    return plan
 
 
-async def _precheck(session: AsyncSession, action: Action, account: Account, cache: dict[str, Any]) -> Outcome:
+def _precheck(action: Action, account: Account, post: Post, view: AccountView, sent: list[datetime],
+              now: datetime) -> Outcome:
     """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
-    now = utcnow()
     if not can_move(action.status, ActionStatus.sending):
         return Outcome.gone
     if not account.enabled or needs_attention(account):
@@ -164,38 +204,175 @@ async def _precheck(session: AsyncSession, action: Action, account: Account, cac
         waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
-    post = post_of(await session.get_one(SeenPost, action.seen_post_id))
-    if "view" not in cache:
-        cache["view"] = await account_view(session, account, now)
-        cache["sent"] = await sent_times(session, account.id, now)
-    reason = stop_reason(post, cache["view"], now)
+    reason = stop_reason(post, view, now)
     if reason:
         move(action, ActionStatus.skipped, reason=reason, next_attempt_at=None)
         return Outcome.skipped
-    slot = earliest_send(limit_settings(account, action.kind), cache["sent"], now)
+    slot = earliest_send(limit_settings(account, action.kind), sent, now)
     if slot > now:
         action.next_attempt_at = slot
         return Outcome.hold
     return Outcome.go
 
 
-async def _send(runtime: Runtime, action_id: int, *, settle: bool = False) -> Outcome:
-    """The platform call (calls.call_and_record: outside any transaction, the lease renewed, the
-    outcome written only while the lease is still ours)."""
-    budget = runtime.settings.send_budget_seconds
+class _Round:
+    """One round of sends: each account's actions in order (a task each, run by the fanout), one
+    lease renewal for the whole round, and the outcomes written together (`_Recorder`)."""
 
-    async def call(client: ActionClient, subject: Subject) -> str:
-        what = f"{subject.account.platform}: {subject.action.kind} of {subject.action.post_id}"
-        return await _attempt(client, subject, settle, budget=budget, what=what)
+    def __init__(self, runtime: Runtime, plan: dict[int, list[_Go]]) -> None:
+        self.runtime, self.plan = runtime, plan
+        self.recorder = _Recorder(runtime)
+        # the round's rows still in hand: renewed together until each is recorded or given back
+        self.in_hand = {go.subject.action.id for gos in plan.values() for go in gos}
 
-    async def write(session: AsyncSession, result: Result[str]) -> Outcome:
-        if result.error is None:
-            outcome = _done(result.action, result.account, result.value)
-            await promotion.plan_undo(session, result.action)
-            return outcome
-        return _failed(result.action, result.account, result.error, runtime.settings)
+    def watch(self, tasks: list[asyncio.Task[int]]) -> None:
+        """Renew the leases of the round's rows in hand until its tasks have all ended."""
+        if tasks:
+            beat = asyncio.create_task(self._beat(tasks), name="send-round-leases")
+            _BEATS.add(beat)
+            beat.add_done_callback(_BEATS.discard)
 
-    return await call_and_record(runtime, action_id, call, write, what="send") or Outcome.lost
+    async def _beat(self, tasks: list[asyncio.Task[int]]) -> None:
+        every = max(0.05, self.runtime.settings.lease_seconds / 3)
+        pending = set(tasks)
+        while True:
+            _done, pending = await asyncio.wait(pending, timeout=every)
+            if not pending or not self.in_hand:
+                return
+            try:
+                async with transaction(self.runtime.sessions) as session:
+                    taken = await renew(session, Action, sorted(self.in_hand), self.runtime.worker_id,
+                                        self.runtime.settings.lease_seconds)
+            except Exception as exc:  # noqa: BLE001 - the database may be restarting; try again
+                log.warning("lease renewal failed", extra={"table": "actions", "error": str(exc)})
+                continue
+            if taken:  # those are another worker's now: their outcome will not be recorded here
+                log.warning("lease lost", extra={"table": "actions", "owner": self.runtime.worker_id,
+                                                 "ids": sorted(taken)})
+                self.in_hand.difference_update(taken)
+
+    async def account(self, account_id: int) -> int:
+        """Send the account's actions in order; stop at a hold (the rest wait as told) or at a call
+        that used up its budget (the rest are given back for a later round)."""
+        gos = self.plan[account_id]
+        budget = self.runtime.settings.send_budget_seconds
+        client = client_for(self.runtime, gos[0].subject.account)
+        sent = 0
+        try:
+            for index, go in enumerate(gos):
+                started = time.monotonic()
+                action = go.subject.action
+                what = f"{go.subject.account.platform}: {action.kind} of {action.post_id}"
+                value: str | None = None
+                error: Exception | None = None
+                try:
+                    value = await _attempt(client, go.subject, go.settle, budget=budget, what=what)
+                except Exception as exc:  # noqa: BLE001 - recorded on the action; an adapter bug must not stop the queue
+                    error = exc
+                outcome, until = await self.recorder.record(action.id, value, error)
+                self.in_hand.discard(action.id)
+                sent += outcome == Outcome.done
+                rest = [g.subject.action.id for g in gos[index + 1:]]
+                if rest and outcome == Outcome.hold:  # rate limited or credentials: the rest wait too
+                    await self._give_back(rest, until)
+                    break
+                if rest and time.monotonic() - started >= budget:
+                    # A send that used up its budget: the server is not answering. The rest are given
+                    # back for a later round rather than each waiting a budget while their leases run out.
+                    await self._give_back(rest, None)
+                    break
+        finally:
+            self.in_hand.difference_update(g.subject.action.id for g in gos)
+        return sent
+
+    async def _give_back(self, ids: list[int], until: datetime | None) -> None:
+        """Back to the queue, never called: `sending` -> `queued` (the try not counted), due no
+        earlier than `until`, leases given back (those still ours)."""
+        async with transaction(self.runtime.sessions) as session:
+            ours = await held(session, Action, ids, self.runtime.worker_id)
+            now = utcnow()
+            for action in await repository.in_ids(session, sorted(ours)):
+                if action.status == ActionStatus.sending:
+                    move(action, ActionStatus.queued, attempts=max(0, action.attempts - 1),
+                         next_attempt_at=max(filter(None, [action.next_attempt_at, until, now])))
+            await release(session, Action, sorted(ours), self.runtime.worker_id)
+        self.in_hand.difference_update(ids)
+
+
+# The rounds' lease renewals running (kept referenced until they end).
+_BEATS: set[asyncio.Task[None]] = set()
+
+
+# A call's outcome as written: what became of the action, and for a hold when it may go again.
+Written = tuple[Outcome, datetime | None]
+# One call's result waiting to be written: action id, the platform's id of what it did, the error.
+Pending = tuple[int, str | None, Exception | None, "asyncio.Future[Written]"]
+
+
+class _Recorder:
+    """Writes send outcomes, many in one transaction: while one write is under way the next
+    outcomes gather, and the next write takes them all (a group commit: no waiting added when idle).
+    Each outcome is written only while the row's lease is still ours, as `calls.call_and_record`
+    does for one."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.waiting: list[Pending] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def record(self, action_id: int, value: str | None, error: Exception | None) -> Written:
+        """Write one call's outcome (with the others waiting); the outcome, and for a hold its next time."""
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self.waiting.append((action_id, value, error, future))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write_all(), name="send-outcomes")
+        return await future
+
+    async def _write_all(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            try:
+                outcomes = await self._write(batch)
+            except BaseException as exc:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (*_, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+
+    async def _write(self, batch: list[Pending]) -> list[Written]:
+        runtime = self.runtime
+        ids = [item[0] for item in batch]
+        outcomes: list[Written] = []
+        sent: list[Action] = []
+        async with transaction(runtime.sessions) as session:
+            ours = await held(session, Action, ids, runtime.worker_id)
+            actions = {a.id: a for a in await repository.in_ids(session, sorted(ours))}
+            accounts = {a.id: a for a in await accounts_repository.visible(
+                session, sorted({a.account_id for a in actions.values()}))}
+            for action_id, value, error, _future in batch:
+                action = actions.get(action_id)
+                if action is None:
+                    outcome = "answered" if error is None else f"{type(error).__name__}: {error}"
+                    log.warning("lease lost: outcome not recorded", extra={
+                        "action_id": action_id, "worker": runtime.worker_id, "call": "send", "outcome": outcome})
+                    outcomes.append((Outcome.lost, None))
+                    continue
+                account = accounts[action.account_id]
+                if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
+                    account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
+                done = _done(action, account, value) if error is None else _failed(action, account, error,
+                                                                                   runtime.settings)
+                outcomes.append((done, action.next_attempt_at))
+                if done == Outcome.done:
+                    sent.append(action)
+            await promotion.plan_undos(session, sent)  # when a rule's promotion window ends
+            await release(session, Action, sorted(ours), runtime.worker_id)
+        return outcomes
 
 
 async def _attempt(client: ActionClient, subject: Subject, settle: bool, *, budget: float, what: str) -> str:

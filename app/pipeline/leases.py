@@ -67,6 +67,16 @@ async def hold(session: AsyncSession, model: Leased, row_id: int, owner: str, se
     return True
 
 
+async def held(session: AsyncSession, model: Leased, ids: list[int], owner: str) -> set[int]:
+    """Those of `ids` that `owner` still holds, locked (PostgreSQL, in id order) for the rest of the
+    transaction: `hold` for many rows at once."""
+    if not ids:
+        return set()
+    query = (select(model.id).where(model.id.in_(ids), model.lease_owner == owner)
+             .order_by(model.id).with_for_update())
+    return set(await session.scalars(query))
+
+
 async def renew(session: AsyncSession, model: Leased, ids: list[int], owner: str, seconds: int) -> list[int]:
     """Extend `owner`'s leases on `ids`; returns the ids another worker holds now. Caller commits.
     (A row nobody holds was given back, by its owner: not taken over.)"""

@@ -38,6 +38,17 @@ async def plan_undo(session: AsyncSession, action: Action) -> None:
     action.undo_at = undo_at(action.sent_at, rule.undo_after_hours if rule else None)
 
 
+async def plan_undos(session: AsyncSession, actions: list[Action]) -> None:
+    """`plan_undo` for many just-sent actions, their rules read in one query."""
+    due = [a for a in actions if a.undo_at is None and a.sent_at is not None and a.rule_id is not None]
+    if not due:
+        return
+    rules = {r.id: r for r in await session.scalars(select(Rule).where(Rule.id.in_({a.rule_id for a in due})))}
+    for action in due:
+        rule = rules.get(action.rule_id) if action.rule_id else None
+        action.undo_at = undo_at(action.sent_at, rule.undo_after_hours if rule else None)  # type: ignore[arg-type]
+
+
 async def undo_ended(runtime: Runtime) -> int:
     """Ask for the undo of every sent action whose promotion window has ended; returns how many.
     Rows another worker holds (leased) wait for the next round; on PostgreSQL, rows another worker

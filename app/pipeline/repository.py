@@ -170,6 +170,19 @@ async def acted_since(session: AsyncSession, *, account_id: int, since: datetime
     return [at for at in await session.scalars(query) if at is not None]
 
 
+async def acted_since_by_account(session: AsyncSession, *, account_ids: Collection[int],
+                                 since: datetime) -> dict[int, list[datetime]]:
+    """When each of these accounts' actions were sent since `since` (one query for them all)."""
+    sent: dict[int, list[datetime]] = {account_id: [] for account_id in account_ids}
+    if sent:
+        query = select(Action.account_id, Action.sent_at).where(
+            Action.account_id.in_(list(sent)), Action.sent_at.is_not(None), Action.sent_at >= since)
+        for account_id, at in await session.execute(query):
+            if at is not None:
+                sent[account_id].append(at)
+    return sent
+
+
 # -- stream states -----------------------------------------------------------------------------
 
 async def stream_state_locked(session: AsyncSession, *, account_id: int, state: str, at: datetime) -> StreamState:
