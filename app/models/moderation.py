@@ -112,6 +112,18 @@ class BlockListSubscription(Base):
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def label(self) -> str:
+        """How the list is named to people (and in skip reasons)."""
+        if self.kind == BlockListKind.reposter_account:
+            return f"the blocks of account {self.name or '?'} (#{self.source_account_id})"
+        return f"block list \"{self.name}\" ({self.source})" if self.name else f"block list {self.source}"
+
+    @property
+    def block_reason(self) -> str:
+        """What a member's skipped post says after `blocked: `."""
+        return f"on {self.label}"
+
 
 class BlockListMember(Base):
     """Someone on a subscribed list at its last refresh: blocked for the subscribing account."""

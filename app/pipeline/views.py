@@ -71,6 +71,9 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
         holds = [b for b in blocks if moderation_repo.block_holds(b, account_id=account.id, platform=account.platform)]
         views[account.id].blocked = {key: b.reason for b in holds
                                      for key in entry_keys(b.author, b.pending, domains[account.id])}
+    # members of subscribed block lists (app/moderation/lists.py); a block of one's own gives the reason
+    for author, sub in await moderation_repo.listed_of_accounts(session, ids):
+        views[sub.account_id].blocked.setdefault(author, sub.block_reason)
     for entry in await moderation_repo.entries_of_accounts(session, ids):
         names = entry_keys(entry.author, entry.pending, domains[entry.account_id])
         view = views[entry.account_id]
