@@ -173,10 +173,10 @@ async def subscribe(session: AsyncSession, *, runtime, account: Account, list_re
 
 async def _list_uri(runtime, account: Account, value: str) -> str:
     """The list's at-uri with its owner's DID (a handle resolved through the account's platform)."""
+    authority, rkey = parse_list(value)
     if account.platform != "bluesky":
         raise Invalid(f"Bluesky moderation lists are for Bluesky accounts; account {account.id} is on "
                       f"{account.platform}", error="invalid block list")
-    authority, rkey = parse_list(value)
     if not authority.startswith("did:"):
         try:
             owner = await client_for(runtime, account).lookup_author(authority)
