@@ -111,7 +111,7 @@ def _refreshed(sub, applied: lists.Applied) -> BlockListRefreshed:
 
 
 @router.post("/accounts/{account_id}/block-lists", status_code=status.HTTP_201_CREATED,
-             response_model=BlockListRefreshed, responses=error_responses(403, 404, 409))
+             response_model=BlockListRefreshed, responses=error_responses(404, 409))
 async def subscribe_block_list(account_id: PathId, data: BlockListCreate, session: SessionDep, caller: CallerDep,
                                runtime: RuntimeDep):
     """Block everyone on a Bluesky moderation list (or everyone another account blocks) while they are on it.
@@ -154,7 +154,7 @@ async def block_list_members(account_id: PathId, subscription_id: PathId, sessio
 
 
 @router.post("/accounts/{account_id}/block-lists/{subscription_id}/refresh", response_model=BlockListRefreshed,
-             responses=error_responses(403, 404))
+             responses=error_responses(404))
 async def refresh_block_list(account_id: PathId, subscription_id: PathId, session: SessionDep, caller: CallerDep,
                              runtime: RuntimeDep):
     """Read the list again now; a failure is kept on the subscription (`error`), members as they were."""
@@ -165,7 +165,7 @@ async def refresh_block_list(account_id: PathId, subscription_id: PathId, sessio
 
 
 @router.delete("/accounts/{account_id}/block-lists/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=error_responses(403, 404))
+               responses=error_responses(404))
 async def unsubscribe_block_list(account_id: PathId, subscription_id: PathId, session: SessionDep,
                                  caller: CallerDep) -> None:
     """Stop following the list: its members are no longer blocked by it."""
