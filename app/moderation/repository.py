@@ -295,3 +295,13 @@ async def done_by_authors(session: AsyncSession, *, account_id: int, authors: Co
                                      func.lower(Action.author_id).in_(listed[start:start + CHUNK]))
         found.extend((await session.scalars(query)).all())
     return found
+
+
+async def listed_people(session: AsyncSession, account_id: int,
+                        limit: int) -> Sequence[tuple[BlockListMember, BlockListSubscription]]:
+    """People blocked for the account by its subscribed lists (one row per list), newest first."""
+    query = (select(BlockListMember, BlockListSubscription)
+             .join(BlockListSubscription, BlockListSubscription.id == BlockListMember.subscription_id)
+             .where(BlockListSubscription.account_id == account_id)
+             .order_by(BlockListMember.added_at.desc(), BlockListMember.author).limit(limit))
+    return [(member, sub) for member, sub in await session.execute(query)]
