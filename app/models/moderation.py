@@ -99,7 +99,8 @@ class BlockListSubscription(Base):
     kind: Mapped[str] = mapped_column(String(32))
     # the list's at-uri (did authority), or `account:<id>` for another account's blocks
     source: Mapped[str] = mapped_column(String(600))
-    source_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # reposter_account: the account followed; null once it is deleted (the members stay, with an error)
+    source_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     # the list's name as its platform gives it (or the source account's handle), for people
     name: Mapped[str] = mapped_column(String(255), default="")
     undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,7 +117,7 @@ class BlockListSubscription(Base):
     def label(self) -> str:
         """How the list is named to people (and in skip reasons)."""
         if self.kind == BlockListKind.reposter_account:
-            return f"the blocks of account {self.name or '?'} (#{self.source_account_id})"
+            return f"the blocks of account {self.name or '?'} (#{self.source.removeprefix('account:')})"
         return f"block list \"{self.name}\" ({self.source})" if self.name else f"block list {self.source}"
 
     @property

@@ -79,9 +79,10 @@ async def fetch_modlist(client: ActionClient, uri: str) -> Fetched:
 
 async def fetch_account_blocks(session: AsyncSession, sub: BlockListSubscription) -> Fetched:
     """Another account's own resolved blocks (list members and pending names are not passed on)."""
-    source = await session.get(Account, sub.source_account_id)
+    source = await session.get(Account, sub.source_account_id) if sub.source_account_id is not None else None
     if source is None:
-        return Fetched(error=f"account #{sub.source_account_id} no longer exists")
+        return Fetched(error=f"account #{sub.source.removeprefix('account:')} was deleted; its blocks at the last "
+                             "refresh stay")
     blocks = await repository.manual_blocks_of(session, source.id)
     return Fetched(source.handle, {block.author: block.handle or block.author for block in blocks})
 

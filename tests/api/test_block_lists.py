@@ -151,6 +151,10 @@ async def test_an_account_can_follow_another_accounts_blocks(client, admin, pipe
     assert log[later[0].id]["status"] == "done" and log[later[1].id]["status"] == "skipped"
     events = (await client.get(f"{API}/audit", params={"action": "block_list.refresh"}, headers=admin)).json()
     assert any(e["detail"]["removed"] == 1 and e["detail"]["undo_queued"] == 1 for e in events["items"]), events
+    # the source account is deleted: its blocks at the last refresh stay, and the subscription says why
+    assert (await client.delete(f"{API}/accounts/{source['id']}", headers=admin)).status_code == 204
+    kept = await client.post(f"{_lists(mine['id'])}/{made.json()['id']}/refresh", headers=admin)
+    assert kept.json()["member_count"] == 1 and "was deleted" in kept.json()["error"], kept.text
 
 
 @pytest.mark.parametrize("body, status, says", [

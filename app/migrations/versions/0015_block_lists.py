@@ -40,7 +40,7 @@ def upgrade() -> None:
                            name=op.f("ck_block_list_subscriptions_kind")),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE",
                                 name=op.f("fk_block_list_subscriptions_account_id_accounts")),
-        sa.ForeignKeyConstraint(["source_account_id"], ["accounts.id"], ondelete="CASCADE",
+        sa.ForeignKeyConstraint(["source_account_id"], ["accounts.id"], ondelete="SET NULL",
                                 name=op.f("fk_block_list_subscriptions_source_account_id_accounts")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_block_list_subscriptions")),
         sa.UniqueConstraint("account_id", "source", name=op.f("uq_block_list_subscriptions_account_id_source")),
