@@ -475,6 +475,11 @@ class FakeBluesky:
             **self.actor_page("follows", self.follows, params),
         }
 
+    def by_did(self, uri: str) -> str:
+        """An at-uri with its authority as a DID (a handle resolved)."""
+        authority, _, rest = uri.removeprefix("at://").partition("/")
+        return f"at://{self.resolve(authority)}/{rest}"
+
     def add_list(self, owner: str, rkey: str, name: str, members: list[str], *, purpose: str = "modlist") -> str:
         """A list `owner` made (an app.bsky.graph.list record, its listitems as members); returns its at-uri."""
         uri = f"at://{did_for(owner)}/app.bsky.graph.list/{rkey}"
@@ -483,9 +488,8 @@ class FakeBluesky:
         return uri
 
     def x_getList(self, params, body, token):
-        authority, _, rest = params["list"][0].removeprefix("at://").partition("/")
-        uri = f"at://{self.resolve(authority)}/{rest}"
-        if uri == self.list_uri:
+        uri = self.by_did(params["list"][0])
+        if uri == self.by_did(self.list_uri):
             found = {"name": "curated", "purpose": "app.bsky.graph.defs#curatelist", "creator": self.me,
                      "members": sorted(self.list_members)}
         elif uri in self.lists:
