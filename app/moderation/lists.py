@@ -22,7 +22,7 @@ from app.audit import record
 from app.auth.caller import Caller, Capability
 from app.db.base import utcnow
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Account, BlockListKind, BlockListMember, BlockListSubscription
+from app.models import Account, BlockListKind, BlockListSubscription
 from app.moderation import repository
 from app.moderation.identity import client_for
 from app.platforms.base import ActionClient, PlatformError, PostGone
@@ -110,11 +110,10 @@ async def apply(session: AsyncSession, account: Account, sub: BlockListSubscript
     current = await repository.members_of(session, sub.id)
     added = sorted(set(fetched.members) - set(current))
     removed = sorted(set(current) - set(fetched.members))
-    for author in added:
-        session.add(BlockListMember(subscription_id=sub.id, author=author, handle=fetched.members[author][:255]))
-    for author, row in current.items():
-        if author in fetched.members and row.handle != fetched.members[author][:255]:
-            row.handle = fetched.members[author][:255]
+    await repository.add_members(session, sub.id, {author: fetched.members[author][:255] for author in added}, now)
+    for author, handle in current.items():  # handles change; ids do not
+        if author in fetched.members and handle != fetched.members[author][:255]:
+            await repository.set_member_handle(session, sub.id, author, fetched.members[author][:255])
     await repository.remove_members(session, sub.id, removed)
     sub.name = (fetched.name or sub.name)[:255]
     sub.member_count, sub.refreshed_at = len(fetched.members), now

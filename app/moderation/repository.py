@@ -4,7 +4,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
@@ -208,10 +208,24 @@ async def subscriptions_page(session: AsyncSession, *, account_id: int, page: Pa
     return await paginate(session, query.order_by(BlockListSubscription.id), page=page, into=into)
 
 
-async def members_of(session: AsyncSession, subscription_id: int) -> dict[str, BlockListMember]:
-    """The subscription's members at its last refresh, by author."""
-    rows = await session.scalars(select(BlockListMember).where(BlockListMember.subscription_id == subscription_id))
-    return {row.author: row for row in rows}
+async def members_of(session: AsyncSession, subscription_id: int) -> dict[str, str]:
+    """The subscription's members at its last refresh: author -> handle."""
+    query = select(BlockListMember.author, BlockListMember.handle).where(
+        BlockListMember.subscription_id == subscription_id)
+    return {row.author: row.handle for row in await session.execute(query)}
+
+
+async def add_members(session: AsyncSession, subscription_id: int, members: dict[str, str], now: datetime) -> None:
+    """Insert members (author -> handle), a chunk per statement."""
+    rows = [{"subscription_id": subscription_id, "author": author, "handle": handle, "added_at": now}
+            for author, handle in sorted(members.items())]
+    for start in range(0, len(rows), CHUNK):
+        await session.execute(insert(BlockListMember), rows[start:start + CHUNK])
+
+
+async def set_member_handle(session: AsyncSession, subscription_id: int, author: str, handle: str) -> None:
+    await session.execute(update(BlockListMember).where(BlockListMember.subscription_id == subscription_id,
+                                                        BlockListMember.author == author).values(handle=handle))
 
 
 async def members_page(session: AsyncSession, *, subscription_id: int, page: PageParams,
@@ -227,13 +241,17 @@ async def remove_members(session: AsyncSession, subscription_id: int, authors: C
                                                             BlockListMember.author.in_(listed[start:start + CHUNK])))
 
 
-async def listed_of_accounts(session: AsyncSession,
-                             account_ids: Collection[int]) -> Sequence[tuple[str, BlockListSubscription]]:
-    """(author, subscription) of every list member that holds for these accounts."""
-    query = (select(BlockListMember.author, BlockListSubscription)
-             .join(BlockListSubscription, BlockListSubscription.id == BlockListMember.subscription_id)
-             .where(BlockListSubscription.account_id.in_(list(account_ids))))
-    return [(author, sub) for author, sub in await session.execute(query)]
+async def listed_of_accounts(session: AsyncSession, account_ids: Collection[int]
+                             ) -> tuple[Sequence[BlockListSubscription], Sequence[tuple[int, str]]]:
+    """The subscriptions of these accounts, and (subscription id, author) of every member of them
+    (plain tuples: a list of 10,000 people is 10,000 rows, not 10,000 ORM objects)."""
+    subs = (await session.scalars(select(BlockListSubscription)
+                                  .where(BlockListSubscription.account_id.in_(list(account_ids))))).all()
+    if not subs:
+        return subs, []
+    query = select(BlockListMember.subscription_id, BlockListMember.author).where(
+        BlockListMember.subscription_id.in_([sub.id for sub in subs]))
+    return subs, [(sub_id, author) for sub_id, author in await session.execute(query)]
 
 
 async def lists_naming(session: AsyncSession, account_id: int, author: str) -> Sequence[BlockListSubscription]:

@@ -72,8 +72,11 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
         views[account.id].blocked = {key: b.reason for b in holds
                                      for key in entry_keys(b.author, b.pending, domains[account.id])}
     # members of subscribed block lists (app/moderation/lists.py); a block of one's own gives the reason
-    for author, sub in await moderation_repo.listed_of_accounts(session, ids):
-        views[sub.account_id].blocked.setdefault(author, sub.block_reason)
+    subscriptions, listed = await moderation_repo.listed_of_accounts(session, ids)
+    by_id = {sub.id: (views[sub.account_id].blocked, sub.block_reason) for sub in subscriptions}
+    for sub_id, author in listed:
+        blocked, why = by_id[sub_id]
+        blocked.setdefault(author, why)
     for entry in await moderation_repo.entries_of_accounts(session, ids):
         names = entry_keys(entry.author, entry.pending, domains[entry.account_id])
         view = views[entry.account_id]
