@@ -174,10 +174,10 @@ class BlueskyActionClient(ActionClient):
         return await graph.list_members(self.xrpc, list_id)
 
     async def moderation_list(self, list_id: str) -> ModerationList:
-        """A list's name, purpose and members (app.bsky.graph.getList on the AppView, every page);
-        PostGone when the AppView says there is no such list."""
+        """A list's name, purpose and members (app.bsky.graph.getList on the AppView, every page of a
+        moderation list, the first of any other); PostGone when the AppView says there is no such list."""
         try:
-            return await graph.get_list(self.xrpc, list_id)
+            return await graph.get_list(self.xrpc, list_id, purpose=graph.MODLIST)
         except PlatformError as exc:
             if exc.status in (400, 404) and not isinstance(exc, PostGone):
                 raise PostGone(str(exc)) from exc

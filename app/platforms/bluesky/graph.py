@@ -47,8 +47,9 @@ MODLIST = "app.bsky.graph.defs#modlist"
 MAX_LIST_PAGES = 100  # 10,000 people: a moderation list read in full each refresh
 
 
-async def get_list(xrpc: XrpcClient, list_uri: str) -> ModerationList:
-    """A list's name, purpose and members (DID, handle) through app.bsky.graph.getList, page by page."""
+async def get_list(xrpc: XrpcClient, list_uri: str, *, purpose: str | None = None) -> ModerationList:
+    """A list's name, purpose and members (DID, handle) through app.bsky.graph.getList, page by page;
+    with `purpose`, a list of another purpose is not read past its first page."""
     uri = list_at_uri(list_uri)
     members: dict[str, str] = {}
     cursor: str | None = None
@@ -63,7 +64,7 @@ async def get_list(xrpc: XrpcClient, list_uri: str) -> ModerationList:
             if subject.get("did"):
                 members[subject["did"]] = (subject.get("handle") or subject["did"]).lower()
         cursor = body.get("cursor")
-        if not cursor or not items:
+        if not cursor or not items or (purpose is not None and view.get("purpose") != purpose):
             break
     else:
         truncated = bool(cursor)
