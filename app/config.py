@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     originals_check_seconds: float = Field(default=3600.0, gt=0)
     originals_check_days: float = Field(default=7.0, ge=0)
     originals_batch: int = Field(default=20, ge=1)
+    # Subscribed block lists (Bluesky moderation lists, other accounts' blocks) are read again this often.
+    block_list_refresh_seconds: float = Field(default=1800.0, gt=0)
     # this many failed polls of a source in a row raise the account condition `source:<source>`
     source_failure_threshold: int = Field(default=3, ge=1)
     # The dashboard: how long a sign-in lasts while unused, and the address people reach this

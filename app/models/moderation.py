@@ -76,3 +76,63 @@ class RelationCache(Base):
     members: Mapped[list[str]] = mapped_column(JSONType, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BlockListKind(StrEnum):
+    """Where a shared block list's members come from."""
+
+    bluesky_modlist = "bluesky_modlist"  # a Bluesky moderation list (app.bsky.graph.list, purpose modlist)
+    reposter_account = "reposter_account"  # another account's own (manual) blocks
+
+
+class BlockListSubscription(Base):
+    """An account blocks everyone on a shared list while they are on it (refreshed on a schedule)."""
+
+    __tablename__ = "block_list_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "source"),
+        CheckConstraint(one_of("kind", BlockListKind), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # the list's at-uri (did authority), or `account:<id>` for another account's blocks
+    source: Mapped[str] = mapped_column(String(600))
+    # reposter_account: the account followed; null once it is deleted (the members stay, with an error)
+    source_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # the list's name as its platform gives it (or the source account's handle), for people
+    name: Mapped[str] = mapped_column(String(255), default="")
+    undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_count: Mapped[int] = mapped_column(default=0)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last refresh that worked
+    next_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # the last refresh's failure (None once one works again); the members stay as they were
+    error: Mapped[str | None] = mapped_column(Text)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def label(self) -> str:
+        """How the list is named to people (and in skip reasons)."""
+        if self.kind == BlockListKind.reposter_account:
+            return f"the blocks of account {self.name or '?'} (#{self.source.removeprefix('account:')})"
+        return f"block list \"{self.name}\" ({self.source})" if self.name else f"block list {self.source}"
+
+    @property
+    def block_reason(self) -> str:
+        """What a member's skipped post says after `blocked: `."""
+        return f"on {self.label}"
+
+
+class BlockListMember(Base):
+    """Someone on a subscribed list at its last refresh: blocked for the subscribing account."""
+
+    __tablename__ = "block_list_members"
+
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("block_list_subscriptions.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    author: Mapped[str] = mapped_column(String(255), primary_key=True)  # the platform's stable id, lower-cased
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,11 +4,20 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
-from app.models import Account, Action, ActionStatus, AuthorList, Block, Rule
+from app.models import (
+    Account,
+    Action,
+    ActionStatus,
+    AuthorList,
+    Block,
+    BlockListMember,
+    BlockListSubscription,
+    Rule,
+)
 from app.pagination import Page, PageParams, T, paginate
 
 
@@ -167,3 +176,150 @@ async def pending_named(session: AsyncSession, *, account_id: int, author: str) 
     lists = select(AuthorList.id).where(AuthorList.account_id == account_id, AuthorList.author == author,
                                         AuthorList.pending.is_(True))
     return await session.scalar(select(blocks.exists() | lists.exists())) or False
+
+
+# --- shared block lists ------------------------------------------------------------------------
+
+CHUNK = 500  # authors per IN (...) of a bulk update: well inside every engine's bound on parameters
+
+
+async def subscription(session: AsyncSession, account_id: int, subscription_id: int, *,
+                       lock: bool = False) -> BlockListSubscription | None:
+    """The account's subscription by id (None when it is another account's); `lock`: FOR UPDATE."""
+    query = select(BlockListSubscription).where(BlockListSubscription.id == subscription_id,
+                                                BlockListSubscription.account_id == account_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def subscription_by_source(session: AsyncSession, account_id: int, source: str) -> BlockListSubscription | None:
+    return await session.scalar(select(BlockListSubscription).where(BlockListSubscription.account_id == account_id,
+                                                                    BlockListSubscription.source == source))
+
+
+async def subscriptions_of(session: AsyncSession, account_id: int) -> Sequence[BlockListSubscription]:
+    """The account's subscriptions, oldest first."""
+    query = select(BlockListSubscription).where(BlockListSubscription.account_id == account_id)
+    return (await session.scalars(query.order_by(BlockListSubscription.id))).all()
+
+
+async def subscriptions_page(session: AsyncSession, *, account_id: int, page: PageParams,
+                             into: Callable[[BlockListSubscription], T]) -> Page[T]:
+    query = select(BlockListSubscription).where(BlockListSubscription.account_id == account_id)
+    return await paginate(session, query.order_by(BlockListSubscription.id), page=page, into=into)
+
+
+async def members_of(session: AsyncSession, subscription_id: int) -> dict[str, str]:
+    """The subscription's members at its last refresh: author -> handle."""
+    query = select(BlockListMember.author, BlockListMember.handle).where(
+        BlockListMember.subscription_id == subscription_id)
+    return {row.author: row.handle for row in await session.execute(query)}
+
+
+async def add_members(session: AsyncSession, subscription_id: int, members: dict[str, str], now: datetime) -> None:
+    """Insert members (author -> handle), a chunk per statement."""
+    rows = [{"subscription_id": subscription_id, "author": author, "handle": handle, "added_at": now}
+            for author, handle in sorted(members.items())]
+    for start in range(0, len(rows), CHUNK):
+        await session.execute(insert(BlockListMember), rows[start:start + CHUNK])
+
+
+async def set_member_handle(session: AsyncSession, subscription_id: int, author: str, handle: str) -> None:
+    await session.execute(update(BlockListMember).where(BlockListMember.subscription_id == subscription_id,
+                                                        BlockListMember.author == author).values(handle=handle))
+
+
+async def members_page(session: AsyncSession, *, subscription_id: int, page: PageParams,
+                       into: Callable[[BlockListMember], T]) -> Page[T]:
+    query = select(BlockListMember).where(BlockListMember.subscription_id == subscription_id)
+    return await paginate(session, query.order_by(BlockListMember.author), page=page, into=into)
+
+
+async def remove_members(session: AsyncSession, subscription_id: int, authors: Collection[str]) -> None:
+    listed = sorted(authors)
+    for start in range(0, len(listed), CHUNK):
+        await session.execute(delete(BlockListMember).where(BlockListMember.subscription_id == subscription_id,
+                                                            BlockListMember.author.in_(listed[start:start + CHUNK])))
+
+
+async def listed_of_accounts(session: AsyncSession, account_ids: Collection[int]
+                             ) -> tuple[Sequence[BlockListSubscription], Sequence[tuple[int, str]]]:
+    """The subscriptions of these accounts, and (subscription id, author) of every member of them
+    (plain tuples: a list of 10,000 people is 10,000 rows, not 10,000 ORM objects)."""
+    subs = (await session.scalars(select(BlockListSubscription)
+                                  .where(BlockListSubscription.account_id.in_(list(account_ids))))).all()
+    if not subs:
+        return subs, []
+    query = select(BlockListMember.subscription_id, BlockListMember.author).where(
+        BlockListMember.subscription_id.in_([sub.id for sub in subs]))
+    return subs, [(sub_id, author) for sub_id, author in await session.execute(query)]
+
+
+async def lists_naming(session: AsyncSession, account_id: int, author: str) -> Sequence[BlockListSubscription]:
+    """The account's subscribed lists `author` is on."""
+    query = (select(BlockListSubscription)
+             .join(BlockListMember, BlockListMember.subscription_id == BlockListSubscription.id)
+             .where(BlockListSubscription.account_id == account_id, BlockListMember.author == author))
+    return (await session.scalars(query.order_by(BlockListSubscription.id))).all()
+
+
+async def manual_blocks_of(session: AsyncSession, account_id: int) -> Sequence[Block]:
+    """An account's own resolved blocks: what a `reposter_account` subscription to it follows."""
+    query = select(Block).where(Block.account_id == account_id, Block.pending.is_(False))
+    return (await session.scalars(query)).all()
+
+
+async def due_subscriptions(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    """Subscriptions of enabled accounts due for a refresh, the longest waiting first."""
+    query = (select(BlockListSubscription.id)
+             .join(Account, Account.id == BlockListSubscription.account_id)
+             .where(Account.enabled.is_(True), _due(now))
+             .order_by(BlockListSubscription.next_refresh_at.is_(None).desc(), BlockListSubscription.next_refresh_at,
+                       BlockListSubscription.id)
+             .limit(limit))
+    return list(await session.scalars(query))
+
+
+def _due(now: datetime):
+    return or_(BlockListSubscription.next_refresh_at.is_(None), BlockListSubscription.next_refresh_at <= now)
+
+
+async def claim_subscription(session: AsyncSession, subscription_id: int, now: datetime, until: datetime) -> bool:
+    """Take a due subscription's refresh (its next time moved to `until`); False when another
+    worker took it first."""
+    query = (update(BlockListSubscription).where(BlockListSubscription.id == subscription_id, _due(now))
+             .values(next_refresh_at=until))
+    result = cast(CursorResult[Any], await session.execute(query))
+    return bool(result.rowcount)
+
+
+async def stop_waiting_many(session: AsyncSession, *, account_id: int, authors: Collection[str], reason: str) -> int:
+    """Mark the waiting actions of these authors (by id) skipped; returns how many."""
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
+    listed, total = sorted(authors), 0
+    for start in range(0, len(listed), CHUNK):
+        query = (update(Action).where(Action.account_id == account_id, Action.status.in_(waiting),
+                                      func.lower(Action.author_id).in_(listed[start:start + CHUNK]))
+                 .values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
+        result = cast(CursorResult[Any], await session.execute(query))
+        total += result.rowcount or 0
+    return total
+
+
+async def done_by_authors(session: AsyncSession, *, account_id: int, authors: Collection[str]) -> list[Action]:
+    """Live (done) actions of these authors (by id) on the account, for undo."""
+    listed, found = sorted(authors), list[Action]()
+    for start in range(0, len(listed), CHUNK):
+        query = select(Action).where(Action.account_id == account_id, Action.status == ActionStatus.done,
+                                     func.lower(Action.author_id).in_(listed[start:start + CHUNK]))
+        found.extend((await session.scalars(query)).all())
+    return found
+
+
+async def listed_people(session: AsyncSession, account_id: int,
+                        limit: int) -> Sequence[tuple[BlockListMember, BlockListSubscription]]:
+    """People blocked for the account by its subscribed lists (one row per list), newest first."""
+    query = (select(BlockListMember, BlockListSubscription)
+             .join(BlockListSubscription, BlockListSubscription.id == BlockListMember.subscription_id)
+             .where(BlockListSubscription.account_id == account_id)
+             .order_by(BlockListMember.added_at.desc(), BlockListMember.author).limit(limit))
+    return [(member, sub) for member, sub in await session.execute(query)]

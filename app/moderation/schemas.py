@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from app.inputs import Id
 from app.moderation.identity import clean_name
 
 
@@ -89,3 +90,57 @@ class AuthorEntryRead(AuthorRead):
     account_id: int = Field(description="the account whose list it is on")
     kind: str = Field(description="optout (never reposted) or consent (may be reposted where opt-in is needed)")
     created_at: datetime = Field(description="when it was added (UTC)")
+
+
+class BlockListCreate(BaseModel):
+    """A shared block list to follow: a Bluesky moderation list, or another account's blocks."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"list": "https://bsky.app/profile/mods.example.com/lists/3kabc2def", "undo_existing": True},
+        {"source_account_id": 2}]})
+
+    list: str | None = Field(default=None, max_length=600,
+                             description="a Bluesky moderation list: its at-uri (at://<did>/app.bsky.graph.list/"
+                                         "<rkey>) or its bsky.app address; the owner's handle is resolved to a DID")
+    source_account_id: Id | None = Field(default=None, description="another account (same platform, one the caller "
+                                                                    "may read) whose own blocks to follow")
+    undo_existing: bool = Field(default=False, description="also undo earlier reposts of each member as they join")
+
+
+class BlockListRead(BaseModel):
+    """A subscription: everyone on the list is blocked for the account while they are on it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="the subscription's id")
+    account_id: int = Field(description="the account whose blocks it adds to")
+    kind: str = Field(description="bluesky_modlist or reposter_account")
+    source: str = Field(description="the list's at-uri (owner as a DID), or account:<id>")
+    source_account_id: int | None = Field(description="reposter_account: the account whose blocks are followed")
+    name: str = Field(description="the list's name on Bluesky, or the source account's handle")
+    undo_existing: bool = Field(description="whether members' earlier reposts are undone as they join")
+    member_count: int = Field(description="people on the list at its last refresh that worked")
+    refreshed_at: datetime | None = Field(description="the last refresh that worked (UTC)")
+    next_refresh_at: datetime | None = Field(description="when it is read again (UTC)")
+    error: str | None = Field(description="why the last refresh failed (members are kept as they were); "
+                                          "null once one works")
+    error_at: datetime | None = Field(description="when that refresh failed (UTC)")
+    created_by: str = Field(description="who subscribed")
+    created_at: datetime = Field(description="when (UTC)")
+
+
+class BlockListRefreshed(BlockListRead):
+    added: int = Field(description="people who joined the list (now blocked)")
+    removed: int = Field(description="people who left it (no longer blocked by it)")
+    unqueued: int = Field(description="waiting posts of those who joined that will not be sent")
+    undo_queued: int = Field(description="earlier reposts of those who joined queued for undo")
+
+
+class BlockListMemberRead(BaseModel):
+    """Someone on a subscribed list: blocked for the account while they are on it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    author: str = Field(description="the person's platform id")
+    handle: str = Field(description="their handle when the list was read, for display")
+    added_at: datetime = Field(description="when the account's copy of the list gained them (UTC)")

@@ -16,7 +16,7 @@ from app.audit import record
 from app.auth.caller import Caller
 from app.db.base import utcnow
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Account, Action, ActionStatus, AuthorList, Block
+from app.models import Account, Action, ActionStatus, AuthorList, Block, BlockListSubscription
 from app.moderation import repository
 from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
@@ -226,6 +226,7 @@ class Person:
     consent: AuthorList | None
     actions: Sequence[tuple[Action, str | None]]
     total: int
+    lists: Sequence[BlockListSubscription] = ()  # the account's subscribed block lists naming them
 
 
 async def person(session: AsyncSession, *, account: Account, author: str) -> Person:
@@ -244,7 +245,7 @@ async def person(session: AsyncSession, *, account: Account, author: str) -> Per
 
 
 def _listed_any(found: Person) -> bool:
-    return any((found.block, found.global_block, found.optout, found.consent))
+    return any((found.block, found.global_block, found.optout, found.consent, found.lists))
 
 
 async def _person(session: AsyncSession, account: Account, key: str, pending: bool) -> Person:
@@ -259,4 +260,5 @@ async def _person(session: AsyncSession, account: Account, key: str, pending: bo
     listed = [row for row in (block, global_block, optout, consent) if row is not None]
     handle = actions[0][0].author_handle if actions else (listed[0].handle if listed else key)
     shown = next((a.snapshot.get("author_display_name") for a, _ in actions if a.snapshot), None)
-    return Person(key, pending, handle or key, shown, block, global_block, optout, consent, actions, total)
+    lists = [] if pending else await repository.lists_naming(session, account.id, key)
+    return Person(key, pending, handle or key, shown, block, global_block, optout, consent, actions, total, lists)

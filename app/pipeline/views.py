@@ -71,6 +71,12 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
         holds = [b for b in blocks if moderation_repo.block_holds(b, account_id=account.id, platform=account.platform)]
         views[account.id].blocked = {key: b.reason for b in holds
                                      for key in entry_keys(b.author, b.pending, domains[account.id])}
+    # members of subscribed block lists (app/moderation/lists.py); a block of one's own gives the reason
+    subscriptions, listed = await moderation_repo.listed_of_accounts(session, ids)
+    by_id = {sub.id: (views[sub.account_id].blocked, sub.block_reason) for sub in subscriptions}
+    for sub_id, author in listed:
+        blocked, why = by_id[sub_id]
+        blocked.setdefault(author, why)
     for entry in await moderation_repo.entries_of_accounts(session, ids):
         names = entry_keys(entry.author, entry.pending, domains[entry.account_id])
         view = views[entry.account_id]

@@ -92,6 +92,18 @@ class PostChange(BaseModel):
     ref: dict[str, str] = Field(default_factory=dict)
 
 
+class ModerationList(BaseModel):
+    """A list of people, as its platform gives it: `purpose` as the platform spells it (Bluesky:
+    `app.bsky.graph.defs#modlist` or `#curatelist`); members are (stable id, handle) pairs."""
+
+    uri: str
+    name: str
+    purpose: str
+    members: list[tuple[str, str]] = Field(default_factory=list)
+    # True when the list was longer than the adapter reads (its members are the first ones)
+    truncated: bool = False
+
+
 class PlatformError(Exception):
     """A platform call failed. `retryable` says whether trying again later may succeed; `kind` names
     the failure for people (timeout, transport, http, rate_limited, credentials, not_found, refused)."""
@@ -342,6 +354,11 @@ class ActionClient(abc.ABC):
     async def list_members(self, list_id: str) -> set[str]:
         """Ids and lower-cased handles of the members of list `list_id`."""
         raise ActionRefused("this platform has no lists")
+
+    async def moderation_list(self, list_id: str) -> ModerationList:
+        """A shared list of people to block (Bluesky: a list whose purpose is `modlist`): its name,
+        purpose and every member by stable id. Raises PostGone when there is no such list."""
+        raise ActionRefused("this platform has no moderation lists")
 
 
 class Platform(abc.ABC):

@@ -17,7 +17,18 @@ from app.accounts.context import save_pending
 from app.alerts import watch
 from app.db.base import utcnow
 from app.db.session import transaction
-from app.pipeline import dispatcher, identities, inbox, originals, poller, promotion, reconcile, relations, undo
+from app.pipeline import (
+    block_lists,
+    dispatcher,
+    identities,
+    inbox,
+    originals,
+    poller,
+    promotion,
+    reconcile,
+    relations,
+    undo,
+)
 from app.pipeline.fanout import Fanout
 from app.pipeline.leases import release_all
 from app.pipeline.matcher import BATCH, Matcher, matched_through
@@ -93,6 +104,11 @@ class Pipeline:
         async with asyncio.timeout(budget):
             await relations.refresh_due(self.runtime, max_age_seconds=self.relations_max_age)
 
+    async def refresh_block_lists(self) -> int:
+        """Read the subscribed block lists that are due (app.pipeline.block_lists), within the poll budget."""
+        async with asyncio.timeout(self.runtime.settings.poll_budget_seconds):
+            return await block_lists.refresh_due(self.runtime)
+
     async def resolve_identities(self) -> int:
         """Once a minute, resolve pending author names and refresh stale handles (app.pipeline.identities)."""
         if time.monotonic() - self._last_identities < 60:
@@ -124,6 +140,7 @@ class Pipeline:
         report = TickReport()
         report.reconciled = await self._guard("reconcile", self._reconcile())
         await self._guard("relations", self.refresh_relations())
+        await self._guard("block_lists", self.refresh_block_lists())
         await self._guard("identities", self.resolve_identities())  # before matching: rules may gain ids
         if poll:
             report.polled_new = await self._guard("poll", self._poll(wait=None))
@@ -154,10 +171,11 @@ class Pipeline:
         return self._report(report, started)
 
     async def relations_tick(self) -> None:
-        """The upkeep job (follower sets and lists, pending author names, reposted originals that
-        changed), apart so that none of it holds polls or sends."""
+        """The upkeep job (follower sets and lists, subscribed block lists, pending author names,
+        reposted originals that changed), apart so that none of it holds polls or sends."""
         async with self._job():
             await self._guard("relations", self.refresh_relations())
+            await self._guard("block_lists", self.refresh_block_lists())
             await self._guard("identities", self.resolve_identities())
             await self._guard("originals", self.check_originals())
 

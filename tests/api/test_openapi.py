@@ -14,7 +14,7 @@ from app.auth.schemas import TokenCreate
 from app.filters.schemas import Filters
 from app.ingest.endpoints import IngestRequest
 from app.main import create_app
-from app.moderation.schemas import AuthorEntry, BlockCreate
+from app.moderation.schemas import AuthorEntry, BlockCreate, BlockListCreate
 from app.rules import service as rules_service
 from app.rules.schemas import PreviewRequest, RuleCreate, ValidateRequest
 from tests.conftest import make_settings
@@ -30,7 +30,11 @@ OPEN_TO_EVERY_ROLE = {
     ("post", "/accounts/{account_id}/authors/{kind}"), ("get", "/accounts/{account_id}/authors/{kind}"),
     ("delete", "/accounts/{account_id}/authors/{kind}/{author}"), ("get", "/accounts/{account_id}/actions"),
     ("get", "/actions/{action_id}"), ("post", "/actions/{action_id}/approve"), ("post", "/actions/{action_id}/reject"),
-    ("post", "/actions/{action_id}/undo"), ("get", "/audit"),
+    ("post", "/actions/{action_id}/undo"), ("get", "/audit"), ("post", "/accounts/{account_id}/block-lists"),
+    ("get", "/accounts/{account_id}/block-lists"), ("get", "/accounts/{account_id}/block-lists/{subscription_id}"),
+    ("get", "/accounts/{account_id}/block-lists/{subscription_id}/members"),
+    ("post", "/accounts/{account_id}/block-lists/{subscription_id}/refresh"),
+    ("delete", "/accounts/{account_id}/block-lists/{subscription_id}"),
 }
 # Operations that can clash with what exists: a second account, block or list entry; a move an action's status
 # does not allow.
@@ -38,9 +42,10 @@ CAN_CONFLICT = {
     ("post", "/accounts"), ("post", "/accounts/{account_id}/blocks"), ("post", "/blocks"),
     ("post", "/accounts/{account_id}/authors/{kind}"), ("post", "/actions/{action_id}/approve"),
     ("post", "/actions/{action_id}/reject"), ("post", "/actions/{action_id}/undo"),
+    ("post", "/accounts/{account_id}/block-lists"),
 }
-CREATE_BODIES = [AccountCreate, Limits, RuleCreate, Filters, BlockCreate, AuthorEntry, TokenCreate, ValidateRequest,
-                 PreviewRequest, IngestRequest]
+CREATE_BODIES = [AccountCreate, Limits, RuleCreate, Filters, BlockCreate, AuthorEntry, BlockListCreate, TokenCreate,
+                 ValidateRequest, PreviewRequest, IngestRequest]
 
 
 @pytest.fixture(scope="module")

@@ -107,6 +107,7 @@ class FakeBluesky:
         self.follows: list[str] = []
         self.list_members: set[str] = set()
         self.list_uri = f"at://{self.me}/app.bsky.graph.list/3kcurated2222"
+        self.lists: dict[str, dict[str, Any]] = {}  # other lists by at-uri: name, purpose, creator, members
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.after_acting = AfterActing()  # writes done, then the answer lost (tests/platforms/faults.py)
         self.requests: list[httpx.Request] = []
@@ -474,17 +475,38 @@ class FakeBluesky:
             **self.actor_page("follows", self.follows, params),
         }
 
+    def by_did(self, uri: str) -> str:
+        """An at-uri with its authority as a DID (a handle resolved)."""
+        authority, _, rest = uri.removeprefix("at://").partition("/")
+        return f"at://{self.resolve(authority)}/{rest}"
+
+    def add_list(self, owner: str, rkey: str, name: str, members: list[str], *, purpose: str = "modlist") -> str:
+        """A list `owner` made (an app.bsky.graph.list record, its listitems as members); returns its at-uri."""
+        uri = f"at://{did_for(owner)}/app.bsky.graph.list/{rkey}"
+        self.lists[uri] = {"name": name, "purpose": f"app.bsky.graph.defs#{purpose}", "creator": did_for(owner),
+                           "members": list(members)}
+        return uri
+
     def x_getList(self, params, body, token):
+        uri = self.by_did(params["list"][0])
+        if uri == self.by_did(self.list_uri):
+            found = {"name": "curated", "purpose": "app.bsky.graph.defs#curatelist", "creator": self.me,
+                     "members": sorted(self.list_members)}
+        elif uri in self.lists:
+            found = self.lists[uri]
+        else:
+            return 400, {"error": "InvalidRequest", "message": "List not found"}
         view = {
-            "uri": self.list_uri,
-            "cid": fake_cid(self.list_uri),
-            "creator": self.profile_view(self.me),
-            "name": "curated",
-            "purpose": "app.bsky.graph.defs#curatelist",
+            "uri": uri,
+            "cid": fake_cid(uri),
+            "creator": self.profile_view(found["creator"]),
+            "name": found["name"],
+            "purpose": found["purpose"],
+            "listItemCount": len(found["members"]),
             "indexedAt": iso(self.clock),
         }
-        page = self.actor_page("items", sorted(self.list_members), params)
-        page["items"] = [{"uri": f"{self.list_uri}item{i}", "subject": s} for i, s in enumerate(page["items"])]
+        page = self.actor_page("items", found["members"], params)
+        page["items"] = [{"uri": f"{uri}item{i}", "subject": s} for i, s in enumerate(page["items"])]
         return 200, {"list": view, **page}
 
     def actor_page(self, field: str, dids: list[str], params) -> dict[str, Any]:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.platforms.base import ActionClient, ActionRefused, Author, OutcomeUnknown, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    ActionRefused,
+    Author,
+    ModerationList,
+    OutcomeUnknown,
+    PlatformError,
+    Post,
+    PostGone,
+)
 from app.platforms.bluesky import graph, richtext
 from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
@@ -163,6 +172,16 @@ class BlueskyActionClient(ActionClient):
     async def list_members(self, list_id: str) -> set[str]:
         """DIDs and handles of a list's members (at:// uri or bsky.app address)."""
         return await graph.list_members(self.xrpc, list_id)
+
+    async def moderation_list(self, list_id: str) -> ModerationList:
+        """A list's name, purpose and members (app.bsky.graph.getList on the AppView, every page of a
+        moderation list, the first of any other); PostGone when the AppView says there is no such list."""
+        try:
+            return await graph.get_list(self.xrpc, list_id, purpose=graph.MODLIST)
+        except PlatformError as exc:
+            if exc.status in (400, 404) and not isinstance(exc, PostGone):
+                raise PostGone(str(exc)) from exc
+            raise
 
     async def _view(self, post: Post) -> dict[str, Any]:
         """The post's current postView, with this account's viewer state; PostGone if deleted."""

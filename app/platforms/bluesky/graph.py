@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.platforms.base import ModerationList
 from app.platforms.bluesky.xrpc import XrpcClient
 
 PAGE = 100
@@ -40,6 +41,35 @@ async def follows(xrpc: XrpcClient) -> set[str]:
 async def list_members(xrpc: XrpcClient, list_uri: str) -> set[str]:
     """The members of a list (an at:// uri or a bsky.app list address)."""
     return await actor_set(xrpc, "app.bsky.graph.getList", {"list": list_at_uri(list_uri)}, "items")
+
+
+MODLIST = "app.bsky.graph.defs#modlist"
+MAX_LIST_PAGES = 100  # 10,000 people: a moderation list read in full each refresh
+
+
+async def get_list(xrpc: XrpcClient, list_uri: str, *, purpose: str | None = None) -> ModerationList:
+    """A list's name, purpose and members (DID, handle) through app.bsky.graph.getList, page by page;
+    with `purpose`, a list of another purpose is not read past its first page."""
+    uri = list_at_uri(list_uri)
+    members: dict[str, str] = {}
+    cursor: str | None = None
+    view: dict[str, Any] = {}
+    truncated = False
+    for _ in range(MAX_LIST_PAGES):
+        body = await xrpc.query("app.bsky.graph.getList", {"list": uri, "limit": PAGE, "cursor": cursor}, public=True)
+        view = body.get("list") or view
+        items = body.get("items") or []
+        for item in items:
+            subject = item.get("subject") or {}
+            if subject.get("did"):
+                members[subject["did"]] = (subject.get("handle") or subject["did"]).lower()
+        cursor = body.get("cursor")
+        if not cursor or not items or (purpose is not None and view.get("purpose") != purpose):
+            break
+    else:
+        truncated = bool(cursor)
+    return ModerationList(uri=view.get("uri") or uri, name=view.get("name") or "", purpose=view.get("purpose") or "",
+                          members=sorted(members.items()), truncated=truncated)
 
 
 def list_at_uri(value: str) -> str:

@@ -1,5 +1,6 @@
 """Blocks & people: an account's blocks, opt-outs and consent; adding someone in two steps (who the
-name is and what it will undo, then confirm); and the author page, everything done with one person."""
+name is and what it will undo, then confirm); the shared block lists it follows; and the author
+page, everything done with one person."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 
+from app.accounts import repository as accounts_repo
 from app.accounts.service import get_for
 from app.auth.caller import GRANTS, Capability
 from app.deps import RuntimeDep, SessionDep
 from app.errors import AppError
 from app.models import Account
-from app.moderation import repository, service
+from app.moderation import lists, repository, service
 from app.moderation.service import PersonKind
-from app.pagination import PathId
+from app.pagination import MAX_ID, PathId
 from app.web.forms import FormInvalid, SignedForm
 from app.web.render import page, see_other
 from app.web.viewer import Viewer, ViewerDep
@@ -24,6 +26,7 @@ router = APIRouter()
 
 KINDS = {"block": "Block", "optout": "Opt out", "consent": "Record consent"}
 REASON_MAX = 1000
+LISTED_SHOWN = 200  # people blocked by lists shown on the page (each list's members are on the API)
 
 
 def _kind(value: str) -> PersonKind:
@@ -55,15 +58,25 @@ def can_moderate(viewer: Viewer) -> bool:
 
 
 async def _people(request: Request, session: SessionDep, viewer: Viewer, account: Account, *, status_code: int = 200,
-                  form: dict | None = None, error: str | None = None):
+                  form: dict | None = None, error: str | None = None, list_form: dict | None = None,
+                  list_error: str | None = None):
     blocks = await repository.blocks_for(session, account_id=account.id, platform=account.platform)
     entries = sorted(await repository.entries_of(session, account.id), key=lambda e: e.id, reverse=True)
+    subscriptions = await repository.subscriptions_of(session, account.id)
+    sources = [a for a in await accounts_repo.visible(session, None if viewer.caller.is_admin
+                                                      else viewer.caller.account_ids)
+               if a.id != account.id and a.platform == account.platform]
     return await page(request, session, viewer, "moderation/people.html", title="Blocks & people", account=account,
                       tab="people", section="accounts", status_code=status_code, can_moderate=can_moderate(viewer),
                       blocks=sorted(blocks, key=lambda b: b.id, reverse=True), kinds=KINDS, author_url=author_url,
                       optouts=[e for e in entries if e.kind == "optout"], error=error,
                       consents=[e for e in entries if e.kind == "consent"],
-                      form=form or {"kind": "block", "author": "", "reason": ""})
+                      form=form or {"kind": "block", "author": "", "reason": ""},
+                      subscriptions=subscriptions, sources=sources, list_error=list_error,
+                      sources_options=[(str(a.id), f"{a.handle} (#{a.id})") for a in sources],
+                      list_form=list_form or {"list": "", "source_account_id": ""},
+                      listed=await repository.listed_people(session, account.id, LISTED_SHOWN),
+                      listed_total=sum(s.member_count for s in subscriptions))
 
 
 @router.get("/accounts/{account_id}/people")
@@ -118,6 +131,57 @@ async def remove_person(account_id: PathId, session: SessionDep, viewer: ViewerD
     what = {"block": "unblocked", "optout": "off the opt-out list", "consent": "off the consent list"}[kind]
     back = author_url(account.id, author) if form.get("back") == "author" else people_url(account.id)
     return see_other(back, note=f"{form.get('handle') or author} is {what}.")
+
+
+@router.post("/accounts/{account_id}/people/block-lists")
+async def subscribe_block_list(account_id: PathId, request: Request, session: SessionDep, runtime: RuntimeDep,
+                               viewer: ViewerDep, form: SignedForm):
+    """Follow a Bluesky moderation list (its address) or another account's blocks (picked)."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    typed, source = form.get("list").strip(), form.get("source_account_id").strip()
+    shown = {"list": typed, "source_account_id": source}
+    if len(typed) > 600:
+        raise FormInvalid("list: at most 600 characters")
+    if source and (not source.isdigit() or not 0 < int(source) <= MAX_ID):
+        raise FormInvalid("source_account_id: an account's id")
+    try:
+        sub, applied = await lists.subscribe(session, runtime=runtime, account=account, list_ref=typed or None,
+                                             source_account_id=int(source) if source else None,
+                                             undo_existing=form.has("undo_existing"), caller=viewer.caller)
+    except AppError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return await _people(request, session, viewer, account, status_code=exc.status_code, list_form=shown,
+                             list_error=str(exc.detail))
+    note = f"Following {sub.label}: {sub.member_count} blocked."
+    if applied.unqueued:
+        note += f" {applied.unqueued} waiting post{'s' if applied.unqueued != 1 else ''} will not be sent."
+    if applied.undo_queued:
+        note += f" Undo requested for {applied.undo_queued} earlier repost{'s' if applied.undo_queued != 1 else ''}."
+    return see_other(people_url(account.id), note=note)
+
+
+@router.post("/accounts/{account_id}/people/block-lists/{subscription_id}/refresh")
+async def refresh_block_list(account_id: PathId, subscription_id: PathId, session: SessionDep, runtime: RuntimeDep,
+                             viewer: ViewerDep, form: SignedForm):
+    """Read a followed list again now; a failure shows on the list's row."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    sub, applied = await lists.refresh_now(session, runtime=runtime, account=account, subscription_id=subscription_id,
+                                           caller=viewer.caller)
+    if sub.error and sub.error_at and sub.refreshed_at != sub.error_at:
+        return see_other(people_url(account.id), note=f"Could not read {sub.label}: {sub.error}")
+    return see_other(people_url(account.id), note=f"{sub.label}: {applied.added} added, {applied.removed} removed.")
+
+
+@router.post("/accounts/{account_id}/people/block-lists/{subscription_id}/remove")
+async def unsubscribe_block_list(account_id: PathId, subscription_id: PathId, session: SessionDep,
+                                 viewer: ViewerDep, form: SignedForm):
+    """Stop following a list: its members are no longer blocked by it."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    sub = await lists.get(session, account, subscription_id)
+    label = sub.label
+    await lists.unsubscribe(session, account=account, subscription_id=subscription_id, caller=viewer.caller)
+    return see_other(people_url(account.id), note=f"No longer following {label}.")
 
 
 @router.get("/accounts/{account_id}/authors/{author}")

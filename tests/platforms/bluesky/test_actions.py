@@ -101,6 +101,24 @@ async def test_following_and_list_members_paginate():
     h.validate_requests()
 
 
+async def test_a_moderation_list_is_read_in_full_and_another_list_only_to_its_purpose():
+    h = BlueskyHarness()
+    people = [h.server.add_profile(f"mod{chr(97 + i // 26)}{chr(97 + i % 26)}") for i in range(130)]
+    modlist = h.server.add_list("alice", "3kmods2222", "Spam", people)
+    curated = h.server.add_list("alice", "3kfriends22", "Friends", people, purpose="curatelist")
+    client = h.platform.action_client(h.context(), h.http())
+    found = await client.moderation_list(modlist)
+    assert (found.name, found.purpose, len(found.members), found.truncated) == (
+        "Spam", "app.bsky.graph.defs#modlist", 130, False)
+    assert (did_for("modaa"), "modaa.bsky.social") in found.members
+    assert len(params_of(h, "getList")) == 2  # pages of 100
+    other = await client.moderation_list(curated.replace(did_for("alice"), "alice.bsky.social"))
+    assert other.purpose.endswith("#curatelist") and len(params_of(h, "getList")) == 3  # one page is enough
+    with pytest.raises(PostGone):
+        await client.moderation_list(modlist + "x")
+    h.validate_requests()
+
+
 # ---- where calls go, and Bluesky's own rate-limit headers ---------------------------------
 async def test_public_reads_go_to_the_appview_without_the_session_and_the_rest_to_the_pds():
     h = BlueskyHarness("user:writer.bsky.social")
