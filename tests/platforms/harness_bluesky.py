@@ -488,6 +488,10 @@ class FakeBluesky:
         return uri
 
     def x_getList(self, params, body, token):
+        # The AppView finds a list only by an at-uri naming its owner by DID: with a handle there it
+        # answers "List not found" (seen on @atproto/dev-env, docs/tryouts/issue13-modlists.md).
+        if not params["list"][0].removeprefix("at://").startswith("did:"):
+            return 400, {"error": "InvalidRequest", "message": "List not found"}
         uri = self.by_did(params["list"][0])
         if uri == self.by_did(self.list_uri):
             found = {"name": "curated", "purpose": "app.bsky.graph.defs#curatelist", "creator": self.me,

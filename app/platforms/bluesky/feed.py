@@ -125,6 +125,8 @@ class BlueskyFeedSource(FeedSource):
     ) -> tuple[list[Item], str | None]:
         """One page of a source as Items, and the platform's cursor for the next page."""
         nsid, params, field, public = self._request(src)
+        if src.kind == "list":
+            params["list"] = await graph.resolved_list_uri(self.xrpc, params["list"])
         params.update(limit=self.config.page_size, cursor=page)
         if src.kind in SEARCH_KINDS:
             params.update(

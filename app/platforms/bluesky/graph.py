@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.platforms.base import ModerationList
@@ -40,7 +41,31 @@ async def follows(xrpc: XrpcClient) -> set[str]:
 
 async def list_members(xrpc: XrpcClient, list_uri: str) -> set[str]:
     """The members of a list (an at:// uri or a bsky.app list address)."""
-    return await actor_set(xrpc, "app.bsky.graph.getList", {"list": list_at_uri(list_uri)}, "items")
+    return await actor_set(xrpc, "app.bsky.graph.getList", {"list": await resolved_list_uri(xrpc, list_uri)}, "items")
+
+
+# handle -> (DID, when asked): a list address names its owner by handle; the AppView wants the DID
+_OWNERS: dict[str, tuple[str, float]] = {}
+OWNER_TTL_SECONDS = 3600.0
+
+
+async def resolved_list_uri(xrpc: XrpcClient, value: str) -> str:
+    """`list_at_uri` with the owner as a DID: the AppView answers "List not found" to an at-uri that
+    names its owner by handle (seen on @atproto/dev-env, docs/tryouts/issue13-modlists.md). The
+    handle is resolved through com.atproto.identity.resolveHandle, remembered for an hour."""
+    uri = list_at_uri(value)
+    actor, sep, rest = uri.removeprefix("at://").partition("/")
+    if not uri.startswith("at://") or not sep or actor.startswith("did:"):
+        return uri
+    handle = actor.lower()
+    known = _OWNERS.get(handle)
+    if known is None or time.monotonic() - known[1] > OWNER_TTL_SECONDS:
+        body = await xrpc.query("com.atproto.identity.resolveHandle", {"handle": handle}, public=True)
+        known = (str(body["did"]), time.monotonic())
+        if len(_OWNERS) > 10_000:
+            _OWNERS.clear()
+        _OWNERS[handle] = known
+    return f"at://{known[0]}/{rest}"
 
 
 MODLIST = "app.bsky.graph.defs#modlist"
@@ -50,7 +75,7 @@ MAX_LIST_PAGES = 100  # 10,000 people: a moderation list read in full each refre
 async def get_list(xrpc: XrpcClient, list_uri: str, *, purpose: str | None = None) -> ModerationList:
     """A list's name, purpose and members (DID, handle) through app.bsky.graph.getList, page by page;
     with `purpose`, a list of another purpose is not read past its first page."""
-    uri = list_at_uri(list_uri)
+    uri = await resolved_list_uri(xrpc, list_uri)
     members: dict[str, str] = {}
     cursor: str | None = None
     view: dict[str, Any] = {}

@@ -116,6 +116,8 @@ async def test_a_moderation_list_is_read_in_full_and_another_list_only_to_its_pu
     assert other.purpose.endswith("#curatelist") and len(params_of(h, "getList")) == 3  # one page is enough
     with pytest.raises(PostGone):
         await client.moderation_list(modlist + "x")
+    # a `list:` scope given as the bsky.app address, its owner by handle: asked for by DID
+    assert did_for("modaa") in await client.list_members("https://bsky.app/profile/alice.bsky.social/lists/3kmods2222")
     h.validate_requests()
 
 
