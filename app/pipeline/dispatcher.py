@@ -135,7 +135,7 @@ async def _start(runtime: Runtime, fanout: Fanout, *only: ColumnElement[bool], l
             plan = await _prepare(session, runtime, ids, now) if ids else {}
         if not plan:
             return _Started([], len(ids), {})
-        sends = _Round(runtime, plan)
+        sends = _Round(runtime, fanout, plan)
         jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
             aid: (host_of(go[0].subject.account.platform, go[0].subject.account.config),
                   partial(sends.account, aid)) for aid, go in plan.items()}
@@ -219,8 +219,8 @@ class _Round:
     """One round of sends: each account's actions in order (a task each, run by the fanout), one
     lease renewal for the whole round, and the outcomes written together (`_Recorder`)."""
 
-    def __init__(self, runtime: Runtime, plan: dict[int, list[_Go]]) -> None:
-        self.runtime, self.plan = runtime, plan
+    def __init__(self, runtime: Runtime, fanout: Fanout, plan: dict[int, list[_Go]]) -> None:
+        self.runtime, self.fanout, self.plan = runtime, fanout, plan
         self.recorder = _Recorder(runtime)
         # the round's rows still in hand: renewed together until each is recorded or given back
         self.in_hand = {go.subject.action.id for gos in plan.values() for go in gos}
@@ -260,6 +260,9 @@ class _Round:
         sent = 0
         try:
             for index, go in enumerate(gos):
+                if self.fanout.closing:  # shutting down: what was not called yet goes back to the queue
+                    await self._give_back([g.subject.action.id for g in gos[index:]], None)
+                    break
                 started = time.monotonic()
                 action = go.subject.action
                 what = f"{go.subject.account.platform}: {action.kind} of {action.post_id}"

@@ -139,6 +139,26 @@ async def test_work_that_ends_within_the_grace_period_is_finished_and_recorded(c
     assert list(world().reposts) == [("coffeeclub", post.id)]
 
 
+async def test_a_shutdown_gives_back_what_was_not_called_yet(client, admin, runtime):
+    """A round marks an account's actions `sending` together; when the worker stops, the call in
+    flight finishes and those not called yet go back to the queue (no platform question needed)."""
+    account = await make_account(client, admin)
+    await make_rule(client, admin, account["id"], "#coffee", action="repost")
+    posts = [world().publish("alice", "one #coffee"), world().publish("bob", "two #coffee")]
+    await ingest(client, admin, posts)
+    runtime.settings.stage_wait_seconds = 0.05
+    pipeline = Pipeline(runtime)
+    world().stall_seconds = 0.5
+    await pipeline.send_tick()  # the first call is out, the second waits its turn
+    released = await pipeline.shutdown(grace=5)
+    assert released["actions"] == 0
+    async with runtime.sessions() as session:
+        rows = [(a.post_id, a.status, a.attempts, a.lease_owner)
+                for a in await session.scalars(select(Action).order_by(Action.id))]
+    assert rows == [(posts[0].id, "done", 1, None), (posts[1].id, "queued", 0, None)]
+    assert list(world().reposts) == [("coffeeclub", posts[0].id)]
+
+
 WORKER = """
 import sys
 from app.platforms.mock.world import get_world
