@@ -12,7 +12,7 @@ from app.models.alert import (
     DeliveryStatus,
 )
 from app.models.audit import AuditEvent
-from app.models.moderation import AuthorList, Block, ListKind, RelationCache
+from app.models.moderation import AuthorList, Block, BlockKind, ListKind, RelationCache
 from app.models.post import SeenPost
 from app.models.rule import Rule
 from app.models.schedule import Cursor, StreamPhase, StreamState
@@ -36,6 +36,7 @@ __all__ = [
     "AuditEvent",
     "AuthorList",
     "Block",
+    "BlockKind",
     "Cursor",
     "DeliveryStatus",
     "Invite",

@@ -15,9 +15,11 @@ from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
 from app.db.base import utcnow
+from app.engine.decide import domain_reason
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Account, Action, ActionStatus, AuthorList, Block
+from app.models import Account, Action, ActionStatus, AuthorList, Block, BlockKind
 from app.moderation import repository
+from app.moderation.domains import block_key, domain_of_pattern, is_pattern, shown
 from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
 from app.platforms.registry import get_platform
@@ -55,7 +57,10 @@ async def _global_platform(session: AsyncSession, platform: str | None) -> str |
 
 async def add_block(session: AsyncSession, *, runtime, account: Account | None, data: BlockCreate,
                     caller: Caller) -> dict:
-    """Block an author for one account (or all, when account is None): resolved to their id first."""
+    """Block an author for one account (or all, when account is None): resolved to their id first.
+    A domain block (`*@spam.example`) goes to add_domain_block."""
+    if data.domain is not None:
+        return await add_domain_block(session, account=account, data=data, domain=data.domain, caller=caller)
     account_id = None if account is None else account.id
     platform = account.platform if account is not None else await _global_platform(session, data.platform)
     through = account
@@ -82,14 +87,62 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     return {"block": block, "undo_queued": undone, "unqueued": unqueued}
 
 
-async def remove_block(session: AsyncSession, *, account: Account | None, author: str, caller: Caller) -> None:
-    """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone)."""
+async def _in_domain(session: AsyncSession, account: Account | None, platform: str | None, domain: str):
+    """The actions whose author is in `domain` (on the account, or on every account of `platform`)."""
+    accounts = [account] if account is not None else await repository.accounts_on(session, platform)
+    homes = {a.id: home_domain(a) or "" for a in accounts}
+    local = [aid for aid, home in homes.items() if home == domain or home.endswith(f".{domain}")]
+    return repository.in_domain(domain, local)
+
+
+async def add_domain_block(session: AsyncSession, *, account: Account | None, data: BlockCreate, domain: str,
+                           caller: Caller) -> dict:
+    """Block every author of a domain (and its subdomains) for one account, or all (account None)."""
     account_id = None if account is None else account.id
-    block = await repository.find_block_named(session, account_id, _names(author, account))
+    platform = account.platform if account is not None else (
+        data.platform and await _global_platform(session, data.platform))
+    if platform is not None and not get_platform(platform).handles_have_domains:
+        raise Invalid(f"authors on {platform} are not in domains: block them one by one", error="invalid block")
+    if await repository.find_block(session, account_id, data.author, platform):
+        raise Conflict(f"{shown(domain, platform)} is already blocked")
+    block = Block(account_id=account_id, kind=BlockKind.domain, author=data.author, handle=shown(domain, platform),
+                  pending=False, platform=platform, reason=data.reason, undo_existing=data.undo_existing,
+                  created_by=caller.label)
+    session.add(block)
+    await session.flush()
+    who = await _in_domain(session, account, platform, domain)
+    unqueued = await repository.stop_waiting(session, account_id=account_id, author="", platform=platform,
+                                             reason=domain_reason(domain, data.reason), who=who)
+    done = await repository.done_by_author(session, account_id=account_id, author="", pending=False,
+                                           platform=platform, who=who) if data.undo_existing else []
+    for action in done:
+        await request_undo(session, action=action, caller=caller, why=f"domain {domain} blocked: {data.reason}")
+    await record(session, caller, "block.create", target_type="block", target_id=block.author, account_id=account_id,
+                 detail={"reason": data.reason, "undo_existing": data.undo_existing, "undo_queued": len(done),
+                         "unqueued": unqueued, "scope": "global" if account_id is None else "account",
+                         "kind": BlockKind.domain.value, "domain": domain, "platform": platform})
+    return {"block": block, "undo_queued": len(done), "unqueued": unqueued}
+
+
+async def remove_block(session: AsyncSession, *, account: Account | None, author: str, caller: Caller) -> None:
+    """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone); or a
+    domain, named `*@domain` or `*.domain`."""
+    account_id = None if account is None else account.id
+    block = await repository.find_block_named(session, account_id, _block_names(author, account))
     if block is None:
         raise NotFound(f"{author} is not blocked")
     await session.delete(block)
     await record(session, caller, "block.delete", target_type="block", target_id=block.author, account_id=account_id)
+
+
+def _block_names(author: str, account: Account | None) -> list[str]:
+    """The keys a block of `author` may be stored under: a domain block's, or a person's (`_names`)."""
+    if not is_pattern(author):
+        return _names(author, account)
+    try:
+        return [block_key(domain_of_pattern(author))]
+    except ValueError as exc:
+        raise NotFound(f"{author!r} is not a domain") from exc
 
 
 def _names(author: str, account: Account | None) -> list[str]:
