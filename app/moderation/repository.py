@@ -37,6 +37,11 @@ async def find_block_named(session: AsyncSession, account_id: int | None, names:
     return await session.scalar(query.order_by(Block.id).limit(1))
 
 
+async def blocks_owned(session: AsyncSession, *, account_id: int | None) -> Sequence[Block]:
+    """The account's own blocks (global ones for None), oldest first: what an export writes."""
+    return (await session.scalars(select(Block).where(_owner(account_id)).order_by(Block.id))).all()
+
+
 async def blocks_page(session: AsyncSession, *, account_id: int | None, page: PageParams,
                       into: Callable[[Block], T]) -> Page[T]:
     """A page of the account's blocks (global ones for None), newest first."""

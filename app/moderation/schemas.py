@@ -120,3 +120,22 @@ class AuthorEntryRead(AuthorRead):
     account_id: int = Field(description="the account whose list it is on")
     kind: str = Field(description="optout (never reposted) or consent (may be reposted where opt-in is needed)")
     created_at: datetime = Field(description="when it was added (UTC)")
+
+
+class ImportLine(BaseModel):
+    """What an import did with one line of the file."""
+
+    line: int = Field(description="the line's number in the file (1 is the first, the header if any)")
+    block: str = Field(description="the author or domain as the line wrote it")
+    outcome: Literal["added", "skipped", "left out"] = Field(
+        description="added; skipped (blocked already, or repeated in the file); left out (a Mastodon `noop` line)")
+    detail: str = Field(description="what was blocked (its handle or `*@domain`), or why the line was skipped")
+
+
+class BlockImport(BaseModel):
+    """An import's report: every line of the file that blocks something, with what became of it."""
+
+    added: int = Field(description="blocks added")
+    skipped: int = Field(description="lines blocked already, or repeated in the file")
+    left_out: int = Field(description="lines that block nothing (Mastodon's `noop` severity)")
+    lines: list[ImportLine] = Field(description="each line, in file order")

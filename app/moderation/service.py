@@ -40,7 +40,7 @@ async def resolve_author(session: AsyncSession, runtime, account: Account | None
     return (await resolve_names(runtime, account, [name], what="author"))[name]
 
 
-async def _global_platform(session: AsyncSession, platform: str | None) -> str | None:
+async def global_platform(session: AsyncSession, platform: str | None) -> str | None:
     """The platform a global block's author is looked up on: as given, else the one in use."""
     if platform is not None:
         try:
@@ -61,12 +61,18 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
     A domain block (`*@spam.example`) goes to add_domain_block."""
     if data.domain is not None:
         return await add_domain_block(session, account=account, data=data, domain=data.domain, caller=caller)
-    account_id = None if account is None else account.id
-    platform = account.platform if account is not None else await _global_platform(session, data.platform)
+    platform = account.platform if account is not None else await global_platform(session, data.platform)
     through = account
     if account is None and platform is not None:  # a global block: asked through an account on its platform
         through = await accounts_repo.first_enabled_on(session, platform)
     who = await resolve_author(session, runtime, through, data.author)
+    return await add_resolved_block(session, account=account, platform=platform, who=who, data=data, caller=caller)
+
+
+async def add_resolved_block(session: AsyncSession, *, account: Account | None, platform: str | None, who: Resolved,
+                             data: BlockCreate, caller: Caller) -> dict:
+    """Block the author `who` names (a Conflict when blocked already): stop their waiting posts, undo if asked."""
+    account_id = None if account is None else account.id
     if await repository.find_block(session, account_id, who.key, platform):
         raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))
     block = Block(account_id=account_id, author=who.key, handle=who.handle, pending=who.pending, platform=platform,
@@ -100,7 +106,7 @@ async def add_domain_block(session: AsyncSession, *, account: Account | None, da
     """Block every author of a domain (and its subdomains) for one account, or all (account None)."""
     account_id = None if account is None else account.id
     platform = account.platform if account is not None else (
-        data.platform and await _global_platform(session, data.platform))
+        data.platform and await global_platform(session, data.platform))
     if platform is not None and not get_platform(platform).handles_have_domains:
         raise Invalid(f"authors on {platform} are not in domains: block them one by one", error="invalid block")
     if await repository.find_block(session, account_id, data.author, platform):

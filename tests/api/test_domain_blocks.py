@@ -107,3 +107,66 @@ async def test_domain_blocks_take_the_roles_of_author_blocks_and_refuse_bad_doma
     assert (made.status_code, made.json()["platform"], made.json()["account_id"]) == (201, None, None)
     x_only = await client.post(f"{API}/blocks", json={"author": "*@other.example", "platform": "x"}, headers=admin)
     assert x_only.status_code == 422 and "not in domains" in x_only.json()["detail"]
+
+
+async def _import(client, headers, account_id, text: str, **params):
+    return await client.post(f"{API}/accounts/{account_id}/blocks/import", content=text.encode(), params=params,
+                             headers={**headers, "Content-Type": "text/csv"})
+
+
+async def test_a_block_list_goes_out_as_csv_and_into_another_account(client, admin, runtime):
+    source, target = await make_account(client, admin, "source"), await make_account(client, admin, "target")
+    from tests.api.helpers import world
+    for name in ("troll", "shill@spam.example"):
+        world().add_author(name)
+    for author, reason in (("*@spam.example", "spam farm"), ("troll", 'says "hi", a lot'), ("*.bad.example", "")):
+        assert (await _block(client, admin, source["id"], author, reason=reason)).status_code == 201
+    exported = await client.get(f"{API}/accounts/{source['id']}/blocks/export.csv", headers=admin)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert exported.text == ('block,reason\n*@spam.example,spam farm\ntroll,"says ""hi"", a lot"\n'
+                             "*@bad.example,\n")
+    mastodon = await client.get(f"{API}/accounts/{source['id']}/blocks/export.csv", params={"format": "mastodon"},
+                                headers=admin)
+    assert mastodon.text.splitlines() == ["#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate",
+                                          "spam.example,suspend,false,false,spam farm,false",
+                                          "bad.example,suspend,false,false,,false"]
+    moderator = await make_token(runtime, "moderator", [target["id"]])
+    imported = await _import(client, moderator, target["id"], exported.text + "troll,again\n")
+    assert imported.status_code == 200, imported.text
+    report = imported.json()
+    assert (report["added"], report["skipped"]) == (3, 1)
+    assert [(line["line"], line["outcome"]) for line in report["lines"]] == [
+        (2, "added"), (3, "added"), (4, "added"), (5, "skipped")]
+    again = await client.get(f"{API}/accounts/{target['id']}/blocks/export.csv", headers=admin)
+    assert again.text == exported.text
+    # Mastodon's own domain-block file, and its list of blocked accounts (a `user@domain` a line)
+    other = await make_account(client, admin, "other")
+    assert (await _import(client, admin, other["id"], mastodon.text + "quiet.example,noop,true,false,,false\n"
+                          )).json()["left_out"] == 1
+    report = (await _import(client, admin, other["id"], "shill@spam.example\n*@bad.example\n")).json()
+    assert [line["outcome"] for line in report["lines"]] == ["added", "skipped"]
+    assert [b["kind"] for b in await _blocks(client, admin, other["id"])] == ["author", "domain", "domain"]
+    # reading needs the account; importing needs to moderate it
+    assert (await _import(client, moderator, source["id"], "*@x.example\n")).status_code == 404
+
+
+async def test_a_bad_block_list_is_refused_whole_with_its_lines_named(client, admin, runtime):
+    account = await make_account(client, admin, "lists")
+    bad = "block,reason\n*@ok.example,fine\n*@-bad-,x\nnobody-here,y\n*@,z\nok2@fine.example,\x00\n"
+    response = await _import(client, admin, account["id"], bad)
+    assert response.status_code == 422, response.text
+    assert [p["line"] for p in response.json()["detail"]] == [6]  # a NUL refuses the file before anything else
+    bad = bad.replace("\x00", "")
+    response = await _import(client, admin, account["id"], bad)
+    assert response.status_code == 422, response.text
+    assert [p["line"] for p in response.json()["detail"]] == [3, 4, 5, 6]
+    assert "nobody on mock" in response.json()["detail"][1]["message"]
+    assert await _blocks(client, admin, account["id"]) == []
+    too_big = await _import(client, admin, account["id"], "*@a.example\n" * 90_000)
+    assert too_big.status_code == 413
+    too_long = await _import(client, admin, account["id"], "".join(f"*@d{i}.example\n" for i in range(10_002)))
+    assert too_long.status_code == 413
+    assert (await _import(client, admin, account["id"], "")).status_code == 422
+    assert (await client.post(f"{API}/accounts/{account['id']}/blocks/import", content=b"\xff\xfe",
+                              headers={**admin, "Content-Type": "text/csv"})).status_code == 422
+    assert await _blocks(client, admin, account["id"]) == []
