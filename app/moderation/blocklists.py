@@ -27,6 +27,7 @@ from app.moderation.schemas import BlockCreate
 from app.moderation.service import add_domain_block, add_resolved_block, global_platform
 from app.platforms.registry import get_platform
 
+
 @dataclass(frozen=True)
 class LineOutcome:
     line: int

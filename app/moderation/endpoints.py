@@ -55,8 +55,9 @@ CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema":
 CSV_ANSWER: dict[int | str, dict] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                                            "description": "the blocks as CSV"}}
 Format = Literal["reposter", "mastodon"]
-FORMAT = Query(default="reposter", alias="format", description="reposter: `block,reason`, authors and domains; mastodon: Mastodon's domain-block "
-                           "CSV, domain blocks only")
+FORMAT = Query(default="reposter", alias="format",
+               description="reposter: `block,reason`, authors and domains; mastodon: Mastodon's domain-block CSV, "
+                           "domain blocks only")
 
 
 async def _body(request: Request) -> bytes:
