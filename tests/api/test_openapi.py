@@ -31,6 +31,7 @@ OPEN_TO_EVERY_ROLE = {
     ("delete", "/accounts/{account_id}/authors/{kind}/{author}"), ("get", "/accounts/{account_id}/actions"),
     ("get", "/actions/{action_id}"), ("post", "/actions/{action_id}/approve"), ("post", "/actions/{action_id}/reject"),
     ("post", "/actions/{action_id}/undo"), ("get", "/audit"),
+    ("get", "/accounts/{account_id}/blocks/export.csv"), ("post", "/accounts/{account_id}/blocks/import"),
 }
 # Operations that can clash with what exists: a second account, block or list entry; a move an action's status
 # does not allow.
