@@ -24,7 +24,7 @@ def clean_domain(value: str) -> str:
     the reason for what is not a host name of at least two labels."""
     text = value.strip().rstrip(".").lower()
     if not text:
-        raise ValueError("a domain is missing after the *")
+        raise ValueError("the domain is missing (*@spam.example, *.spam.example)")
     if any(not c.isprintable() or c.isspace() for c in text) or len(text) > DOMAIN_MAX * 2:
         raise ValueError("a domain has no spaces or control characters")
     try:

@@ -19,7 +19,7 @@ from app.engine.decide import domain_reason
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Account, Action, ActionStatus, AuthorList, Block, BlockKind
 from app.moderation import repository
-from app.moderation.domains import block_key, domain_of_pattern, is_pattern, shown
+from app.moderation.domains import block_key, clean_domain, domain_of_pattern, is_pattern, shown
 from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
 from app.platforms.registry import get_platform
@@ -223,6 +223,38 @@ async def preview(session: AsyncSession, *, runtime, account: Account, kind: Per
 
     live, waiting = await count([ActionStatus.done], live=True), await count(sorted(states.WAITING))
     return Preview(kind, who, live, waiting, await _listed(session, account, kind, who.key))
+
+
+@dataclass(frozen=True)
+class DomainPreview:
+    """What blocking a domain would do on an account; nothing is changed yet."""
+
+    domain: str
+    shown: str  # as the platform's people write it: `*@domain` or `*.domain`
+    live: int
+    waiting: int
+    already: bool
+
+
+async def preview_domain(session: AsyncSession, *, account: Account, typed: str) -> DomainPreview:
+    """Read `typed` (`spam.example`, `*@spam.example`, `*.spam.example`) and count what a block of it would do."""
+    try:
+        domain = domain_of_pattern(typed) if is_pattern(typed) else clean_domain(typed)
+    except ValueError as exc:
+        raise Invalid(f"domain: {exc}", error="invalid domain") from exc
+    if not get_platform(account.platform).handles_have_domains:
+        raise Invalid(f"authors on {account.platform} are not in domains: block them one by one", error="invalid block")
+    who = await _in_domain(session, account, account.platform, domain)
+
+    async def count(statuses: Sequence[str], live: bool = False) -> int:
+        return await repository.count_by_author(session, account_id=account.id, author="", pending=False,
+                                                statuses=statuses, live=live, who=who)
+
+    key = block_key(domain)
+    already = bool(await repository.find_block(session, account.id, key)
+                   or await repository.find_block(session, None, key, account.platform))
+    return DomainPreview(domain, shown(domain, account.platform), await count([ActionStatus.done], live=True),
+                         await count(sorted(states.WAITING)), already)
 
 
 async def _listed(session: AsyncSession, account: Account, kind: str, key: str) -> bool:
