@@ -106,7 +106,7 @@ async def add_domain_block(session: AsyncSession, *, account: Account | None, da
     """Block every author of a domain (and its subdomains) for one account, or all (account None)."""
     account_id = None if account is None else account.id
     platform = account.platform if account is not None else (
-        data.platform and await global_platform(session, data.platform))
+        None if data.platform is None else await global_platform(session, data.platform))
     if platform is not None and not get_platform(platform).handles_have_domains:
         raise Invalid(f"authors on {platform} are not in domains: block them one by one", error="invalid block")
     if await repository.find_block(session, account_id, data.author, platform):
