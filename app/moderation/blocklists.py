@@ -1,9 +1,11 @@
 """Block lists in and out as CSV (app/moderation/blocklist_csv.py reads and writes the files).
 
 An import is all or nothing: a line that cannot be read, or names nobody on the platform, refuses the
-whole file (a 422 naming every such line) and nothing is stored. Otherwise each line is added (as
-`POST .../blocks` adds it: resolved, waiting posts stopped, undo if asked, audited) or skipped (blocked
-already, or repeated in the file), and the answer says which, line by line.
+whole file (a 422 naming every such line) and nothing is stored. Otherwise each line is added (with
+what `POST .../blocks` does: resolved, waiting posts stopped, undo if asked, one audit event each) or
+skipped (blocked already, or repeated in the file), and the answer says which, line by line. The
+new blocks are matched against the actions in one pass (`_matcher`, the same rules as the
+repository's queries and `decide`), so ten thousand lines do not make ten thousand scans.
 """
 
 from __future__ import annotations
@@ -15,16 +17,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
+from app.actions import states
+from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
-from app.errors import AppError, Conflict, Invalid
-from app.models import Account, Block, BlockKind
+from app.db.base import utcnow
+from app.engine.decide import domain_reason
+from app.errors import AppError, Invalid
+from app.models import Account, ActionStatus, Block, BlockKind
 from app.moderation import repository
 from app.moderation.blocklist_csv import CsvTooLarge, Entry, Refusal, decode, parse, write_mastodon, write_ours
 from app.moderation.domains import domain_of_key, shown
 from app.moderation.identity import INLINE_LOOKUPS, Resolved, clean_name, client_for, home_domain, resolve_one
-from app.moderation.schemas import BlockCreate
-from app.moderation.service import add_domain_block, add_resolved_block, global_platform
+from app.moderation.service import global_platform
+from app.platforms.handles import author_domain, domain_and_parents
 from app.platforms.registry import get_platform
 
 
@@ -74,8 +80,7 @@ async def import_csv(session: AsyncSession, *, runtime, account: Account | None,
         raise Invalid([{"field": "csv", "line": r.line, "message": f"line {r.line}: {r.message}"}
                        for r in sorted(refused, key=lambda r: r.line)], error="invalid block list")
     outcomes = [LineOutcome(r.line, "", "left out", r.message) for r in left_out]
-    for entry in entries:
-        outcomes.append(await _add(session, account, platform, entry, who.get(entry.key), undo_existing, caller))
+    outcomes += await _add_all(session, account, platform, entries, who, undo_existing, caller)
     outcomes.sort(key=lambda o: o.line)
     added = sum(o.outcome == "added" for o in outcomes)
     await record(session, caller, "block.import", target_type="block", target_id="csv",
@@ -122,19 +127,104 @@ async def _resolve(session: AsyncSession, runtime, account: Account | None, plat
     return found, nobody
 
 
-async def _add(session: AsyncSession, account: Account | None, platform: str | None, entry: Entry,
-               who: Resolved | None, undo: bool, caller: Caller) -> LineOutcome:
-    data = BlockCreate(author=entry.key, reason=entry.reason, undo_existing=undo,
-                       platform=platform if account is None else None)
-    try:
-        if entry.domain is not None:
-            made = await add_domain_block(session, account=account, data=data, domain=entry.domain, caller=caller)
-        elif who is None:  # (never: every author line was resolved or refused above)
-            raise Invalid(f"line {entry.line}: {entry.written!r} was not looked up", error="invalid block list")
-        else:
-            made = await add_resolved_block(session, account=account, platform=platform, who=who, data=data,
-                                            caller=caller)
-    except Conflict as exc:
-        return LineOutcome(entry.line, entry.written, "skipped", str(exc.detail))
-    block = made["block"]
-    return LineOutcome(entry.line, entry.written, "added", block.handle or block.author)
+async def _add_all(session: AsyncSession, account: Account | None, platform: str | None, entries: Sequence[Entry],
+                   who: dict[str, Resolved], undo: bool, caller: Caller) -> list[LineOutcome]:
+    """Add the new blocks of the file together (skipping those blocked already or repeated), stop
+    their waiting posts and undo their earlier reposts in one pass over the actions."""
+    account_id = None if account is None else account.id
+    existing = await repository.block_keys(session, account_id, platform)
+    first: dict[str, int] = {}
+    outcomes: list[LineOutcome] = []
+    made: list[tuple[Entry, Block]] = []
+    for entry in entries:
+        resolved = who.get(entry.key)
+        key = resolved.key if entry.domain is None and resolved is not None else entry.key
+        if key in existing or key in first:
+            why = "blocked already" if key in existing else f"the same as line {first[key]}"
+            outcomes.append(LineOutcome(entry.line, entry.written, "skipped", why))
+            continue
+        first[key] = entry.line
+        made.append((entry, _new_block(account_id, platform, entry, resolved, undo, caller)))
+    session.add_all([block for _, block in made])
+    await session.flush()
+    counts = await _stop_and_undo(session, account, platform, [block for _, block in made], undo, caller)
+    for entry, block in made:
+        unqueued, undone = counts.get(block.id, (0, 0))
+        await record(session, caller, "block.create", target_type="block", target_id=block.author,
+                     account_id=account_id,
+                     detail={"reason": block.reason, "undo_existing": undo, "undo_queued": undone,
+                             "unqueued": unqueued, "scope": "global" if account_id is None else "account",
+                             "kind": block.kind, "name": entry.written, "handle": block.handle,
+                             "pending": block.pending, "import_line": entry.line})
+        outcomes.append(LineOutcome(entry.line, entry.written, "added", block.handle or block.author))
+    return outcomes
+
+
+def _new_block(account_id: int | None, platform: str | None, entry: Entry, who: Resolved | None, undo: bool,
+               caller: Caller) -> Block:
+    common = {"account_id": account_id, "platform": platform, "reason": entry.reason, "undo_existing": undo,
+              "created_by": caller.label}
+    if entry.domain is not None or who is None:
+        return Block(kind=BlockKind.domain, author=entry.key, handle=shown(entry.domain or "", platform),
+                     pending=False, **common)
+    return Block(kind=BlockKind.author, author=who.key, handle=who.handle, pending=who.pending,
+                 checked_at=utcnow(), **common)
+
+
+async def _stop_and_undo(session: AsyncSession, account: Account | None, platform: str | None,
+                         blocks: Sequence[Block], undo: bool, caller: Caller) -> dict[int, tuple[int, int]]:
+    """Per new block: how many waiting posts it stopped and how many earlier reposts it asked to undo."""
+    if not blocks:
+        return {}
+    account_id = None if account is None else account.id
+    accounts = [account] if account is not None else await repository.accounts_on(session, platform)
+    match = _matcher(blocks, {a.id: home_domain(a) for a in accounts})
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
+    stopped: dict[int, int] = {}
+    for block, ids in (await _matched(session, account_id, platform, waiting, match)).items():
+        stopped[block.id] = await repository.skip_waiting(session, ids, _stop_reason(block))
+    undone: dict[int, int] = {}
+    if undo:
+        for block, ids in (await _matched(session, account_id, platform, [ActionStatus.done], match)).items():
+            for action in await repository.actions_in(session, ids):
+                await request_undo(session, action=action, caller=caller, why=_undo_why(block))
+            undone[block.id] = len(ids)
+    return {block.id: (stopped.get(block.id, 0), undone.get(block.id, 0)) for block in blocks}
+
+
+def _matcher(blocks: Sequence[Block], homes: dict[int, str | None]):
+    """(account id, author id, author handle) -> the new block that holds for that author, or None:
+    by id once resolved, by name while pending (as the repository's `_by_author`), by domain."""
+    by_id = {b.author: b for b in blocks if b.kind == BlockKind.author and not b.pending}
+    by_name = {b.author: b for b in blocks if b.kind == BlockKind.author and b.pending}
+    by_domain = {b.author.removeprefix("*."): b for b in blocks if b.kind == BlockKind.domain}
+
+    def match(account_id: int, author_id: str, handle: str) -> Block | None:
+        found = by_id.get(author_id.lower()) or by_name.get(handle) or by_name.get(author_id)
+        if found is not None or not by_domain:
+            return found
+        domain = author_domain(handle, home=homes.get(account_id))
+        return next((by_domain[d] for d in domain_and_parents(domain) if d in by_domain), None) if domain else None
+
+    return match
+
+
+async def _matched(session: AsyncSession, account_id: int | None, platform: str | None, statuses, match):
+    """The new blocks' actions among those in `statuses`: block -> action ids."""
+    found: dict[Block, list[int]] = {}
+    for action_id, owner, author_id, handle in await repository.authors_of_actions(
+            session, account_id=account_id, platform=platform, statuses=statuses):
+        block = match(owner, author_id, handle)
+        if block is not None:
+            found.setdefault(block, []).append(action_id)
+    return found
+
+
+def _stop_reason(block: Block) -> str:
+    domain = domain_of_key(block.author) if block.kind == BlockKind.domain else None
+    return domain_reason(domain, block.reason) if domain else f"blocked: {block.reason or 'no reason given'}"
+
+
+def _undo_why(block: Block) -> str:
+    domain = domain_of_key(block.author) if block.kind == BlockKind.domain else None
+    return f"domain {domain} blocked: {block.reason}" if domain else f"author blocked: {block.reason}"

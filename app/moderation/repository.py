@@ -82,6 +82,51 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
     return result.rowcount or 0
 
 
+def _scope(query, account_id: int | None, platform: str | None):
+    """Actions of the account; for None, of every account on `platform` (every account for None)."""
+    if account_id is not None:
+        return query.where(Action.account_id == account_id)
+    if platform is not None:
+        return query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
+    return query
+
+
+async def authors_of_actions(session: AsyncSession, *, account_id: int | None, platform: str | None,
+                             statuses: Collection[str]) -> Sequence[tuple[int, int, str, str]]:
+    """(id, account_id, author_id, author_handle) of the actions in `statuses`: an import matches
+    its new blocks against them in one pass, rather than one query per block."""
+    query = select(Action.id, Action.account_id, Action.author_id, Action.author_handle)
+    query = _scope(query.where(Action.status.in_(list(statuses))), account_id, platform)
+    return [(row[0], row[1], row[2], row[3]) for row in await session.execute(query.order_by(Action.id))]
+
+
+async def skip_waiting(session: AsyncSession, ids: Sequence[int], reason: str) -> int:
+    """Mark these actions skipped if they are still waiting; returns how many."""
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
+    done = 0
+    for start in range(0, len(ids), 500):
+        query = (update(Action).where(Action.id.in_(list(ids[start:start + 500])), Action.status.in_(waiting))
+                 .values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
+        done += cast(CursorResult[Any], await session.execute(query)).rowcount or 0
+    return done
+
+
+async def actions_in(session: AsyncSession, ids: Sequence[int]) -> list[Action]:
+    """These actions, loaded (in chunks, for a long list)."""
+    found: list[Action] = []
+    for start in range(0, len(ids), 500):
+        found += (await session.scalars(select(Action).where(Action.id.in_(list(ids[start:start + 500]))))).all()
+    return found
+
+
+async def block_keys(session: AsyncSession, account_id: int | None, platform: str | None) -> set[str]:
+    """The keys (`author`) of the account's blocks; for None, of the global ones find_block would find."""
+    query = select(Block.author).where(_owner(account_id))
+    if account_id is None and platform is not None:
+        query = query.where(or_(Block.platform == platform, Block.platform.is_(None)))
+    return set(await session.scalars(query))
+
+
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
                          platform: str | None = None, who: ColumnElement[bool] | None = None) -> Sequence[Action]:
     """Live (done, no undo in hand) actions of an author (or, with `who`, of those authors), for undo

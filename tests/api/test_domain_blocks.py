@@ -107,6 +107,8 @@ async def test_domain_blocks_take_the_roles_of_author_blocks_and_refuse_bad_doma
     assert (made.status_code, made.json()["platform"], made.json()["account_id"]) == (201, None, None)
     x_only = await client.post(f"{API}/blocks", json={"author": "*@other.example", "platform": "x"}, headers=admin)
     assert x_only.status_code == 422 and "not in domains" in x_only.json()["detail"]
+    nameless = await client.post(f"{API}/blocks", json={"author": "*@other.example", "platform": ""}, headers=admin)
+    assert nameless.status_code == 422
 
 
 async def _import(client, headers, account_id, text: str, **params):
@@ -170,3 +172,33 @@ async def test_a_bad_block_list_is_refused_whole_with_its_lines_named(client, ad
     assert (await client.post(f"{API}/accounts/{account['id']}/blocks/import", content=b"\xff\xfe",
                               headers={**admin, "Content-Type": "text/csv"})).status_code == 422
     assert await _blocks(client, admin, account["id"]) == []
+
+
+async def test_an_import_stops_and_undoes_as_each_block_would(client, admin, pipeline):
+    from tests.api.helpers import ingest, world
+    w = world()
+    for handle in ("shill@spam.example", "troll", "alice"):
+        w.add_author(handle)
+    account = await make_account(client, admin, "importer")
+    rule = await make_rule(client, admin, account["id"], "#coffee")
+    await ingest(client, admin, [w.publish(h, f"{h} #coffee") for h in ("shill@spam.example", "troll", "alice")])
+    await pipeline.tick(poll=False)
+    # one more of shill's, held for review: waiting when the list comes in
+    await client.patch(f"{API}/rules/{rule['id']}", json={"review": True}, headers=admin)
+    await ingest(client, admin, [w.publish("shill@spam.example", "held #coffee")])
+    await pipeline.tick(poll=False)
+    report = await _import(client, admin, account["id"], "*@spam.example,spam\ntroll\n@Troll\n",
+                           undo_existing="true")
+    assert report.status_code == 200, report.text
+    assert [(line["outcome"], line["detail"]) for line in report.json()["lines"]] == [
+        ("added", "*@spam.example"), ("added", "troll"), ("skipped", "the same as line 2")]
+    undone = {a["author_handle"] for a in await actions(client, admin, account["id"]) if a["undo_requested_at"]}
+    assert undone == {"shill@spam.example", "troll"}
+    events = (await client.get(f"{API}/audit", params={"account_id": account["id"]}, headers=admin)).json()["items"]
+    assert sorted((e["action"], e["detail"].get("undo_queued")) for e in events if e["action"].startswith("block")) \
+        == [("block.create", 1), ("block.create", 1), ("block.import", None)]
+    assert [(a["author_handle"], a["reason"]) for a in await actions(client, admin, account["id"],
+                                                                     status="skipped")] == [
+        ("shill@spam.example", "blocked domain spam.example: spam")]
+    [domain_event] = [e["detail"] for e in events if e["detail"].get("kind") == "domain"]
+    assert domain_event["unqueued"] == 1
