@@ -13,7 +13,7 @@ from app.auth.caller import GRANTS, Capability
 from app.deps import RuntimeDep, SessionDep
 from app.errors import AppError
 from app.models import Account
-from app.moderation import blocklists, repository, service
+from app.moderation import blocklists, domain_blocks, repository, service
 from app.moderation.domains import PREFIX
 from app.moderation.service import PersonKind
 from app.pagination import PathId
@@ -124,7 +124,7 @@ async def check_domain(account_id: PathId, request: Request, session: SessionDep
     if len(reason) > REASON_MAX:
         raise FormInvalid(f"reason: at most {REASON_MAX} characters")
     try:
-        seen = await service.preview_domain(session, account=account, typed=typed)
+        seen = await domain_blocks.preview(session, account=account, typed=typed)
     except AppError as exc:
         if exc.status_code != 422:
             raise
