@@ -109,6 +109,19 @@ async def test_domain_blocks_take_the_roles_of_author_blocks_and_refuse_bad_doma
     assert x_only.status_code == 422 and "not in domains" in x_only.json()["detail"]
     nameless = await client.post(f"{API}/blocks", json={"author": "*@other.example", "platform": ""}, headers=admin)
     assert nameless.status_code == 422
+    # global lists in and out: admins only
+    csv = {"Content-Type": "text/csv"}
+    assert (await client.post(f"{API}/blocks/import", content=b"*.more.example\n",
+                              headers={**moderator, **csv})).status_code == 403
+    assert (await client.get(f"{API}/blocks/export.csv", headers=moderator)).status_code == 403
+    imported = await client.post(f"{API}/blocks/import", content=b"*.more.example\n*@spam.example\n",
+                                 headers={**admin, **csv})
+    assert [line["outcome"] for line in imported.json()["lines"]] == ["added", "skipped"]
+    exported = await client.get(f"{API}/blocks/export.csv", params={"format": "mastodon"}, headers=admin)
+    assert exported.text.splitlines()[1:] == ["spam.example,suspend,false,false,,false",
+                                              "more.example,suspend,false,false,,false"]
+    multipart = await client.post(f"{API}/blocks/import", files={"file": ("b.csv", b"*@x.example\n")}, headers=admin)
+    assert multipart.status_code == 415 and "text/csv" in multipart.json()["detail"]
 
 
 async def _import(client, headers, account_id, text: str, **params):
