@@ -57,7 +57,7 @@ async def global_platform(session: AsyncSession, platform: str | None) -> str | 
 async def add_block(session: AsyncSession, *, runtime, account: Account | None, data: BlockCreate,
                     caller: Caller) -> dict:
     """Block an author for one account (or all, when account is None): resolved to their id first.
-    A domain block (`*@spam.example`) goes to add_domain_block."""
+    A domain block (`*@spam.example`) goes to domain_blocks.add."""
     if data.domain is not None:
         platform = account.platform if account is not None else (
             None if data.platform is None else await global_platform(session, data.platform))
