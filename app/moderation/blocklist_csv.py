@@ -8,7 +8,8 @@ Formats read, told apart by the first row:
   `#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate`: each domain is a domain
   block, `#public_comment` its reason; a `noop` severity (Mastodon blocks nothing with it) is left out;
 - no header (Mastodon's own `blocked_accounts.csv` of `user@domain` lines): a name or `*@domain` in
-  the first column, an optional reason in the second.
+  the first column, an optional reason in the second (on a Mastodon account a bare `spam.example` is
+  a domain too, app/moderation/blocklists.py `_as_domain`: Mastodon's `blocked_domains.csv`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ repository's queries and `decide`), so ten thousand lines do not make ten thousa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from app.errors import AppError, Invalid
 from app.models import Account, ActionStatus, Block, BlockKind
 from app.moderation import repository
 from app.moderation.blocklist_csv import CsvTooLarge, Entry, Refusal, decode, parse, write_mastodon, write_ours
-from app.moderation.domains import domain_of_key, shown
+from app.moderation.domains import block_key, clean_domain, domain_of_key, shown
 from app.moderation.identity import INLINE_LOOKUPS, Resolved, clean_name, client_for, home_domain, resolve_one
 from app.moderation.service import global_platform
 from app.platforms.handles import author_domain, domain_and_parents
@@ -73,6 +73,8 @@ async def import_csv(session: AsyncSession, *, runtime, account: Account | None,
         raise Invalid(f"block list: {exc}", error="invalid block list") from exc
     if not entries and not refused and not left_out:
         raise Invalid("block list: no line to block", error="invalid block list")
+    if account is not None and home_domain(account):
+        entries = [_as_domain(entry) for entry in entries]
     platform = account.platform if account is not None else await _import_platform(session, platform, entries)
     who, nobody = await _resolve(session, runtime, account, platform, entries)
     refused += nobody + _domainless(entries, platform)
@@ -89,6 +91,17 @@ async def import_csv(session: AsyncSession, *, runtime, account: Account | None,
                          "left_out": len(left_out), "undo_existing": undo_existing, "platform": platform})
     return {"added": added, "skipped": sum(o.outcome == "skipped" for o in outcomes), "left_out": len(left_out),
             "lines": [o.__dict__ for o in outcomes]}
+
+
+def _as_domain(entry: Entry) -> Entry:
+    """On a server whose authors are `user` or `user@domain` (Mastodon), a bare `spam.example` can only
+    be a domain: so Mastodon's own blocked_domains.csv (one domain a line) imports as it is."""
+    if entry.domain is not None or "@" in entry.key or ":" in entry.key or "." not in entry.key:
+        return entry
+    try:
+        return replace(entry, key=block_key(clean_domain(entry.key)))
+    except ValueError:
+        return entry
 
 
 async def _import_platform(session: AsyncSession, platform: str | None, entries: Sequence[Entry]) -> str | None:
@@ -121,7 +134,8 @@ async def _resolve(session: AsyncSession, runtime, account: Account | None, plat
         asked = client is not None and len(found) < INLINE_LOOKUPS
         resolved = await resolve_one(client, name) if asked and client is not None else Resolved(name, None, name)
         if resolved is None:
-            nobody.append(Refusal(entry.line, f"nobody on {platform} is called {entry.written!r}"))
+            hint = f" (a domain? write *@{entry.written})" if "." in entry.written and "@" not in entry.written else ""
+            nobody.append(Refusal(entry.line, f"nobody on {platform} is called {entry.written!r}{hint}"))
         else:
             found[entry.key] = resolved
     return found, nobody

@@ -65,6 +65,12 @@ async def test_an_instance_block_stops_its_authors_and_subdomains_and_undoes_ear
     assert (await client.delete(f"{API}/accounts/{account['id']}/blocks/*@spam.example",
                                 headers=admin)).status_code == 204
     assert await _blocks(client, admin, account["id"]) == []
+    # Mastodon's own blocked_domains.csv: a bare domain a line (no Mastodon name has a dot without an @)
+    imported = await client.post(f"{API}/accounts/{account['id']}/blocks/import", content=b"spam.example\n",
+                                 headers={**admin, "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert [(b["kind"], b["handle"]) for b in await _blocks(client, admin, account["id"])] == [
+        ("domain", "*@spam.example")]
 
 
 @pytest.fixture
@@ -176,6 +182,8 @@ async def test_a_bad_block_list_is_refused_whole_with_its_lines_named(client, ad
     assert response.status_code == 422, response.text
     assert [p["line"] for p in response.json()["detail"]] == [3, 4, 5, 6]
     assert "nobody on mock" in response.json()["detail"][1]["message"]
+    bare = await _import(client, admin, account["id"], "spam.example\n")  # Mastodon's blocked_domains.csv
+    assert "a domain? write *@spam.example" in bare.json()["detail"][0]["message"]
     assert await _blocks(client, admin, account["id"]) == []
     too_big = await _import(client, admin, account["id"], "*@a.example\n" * 90_000)
     assert too_big.status_code == 413
