@@ -11,7 +11,7 @@ from app.engine.scope import Scope, author_keys, out_of_scope
 from app.engine.timing import NOW, Timing
 from app.engine.view import AccountView
 from app.platforms.base import Author, Post
-from app.platforms.handles import handle_key
+from app.platforms.handles import author_domain, domain_and_parents, handle_key
 
 NOBOT = "#nobot"
 
@@ -69,6 +69,9 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
     for key in keys:
         if key in view.blocked:
             return f"blocked: {view.blocked[key] or 'no reason given'}"
+    blocked_domain = _blocked_domain(author, view)
+    if blocked_domain is not None:
+        return domain_reason(blocked_domain, view.blocked_domains[blocked_domain])
     if keys & view.optouts:
         return "opted out: author is on the account's opt-out list"
     if keys & view.blockers or author.blocks_account:
@@ -78,6 +81,19 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
     if view.require_consent and not _consented(post, view, keys):
         return "consent: author has not tagged the account nor is on its consent list"
     return None
+
+
+def _blocked_domain(author: Author, view: AccountView) -> str | None:
+    """The blocked domain the author is in (their instance or handle domain, or a parent of it)."""
+    if not view.blocked_domains:
+        return None
+    domain = author_domain(author.handle, home=view.home_domain)
+    return next((d for d in domain_and_parents(domain) if d in view.blocked_domains), None) if domain else None
+
+
+def domain_reason(domain: str, reason: str) -> str:
+    """The reason a post of an author in a blocked domain is skipped."""
+    return f"blocked domain {domain}: {reason or 'no reason given'}"
 
 
 def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:

@@ -52,6 +52,10 @@ class AccountView:
     filters: FilterSettings = field(default_factory=FilterSettings)
     # lower-cased handles and ids -> reason
     blocked: dict[str, str] = field(default_factory=dict)
+    # blocked domains (lower-cased, IDNA) -> reason: every author in the domain or under it
+    blocked_domains: dict[str, str] = field(default_factory=dict)
+    # the domain local handles are in (Mastodon: the instance's host), for domain blocks
+    home_domain: str | None = None
     optouts: set[str] = field(default_factory=set)
     # authors who block the account on the platform: they opted out of it
     blockers: set[str] = field(default_factory=set)

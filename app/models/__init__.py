@@ -15,6 +15,7 @@ from app.models.audit import AuditEvent
 from app.models.moderation import (
     AuthorList,
     Block,
+    BlockKind,
     BlockListKind,
     BlockListMember,
     BlockListSubscription,
@@ -44,6 +45,7 @@ __all__ = [
     "AuditEvent",
     "AuthorList",
     "Block",
+    "BlockKind",
     "BlockListKind",
     "BlockListMember",
     "BlockListSubscription",

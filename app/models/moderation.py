@@ -16,8 +16,17 @@ class ListKind(StrEnum):
     consent = "consent"
 
 
+class BlockKind(StrEnum):
+    """What a block names: one `author` (their id), or every author of a `domain` and its subdomains
+    (a Mastodon instance, `*@spam.example`; Bluesky handles, `*.spam.example`)."""
+
+    author = "author"
+    domain = "domain"
+
+
 class Block(Base):
-    """An author never reposted by one account, or by every account when account_id is null."""
+    """An author never reposted by one account, or by every account when account_id is null; or,
+    of kind `domain`, every author whose instance or handle is in that domain."""
 
     __tablename__ = "blocks"
     __table_args__ = (
@@ -25,11 +34,13 @@ class Block(Base):
         # NULLs are distinct in a unique constraint: a partial index keeps global blocks unique.
         Index("uq_blocks_global_author", "author", unique=True, postgresql_where=text("account_id IS NULL"),
               sqlite_where=text("account_id IS NULL")),
+        CheckConstraint(one_of("kind", BlockKind), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    # who: the platform's stable id (lower-cased) once resolved; the cleaned name while pending
+    # who: the platform's stable id (lower-cased) once resolved; the cleaned name while pending;
+    # for a domain block `*.<domain>` (a `*` no handle or id has, so the unique constraints hold)
     author: Mapped[str] = mapped_column(String(255))
     # the author's handle, for display only (refreshed; never matched once resolved)
     handle: Mapped[str] = mapped_column(String(255), default="")
@@ -43,6 +54,8 @@ class Block(Base):
     undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # author | domain (0014); a domain block is never pending and never looked up
+    kind: Mapped[str] = mapped_column(String(16), default=BlockKind.author, server_default=BlockKind.author.value)
 
 
 class AuthorList(Base):

@@ -1,17 +1,21 @@
 """Blocks (per account and global) and the opt-out and consent lists."""
 
-from fastapi import APIRouter, status
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.accounts.service import get_for
 from app.auth.caller import Capability
 from app.deps import CallerDep, PageDep, RuntimeDep, SessionDep
-from app.errors import error_responses
-from app.moderation import lists, repository, service
+from app.errors import AppError, error_responses
+from app.moderation import blocklists, lists, repository, service
+from app.moderation.blocklist_csv import MAX_BYTES
 from app.moderation.schemas import (
     AuthorEntry,
     AuthorEntryRead,
     BlockCreate,
     BlockCreated,
+    BlockImport,
     BlockListCreate,
     BlockListMemberRead,
     BlockListRead,
@@ -48,6 +52,56 @@ async def list_blocks(account_id: PathId, session: SessionDep, caller: CallerDep
     return await repository.blocks_page(session, account_id=account_id, page=page, into=BlockRead.model_validate)
 
 
+CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}},
+                            "description": "the block list: our `block,reason` CSV, Mastodon's domain-block CSV "
+                                           "(`#domain,#severity,...`) or one name or `*@domain` a line; "
+                                           f"at most {MAX_BYTES:,} bytes and 10,000 lines"}}
+CSV_ANSWER: dict[int | str, dict] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                                           "description": "the blocks as CSV"}}
+Format = Literal["reposter", "mastodon"]
+FORMAT = Query(default="reposter", alias="format",
+               description="reposter: `block,reason`, authors and domains; mastodon: Mastodon's domain-block CSV, "
+                           "domain blocks only")
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body, refused (413) past MAX_BYTES without reading the rest."""
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        raise AppError("send the CSV itself as the body (Content-Type: text/csv), not a multipart form",
+                       status_code=415, error="unsupported media type")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise AppError(f"block list too large: at most {MAX_BYTES:,} bytes", status_code=413, error="too large")
+    return bytes(body)
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/accounts/{account_id}/blocks/export.csv", response_class=Response, responses={
+    **CSV_ANSWER, **error_responses(404)})
+async def export_blocks(account_id: PathId, session: SessionDep, caller: CallerDep, fmt: Format = FORMAT):
+    """The account's own blocks as CSV (authors by a name that finds them again, domains as `*@domain`)."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.read)
+    text = await blocklists.export_csv(session, account=account, fmt=fmt)
+    return _csv(text, f"blocks-{account.id}{'-mastodon' if fmt == 'mastodon' else ''}.csv")
+
+
+@router.post("/accounts/{account_id}/blocks/import", response_model=BlockImport, openapi_extra=CSV_BODY,
+             responses=error_responses(404))
+async def import_blocks(account_id: PathId, request: Request, session: SessionDep, caller: CallerDep,
+                        runtime: RuntimeDep, undo_existing: bool = False):
+    """Block every author and domain of a CSV file, or none: a line that cannot be read or names nobody
+    refuses the file (422, every such line named); blocked ones are skipped. `undo_existing` holds for every line."""
+    account = await get_for(session, account_id=account_id, caller=caller, need=Capability.moderate)
+    return await blocklists.import_csv(session, runtime=runtime, account=account, body=await _body(request),
+                                       platform=None, undo_existing=undo_existing, caller=caller)
+
+
 @router.delete("/accounts/{account_id}/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT,
                responses=error_responses(404))
 async def unblock_author(account_id: PathId, author: str, session: SessionDep, caller: CallerDep) -> None:
@@ -69,6 +123,25 @@ async def list_global_blocks(session: SessionDep, caller: CallerDep, page: PageD
     """Global blocks (admin)."""
     caller.require_admin()
     return await repository.blocks_page(session, account_id=None, page=page, into=BlockRead.model_validate)
+
+
+@router.get("/blocks/export.csv", response_class=Response, responses={**CSV_ANSWER, **error_responses(403)})
+async def export_global_blocks(session: SessionDep, caller: CallerDep, fmt: Format = FORMAT):
+    """Global blocks as CSV (admin)."""
+    caller.require_admin()
+    return _csv(await blocklists.export_csv(session, account=None, fmt=fmt), "global-blocks.csv")
+
+
+@router.post("/blocks/import", response_model=BlockImport, openapi_extra=CSV_BODY, responses=error_responses(403))
+async def import_global_blocks(request: Request, session: SessionDep, caller: CallerDep, runtime: RuntimeDep,
+                               undo_existing: bool = False,
+                               platform: str | None = Query(default=None, max_length=32, description=(
+                                   "the platform of the authors named (default: the one accounts use); domain "
+                                   "blocks hold for every platform unless it is given"))):
+    """Import global blocks (admin), as an account's import does."""
+    caller.require_admin()
+    return await blocklists.import_csv(session, runtime=runtime, account=None, body=await _body(request),
+                                       platform=platform, undo_existing=undo_existing, caller=caller)
 
 
 @router.delete("/blocks/{author}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404))

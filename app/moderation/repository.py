@@ -4,7 +4,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
@@ -14,6 +14,7 @@ from app.models import (
     ActionStatus,
     AuthorList,
     Block,
+    BlockKind,
     BlockListMember,
     BlockListSubscription,
     Rule,
@@ -34,10 +35,21 @@ async def find_block(session: AsyncSession, account_id: int | None, author: str,
     return await session.scalar(query.limit(1))
 
 
+async def accounts_on(session: AsyncSession, platform: str | None) -> Sequence[Account]:
+    """The accounts on `platform` (every account for None): a global domain block finds their own instances."""
+    query = select(Account) if platform is None else select(Account).where(Account.platform == platform)
+    return (await session.scalars(query.order_by(Account.id))).all()
+
+
 async def find_block_named(session: AsyncSession, account_id: int | None, names: list[str]) -> Block | None:
     """The block whose id, pending name or shown handle is one of `names` (to lift it by any of them)."""
     query = select(Block).where(_owner(account_id), or_(Block.author.in_(names), Block.handle.in_(names)))
     return await session.scalar(query.order_by(Block.id).limit(1))
+
+
+async def blocks_owned(session: AsyncSession, *, account_id: int | None) -> Sequence[Block]:
+    """The account's own blocks (global ones for None), oldest first: what an export writes."""
+    return (await session.scalars(select(Block).where(_owner(account_id)).order_by(Block.id))).all()
 
 
 async def blocks_page(session: AsyncSession, *, account_id: int | None, page: PageParams,
@@ -54,11 +66,23 @@ def _by_author(author: str, pending: bool):
     return func.lower(Action.author_id) == author
 
 
+def in_domain(domain: str, local_account_ids: Collection[int]) -> ColumnElement[bool]:
+    """Actions whose author is in `domain` or under it (as app/platforms/handles.py `author_domain`
+    reads handles, lower-cased as stored): `user@<domain>`, a Bluesky handle `<name>.<domain>` or the
+    domain itself, and the local (no `@`) authors of the accounts whose own instance is in it."""
+    handle = Action.author_handle
+    named = or_(handle == domain, handle.like(f"%@{domain}"), handle.like(f"%.{domain}")) & ~handle.contains(":")
+    if not local_account_ids:
+        return named
+    return named | (~handle.contains("@") & ~handle.contains(":") & Action.account_id.in_(list(local_account_ids)))
+
+
 async def stop_waiting(session: AsyncSession, *, account_id: int | None, author: str, reason: str,
-                       pending: bool = True, platform: str | None = None) -> int:
-    """Mark the author's waiting actions skipped; returns how many."""
+                       pending: bool = True, platform: str | None = None,
+                       who: ColumnElement[bool] | None = None) -> int:
+    """Mark the author's (or, with `who`, those authors') waiting actions skipped; returns how many."""
     waiting = states.sources(ActionStatus.skipped, among=states.WAITING)  # never one in flight (sending)
-    query = update(Action).where(Action.status.in_(waiting), _by_author(author, pending))
+    query = update(Action).where(Action.status.in_(waiting), _by_author(author, pending) if who is None else who)
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
@@ -68,10 +92,57 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
     return result.rowcount or 0
 
 
+def _scope(query, account_id: int | None, platform: str | None):
+    """Actions of the account; for None, of every account on `platform` (every account for None)."""
+    if account_id is not None:
+        return query.where(Action.account_id == account_id)
+    if platform is not None:
+        return query.where(Action.account_id.in_(select(Account.id).where(Account.platform == platform)))
+    return query
+
+
+async def authors_of_actions(session: AsyncSession, *, account_id: int | None, platform: str | None,
+                             statuses: Collection[str]) -> Sequence[tuple[int, int, str, str]]:
+    """(id, account_id, author_id, author_handle) of the actions in `statuses`: an import matches
+    its new blocks against them in one pass, rather than one query per block."""
+    query = select(Action.id, Action.account_id, Action.author_id, Action.author_handle)
+    query = _scope(query.where(Action.status.in_(list(statuses))), account_id, platform)
+    return [(row[0], row[1], row[2], row[3]) for row in await session.execute(query.order_by(Action.id))]
+
+
+async def skip_waiting(session: AsyncSession, ids: Sequence[int], reason: str) -> int:
+    """Mark these actions skipped if they are still waiting; returns how many."""
+    waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
+    done = 0
+    for start in range(0, len(ids), 500):
+        query = (update(Action).where(Action.id.in_(list(ids[start:start + 500])), Action.status.in_(waiting))
+                 .values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
+        done += cast(CursorResult[Any], await session.execute(query)).rowcount or 0
+    return done
+
+
+async def actions_in(session: AsyncSession, ids: Sequence[int]) -> list[Action]:
+    """These actions, loaded (in chunks, for a long list)."""
+    found: list[Action] = []
+    for start in range(0, len(ids), 500):
+        found += (await session.scalars(select(Action).where(Action.id.in_(list(ids[start:start + 500]))))).all()
+    return found
+
+
+async def block_keys(session: AsyncSession, account_id: int | None, platform: str | None) -> set[str]:
+    """The keys (`author`) of the account's blocks; for None, of the global ones find_block would find."""
+    query = select(Block.author).where(_owner(account_id))
+    if account_id is None and platform is not None:
+        query = query.where(or_(Block.platform == platform, Block.platform.is_(None)))
+    return set(await session.scalars(query))
+
+
 async def done_by_author(session: AsyncSession, *, account_id: int | None, author: str, pending: bool,
-                         platform: str | None = None) -> Sequence[Action]:
-    """Live (done, no undo in hand) actions of an author, for undo on block or opt-out."""
-    query = select(Action).where(Action.status == ActionStatus.done, _by_author(author, pending))
+                         platform: str | None = None, who: ColumnElement[bool] | None = None) -> Sequence[Action]:
+    """Live (done, no undo in hand) actions of an author (or, with `who`, of those authors), for undo
+    on block or opt-out."""
+    whose = _by_author(author, pending) if who is None else who
+    query = select(Action).where(Action.status == ActionStatus.done, whose)
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
@@ -113,6 +184,8 @@ async def due_for_check(session: AsyncSession, model: type[Block] | type[AuthorL
     """Pending rows of `model` (or, with pending False, resolved ones last checked before `stale`),
     the longest unasked first."""
     due = model.pending.is_(True) if pending else model.pending.is_(False) & (model.checked_at < stale)
+    if model is Block:  # a domain block names no one to look up
+        due = due & (Block.kind == BlockKind.author)
     order = (model.checked_at.is_(None).desc(), model.checked_at, model.id)
     rows = await session.scalars(select(model).where(due).order_by(*order).limit(limit))
     return [row for row in rows if isinstance(row, (Block, AuthorList))]  # (so the type checker knows)
@@ -141,12 +214,12 @@ async def entries_page(session: AsyncSession, *, account_id: int, kind: str, pag
 
 
 async def count_by_author(session: AsyncSession, *, account_id: int, author: str, pending: bool,
-                          statuses: Sequence[str], live: bool = False) -> int:
-    """How many of the author's actions on the account are in `statuses`; with `live`, only those
-    no undo was asked for (what a block or opt-out with undo would undo: as done_by_author)."""
+                          statuses: Sequence[str], live: bool = False, who: ColumnElement[bool] | None = None) -> int:
+    """How many of the author's (with `who`, those authors') actions on the account are in `statuses`;
+    with `live`, only those no undo was asked for (what a block or opt-out with undo would undo)."""
     query = select(func.count()).select_from(Action).where(Action.account_id == account_id,
                                                            Action.status.in_(list(statuses)),
-                                                           _by_author(author, pending))
+                                                           _by_author(author, pending) if who is None else who)
     if live:
         query = query.where(Action.undo_requested_at.is_(None))
     return await session.scalar(query) or 0

@@ -6,12 +6,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.inputs import Id
+from app.moderation.domains import block_key, domain_of_key, domain_of_pattern, is_pattern
 from app.moderation.identity import clean_name
 
 
 def clean_author(value: str) -> str:
     """The name cleaned (`@Alice ` -> `alice`); the service resolves it to the author's id."""
     return clean_name(value)
+
+
+def clean_blocked(value: str) -> str:
+    """An author's name cleaned, or a domain block (`*@spam.example`, `*.spam.example`) as its key `*.spam.example`."""
+    return block_key(domain_of_pattern(value)) if is_pattern(value) else clean_name(value)
 
 
 class AuthorRead(BaseModel):
@@ -37,10 +43,13 @@ class BlockCreate(BaseModel):
     """An author never to repost."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"author": "@spammer@mastodon.social", "reason": "repeated spam", "undo_existing": True}]})
+        {"author": "@spammer@mastodon.social", "reason": "repeated spam", "undo_existing": True},
+        {"author": "*@spam.example", "reason": "spam instance", "undo_existing": True}]})
 
-    author: str = Field(description="handle (alice, @alice, alice@domain on Mastodon) or platform id; "
-                                    "resolved to the author's id through the platform")
+    author: str = Field(description="handle (alice, @alice, alice@domain on Mastodon) or platform id, resolved "
+                                    "to the author's id through the platform; or a domain block: `*@spam.example` "
+                                    "(every author of that Mastodon instance) or `*.spam.example` (every Bluesky "
+                                    "handle under that domain), subdomains included")
     platform: str | None = Field(default=None, max_length=32,
                                  description="global blocks: the platform whose author this is (default: the one "
                                              "platform accounts use); ignored for an account's block")
@@ -48,19 +57,41 @@ class BlockCreate(BaseModel):
                         description="why, for the other moderators and the audit log")
     undo_existing: bool = Field(default=False, description="also undo this author's earlier reposts")
 
-    _author = field_validator("author")(classmethod(lambda cls, v: clean_author(v)))
+    _author = field_validator("author")(classmethod(lambda cls, v: clean_blocked(v)))
+
+    @property
+    def domain(self) -> str | None:
+        """The domain a domain block names; None for an author."""
+        return domain_of_key(self.author)
 
 
 class BlockRead(AuthorRead):
-    """A block: the author is never reposted by its account (or, global, by any account on its platform)."""
+    """A block: the author is never reposted by its account (or, global, by any account on its platform);
+    of kind `domain`, no author in that domain or under it is."""
 
     id: int = Field(description="the block's id")
+    kind: Literal["author", "domain"] = Field(description="author: one person, by id; domain: every author of an "
+                                                          "instance or handle domain, subdomains included")
     account_id: int | None = Field(description="the account it holds for; null: a global block")
     platform: str | None = Field(description="a global block's platform")
     reason: str = Field(description="why, as given")
     undo_existing: bool = Field(description="whether earlier reposts of the author were undone with it")
     created_by: str = Field(description="who blocked (a token's name)")
     created_at: datetime = Field(description="when (UTC)")
+
+
+    # as in AuthorRead: pydantic documents this ignore for computed_field over a property
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def author_id(self) -> str | None:
+        """The stable id matched; None while pending, and for a domain block (a place, not a person)."""
+        return None if self.pending or self.kind == "domain" else self.author
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def domain(self) -> str | None:
+        """The domain a domain block names (`spam.example`); None for an author block."""
+        return domain_of_key(self.author) if self.kind == "domain" else None
 
 
 class BlockCreated(BlockRead):
@@ -144,3 +175,20 @@ class BlockListMemberRead(BaseModel):
     author: str = Field(description="the person's platform id")
     handle: str = Field(description="their handle when the list was read, for display")
     added_at: datetime = Field(description="when the account's copy of the list gained them (UTC)")
+class ImportLine(BaseModel):
+    """What an import did with one line of the file."""
+
+    line: int = Field(description="the line's number in the file (1 is the first, the header if any)")
+    block: str = Field(description="the author or domain as the line wrote it")
+    outcome: Literal["added", "skipped", "left out"] = Field(
+        description="added; skipped (blocked already, or repeated in the file); left out (a Mastodon `noop` line)")
+    detail: str = Field(description="what was blocked (its handle or `*@domain`), or why the line was skipped")
+
+
+class BlockImport(BaseModel):
+    """An import's report: every line of the file that blocks something, with what became of it."""
+
+    added: int = Field(description="blocks added")
+    skipped: int = Field(description="lines blocked already, or repeated in the file")
+    left_out: int = Field(description="lines that block nothing (Mastodon's `noop` severity)")
+    lines: list[ImportLine] = Field(description="each line, in file order")

@@ -17,7 +17,8 @@ from app.auth.caller import Caller
 from app.db.base import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Account, Action, ActionStatus, AuthorList, Block, BlockListSubscription
-from app.moderation import repository
+from app.moderation import domain_blocks, repository
+from app.moderation.domains import block_key, domain_of_pattern, is_pattern
 from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
 from app.platforms.registry import get_platform
@@ -38,7 +39,7 @@ async def resolve_author(session: AsyncSession, runtime, account: Account | None
     return (await resolve_names(runtime, account, [name], what="author"))[name]
 
 
-async def _global_platform(session: AsyncSession, platform: str | None) -> str | None:
+async def global_platform(session: AsyncSession, platform: str | None) -> str | None:
     """The platform a global block's author is looked up on: as given, else the one in use."""
     if platform is not None:
         try:
@@ -55,13 +56,25 @@ async def _global_platform(session: AsyncSession, platform: str | None) -> str |
 
 async def add_block(session: AsyncSession, *, runtime, account: Account | None, data: BlockCreate,
                     caller: Caller) -> dict:
-    """Block an author for one account (or all, when account is None): resolved to their id first."""
-    account_id = None if account is None else account.id
-    platform = account.platform if account is not None else await _global_platform(session, data.platform)
+    """Block an author for one account (or all, when account is None): resolved to their id first.
+    A domain block (`*@spam.example`) goes to domain_blocks.add."""
+    if data.domain is not None:
+        platform = account.platform if account is not None else (
+            None if data.platform is None else await global_platform(session, data.platform))
+        return await domain_blocks.add(session, account=account, platform=platform, data=data, domain=data.domain,
+                                       caller=caller)
+    platform = account.platform if account is not None else await global_platform(session, data.platform)
     through = account
     if account is None and platform is not None:  # a global block: asked through an account on its platform
         through = await accounts_repo.first_enabled_on(session, platform)
     who = await resolve_author(session, runtime, through, data.author)
+    return await add_resolved_block(session, account=account, platform=platform, who=who, data=data, caller=caller)
+
+
+async def add_resolved_block(session: AsyncSession, *, account: Account | None, platform: str | None, who: Resolved,
+                             data: BlockCreate, caller: Caller) -> dict:
+    """Block the author `who` names (a Conflict when blocked already): stop their waiting posts, undo if asked."""
+    account_id = None if account is None else account.id
     if await repository.find_block(session, account_id, who.key, platform):
         raise Conflict(f"{data.author} is already blocked" + ("" if who.pending else f" (as {who.handle})"))
     block = Block(account_id=account_id, author=who.key, handle=who.handle, pending=who.pending, platform=platform,
@@ -83,13 +96,24 @@ async def add_block(session: AsyncSession, *, runtime, account: Account | None, 
 
 
 async def remove_block(session: AsyncSession, *, account: Account | None, author: str, caller: Caller) -> None:
-    """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone)."""
+    """Unblock an author, named by id, handle or the name blocked (earlier undos stay undone); or a
+    domain, named `*@domain` or `*.domain`."""
     account_id = None if account is None else account.id
-    block = await repository.find_block_named(session, account_id, _names(author, account))
+    block = await repository.find_block_named(session, account_id, _block_names(author, account))
     if block is None:
         raise NotFound(f"{author} is not blocked")
     await session.delete(block)
     await record(session, caller, "block.delete", target_type="block", target_id=block.author, account_id=account_id)
+
+
+def _block_names(author: str, account: Account | None) -> list[str]:
+    """The keys a block of `author` may be stored under: a domain block's, or a person's (`_names`)."""
+    if not is_pattern(author):
+        return _names(author, account)
+    try:
+        return [block_key(domain_of_pattern(author))]
+    except ValueError as exc:
+        raise NotFound(f"{author!r} is not a domain") from exc
 
 
 def _names(author: str, account: Account | None) -> list[str]:

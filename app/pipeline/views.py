@@ -11,7 +11,7 @@ from app.accounts import repository as accounts_repo
 from app.engine.limits import LimitSettings
 from app.engine.view import AccountView, FilterSettings, MarkMode
 from app.filters import repository as filters_repo
-from app.models import Account, AccountFilters, ActionStatus
+from app.models import Account, AccountFilters, ActionStatus, BlockKind
 from app.moderation import repository as moderation_repo
 from app.pipeline import repository
 from app.platforms.registry import get_platform
@@ -69,8 +69,11 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
     blocks = await moderation_repo.blocks_of_accounts(session, ids)
     for account in accounts:
         holds = [b for b in blocks if moderation_repo.block_holds(b, account_id=account.id, platform=account.platform)]
-        views[account.id].blocked = {key: b.reason for b in holds
+        views[account.id].blocked = {key: b.reason for b in holds if b.kind == BlockKind.author
                                      for key in entry_keys(b.author, b.pending, domains[account.id])}
+        views[account.id].blocked_domains = {b.author.removeprefix("*."): b.reason for b in holds
+                                             if b.kind == BlockKind.domain}
+        views[account.id].home_domain = domains[account.id]
     # members of subscribed block lists (app/moderation/lists.py); a block of one's own gives the reason
     subscriptions, listed = await moderation_repo.listed_of_accounts(session, ids)
     by_id = {sub.id: (views[sub.account_id].blocked, sub.block_reason) for sub in subscriptions}

@@ -369,6 +369,9 @@ class Platform(abc.ABC):
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ()
     can_like: ClassVar[bool] = True
+    # Whether authors' handles are in a domain (Mastodon `user@instance`, Bluesky `name.domain`):
+    # domain blocks (`*@spam.example`) can be made for its accounts
+    handles_have_domains: ClassVar[bool] = False
     # Whether a repost stays (pointing at nothing) when its original is deleted, as on Bluesky.
     reposts_outlive_originals: ClassVar[bool] = False
     # The pydantic model of `AccountContext.config` (extra keys are the service's own and ignored).

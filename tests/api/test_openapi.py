@@ -35,6 +35,7 @@ OPEN_TO_EVERY_ROLE = {
     ("get", "/accounts/{account_id}/block-lists/{subscription_id}/members"),
     ("post", "/accounts/{account_id}/block-lists/{subscription_id}/refresh"),
     ("delete", "/accounts/{account_id}/block-lists/{subscription_id}"),
+    ("get", "/accounts/{account_id}/blocks/export.csv"), ("post", "/accounts/{account_id}/blocks/import"),
 }
 # Operations that can clash with what exists: a second account, block or list entry; a move an action's status
 # does not allow.

@@ -52,6 +52,23 @@ def test_a_block_gives_its_reason_or_says_none_was_given():
     assert skipped(post(), view(blocked={"a1": ""})) == "blocked: no reason given"
 
 
+@pytest.mark.parametrize(("handle", "home", "blocked"), [
+    ("alice@spam.example", None, "spam.example"),  # Mastodon: a remote author of the instance
+    ("@bob@sub.spam.example", None, "spam.example"),  # a subdomain, as Mastodon's domain blocks
+    ("alice.spam.example", None, "spam.example"),  # a Bluesky handle under the domain
+    ("spam.example", None, "spam.example"),  # the domain itself
+    ("carol", "spam.example", "spam.example"),  # a local author of a blocked instance
+    ("dave", "social.example", None), ("erin@notspam.example", None, None), ("frank@spam.example.org", None, None),
+    ("did:plc:spam.example", None, None), ("grace", None, None)])
+def test_a_domain_block_holds_for_its_domain_and_every_subdomain(handle, home, blocked):
+    v = view(blocked_domains={"spam.example": "spam farm"}, home_domain=home)
+    reason = stop_reason(post(Author(id="z", handle=handle)), v, NOW)
+    assert reason == (f"blocked domain {blocked}: spam farm" if blocked else None)
+    # the original author of a boost is checked as well
+    boost = post(Author(id="y", handle="ok@fine.example"), reposted_author=Author(id="z", handle=handle))
+    assert stop_reason(boost, v, NOW) == reason
+
+
 def test_opt_outs_by_list_by_blocking_the_account_and_by_nobot_in_the_bio():
     assert skipped(post(), view(optouts={"a1"})) == "opted out: author is on the account's opt-out list"
     assert skipped(post(), view(blockers={"alice"})) == "opted out: author blocks the account"

@@ -30,6 +30,8 @@ class BlueskyPlatform(Platform):
     calls_per_second: ClassVar[float | None] = 1.0
     # A repost record names its subject; deleting the post leaves our repost pointing at nothing.
     reposts_outlive_originals: ClassVar[bool] = True
+    # a handle is a domain name: `*.spam.example` blocks every handle under spam.example
+    handles_have_domains: ClassVar[bool] = True
     # Writes cost points: a create 3, a delete 1; 5,000 points an hour and 35,000 a day per
     # account, so creates alone reach 1,666 an hour and 11,666 a day at most. `windows` are the
     # platform's own (count, seconds) caps per action kind; `require_consent` is Bluesky's rule

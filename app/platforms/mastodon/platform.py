@@ -44,6 +44,7 @@ class MastodonPlatform(Platform):
     }
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
+    handles_have_domains: ClassVar[bool] = True
 
     def rate_bucket(self, kind: str) -> str:
         """Unboosts and deletes have their own 30 per 30 minutes; everything else spends the

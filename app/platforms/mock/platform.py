@@ -224,6 +224,7 @@ class MockPlatform(Platform):
     default_limits: ClassVar[dict[str, Any]] = {}
     source_kinds: ClassVar[tuple[str, ...]] = ("public", "tag", "tags", "user", "home", "list", "search")
     config_model = MockConfig
+    handles_have_domains: ClassVar[bool] = True  # `name@domain` handles, as on Mastodon
 
     def world(self, ctx: AccountContext) -> World:
         return get_world(config_of(MockConfig, ctx.config, "mock").world)

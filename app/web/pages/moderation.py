@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import cast
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from app.accounts import repository as accounts_repo
 from app.accounts.service import get_for
@@ -15,9 +15,11 @@ from app.auth.caller import GRANTS, Capability
 from app.deps import RuntimeDep, SessionDep
 from app.errors import AppError
 from app.models import Account
-from app.moderation import lists, repository, service
+from app.moderation import blocklists, domain_blocks, lists, repository, service
+from app.moderation.domains import PREFIX
 from app.moderation.service import PersonKind
 from app.pagination import MAX_ID, PathId
+from app.platforms.registry import get_platform
 from app.web.forms import FormInvalid, SignedForm
 from app.web.render import page, see_other
 from app.web.viewer import Viewer, ViewerDep
@@ -59,7 +61,9 @@ def can_moderate(viewer: Viewer) -> bool:
 
 async def _people(request: Request, session: SessionDep, viewer: Viewer, account: Account, *, status_code: int = 200,
                   form: dict | None = None, error: str | None = None, list_form: dict | None = None,
-                  list_error: str | None = None):
+                  list_error: str | None = None, domain_form: dict | None = None,
+                  domain_error: str | None = None, import_form: dict | None = None,
+                  import_errors: list[str] | None = None):
     blocks = await repository.blocks_for(session, account_id=account.id, platform=account.platform)
     entries = sorted(await repository.entries_of(session, account.id), key=lambda e: e.id, reverse=True)
     subscriptions = await repository.subscriptions_of(session, account.id)
@@ -76,7 +80,10 @@ async def _people(request: Request, session: SessionDep, viewer: Viewer, account
                       sources_options=[(str(a.id), f"{a.handle} (#{a.id})") for a in sources],
                       list_form=list_form or {"list": "", "source_account_id": ""},
                       listed=await repository.listed_people(session, account.id, LISTED_SHOWN),
-                      listed_total=sum(s.member_count for s in subscriptions))
+                      listed_total=sum(s.member_count for s in subscriptions),
+                      domain_form=domain_form or {"domain": "", "why": ""}, domain_error=domain_error,
+                      import_form=import_form or {"csv": ""}, import_errors=import_errors or [],
+                      domains_apply=get_platform(account.platform).handles_have_domains)
 
 
 @router.get("/accounts/{account_id}/people")
@@ -118,7 +125,58 @@ async def add_person(account_id: PathId, session: SessionDep, runtime: RuntimeDe
     key, note = await service.add_person(session, runtime=runtime, account=account, kind=_kind(form.get("kind")),
                                          author=form.get("author"), reason=form.get("reason").strip(),
                                          undo=form.has("undo_existing"), caller=viewer.caller)
-    return see_other(author_url(account.id, key), note=note)
+    return see_other(people_url(account.id) if key.startswith(PREFIX) else author_url(account.id, key), note=note)
+
+
+@router.post("/accounts/{account_id}/people/check-domain")
+async def check_domain(account_id: PathId, request: Request, session: SessionDep, viewer: ViewerDep,
+                       form: SignedForm):
+    """Step one for an instance or domain: which domain, and what blocking it would do; nothing is changed."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    typed, reason = form.get("domain").strip(), form.get("why").strip()
+    if len(reason) > REASON_MAX:
+        raise FormInvalid(f"reason: at most {REASON_MAX} characters")
+    try:
+        seen = await domain_blocks.preview(session, account=account, typed=typed)
+    except AppError as exc:
+        if exc.status_code != 422:
+            raise
+        return await _people(request, session, viewer, account, status_code=422, domain_form={"domain": typed,
+                             "why": reason}, domain_error=str(exc.detail))
+    return await page(request, session, viewer, "moderation/confirm_domain.html", title=f"Block {seen.shown}?",
+                      account=account, tab="people", section="accounts", seen=seen, reason=reason)
+
+
+@router.get("/accounts/{account_id}/people/export.csv")
+async def export_blocks(account_id: PathId, session: SessionDep, viewer: ViewerDep,
+                        fmt: str = Query(default="reposter", alias="format", pattern="^(reposter|mastodon)$")):
+    """The account's own blocks as a CSV file (as the API's export)."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.read)
+    text = await blocklists.export_csv(session, account=account, fmt=fmt)
+    name = f"blocks-{account.id}" + ("-mastodon" if fmt == "mastodon" else "")
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.post("/accounts/{account_id}/people/import")
+async def import_blocks(account_id: PathId, request: Request, session: SessionDep, runtime: RuntimeDep,
+                        viewer: ViewerDep, form: SignedForm):
+    """Block every line of a pasted CSV block list, or none (the lines refused are listed)."""
+    account = await get_for(session, account_id=account_id, caller=viewer.caller, need=Capability.moderate)
+    text = form.get("csv")
+    try:
+        report = await blocklists.import_csv(session, runtime=runtime, account=account, body=text.encode(),
+                                             platform=None, undo_existing=form.has("undo_existing"),
+                                             caller=viewer.caller)
+    except AppError as exc:
+        if exc.status_code not in (413, 422):
+            raise
+        detail = exc.detail if isinstance(exc.detail, list) else [{"message": str(exc.detail)}]
+        return await _people(request, session, viewer, account, status_code=exc.status_code,
+                             import_form={"csv": text}, import_errors=[str(d["message"]) for d in detail])
+    note = f"Imported: {report['added']} added, {report['skipped']} already blocked or repeated."
+    return see_other(people_url(account.id), note=note + (f" {report['left_out']} left out (noop)."
+                                                          if report["left_out"] else ""))
 
 
 @router.post("/accounts/{account_id}/people/remove")
