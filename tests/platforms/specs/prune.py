@@ -30,7 +30,7 @@ PATHS: dict[str, list[str]] = {
         "/api/v1/accounts/lookup", "/api/v1/accounts/update_credentials", "/api/v1/accounts/verify_credentials",
         "/api/v1/accounts/{id}", "/api/v1/accounts/{id}/followers", "/api/v1/accounts/{id}/following",
         "/api/v1/accounts/{id}/statuses", "/api/v1/apps", "/api/v1/instance", "/api/v1/lists/{id}/accounts",
-        "/api/v1/statuses", "/api/v1/statuses/{id}", "/api/v1/statuses/{id}/favourite",
+        "/api/v1/notifications", "/api/v1/statuses", "/api/v1/statuses/{id}", "/api/v1/statuses/{id}/favourite",
         "/api/v1/statuses/{id}/reblog", "/api/v1/statuses/{id}/unfavourite", "/api/v1/statuses/{id}/unreblog",
         "/api/v1/streaming/hashtag", "/api/v1/timelines/home", "/api/v1/timelines/list/{list_id}",
         "/api/v1/timelines/public", "/api/v1/timelines/tag/{hashtag}", "/oauth/authorize", "/oauth/token",
