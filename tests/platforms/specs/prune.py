@@ -23,7 +23,8 @@ PATHS: dict[str, list[str]] = {
         "/2/lists/{id}/members", "/2/tweets", "/2/tweets/search/recent", "/2/tweets/search/stream",
         "/2/tweets/search/stream/rules", "/2/tweets/{id}", "/2/tweets/{id}/retweeted_by",
         "/2/users/by/username/{username}", "/2/users/me", "/2/users/{id}", "/2/users/{id}/followers",
-        "/2/users/{id}/following", "/2/users/{id}/retweets", "/2/users/{id}/retweets/{source_tweet_id}",
+        "/2/users/{id}/following", "/2/users/{id}/mentions", "/2/users/{id}/retweets",
+        "/2/users/{id}/retweets/{source_tweet_id}",
         "/2/users/{id}/timelines/reverse_chronological", "/2/users/{id}/tweets",
     ],
     "mastodon.openapi.json": [
