@@ -4,6 +4,7 @@ import pytest
 
 from app.auth.caller import Role
 from tests.api.helpers import API, actions, by_post, make_account, make_rule, world
+from tests.api.test_real_platforms import REAL, _connect, _harness
 from tests.conftest import make_token
 
 
@@ -11,7 +12,7 @@ from tests.conftest import make_token
 async def account(client, admin):
     for handle in ("alice", "bob"):
         world().add_author(handle, followers_count=100)
-    made = await make_account(client, admin)
+    made = await make_account(client, admin, stop_words=None)  # the server's default: on
     await make_rule(client, admin, made["id"], "#coffee")
     return made
 
@@ -94,3 +95,34 @@ async def test_a_moderator_cannot_change_them(client, admin, runtime, account):
     response = await client.patch(f"{API}/accounts/{account['id']}", headers=moderator,
                                   json={"stop_words": {"enabled": False}})
     assert response.status_code == 403
+
+
+def _say_stop(h, text: str) -> str:
+    """A person (not the account) mentions the account on the harness's platform; returns their id."""
+    if h.name == "mastodon":
+        alice = h.fake.add_account("alice")
+        h.fake.new_status(alice, f"@reposter_bot {text}")
+        return alice["id"]
+    if h.name == "x":
+        h.fake.add_tweet("2002", f"@reposter_acct {text}")
+        return "2002"
+    from tests.platforms.harness_bluesky import did_for, facets_for
+
+    body = f"@reposterbot {text}"
+    h.server.publish("alice", {"text": body, "facets": facets_for(body)})
+    return did_for("alice")
+
+
+@pytest.fixture(params=REAL)
+def real(request, runtime, monkeypatch):
+    return _harness(request.param, runtime, monkeypatch)
+
+
+async def test_each_real_adapter_reads_a_stop_mention(client, admin, pipeline, real):
+    account = await _connect(client, admin, real, stop_words=True, allow_without_consent=True)
+    author = _say_stop(real, "please STOP")
+    await pipeline.tick()
+    [entry] = await _optouts(client, admin, account["id"])
+    assert entry["author"] == author.lower()
+    sources = (await client.get(f"{API}/accounts/{account['id']}/sources", headers=admin)).json()
+    assert {s["source"]: s["state"] for s in sources}["mentions"] == "ok"

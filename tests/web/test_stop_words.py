@@ -7,7 +7,7 @@ from tests.api.helpers import API, make_account
 
 
 async def test_the_stop_form_saves_what_the_api_reads_and_refuses_bad_words(client, admin, web):
-    account = await make_account(client, admin)
+    account = await make_account(client, admin, stop_words=None)
     url = f"/accounts/{account['id']}"
     person = await web(Role.organizer, [account["id"]])
     shown = (await person.get(url)).text

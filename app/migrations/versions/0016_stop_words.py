@@ -23,15 +23,16 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("stop_words_enabled", sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column("stop_words", JSONType, server_default='["stop", "#nobot", "unsubscribe"]',
-                                      nullable=False))
-        batch_op.add_column(sa.Column("stop_undo_existing", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # plain ADD COLUMN (no batch): on SQLite a batch would rebuild `accounts` without AUTOINCREMENT
+    op.add_column("accounts", sa.Column("stop_words_enabled", sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column("accounts", sa.Column("stop_words", JSONType, server_default='["stop", "#nobot", "unsubscribe"]',
+                                        nullable=False))
+    op.add_column("accounts", sa.Column("stop_undo_existing", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
+    # SQLite drops columns by rebuilding the table: keep its AUTOINCREMENT (0004_badinput)
+    with op.batch_alter_table("accounts", schema=None, table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_column("stop_undo_existing")
         batch_op.drop_column("stop_words")
         batch_op.drop_column("stop_words_enabled")
