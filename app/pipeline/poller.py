@@ -238,8 +238,10 @@ async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Ac
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
         since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
-    if cursor.source == MENTIONS:  # mentions are read for stop words, never candidates for reposting
+    if cursor.source == MENTIONS:  # read for stop words; candidates only where the account lists it as a feed
         new = await stop.take_mentions(session, account=account, mentions=posts)
+        if MENTIONS in (account.sources or ()):
+            new += await inbox.store(session, posts)  # after the opt-outs: their authors are skipped
     else:
         new = await inbox.store(session, posts)
     cursor.position, cursor.next_poll_at = position, due_after(now, cursor.poll_interval_seconds)

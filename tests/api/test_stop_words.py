@@ -126,3 +126,16 @@ async def test_each_real_adapter_reads_a_stop_mention(client, admin, pipeline, r
     assert entry["author"] == author.lower()
     sources = (await client.get(f"{API}/accounts/{account['id']}/sources", headers=admin)).json()
     assert {s["source"]: s["state"] for s in sources}["mentions"] == "ok"
+
+
+async def test_mentions_listed_as_a_feed_are_candidates_too_but_not_from_who_says_stop(client, admin, pipeline):
+    account = await make_account(client, admin, sources=["mentions"], stop_words=None)
+    await make_rule(client, admin, account["id"], "#coffee")
+    w = world()
+    kept = w.publish("bob", "@coffeeclub #coffee for you")
+    stopped = w.publish("alice", "@coffeeclub stop #coffee")
+    w.publish("carol", "#coffee without a mention")  # not a mention: not in this feed
+    await pipeline.tick()
+    log = by_post(await actions(client, admin, account["id"]))
+    assert set(log) == {kept.id, stopped.id}
+    assert log[kept.id]["status"] == "done" and log[stopped.id]["status"] == "skipped"
