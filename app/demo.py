@@ -104,6 +104,7 @@ async def chatter(every: float) -> None:
     rng, world = random.Random(), get_world("default")
     for _ in range(12):  # some history for the first poll
         community.step(world, rng)
+    community.say_stop(world)  # one outsider asks the account to stop: opted out by the first poll
     while True:
         await asyncio.sleep(rng.uniform(every * 0.5, every * 1.5))
         community.step(world, rng)
@@ -189,6 +190,7 @@ reposter demo: the mock platform's coffee community is posting; @{ACCOUNT} repos
   rules:  {' | '.join(f'{r.name}: {r.query} [{r.scope}{", review" if r.review else ""}]' for r in RULES)}
   filters: languages en/it, min 50 followers, banned words giveaway/crypto, duplicate text within 60 min
   block:  @{community.SPAMMER} (spam)
+  stop:   @{community.STOPPER} mentions @{ACCOUNT} with "stop" and is put on its opt-out list
 
 List the reposts:
   curl -s -H 'Authorization: Bearer {token}' '{base}/api/v1/accounts/1/actions?status=done'

@@ -23,6 +23,7 @@ from app.db.base import utcnow
 from app.models import Account, Cursor, StreamState
 from app.pipeline.dispatcher import due
 from app.pipeline.poller import desired_sources
+from app.platforms.base import MENTIONS
 
 RATE_LIMITED = "rate_limited:"
 
@@ -48,14 +49,14 @@ async def account_health(session: AsyncSession, *, account: Account, runtime) ->
 
 
 async def source_health(session: AsyncSession, *, account: Account, runtime) -> list[SourceHealth]:
-    """Every source the account has polled or will poll, wanted ones first."""
+    """Every source the account has polled or will poll, wanted ones first, its mentions after its feeds."""
     wanted = set(await desired_sources(session, account, runtime))
     rows = {c.source: _source(c, c.source in wanted) for c in await repository.cursors(session, account.id)}
     for source in wanted - set(rows):  # wanted, but no worker has taken it up yet
         rows[source] = SourceHealth(source=source, wanted=True, state="never_polled", last_polled_at=None,
                                     last_success_at=None, last_error=None, consecutive_failures=0,
                                     next_poll_at=None, poll_count=0, error_count=0)
-    return sorted(rows.values(), key=lambda s: (not s.wanted, s.source))
+    return sorted(rows.values(), key=lambda s: (not s.wanted, s.source == MENTIONS, s.source))
 
 
 def stream_read(account: Account, conditions: list[ConditionRead], row: StreamState | None) -> StreamRead:

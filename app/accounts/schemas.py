@@ -11,9 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.accounts.conditions import current
 from app.inputs import MAX_INT
+from app.models.account import DEFAULT_STOP_WORDS
 from app.patch import Patch
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# A stop word: one word, or a hashtag (no spaces, no NUL, nothing a matcher would read as a pattern).
+STOP_WORD = re.compile(r"^#?[\w-]+$")
 # A feed source names a cursor row (cursors.source is 512 characters).
 Source = Annotated[str, Field(min_length=1, max_length=512)]
 
@@ -66,6 +69,47 @@ class Limits(BaseModel):
         return self
 
 
+class StopWords(BaseModel):
+    """"Stop" by mention: an author who mentions the account with one of `words` is put on its
+    opt-out list at once (RoundTeam's "Stop RT", without a page to visit)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"enabled": True, "words": ["stop", "#nobot", "unsubscribe"], "undo_existing": False}]})
+
+    enabled: bool = Field(default=True, description="read the account's mentions for stop words")
+    words: list[str] = Field(default_factory=lambda: list(DEFAULT_STOP_WORDS), min_length=1, max_length=20,
+                             examples=[["stop", "#nobot", "unsubscribe"]],
+                             description="1-20 words or #hashtags, each 1-50 characters; matched as a whole "
+                                         "word, case-insensitive")
+    undo_existing: bool = Field(default=False, description="also undo the account's earlier reposts of "
+                                                           "whoever says a stop word")
+
+    @field_validator("words")
+    @classmethod
+    def _words(cls, words: list[str]) -> list[str]:
+        cleaned = []
+        for word in words:
+            word = word.strip()
+            if not 1 <= len(word) <= 50:
+                raise ValueError("each stop word must be 1-50 characters")
+            if not STOP_WORD.fullmatch(word):
+                raise ValueError(f"{word!r}: a stop word is one word (letters, digits, _ or -), "
+                                 "optionally with a leading #")
+            cleaned.append(word.lower())
+        return list(dict.fromkeys(cleaned))
+
+    @classmethod
+    def of(cls, account: Any) -> StopWords:
+        """Gather the settings from the account's columns."""
+        return cls(enabled=account.stop_words_enabled, words=list(account.stop_words or DEFAULT_STOP_WORDS),
+                   undo_existing=account.stop_undo_existing)
+
+    def columns(self) -> dict[str, Any]:
+        """The account columns these settings are kept in."""
+        return {"stop_words_enabled": self.enabled, "stop_words": self.words,
+                "stop_undo_existing": self.undo_existing}
+
+
 class AccountCreate(BaseModel):
     """An account to repost from, with the credentials the platform gave for it. A Mastodon one:
     `{"platform": "mastodon", "handle": "ourgroup", "credentials": {"access_token": "..."},
@@ -93,6 +137,8 @@ class AccountCreate(BaseModel):
                                   description="feeds to poll; empty: derived from the rules")
     enabled: bool = Field(default=True, description="false: nothing is polled or sent until enabled")
     limits: Limits | None = Field(default=None, description="how fast it may repost; default: the platform's")
+    stop_words: StopWords | None = Field(default=None, description='"stop" by mention; default: on, with '
+                                                                   "stop, #nobot and unsubscribe")
 
 
 class AccountUpdate(Patch):
@@ -109,6 +155,8 @@ class AccountUpdate(Patch):
     enabled: bool | None = Field(default=None, description="false pauses polling and sending")
     limits: Limits | None = Field(default=None, description="replaces all limits: a field left out takes its "
                                                             "default, not its old value")
+    stop_words: StopWords | None = Field(default=None, description='replaces the "stop" by mention settings as a '
+                                                                   "whole")
 
 
 class ConditionRead(BaseModel):
@@ -147,6 +195,8 @@ class AccountRead(BaseModel):
     rate_limited_until: datetime | None = Field(description="when sending may go on again (UTC), while rate limited")
     conditions: list[ConditionRead] = Field(description="everything wrong with it now, by code")
     limits: Limits = Field(description="how fast it may repost")
+    stop_words: StopWords = Field(description='"stop" by mention: who says one of these words to the account is '
+                                              "put on its opt-out list")
     has_credentials: bool = Field(description="whether credentials are stored (they are never shown)")
     created_at: datetime = Field(description="when it was connected (UTC)")
     updated_at: datetime = Field(description="when it last changed (UTC)")
@@ -155,13 +205,14 @@ class AccountRead(BaseModel):
     def of(cls, account: Any) -> AccountRead:
         """Build from the ORM row (limits gathered from their columns)."""
         data = {k: getattr(account, k) for k in cls.model_fields
-                if hasattr(account, k) and k not in ("limits", "conditions")}
+                if hasattr(account, k) and k not in ("limits", "conditions", "stop_words")}
         # Derived as of now, never written here: a limit that has ended shows as ended even when
         # no job has touched the account since.
         now = current(account)
         data.update(status=now.status, status_detail=now.status_detail, rate_limited_until=now.rate_limited_until)
         data["conditions"] = sorted(now.conditions.values(), key=lambda c: c["code"])
         data["limits"] = Limits.model_validate(account)
+        data["stop_words"] = StopWords.of(account)
         data["has_credentials"] = bool(account.credentials_encrypted)
         return cls(**data)
 

@@ -13,7 +13,7 @@ from app.accounts import repository
 from app.accounts.conditions import Severity, clear_condition, set_condition
 from app.accounts.context import context_for
 from app.accounts.crypto import encrypt
-from app.accounts.schemas import AccountCreate, AccountUpdate, Limits
+from app.accounts.schemas import AccountCreate, AccountUpdate, Limits, StopWords
 from app.audit import before_after, record
 from app.auth import service as auth_service
 from app.auth.caller import GRANTS, Caller, Capability
@@ -54,7 +54,7 @@ async def create(session: AsyncSession, *, data: AccountCreate, runtime: Runtime
         platform=data.platform, handle=data.handle, display_name=data.display_name, config=data.config,
         sources=data.sources, enabled=data.enabled,
         credentials_encrypted=encrypt(runtime.fernet, data.credentials) if data.credentials else "",
-        **Limits(**limits).model_dump(),
+        **Limits(**limits).model_dump(), **(data.stop_words or StopWords()).columns(),
     )
     await _connect(account, runtime)
     await _refuse_twin(session, account)
@@ -148,13 +148,17 @@ async def update(session: AsyncSession, *, account: Account, data: AccountUpdate
     """Change settings; new credentials are checked with the platform before they are kept. The
     audit event holds what changed, before and after (credentials only as `replaced`)."""
     before = _settings(account)
-    changes = data.model_dump(exclude_unset=True, exclude={"credentials", "limits"})
+    changes = data.model_dump(exclude_unset=True, exclude={"credentials", "limits", "stop_words"})
     for key, value in changes.items():
         setattr(account, key, value)
     if data.limits is not None:
         for key, value in data.limits.model_dump().items():
             setattr(account, key, value)
         changes["limits"] = data.limits.model_dump()
+    if data.stop_words is not None:
+        for key, value in data.stop_words.columns().items():
+            setattr(account, key, value)
+        changes["stop_words"] = data.stop_words.model_dump()
     detail = before_after(before, {key: _settings(account)[key] for key in changes})
     if data.credentials is not None:
         account.credentials_encrypted = encrypt(runtime.fernet, data.credentials)
@@ -171,7 +175,7 @@ def _settings(account: Account) -> dict[str, Any]:
     """The account's settings a PATCH may change (credentials aside), as plain copies for the audit log."""
     return {"display_name": account.display_name, "config": copy.deepcopy(dict(account.config or {})),
             "sources": list(account.sources or []), "enabled": account.enabled,
-            "limits": Limits.model_validate(account).model_dump()}
+            "limits": Limits.model_validate(account).model_dump(), "stop_words": StopWords.of(account).model_dump()}
 
 
 async def delete(session: AsyncSession, *, account: Account, caller: Caller) -> None:

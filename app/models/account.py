@@ -4,10 +4,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
+
+# The words an author may mention the account with to opt out of it, until its owner sets others.
+DEFAULT_STOP_WORDS = ("stop", "#nobot", "unsubscribe")
+DEFAULT_STOP_WORDS_JSON = '["stop", "#nobot", "unsubscribe"]'
 
 
 class AccountStatus(StrEnum):
@@ -59,6 +63,12 @@ class Account(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     max_queue_age_seconds: Mapped[int | None] = mapped_column(Integer)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Stop" by mention (app/moderation/stop.py): an author who mentions the account with one of
+    # these words is put on its opt-out list; with stop_undo_existing their reposts are undone too.
+    stop_words_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    stop_words: Mapped[list[str]] = mapped_column(JSONType, default=lambda: list(DEFAULT_STOP_WORDS),
+                                                  server_default=DEFAULT_STOP_WORDS_JSON)
+    stop_undo_existing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

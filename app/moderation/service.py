@@ -133,6 +133,14 @@ async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: s
     who = await resolve_author(session, runtime, account, data.author)
     if await repository.find_entry(session, account.id, kind, who.key):
         raise Conflict(f"{data.author} is already on the {kind} list")
+    return await put_on_list(session, account=account, kind=kind, who=who, undo=data.undo_existing, caller=caller,
+                             detail={"name": data.author})
+
+
+async def put_on_list(session: AsyncSession, *, account: Account, kind: str, who: Resolved, undo: bool,
+                      caller: Caller, detail: dict | None = None) -> AuthorList:
+    """Add a resolved author to the list (not there yet): waiting posts of an opted-out author are not
+    sent, and their earlier reposts are undone with `undo`; audited (with `detail`) as `<kind>.add`."""
     entry = AuthorList(account_id=account.id, kind=kind, author=who.key, handle=who.handle, pending=who.pending,
                        checked_at=utcnow())
     session.add(entry)
@@ -140,11 +148,11 @@ async def add_entry(session: AsyncSession, *, runtime, account: Account, kind: s
     if kind == "optout":
         await repository.stop_waiting(session, account_id=account.id, author=who.key, pending=who.pending,
                                       reason="opted out: author is on the account's opt-out list")
-        if data.undo_existing:
+        if undo:
             await _undo_author(session, account_id=account.id, who=who, caller=caller, why="author opted out")
     await record(session, caller, f"{kind}.add", target_type=kind, target_id=who.key, account_id=account.id,
-                 detail={"undo_existing": data.undo_existing, "name": data.author, "handle": who.handle,
-                         "pending": who.pending})
+                 detail={"undo_existing": undo, "name": who.name, "handle": who.handle, "pending": who.pending,
+                         **(detail or {})})
     return entry
 
 

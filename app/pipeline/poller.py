@@ -24,12 +24,13 @@ from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Account, Cursor
+from app.moderation import stop
 from app.pipeline import inbox, repository
 from app.pipeline.fanout import Fanout, host_of, one_by_one, within
 from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
 from app.pipeline.poll_schedule import Bounds, backoff, bounds, due_after, fitted
 from app.pipeline.source_health import describe, record_failure, record_success
-from app.platforms.base import CredentialsInvalid, PlatformError, Post, RateLimited
+from app.platforms.base import MENTIONS, CredentialsInvalid, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
 from app.query import parse, positive_hashtags
 from app.rules import repository as rules_repo
@@ -49,6 +50,13 @@ POLL_BATCH = 200
 
 
 async def desired_sources(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
+    """The account's own sources, or the platform's choice from its rules' hashtags; and its mentions
+    while "stop" by mention is on (where the platform reads them)."""
+    mentions = [MENTIONS] if account.stop_words_enabled and get_platform(account.platform).reads_mentions else []
+    return list(dict.fromkeys([*await _feeds(session, account, runtime), *mentions]))
+
+
+async def _feeds(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
     """The account's own sources, or the platform's choice from its rules' hashtags."""
     if account.sources:
         return list(dict.fromkeys(account.sources))
@@ -230,7 +238,12 @@ async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Ac
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
         since = now - timedelta(seconds=runtime.settings.first_poll_max_age_seconds)
         posts = [p for p in posts if p.created_at is None or p.created_at >= since]
-    new = await inbox.store(session, posts)
+    if cursor.source == MENTIONS:  # read for stop words; candidates only where the account lists it as a feed
+        new = await stop.take_mentions(session, account=account, mentions=posts)
+        if MENTIONS in (account.sources or ()):
+            new += await inbox.store(session, posts)  # after the opt-outs: their authors are skipped
+    else:
+        new = await inbox.store(session, posts)
     cursor.position, cursor.next_poll_at = position, due_after(now, cursor.poll_interval_seconds)
     record_success(cursor, account, now)
     clear_rate_limits(account, source=cursor.source, now=now)

@@ -27,7 +27,14 @@ from app.models import Account, StreamPhase
 from app.pipeline import inbox, originals, push, stream_state
 from app.pipeline.poller import desired_sources
 from app.pipeline.source_health import describe
-from app.platforms.base import CredentialsInvalid, PlatformError, PostChange, StreamReporter, set_stream_reporter
+from app.platforms.base import (
+    MENTIONS,
+    CredentialsInvalid,
+    PlatformError,
+    PostChange,
+    StreamReporter,
+    set_stream_reporter,
+)
 from app.platforms.registry import get_platform
 from app.runtime import Runtime
 
@@ -123,7 +130,8 @@ class Streamer:
             account = await accounts_repo.get(session, account_id)
             if account is None:  # deleted since: the next sync() stops this stream
                 raise LookupError(f"account {account_id} is gone")
-            sources = await desired_sources(session, account, self.runtime)
+            # mentions are polled for stop words only: a stream would hand them to the inbox
+            sources = [s for s in await desired_sources(session, account, self.runtime) if s != MENTIONS]
         self.platforms[account_id] = account.platform
         ctx = context_for(account, self.runtime.fernet, self.runtime.pending_credentials)
         feed = get_platform(account.platform).feed_source(ctx, self.runtime.http)

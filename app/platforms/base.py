@@ -251,12 +251,18 @@ class ConnectedAccount(BaseModel):
         return handle_key(given) in {handle_key(n) for n in names}
 
 
+# The source of the account's own mentions (where `Platform.reads_mentions`): its posts are not
+# candidates for reposting; the poller reads them for stop words (app/moderation/stop.py).
+MENTIONS = "mentions"
+
+
 class FeedSource(abc.ABC):
     """Reads posts from a platform for one account.
 
     A *source* is a string naming a feed: `tag:<hashtag>`, `tags:<a>,<b>` (several tags in one
     call where the platform allows), `home`, `list:<id>`, `user:<handle>`, `search:<query>`,
-    `public`. Each platform lists the kinds it supports in `Platform.source_kinds`.
+    `public`, and `mentions` (MENTIONS: posts mentioning the account, where the platform
+    `reads_mentions`). Each platform lists the kinds it supports in `Platform.source_kinds`.
     """
 
     @abc.abstractmethod
@@ -379,6 +385,9 @@ class Platform(abc.ABC):
     # The calls per second the platform allows an account for reading its feeds; polls spend a share
     # of it (REPOSTER_POLL_BUDGET_SHARE, app/pipeline/poll_schedule.py). None: no limit to fit.
     calls_per_second: ClassVar[float | None] = None
+    # Whether `FeedSource.fetch(MENTIONS, cursor)` returns the posts that mention the account (oldest
+    # first, each once, as any source): what "stop" by mention reads.
+    reads_mentions: ClassVar[bool] = False
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Raise pydantic's ValidationError when an account's config does not fit this platform."""

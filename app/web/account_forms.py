@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.accounts.schemas import AccountUpdate, Limits
+from app.accounts.schemas import AccountUpdate, Limits, StopWords
 from app.filters.schemas import Filters
 from app.models import Account
 from app.web.forms import Form
@@ -114,3 +114,23 @@ def filters_of(form: Form) -> Filters:
             **{name: values[name] for name in FILTER_MARKS},
             **{name: [w for w in re.split(r"[\s,]+", values[name]) if w] for name in FILTER_LABELS}}
     return checked(Filters, data, values)
+
+
+# -- "stop" by mention -----------------------------------------------------------------------
+
+
+def stop_values(stop: StopWords) -> dict[str, Any]:
+    return {"stop_enabled": stop.enabled, "stop_words": "\n".join(stop.words), "stop_undo": stop.undo_existing}
+
+
+def stop_of(form: Form) -> StopWords:
+    """The "stop" by mention settings, as PATCH {stop_words} replaces them: one word a line."""
+    words = form.get("stop_words")
+    values: dict[str, Any] = {"stop_enabled": form.has("stop_enabled"), "stop_words": words,
+                              "stop_undo": form.has("stop_undo")}
+    data = {"enabled": values["stop_enabled"], "words": _lines(words), "undo_existing": values["stop_undo"]}
+    try:
+        return checked(StopWords, data, values)
+    except FormRejected as rejected:  # the model names its fields; the form's are prefixed
+        names = {"enabled": "stop_enabled", "words": "stop_words", "undo_existing": "stop_undo"}
+        raise FormRejected({names.get(k, k): v for k, v in rejected.errors.items()}, values) from rejected

@@ -6,6 +6,12 @@ API = "/api/v1"
 
 
 async def make_account(client, headers, handle: str = "coffeeclub", **extra) -> dict:
+    """A mock account. "Stop" by mention (on by default) is left off unless `stop_words` is given: with
+    it every account polls one more source (its mentions), which tests about feeds would count; pass
+    `stop_words=None` for the server's default."""
+    extra.setdefault("stop_words", {"enabled": False})
+    if extra["stop_words"] is None:
+        del extra["stop_words"]
     body = {"platform": "mock", "handle": handle, "credentials": {"token": f"tok-{handle}"}, **extra}
     response = await client.post(f"{API}/accounts", json=body, headers=headers)
     assert response.status_code == 201, response.text

@@ -40,10 +40,11 @@ def harness(request, runtime, monkeypatch):
     return _harness(request.param, runtime, monkeypatch)
 
 
-async def _connect(client, admin, h, **config) -> dict:
+async def _connect(client, admin, h, stop_words: bool = False, **config) -> dict:
+    """The harness's account, polling its one source (its mentions too with `stop_words`)."""
     ctx = h.context()
     body = {"platform": h.name, "handle": ctx.handle, "credentials": ctx.credentials,
-            "config": {**ctx.config, **config}, "sources": [h.source]}
+            "config": {**ctx.config, **config}, "sources": [h.source], "stop_words": {"enabled": stop_words}}
     response = await client.post(f"{API}/accounts", json=body, headers=admin)
     assert response.status_code == 201, response.text
     assert "credentials" not in response.json() and response.json()["platform_user_id"]

@@ -70,11 +70,13 @@ async def _connect(client, admin, servers: Servers) -> dict[str, dict]:
     accounts = {}
     for host, fake in servers.mastodon.items():
         body = {"platform": "mastodon", "handle": f"reposter_bot@{host}", "credentials": {"access_token": fake.token},
-                "config": {"base_url": f"https://{host}", "allow_without_consent": True}, "sources": ["tag:coffee"]}
+                "config": {"base_url": f"https://{host}", "allow_without_consent": True}, "sources": ["tag:coffee"],
+                "stop_words": {"enabled": False}}  # one source per account: its mentions are not read
         accounts[host] = await _create(client, admin, body)
     ctx = servers.x.context()
     body = {"platform": "x", "handle": ctx.handle, "credentials": ctx.credentials,
-            "config": {**ctx.config, "allow_without_consent": True}, "sources": ["tag:coffee"]}
+            "config": {**ctx.config, "allow_without_consent": True}, "sources": ["tag:coffee"],
+            "stop_words": {"enabled": False}}
     accounts["api.x.com"] = await _create(client, admin, body)
     for account in accounts.values():
         await make_rule(client, admin, account["id"], "#coffee")

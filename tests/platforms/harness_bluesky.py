@@ -352,6 +352,7 @@ class FakeBluesky:
             needs = nsid.split(".")[-1] in (
                 "searchPosts",
                 "getTimeline",
+                "listNotifications",
                 "createRecord",
                 "deleteRecord",
                 "putRecord",
@@ -429,6 +430,39 @@ class FakeBluesky:
         if len(ordered) > limit:
             out["cursor"] = f"{ordered[limit - 1].time}::{ordered[limit - 1].key}"
         return out
+
+    def x_listNotifications(self, params, body, token):
+        """Mentions (a mention facet naming the account) and replies to its posts, newest first,
+        paged by `time::uri` as the feeds are; other reasons are not made here."""
+        reasons = set(params.get("reasons", [])) or {"mention", "reply"}
+        found = []
+        for p in self.posts.values():
+            reason = self.notified_for(p)
+            if reason in reasons and p["author"] != self.me:
+                found.append(Entry(_ms(p["indexedAt"]), p["uri"], p["uri"]))
+        ordered = sorted(found, key=lambda e: (e.time, e.key), reverse=True)
+        if "cursor" in params:
+            t, _, k = params["cursor"][0].partition("::")
+            ordered = [e for e in ordered if (e.time, e.key) < (int(t), k)]
+        limit = int(params.get("limit", ["50"])[0])
+        out: dict[str, Any] = {"notifications": [self.notification(e.key) for e in ordered[:limit]]}
+        if len(ordered) > limit:
+            out["cursor"] = f"{ordered[limit - 1].time}::{ordered[limit - 1].key}"
+        return 200, out
+
+    def notified_for(self, post: dict[str, Any]) -> str | None:
+        """Why the account is told of a post: `mention` (a facet names it), `reply` (to its post)."""
+        facets = post["record"].get("facets") or []
+        if any(f.get("did") == self.me for facet in facets for f in facet["features"]):
+            return "mention"
+        parent = ((post["record"].get("reply") or {}).get("parent") or {}).get("uri", "")
+        return "reply" if parent.startswith(f"at://{self.me}/") else None
+
+    def notification(self, uri: str) -> dict[str, Any]:
+        """app.bsky.notification.listNotifications#notification for a post."""
+        p = self.posts[uri]
+        return {"uri": uri, "cid": p["cid"], "author": self.profile_view(p["author"]), "reason": self.notified_for(p),
+                "record": p["record"], "isRead": False, "indexedAt": p["indexedAt"]}
 
     def x_getPosts(self, params, body, token):
         return 200, {"posts": [self.post_view(u, bool(token)) for u in params["uris"] if u in self.posts]}

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.platforms.base import FeedSource, PlatformError, Post
+from app.platforms.base import MENTIONS, FeedSource, PlatformError, Post
 from app.platforms.bluesky import graph
 from app.platforms.bluesky.config import BlueskyConfig
 from app.platforms.bluesky.cursor import FeedCursor, Item, Walk, ms_to_iso, to_ms
@@ -22,7 +22,9 @@ from app.platforms.handles import bare_handle
 
 log = logging.getLogger("reposter.platforms.bluesky")
 
-SOURCE_KINDS = ("search", "tag", "user", "home", "list")
+SOURCE_KINDS = ("search", "tag", "user", "home", "list", MENTIONS)
+# Notifications that are posts addressed to the account: read for stop words (`mentions` source).
+MENTION_REASONS = ("mention", "reply")
 SEARCH_KINDS = ("search", "tag")
 
 
@@ -40,7 +42,7 @@ def parse_source(source: str) -> Source:
     kind, arg = kind.strip().lower(), arg.strip()
     if kind == "tag":
         arg = arg.lstrip("#")
-    if kind not in SOURCE_KINDS or (kind != "home" and not arg):
+    if kind not in SOURCE_KINDS or (kind not in ("home", MENTIONS) and not arg) or (kind == MENTIONS and arg):
         raise PlatformError(
             f"bluesky: unsupported source {source!r} (use one of {', '.join(SOURCE_KINDS)})", retryable=False
         )
@@ -149,12 +151,20 @@ class BlueskyFeedSource(FeedSource):
             return "app.bsky.feed.getAuthorFeed", params, "feed", True
         if src.kind == "list":
             return "app.bsky.feed.getListFeed", {"list": graph.list_at_uri(src.arg)}, "feed", True
+        if src.kind == MENTIONS:
+            reasons: dict[str, Any] = {"reasons": list(MENTION_REASONS)}
+            return "app.bsky.notification.listNotifications", reasons, "notifications", False
         return "app.bsky.feed.getTimeline", {}, "feed", False
 
     @staticmethod
     def _item(entry: dict[str, Any], field: str) -> Item | None:
         """An Item from a postView (search) or a feedViewPost (feeds); None if malformed."""
         try:
+            if field == "notifications":  # uri, cid, author, record, indexedAt: what a postView holds
+                if entry.get("reason") not in MENTION_REASONS:
+                    return None
+                post = post_from_view(entry)
+                return Item(post.id, sort_time(entry), post)
             if field == "posts":
                 post = post_from_view(entry)
                 return Item(post.id, sort_time(entry), post)
@@ -206,6 +216,8 @@ class BlueskyFeedSource(FeedSource):
                 wanted.dids.add(await self._resolve(bare_handle(src.arg)))
             elif src.kind == "home":
                 wanted.dids |= {a for a in await graph.follows(self.xrpc) if a.startswith("did:")}
+            elif src.kind == MENTIONS:
+                continue  # polled only (app/pipeline/streamer.py leaves it out)
             else:
                 wanted.dids |= {a for a in await graph.list_members(self.xrpc, src.arg) if a.startswith("did:")}
         return wanted

@@ -28,6 +28,7 @@ class BlueskyPlatform(Platform):
     # AppView reads: 3,000 per 5 minutes per IP, shared by every account behind it; one a second
     # each leaves room for a few dozen accounts per worker address (the 429s tell the rest)
     calls_per_second: ClassVar[float | None] = 1.0
+    reads_mentions: ClassVar[bool] = True
     # A repost record names its subject; deleting the post leaves our repost pointing at nothing.
     reposts_outlive_originals: ClassVar[bool] = True
     # a handle is a domain name: `*.spam.example` blocks every handle under spam.example

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from app.platforms.base import AccountContext, FeedSource, PlatformError, Post, PostChange
+from app.platforms.base import MENTIONS, AccountContext, FeedSource, PlatformError, Post, PostChange
 from app.platforms.handles import bare_handle
 from app.platforms.mastodon.client import MastodonClient
 from app.platforms.mastodon.cursor import (
@@ -69,6 +69,9 @@ class MastodonFeedSource(FeedSource):
         else:
             statuses, position.state = await self._read(path, params, position.combined())
             position.tags = None
+        if source == MENTIONS:  # notifications, paged as a timeline is; each carries the status
+            statuses = [n["status"] for n in statuses
+                        if n.get("type") == "mention" and isinstance(n.get("status"), dict)]
         encoded = position.encode()
         if not statuses and encoded == cursor:
             return [], cursor

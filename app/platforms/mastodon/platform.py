@@ -25,6 +25,7 @@ class MastodonPlatform(Platform):
     name: ClassVar[str] = "mastodon"
     # 300 calls per 5 minutes per token, spent by every call (reads and writes alike)
     calls_per_second: ClassVar[float | None] = 1.0
+    reads_mentions: ClassVar[bool] = True
     config_model: ClassVar[type[MastodonConfig]] = MastodonConfig
 
     def same_server(self, config: dict[str, Any], other: dict[str, Any]) -> bool:

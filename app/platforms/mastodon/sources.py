@@ -8,12 +8,14 @@ from urllib.parse import quote
 
 from app.platforms.base import PlatformError
 
-SOURCE_KINDS = ("tag", "tags", "home", "list", "user", "public", "local")
+SOURCE_KINDS = ("tag", "tags", "home", "list", "user", "public", "local", "mentions")
 # TagFeed takes at most four extra tags per mode (`LIMIT_PER_MODE = 4` in Mastodon's
 # app/models/tag_feed.rb): one tag in the path and four in `any[]`.
 MAX_TAGS_PER_SOURCE = 5
 
 Query = list[tuple[str, str]]
+# The account's mentions: its notifications of type `mention`, each carrying the status.
+MENTIONS_ENDPOINT: tuple[str, Query] = ("/api/v1/notifications", [("types[]", "mention")])
 Endpoint = tuple[str, dict[str, str]]  # a streaming path and its parameters
 
 
@@ -59,6 +61,8 @@ def timeline_endpoint(source: str) -> tuple[str, Query]:
         return "/api/v1/timelines/public", [("local", "true")] if kind == "local" else []
     if kind == "list" and arg:
         return f"/api/v1/timelines/list/{quote(arg, safe='')}", []
+    if kind == "mentions" and not arg:
+        return MENTIONS_ENDPOINT
     raise unsupported(source)
 
 

@@ -15,6 +15,7 @@ MEMBERS = ["ana_roasts", "beto_brews", "chloe_crema", "dario_dose", "elif_espres
 OUTSIDERS = ["random_rob", "tea_tina", "news_nick", "barista_bea", "cafe_carlos", "giulia_gusto", "marc_matin",
              "daily_dan", "karin_kaffee", "lena_leipzig"]
 SPAMMER = "kaffee_deals"
+STOPPER = "marc_matin"  # says "stop" to the account once: "stop" by mention puts him on its opt-out list
 
 CLUB = ["Cupping night at the roastery on Friday, who's in? #coffeeclub",
         "New member here, hello everyone! #coffeeclub",
@@ -89,3 +90,8 @@ def step(world: World, rng: random.Random) -> Post:
         text = CLUB[0]
         return world.publish(member, text, lang="en")  # the same announcement again: a duplicate
     return world.publish(anyone, rng.choice(NOISE), lang="en")
+
+
+def say_stop(world: World, account: str = "coffeeclub") -> Post:
+    """An outsider mentions the account with a stop word, as someone tired of being reposted would."""
+    return world.publish(STOPPER, f"@{account} stop reposting me please", lang="en")

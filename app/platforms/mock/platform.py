@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.platforms.authorized import config_of
 from app.platforms.base import (
+    MENTIONS,
     AccountContext,
     ActionClient,
     Author,
@@ -99,6 +100,8 @@ class MockFeed(FeedSource):
         if kind == "search":
             needle = value.lower()
             return lambda p: needle in p.text.lower()
+        if kind == MENTIONS and not value:  # posts by others that mention the account
+            return lambda p: me in p.mentions and p.author.handle.lower() != me
         raise PlatformError(f"mock: unknown source {source!r}", retryable=False)
 
 
@@ -222,9 +225,10 @@ class MockCredentials(BaseModel):
 class MockPlatform(Platform):
     name: ClassVar[str] = "mock"
     default_limits: ClassVar[dict[str, Any]] = {}
-    source_kinds: ClassVar[tuple[str, ...]] = ("public", "tag", "tags", "user", "home", "list", "search")
+    source_kinds: ClassVar[tuple[str, ...]] = ("public", "tag", "tags", "user", "home", "list", "search", MENTIONS)
     config_model = MockConfig
     handles_have_domains: ClassVar[bool] = True  # `name@domain` handles, as on Mastodon
+    reads_mentions: ClassVar[bool] = True
 
     def world(self, ctx: AccountContext) -> World:
         return get_world(config_of(MockConfig, ctx.config, "mock").world)

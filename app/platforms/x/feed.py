@@ -2,8 +2,9 @@
 
 Sources: `search:<query>` and `tag:<tag>` / `tags:<a>,<b>` (GET /2/tweets/search/recent, the
 last 7 days), `user:<handle>` (GET /2/users/:id/tweets), `home` (the account's reverse-
-chronological home timeline). X answers newest first; the cursor is the newest post id seen,
-with the time of an empty first poll and the gaps max_pages left (cursor.py), so nothing is lost.
+chronological home timeline), `mentions` (GET /2/users/:id/mentions, read for stop words). X
+answers newest first; the cursor is the newest post id seen, with the time of an empty first poll
+and the gaps max_pages left (cursor.py), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.platforms.base import CredentialsInvalid, FeedSource, PlatformError, Post, report_stream
+from app.platforms.base import MENTIONS, CredentialsInvalid, FeedSource, PlatformError, Post, report_stream
 from app.platforms.x.client import XClient, data_of
 from app.platforms.x.cursor import START_SLACK_SECONDS, Gap, XCursor, start_time
 from app.platforms.x.normalize import post_params, posts_from_page
@@ -82,6 +83,8 @@ class XFeed(FeedSource):
             path = f"/2/users/{await self._user_id(arg.lstrip('@'))}/tweets"
         elif kind == "home":
             path = f"/2/users/{await self.client.me_id()}/timelines/reverse_chronological"
+        elif kind == MENTIONS and not arg:  # posts mentioning the account (docs.x.com: 5-100 a page)
+            path = f"/2/users/{await self.client.me_id()}/mentions"
         else:
             raise PlatformError(f"x: unsupported source {source!r}", retryable=False)
         return path, {"max_results": _clamp(self.config.page_size, 5), **fields}, "pagination_token", False

@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 
 import httpx
 
-from app.platforms.base import SHARED_BUCKET, AccountContext, ActionClient, ConnectedAccount, FeedSource, Platform
+from app.platforms.base import (
+    MENTIONS,
+    SHARED_BUCKET,
+    AccountContext,
+    ActionClient,
+    ConnectedAccount,
+    FeedSource,
+    Platform,
+)
 from app.platforms.x.actions import XActions
 from app.platforms.x.client import X_ACTION_BUCKETS, XClient, XConfig, data_of
 from app.platforms.x.feed import XFeed
@@ -34,7 +42,8 @@ class XPlatform(Platform):
         "min_interval_seconds": 18,
         "windows": {kind: [(50, 900)] for kind in ("repost", "quote")} | {"undo": [(50, 900), (1, 18)]},
     }
-    source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home")
+    source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home", MENTIONS)
+    reads_mentions: ClassVar[bool] = True
     can_like: ClassVar[bool] = False
     config_model = XConfig
 

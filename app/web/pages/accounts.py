@@ -15,7 +15,7 @@ from app.accounts import repository as accounts_repository
 from app.accounts import service as accounts_service
 from app.accounts.conditions import current
 from app.accounts.effect import effect
-from app.accounts.schemas import AccountUpdate, Limits
+from app.accounts.schemas import AccountUpdate, Limits, StopWords
 from app.accounts.summary import summaries
 from app.auth.caller import GRANTS, Capability
 from app.db.base import utcnow
@@ -32,7 +32,8 @@ from app.web.render import fragment, page, see_other
 from app.web.viewer import Viewer, ViewerDep
 
 router = APIRouter()
-SAVED = {"account": "Account settings saved.", "limits": "Limits saved.", "filters": "Filters saved (all replaced)."}
+SAVED = {"account": "Account settings saved.", "limits": "Limits saved.", "filters": "Filters saved (all replaced).",
+         "stop": "Stop words saved."}
 
 
 @router.get("/accounts")
@@ -76,11 +77,11 @@ async def preview_settings(account_id: int, request: Request, session: SessionDe
 @router.post("/accounts/{account_id:int}/settings/{which}")
 async def save_settings(account_id: int, which: str, request: Request, session: SessionDep, viewer: ViewerDep,
                         runtime: RuntimeDep, form: SignedForm):
-    """Save one of the forms (account, limits, filters) through the API's service."""
+    """Save one of the forms (account, limits, filters, stop) through the API's service."""
     account = await accounts_service.get_for(session, account_id=account_id, caller=viewer.caller,
                                              need=Capability.configure)
     if which not in SAVED:
-        raise NotFound(f"no settings form {which[:40]!r}: account, limits or filters")
+        raise NotFound(f"no settings form {which[:40]!r}: account, limits, filters or stop")
     try:
         await _save(session, runtime, viewer, account, which, form)
     except forms.FormRejected as rejected:
@@ -98,7 +99,10 @@ async def _save(session: AsyncSession, runtime: Runtime, viewer: Viewer, account
         await filters_service.replace(session, account_id=account.id, data=forms.filters_of(form),
                                       caller=viewer.caller)
         return
-    data = forms.account_update(form) if which == "account" else AccountUpdate(limits=forms.limits_of(form))
+    if which == "stop":
+        data = AccountUpdate(stop_words=forms.stop_of(form))
+    else:
+        data = forms.account_update(form) if which == "account" else AccountUpdate(limits=forms.limits_of(form))
     await accounts_service.update(session, account=account, data=data, runtime=runtime, caller=viewer.caller)
 
 
@@ -109,7 +113,8 @@ async def _show(request: Request, session: AsyncSession, viewer: Viewer, runtime
     filters = await filters_service.read(session, account_id=account.id)
     shown = {"account": (forms.account_values(account), {}),
              "limits": (forms.limits_values(Limits.model_validate(account)), {}),
-             "filters": (forms.filters_values(filters), {}), **(typed or {})}
+             "filters": (forms.filters_values(filters), {}),
+             "stop": (forms.stop_values(StopWords.of(account)), {}), **(typed or {})}
     return await page(request, session, viewer, "accounts/show.html", title=account.display_name or account.handle,
                       status_code=status_code, section="accounts", account=account, tab="health", card=card,
                       week_chart=account_chart(card), forms=shown,

@@ -193,6 +193,7 @@ class FakeMastodon(Fixtures):
             ("GET", r"/api/v1/timelines/public", self._public),
             ("GET", rf"/api/v1/timelines/tag/{s}", self._tag),
             ("GET", rf"/api/v1/timelines/list/{s}", self._list_timeline),
+            ("GET", r"/api/v1/notifications", self._notifications),
             ("GET", r"/api/v1/accounts/lookup", self._lookup),
             ("GET", r"/api/v1/accounts/verify_credentials", self._verify),
             ("PATCH", r"/api/v1/accounts/update_credentials", self._update_credentials),
@@ -211,7 +212,8 @@ class FakeMastodon(Fixtures):
 
     # -- timelines --------------------------------------------------------------------------
 
-    def _page(self, request: httpx.Request, items: list[dict], *, default: int = 20, cap: int = 40) -> httpx.Response:
+    def _page(self, request: httpx.Request, items: list[dict], *, default: int = 20, cap: int = 40,
+              render: Callable[[dict], dict] | None = None) -> httpx.Response:
         """Mastodon's id pagination: newest first; min_id pages forward from the cursor."""
         q = request.url.params
         limit = min(int(q.get("limit", default)), cap)
@@ -223,7 +225,7 @@ class FakeMastodon(Fixtures):
             items = [s for s in items if key(s["id"]) > key(q["since_id"])]
         if q.get("min_id"):
             items = [s for s in items if key(s["id"]) > key(q["min_id"])][-limit:]
-        page = [self.render(s) for s in items[:limit]]
+        page = [(render or self.render)(s) for s in items[:limit]]
         headers = self._links(request, page[-1]["id"], page[0]["id"], older=len(page) == limit) if page else {}
         return self._reply(request, 200, page, headers)
 
@@ -283,6 +285,20 @@ class FakeMastodon(Fixtures):
             return self._reply(request, 404, {"error": "Record not found"})
         members = set(self.lists[list_id])
         return self._page(request, [s for s in self._timeline() if s["account"]["id"] in members])
+
+    def _notifications(self, request: httpx.Request) -> httpx.Response:
+        """GET /api/v1/notifications: only `mention`s are kept here, one per status that mentions the
+        bot (its id is the status's: Mastodon's notification ids are their own, as opaque)."""
+        types = request.url.params.get_list("types[]")
+        mine = [s for s in self._timeline() if s["account"]["id"] != self.me["id"]
+                and any(m["id"] == self.me["id"] for m in s["mentions"])]
+        found = mine if not types or "mention" in types else []
+        return self._page(request, found, default=40, cap=80, render=self._mention)
+
+    def _mention(self, status: dict) -> dict:
+        """A Notification of type `mention` for `status`."""
+        return {"id": status["id"], "type": "mention", "group_key": f"ungrouped-{status['id']}",
+                "created_at": status["created_at"], "account": status["account"], "status": self.render(status)}
 
     def _account_statuses(self, request: httpx.Request, account_id: str) -> httpx.Response:
         if account_id not in self.accounts:

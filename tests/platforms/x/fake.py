@@ -109,6 +109,7 @@ class FakeX:
             ("GET", re.compile(r"/2/tweets/search/stream"), "app", self._stream),
             ("GET", re.compile(r"/2/users/(\d+)/tweets"), "user", self._user_tweets),
             ("GET", re.compile(r"/2/users/(\d+)/timelines/reverse_chronological"), "user", self._home),
+            ("GET", re.compile(r"/2/users/(\d+)/mentions"), "user", self._mentions),
             ("POST", re.compile(r"/2/users/(\d+)/retweets"), "user", self._retweet),
             ("DELETE", re.compile(r"/2/users/(\d+)/retweets/(\d+)"), "user", self._unretweet),
             ("POST", re.compile(r"/2/tweets"), "user", self._create),
@@ -368,6 +369,12 @@ class FakeX:
 
     def _user_tweets(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
         return self._tweet_page([t for t in self.tweets.values() if t["author_id"] == uid], request, "pagination_token")
+
+    def _mentions(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
+        """The posts by others whose entities mention `uid`."""
+        mine = [t for t in self.tweets.values() if t["author_id"] != uid
+                and any(m.get("id") == uid for m in (t.get("entities") or {}).get("mentions") or [])]
+        return self._tweet_page(mine, request, "pagination_token")
 
     def _home(self, request: httpx.Request, uid: str) -> tuple[int, Any]:
         return self._tweet_page(list(self.tweets.values()), request, "pagination_token")
