@@ -7,7 +7,11 @@ migrated, a port is taken). Each module here declares its commands with `add_com
 
 from __future__ import annotations
 
+import argparse
+import signal
 import sys
+import threading
+from types import FrameType
 
 from app.cli import admin, login, people, processes, rules
 from app.cli.parsing import USAGE, CommandError, Parser
@@ -43,7 +47,20 @@ def log_choice(command: str, settings: Settings) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `reposter` console script."""
-    args = build_parser().parse_args(rules.query_first(sys.argv[1:] if argv is None else argv))
+    # A SIGTERM before a command has its own handler (serve and worker install theirs once they
+    # have checked the database) stops it at once. Without this, `reposter` as a container's PID 1
+    # would ignore it (the kernel drops a signal PID 1 has no handler for), and a restart during
+    # start-up would wait for the stop timeout and then kill. (Only the main thread may set it.)
+    own = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _stopped) if own else None
+    try:
+        _run(build_parser().parse_args(rules.query_first(sys.argv[1:] if argv is None else argv)))
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _run(args: argparse.Namespace) -> None:
     try:
         _logging(args.command)
         args.func(args)
@@ -53,6 +70,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print(f"{args.command_name}: stopped", file=sys.stderr)
         sys.exit(130)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM while starting (or in a short command): exit 143, as a shell reports a SIGTERM."""
+    print(f"reposter: stopped ({signal.Signals(signum).name}) before it was under way", file=sys.stderr)
+    raise SystemExit(128 + signum)
 
 
 def _logging(command: str) -> None:
