@@ -214,7 +214,7 @@ rolling_restart() {
         sleep 1
         start=$(now)
         docker stop "$c" >/dev/null
-        echo "$c: stopped in $(since "$start"), $(state "$c"); said: $(docker logs --tail 3 "$c" 2>&1 | grep -c 'before it was under way') x 'stopped (SIGTERM) before it was under way'"
+        echo "$c: stopped in $(since "$start"), $(state "$c"); said: $(docker logs --tail 1 "$c" 2>&1)"
         docker start "$c" >/dev/null
     done
     say "docker compose restart worker (both replicas)"
