@@ -222,6 +222,12 @@ rolling_restart() {
     dc restart worker 2>&1 | tail -2
     echo "restart worker: $(since "$start")"
     for c in reposter-worker-1 reposter-worker-2; do echo "$c: $(state "$c"):$(stopped_lines "$c")"; done
+    say "the API: docker stop (SIGTERM), docker start"
+    start=$(now)
+    docker stop reposter-api-1 >/dev/null
+    echo "reposter-api-1: stopped in $(since "$start"), $(state reposter-api-1):" \
+         "$(docker logs --tail 3 reposter-api-1 2>&1 | grep -o '"message": "[^"]*"' | paste -sd ' ' -)"
+    docker start reposter-api-1 >/dev/null
     say "docker compose up -d --no-deps --force-recreate worker (an upgrade's replacement)"
     local old
     old=$(dc ps -q worker | tr '\n' ' ')

@@ -11,11 +11,10 @@ import argparse
 import signal
 import sys
 import threading
-from types import FrameType
 
 from app.cli import admin, login, people, processes, rules
 from app.cli.parsing import USAGE, CommandError, Parser
-from app.cli.preflight import load_settings
+from app.cli.preflight import load_settings, stopped
 from app.config import Settings
 from app.logs import setup_logging
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     # would ignore it (the kernel drops a signal PID 1 has no handler for), and a restart during
     # start-up would wait for the stop timeout and then kill. (Only the main thread may set it.)
     own = threading.current_thread() is threading.main_thread()
-    before = signal.signal(signal.SIGTERM, _stopped) if own else None
+    before = signal.signal(signal.SIGTERM, stopped) if own else None
     try:
         _run(build_parser().parse_args(rules.query_first(sys.argv[1:] if argv is None else argv)))
     finally:
@@ -70,12 +69,6 @@ def _run(args: argparse.Namespace) -> None:
     except KeyboardInterrupt:
         print(f"{args.command_name}: stopped", file=sys.stderr)
         sys.exit(130)
-
-
-def _stopped(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM while starting (or in a short command): exit 143, as a shell reports a SIGTERM."""
-    print(f"reposter: stopped ({signal.Signals(signum).name}) before it was under way", file=sys.stderr)
-    raise SystemExit(128 + signum)
 
 
 def _logging(command: str) -> None:
