@@ -13,8 +13,9 @@
 #
 # Runs as root. Settings: WORK_DIR (/var/tmp/reposter-docker), BASE_IMAGE
 # (localhost/debian-base:bookworm), PUBLISH_PORT (18082), COMPOSE_VENV (/work/venvs/compose-bin).
-# Rolling restarts under load (counting lost and duplicated reposts): bench/image_restart.py
-# --engine docker --compose. How this was run and what it showed: docs/deploy.md.
+# Rolling restarts under load (counting lost and duplicated reposts): python bench/image_restart.py
+# --compose --restart-with stop-start|compose-restart|recreate, after `build`. How this was run
+# and what it showed: docs/deploy.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
