@@ -4,6 +4,7 @@
 #   docker run --rm --env-file .env reposter migrate      # once per release, before the rest
 #   docker run -d --env-file .env -p 8000:8000 reposter   # the API (`serve`, the default command)
 #   docker run -d --env-file .env reposter worker         # one or more workers
+# (add --init, as compose.yaml's init: true, so a SIGTERM sent while Python starts is not lost)
 #
 # BASE_IMAGE is any Debian-like image with python3 (3.11 or newer) and its venv module: the
 # default is the official slim image; bench/image.sh builds on a Debian base made with debootstrap

@@ -24,8 +24,9 @@ IMAGE=${IMAGE:-localhost/reposter:latest}
 SUITE=bookworm
 SMOKE_DB_URL=${SMOKE_DB_URL:-postgresql://postgres@127.0.0.1:5432/reposter_image}
 SMOKE_PORT=${SMOKE_PORT:-18080}
-# what the build needs from Debian; runc: see podman_config
-PACKAGES=(podman buildah debootstrap fuse-overlayfs uidmap slirp4netns runc curl postgresql-client)
+# what the build needs from Debian; runc: see podman_config; catatonit: podman's --init
+# (compose.yaml's init: true) runs /usr/libexec/podman/catatonit, and tini does not stand in for it
+PACKAGES=(podman buildah debootstrap fuse-overlayfs uidmap slirp4netns runc catatonit curl postgresql-client)
 
 say() { printf '\n== %s [%s]\n' "$*" "$(date -u +%H:%M:%S)"; }
 fail() { printf 'image.sh: %s\n' "$*" >&2; exit 1; }

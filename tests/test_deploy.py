@@ -48,6 +48,7 @@ def test_the_api_and_the_workers_start_after_the_migration_from_one_image_and_en
         assert services[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
     for name in ("migrate", "api", "worker"):
         assert services[name]["env_file"] == ".env"
+        assert services[name]["init"] is True  # SIGTERM reaches reposter even while Python starts
         assert services[name]["image"] == services["api"]["image"]
     assert services["api"]["command"] == ["serve"] and services["worker"]["command"] == ["worker"]
     assert services["worker"]["deploy"]["replicas"] == 2
@@ -78,3 +79,33 @@ def test_the_build_context_lets_through_what_the_dockerfile_copies():
     for line in re.findall(r"^COPY (?!--from)(.+)$", DOCKERFILE, re.MULTILINE):
         copied.update(item.rstrip("/") for item in line.split()[:-1])
     assert copied and copied <= kept
+
+
+def test_compose_yaml_keeps_to_what_the_compose_specification_defines():
+    """What Docker Compose v2 refuses and podman-compose lets pass (bench/compose_v2.sh runs the file
+    under Compose v2 itself, `docker compose config` included; this is the part CI can check)."""
+    document = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    top = {"name", "services", "networks", "volumes", "secrets", "configs", "include"}
+    assert {key for key in document if not key.startswith("x-")} <= top
+    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", document["name"])  # Compose v2's project name rule
+    conditions = {"service_started", "service_healthy", "service_completed_successfully"}
+    for name, service in document["services"].items():
+        assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", name)
+        for dependency, how in service.get("depends_on", {}).items():
+            assert dependency in document["services"] and how["condition"] in conditions, (name, dependency)
+        restart = service.get("restart", "no")
+        assert restart in ("no", "always", "unless-stopped") or re.fullmatch(r"on-failure(:\d+)?", restart)
+        for key in ("stop_grace_period",):
+            if key in service:
+                _seconds(service[key])
+        if "healthcheck" in service:
+            check = service["healthcheck"]
+            assert check["test"][0] in ("CMD", "CMD-SHELL", "NONE")
+            for key in ("interval", "timeout", "start_period"):
+                _seconds(check[key])
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith((".", "/")) or source in document["volumes"], volume
+        assert isinstance(service.get("init", False), bool)
+        # `deploy.replicas` scales with `docker compose up`; a fixed container_name would forbid it
+        assert "container_name" not in service or "replicas" not in service.get("deploy", {})

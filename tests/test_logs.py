@@ -94,6 +94,7 @@ def test_serve_writes_json_lines_for_its_own_and_uvicorns_logs_and_no_query_stri
     finally:
         server.terminate()
         _, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err  # uvicorn's graceful stop on SIGTERM, then a clean exit
     lines = [json.loads(line) for line in err.splitlines() if line.strip()]
     assert any(line["logger"] == "uvicorn.error" and "startup complete" in line["message"] for line in lines), err
     [access] = [line for line in lines if line["logger"] == "uvicorn.access"]

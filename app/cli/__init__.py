@@ -7,11 +7,14 @@ migrated, a port is taken). Each module here declares its commands with `add_com
 
 from __future__ import annotations
 
+import argparse
+import signal
 import sys
+import threading
 
 from app.cli import admin, login, people, processes, rules
 from app.cli.parsing import USAGE, CommandError, Parser
-from app.cli.preflight import load_settings
+from app.cli.preflight import load_settings, stopped
 from app.config import Settings
 from app.logs import setup_logging
 
@@ -43,7 +46,20 @@ def log_choice(command: str, settings: Settings) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `reposter` console script."""
-    args = build_parser().parse_args(rules.query_first(sys.argv[1:] if argv is None else argv))
+    # A SIGTERM before a command has its own handler (serve and worker install theirs once they
+    # have checked the database) stops it at once. Without this, `reposter` as a container's PID 1
+    # would ignore it (the kernel drops a signal PID 1 has no handler for), and a restart during
+    # start-up would wait for the stop timeout and then kill. (Only the main thread may set it.)
+    own = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, stopped) if own else None
+    try:
+        _run(build_parser().parse_args(rules.query_first(sys.argv[1:] if argv is None else argv)))
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _run(args: argparse.Namespace) -> None:
     try:
         _logging(args.command)
         args.func(args)

@@ -8,8 +8,11 @@ import contextlib
 import errno
 import logging
 import re
+import signal
 import socket
+import sys
 from collections.abc import Iterator
+from types import FrameType
 
 from app.cli.parsing import USAGE, CommandError
 from app.config import Settings, get_settings
@@ -99,3 +102,9 @@ def listen(host: str, port: int) -> socket.socket:
                 else "check the host and port: --host and --port, or REPOSTER_HOST and REPOSTER_PORT for serve")
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from exc
     return sock
+
+
+def stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM while a command starts (or in a short one): exit 143, as a shell reports a SIGTERM."""
+    print(f"reposter: stopped ({signal.Signals(signum).name}) before it was under way", file=sys.stderr)
+    raise SystemExit(128 + signum)

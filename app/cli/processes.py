@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
+from types import FrameType
 
 from app.cli.parsing import DATABASE, PIPELINE, Subparsers, add_command
-from app.cli.preflight import listen, load_settings, migrated_database, require_key
+from app.cli.preflight import listen, load_settings, migrated_database, require_key, stopped
 from app.config import Settings
 
 # what app/demo.py sets itself; the rest of the pipeline's settings come from the environment
@@ -37,7 +39,17 @@ def serve(args: argparse.Namespace) -> None:
     sock = listen(args.host or settings.host, args.port or settings.port)
     # log_config=None: uvicorn's own lines (startup, access) go through app/logs.py's handler too
     config = uvicorn.Config(create_app(settings), log_level=settings.log_level.lower(), log_config=None)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        # uvicorn handles SIGTERM while it serves; once it has stopped gracefully it puts this
+        # handler back and raises the signal again, which then means "done": exit 0
+        if not server.should_exit:
+            stopped(signum, frame)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_sigterm)
+    server.run(sockets=[sock])
 
 
 def worker(args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -233,3 +234,28 @@ def test_a_sigterm_stops_the_worker_command_cleanly_with_its_leases_given_back(t
     cursors, actions = _held(url)
     assert set(cursors) == {None}
     assert actions == [("sending", None)]  # released for reconcile to settle, not re-queued blind
+
+
+def test_a_sigterm_while_the_worker_is_starting_stops_it_at_once(tmp_path):
+    """Before its own handler is in place (it is checking the database), a worker still stops on
+    SIGTERM: as a container's PID 1 a signal with no handler is dropped, and the stop would wait
+    for the orchestrator's kill."""
+    silent = socket.create_server(("127.0.0.1", 0))  # a "database" that takes the connection, never answers
+    url = f"postgresql://reposter@127.0.0.1:{silent.getsockname()[1]}/reposter"
+    env = {**os.environ, "REPOSTER_DATABASE_URL": url, "REPOSTER_ENCRYPTION_KEY": make_settings(url).encryption_key}
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=tmp_path, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        silent.settimeout(30)
+        connection, _ = silent.accept()  # the worker is in its start-up check now
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+        silent.close()
+    connection.close()
+    assert worker.returncode == 128 + signal.SIGTERM, err
+    assert "reposter: stopped (SIGTERM) before it was under way" in err
+    assert "Traceback" not in out + err, err
