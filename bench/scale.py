@@ -336,7 +336,7 @@ async def figures(url: str, phase: Phase, begin: datetime, end: datetime) -> Non
         phase.polls, phase.overdue = len(rows), int(overdue[0] if overdue else 0)
         within = sum(1 for s in share if s <= 10)
         phase.on_time = 100 * within / (len(rows) + phase.overdue) if rows or phase.overdue else 0.0
-        phase.late = {q: pct(late, v) for q, v in (("p50", .5), ("p95", .95), ("p99", .99))} | {"max": max(late, default=0)}
+        phase.late = {q: pct(late, v) for q, v in (("p50", .5), ("p95", .95), ("p99", .99))}
         phase.late_share = {q: pct(share, v) for q, v in (("p50", .5), ("p95", .95), ("p99", .99))}
         count = "SELECT count(*) FROM {} WHERE {} >= %s AND {} < %s"
         phase.posts = (await (await conn.execute(count.format("seen_posts", "seen_at", "seen_at"),

@@ -94,18 +94,24 @@ class Fanout:
         return self._claiming.setdefault(stage, asyncio.Lock())
 
     async def round(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]],
-                    *, wait: float | None) -> int:
-        """Run `work` (account id -> (host, job)) concurrently; the sum of the jobs finished
-        within `wait` seconds (None: wait for all). The others finish in the background."""
-        return await self.collect(stage, self.start(stage, work), wait=wait)
+                    *, wait: float | None, delays: dict[int, float] | None = None) -> int:
+        """Run `work` (account id -> (host, job)) concurrently, each after its delay (`start`); the
+        sum of the jobs finished within `wait` seconds (None: wait for all). The others finish in
+        the background."""
+        return await self.collect(stage, self.start(stage, work, delays=delays), wait=wait)
 
-    def start(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]]) -> list[asyncio.Task[int]]:
-        """Start `work` (account id -> (host, job)), each account's job a task known to `busy` at once."""
+    def start(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]], *,
+              delays: dict[int, float] | None = None) -> list[asyncio.Task[int]]:
+        """Start `work` (account id -> (host, job)), each account's job a task known to `busy` at once.
+        An account with a delay (seconds) waits that long before it takes its places: work claimed
+        ahead of its time does not hold a place of the worker or the server while it waits."""
         if self.closing:
             return []
         tasks = []
+        delays = delays or {}
         for account_id, (host, job) in work.items():
-            task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")
+            task = asyncio.create_task(self._bounded(host, job, delays.get(account_id, 0.0)),
+                                       name=f"{stage}-{account_id}")
             self.running[(stage, account_id)] = task
             task.add_done_callback(partial(self._finished, (stage, account_id)))
             tasks.append(task)
@@ -128,7 +134,9 @@ class Fanout:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.running.clear()
 
-    async def _bounded(self, host: str, job: Callable[[], Awaitable[int]]) -> int:
+    async def _bounded(self, host: str, job: Callable[[], Awaitable[int]], delay: float = 0.0) -> int:
+        if delay > 0:
+            await asyncio.sleep(delay)
         semaphore = self.hosts.setdefault(host, asyncio.Semaphore(self.per_host))
         async with semaphore, self.overall:
             return await job()
