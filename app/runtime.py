@@ -32,7 +32,8 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         """Engine, sessions and one shared HTTP client for the platforms."""
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                             max_overflow=settings.db_max_overflow)
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0), follow_redirects=False,
                                  headers={"User-Agent": "reposter/0.1 (+https://github.com/reposter)"})
         runtime = cls(settings, engine, make_sessionmaker(engine), http, settings.fernet())

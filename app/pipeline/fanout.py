@@ -2,7 +2,8 @@
 
 One worker serves every account, so one hanging server must cost only its own accounts. Each
 round's work is one task per account (an account's calls stay in order, so its limits and send
-order hold), queued behind two semaphores: the whole worker's and the account's server's. A
+order hold), queued behind two semaphores of its stage (polls, sends): the whole worker's and the
+account's server's, so a backlog of polls never holds a send. A
 round waits for its tasks up to `wait` seconds; a task still running then goes on in the
 background, and its account is left out of later rounds of that stage until it ends.
 Database sessions are never held across a platform call (the callers open one before and one
@@ -68,10 +69,15 @@ class Fanout:
     """The worker's concurrency bounds and the work still running from earlier rounds."""
 
     def __init__(self, *, overall: int, per_host: int) -> None:
-        self.overall = asyncio.Semaphore(overall)
-        self.per_host = per_host
-        self.hosts: dict[str, asyncio.Semaphore] = {}
+        # Bounds per stage: a backlog of polls (hundreds of sources due at once) queues behind the
+        # poll bounds only, never in front of a send (sends waited behind every queued poll: the
+        # oldest due action was as old as the poll backlog). So a worker makes at most `overall`
+        # calls per stage at once, and `per_host` per stage to one server.
+        self.limits = (overall, per_host)
+        self.overall: dict[str, asyncio.Semaphore] = {}
+        self.hosts: dict[tuple[str, str], asyncio.Semaphore] = {}
         self.running: dict[Key, asyncio.Task[int]] = {}
+        self.started: set[Key] = set()  # of those running, the ones past their wait and bounds
         # shutting down: no new rounds start (their rows' leases are given back by release_all)
         self.closing = False
         # Per stage, held from "who is busy" through the claim to the start of the tasks: two
@@ -88,6 +94,11 @@ class Fanout:
     def busy(self, stage: str) -> list[int]:
         """Ids of the accounts whose `stage` work from an earlier round is still running."""
         return [key[1] for key, task in self.running.items() if key[0] == stage and not task.done()]
+
+    def waiting(self, stage: str) -> int:
+        """How many accounts' `stage` work is started but still waits (for its time or a place)."""
+        return sum(1 for key, task in self.running.items()
+                   if key[0] == stage and not task.done() and key not in self.started)
 
     def claiming(self, stage: str) -> asyncio.Lock:
         """The lock to hold from `busy(stage)` through the claim to `start` (see __init__)."""
@@ -110,7 +121,7 @@ class Fanout:
         tasks = []
         delays = delays or {}
         for account_id, (host, job) in work.items():
-            task = asyncio.create_task(self._bounded(host, job, delays.get(account_id, 0.0)),
+            task = asyncio.create_task(self._bounded((stage, account_id), host, job, delays.get(account_id, 0.0)),
                                        name=f"{stage}-{account_id}")
             self.running[(stage, account_id)] = task
             task.add_done_callback(partial(self._finished, (stage, account_id)))
@@ -133,17 +144,22 @@ class Fanout:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.running.clear()
+        self.started.clear()
 
-    async def _bounded(self, host: str, job: Callable[[], Awaitable[int]], delay: float = 0.0) -> int:
+    async def _bounded(self, key: Key, host: str, job: Callable[[], Awaitable[int]], delay: float = 0.0) -> int:
         if delay > 0:
             await asyncio.sleep(delay)
-        semaphore = self.hosts.setdefault(host, asyncio.Semaphore(self.per_host))
-        async with semaphore, self.overall:
+        overall, per_host = self.limits
+        stage = key[0]
+        server = self.hosts.setdefault((stage, host), asyncio.Semaphore(per_host))
+        async with server, self.overall.setdefault(stage, asyncio.Semaphore(overall)):
+            self.started.add(key)
             return await job()
 
     def _finished(self, key: Key, task: asyncio.Task[int]) -> None:
         if self.running.get(key) is task:
             del self.running[key]
+            self.started.discard(key)
         if not task.cancelled() and task.exception() is not None:
             log.error("account work failed", exc_info=task.exception(), extra={"stage": key[0], "account_id": key[1]})
         if self.on_done is not None:

@@ -100,6 +100,10 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = set(fanout.busy("poll"))
+    # Claim no more than can start soon: sources claimed earlier and still waiting for a place count.
+    # A worker that claimed POLL_BATCH every run whatever it could poll held hundreds of leases in
+    # its queue, out of the reach of idle workers, until they ran out and two workers polled them.
+    limit = POLL_BATCH - fanout.waiting("poll")
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
@@ -109,8 +113,8 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
         wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
         ids = await claim(session, Cursor, repository.among(session, wanted_now),
                           Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
-                          limit=POLL_BATCH, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if wanted_now else []
+                          limit=limit, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds) if wanted_now and limit > 0 else []
         rows = await repository.cursor_accounts(session, ids)
     work: dict[int, tuple[str, list[int]]] = {}
     delays: dict[int, float] = {}  # an account whose first source is claimed ahead waits for it outside the fanout
