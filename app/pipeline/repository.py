@@ -146,7 +146,9 @@ async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor |
     """The matcher's cursor (made at 0 the first time), locked; None while another worker holds it."""
     query = skip_locked(session, select(Cursor).where(*_match_cursor()))
     cursor: Cursor | None = await session.scalar(query)
-    if cursor is None:
+    if cursor is None and await session.scalar(select(Cursor.id).where(*_match_cursor())) is None:
+        # made the first time only: a worker that found it locked tried an INSERT each time (with
+        # four workers, the third busiest statement of bench/scale.py)
         await session.execute(insert_ignore(session, Cursor).values(
             account_id=None, source=MATCH_CURSOR, position="0", next_poll_at=now))
         cursor = await session.scalar(query)
