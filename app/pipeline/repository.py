@@ -13,16 +13,18 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     CursorResult,
-    Integer,
     Row,
     String,
+    any_,
     delete,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_ignore, is_postgres, skip_locked
@@ -117,9 +119,12 @@ def among(session: AsyncSession, pairs: Sequence[tuple[int, str]]) -> ColumnElem
     on PostgreSQL, JSON on SQLite). An IN list of 30,000 pairs was 60,000 parameters: PostgreSQL
     refused it ("stack depth limit exceeded") and SQLite allows 32,766 at most."""
     if is_postgres(session):
-        wanted = func.unnest(literal([a for a, _ in pairs], ARRAY(Integer)),
-                             literal([s for _, s in pairs], ARRAY(String))).table_valued("aid", "src").render_derived()
-        return tuple_(Cursor.account_id, Cursor.source).in_(select(wanted.c.aid, wanted.c.src))
+        # "<account id>:<source>" = ANY(one text array): a hashed filter on the due cursors. Joined to
+        # unnest(ids, sources) instead, the planner guessed 10 rows and looked up all 30,000 pairs
+        # by index on every claim (320 ms; this: 5 to 20 ms).
+        key = sql_cast(Cursor.account_id, String) + literal_column("':'") + Cursor.source
+        wanted: ColumnElement[bool] = key == any_(literal([f"{a}:{s}" for a, s in pairs], ARRAY(String)))
+        return wanted
     each = func.json_each(literal(json.dumps(pairs))).table_valued("value")
     return tuple_(Cursor.account_id, Cursor.source).in_(
         select(func.json_extract(each.c.value, "$[0]"), func.json_extract(each.c.value, "$[1]")))
