@@ -29,11 +29,19 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     worker_id: str = ""
     lease_seconds: int = Field(default=120, ge=5)
+    # PostgreSQL connections of one process: kept open, and opened beyond them at busy moments (an
+    # overflow connection is closed when given back). A worker holds one only while it reads or
+    # writes (never across a platform call); bench/scale.py saw at most 9 per worker. Every process
+    # may open pool + overflow, a worker one more (LISTEN): workers x 16 + the API's 15 must stay
+    # under the server's max_connections (100 by default; it was 10 + 10, so 4 workers and an API: 105).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
     max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=30.0, ge=0)
     dispatch_batch: int = Field(default=200, ge=1)
     # Platform work runs concurrently, account by account (one account's calls stay in order):
-    # at most this many accounts' polls or sends at once in a worker, and this many per server.
+    # at most this many accounts' polls, and as many sends, at once in a worker, and this many of
+    # each per server.
     max_concurrent_calls: int = Field(default=64, ge=1)
     max_calls_per_host: int = Field(default=16, ge=1)
     # A poll (all its pages) or a send taking longer is abandoned and recorded as that source's or

@@ -32,8 +32,12 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         """Engine, sessions and one shared HTTP client for the platforms."""
-        engine = make_engine(settings.database_url)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0), follow_redirects=False,
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                             max_overflow=settings.db_max_overflow)
+        # polls and sends each up to max_concurrent_calls at once, plus streams and upkeep
+        limits = httpx.Limits(max_connections=2 * settings.max_concurrent_calls + 32,
+                              max_keepalive_connections=settings.max_concurrent_calls)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0), follow_redirects=False, limits=limits,
                                  headers={"User-Agent": "reposter/0.1 (+https://github.com/reposter)"})
         runtime = cls(settings, engine, make_sessionmaker(engine), http, settings.fernet())
         if settings.worker_id:

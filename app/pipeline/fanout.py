@@ -2,7 +2,8 @@
 
 One worker serves every account, so one hanging server must cost only its own accounts. Each
 round's work is one task per account (an account's calls stay in order, so its limits and send
-order hold), queued behind two semaphores: the whole worker's and the account's server's. A
+order hold), queued behind two semaphores of its stage (polls, sends): the whole worker's and the
+account's server's, so a backlog of polls never holds a send. A
 round waits for its tasks up to `wait` seconds; a task still running then goes on in the
 background, and its account is left out of later rounds of that stage until it ends.
 Database sessions are never held across a platform call (the callers open one before and one
@@ -68,10 +69,15 @@ class Fanout:
     """The worker's concurrency bounds and the work still running from earlier rounds."""
 
     def __init__(self, *, overall: int, per_host: int) -> None:
-        self.overall = asyncio.Semaphore(overall)
-        self.per_host = per_host
-        self.hosts: dict[str, asyncio.Semaphore] = {}
+        # Bounds per stage: a backlog of polls (hundreds of sources due at once) queues behind the
+        # poll bounds only, never in front of a send (sends waited behind every queued poll: the
+        # oldest due action was as old as the poll backlog). So a worker makes at most `overall`
+        # calls per stage at once, and `per_host` per stage to one server.
+        self.limits = (overall, per_host)
+        self.overall: dict[str, asyncio.Semaphore] = {}
+        self.hosts: dict[tuple[str, str], asyncio.Semaphore] = {}
         self.running: dict[Key, asyncio.Task[int]] = {}
+        self.started: set[Key] = set()  # of those running, the ones past their wait and bounds
         # shutting down: no new rounds start (their rows' leases are given back by release_all)
         self.closing = False
         # Per stage, held from "who is busy" through the claim to the start of the tasks: two
@@ -89,23 +95,34 @@ class Fanout:
         """Ids of the accounts whose `stage` work from an earlier round is still running."""
         return [key[1] for key, task in self.running.items() if key[0] == stage and not task.done()]
 
+    def waiting(self, stage: str) -> int:
+        """How many accounts' `stage` work is started but still waits (for its time or a place)."""
+        return sum(1 for key, task in self.running.items()
+                   if key[0] == stage and not task.done() and key not in self.started)
+
     def claiming(self, stage: str) -> asyncio.Lock:
         """The lock to hold from `busy(stage)` through the claim to `start` (see __init__)."""
         return self._claiming.setdefault(stage, asyncio.Lock())
 
     async def round(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]],
-                    *, wait: float | None) -> int:
-        """Run `work` (account id -> (host, job)) concurrently; the sum of the jobs finished
-        within `wait` seconds (None: wait for all). The others finish in the background."""
-        return await self.collect(stage, self.start(stage, work), wait=wait)
+                    *, wait: float | None, delays: dict[int, float] | None = None) -> int:
+        """Run `work` (account id -> (host, job)) concurrently, each after its delay (`start`); the
+        sum of the jobs finished within `wait` seconds (None: wait for all). The others finish in
+        the background."""
+        return await self.collect(stage, self.start(stage, work, delays=delays), wait=wait)
 
-    def start(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]]) -> list[asyncio.Task[int]]:
-        """Start `work` (account id -> (host, job)), each account's job a task known to `busy` at once."""
+    def start(self, stage: str, work: dict[int, tuple[str, Callable[[], Awaitable[int]]]], *,
+              delays: dict[int, float] | None = None) -> list[asyncio.Task[int]]:
+        """Start `work` (account id -> (host, job)), each account's job a task known to `busy` at once.
+        An account with a delay (seconds) waits that long before it takes its places: work claimed
+        ahead of its time does not hold a place of the worker or the server while it waits."""
         if self.closing:
             return []
         tasks = []
+        delays = delays or {}
         for account_id, (host, job) in work.items():
-            task = asyncio.create_task(self._bounded(host, job), name=f"{stage}-{account_id}")
+            task = asyncio.create_task(self._bounded((stage, account_id), host, job, delays.get(account_id, 0.0)),
+                                       name=f"{stage}-{account_id}")
             self.running[(stage, account_id)] = task
             task.add_done_callback(partial(self._finished, (stage, account_id)))
             tasks.append(task)
@@ -127,15 +144,22 @@ class Fanout:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.running.clear()
+        self.started.clear()
 
-    async def _bounded(self, host: str, job: Callable[[], Awaitable[int]]) -> int:
-        semaphore = self.hosts.setdefault(host, asyncio.Semaphore(self.per_host))
-        async with semaphore, self.overall:
+    async def _bounded(self, key: Key, host: str, job: Callable[[], Awaitable[int]], delay: float = 0.0) -> int:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        overall, per_host = self.limits
+        stage = key[0]
+        server = self.hosts.setdefault((stage, host), asyncio.Semaphore(per_host))
+        async with server, self.overall.setdefault(stage, asyncio.Semaphore(overall)):
+            self.started.add(key)
             return await job()
 
     def _finished(self, key: Key, task: asyncio.Task[int]) -> None:
         if self.running.get(key) is task:
             del self.running[key]
+            self.started.discard(key)
         if not task.cancelled() and task.exception() is not None:
             log.error("account work failed", exc_info=task.exception(), extra={"stage": key[0], "account_id": key[1]})
         if self.on_done is not None:

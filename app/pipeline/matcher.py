@@ -159,10 +159,10 @@ class Matcher:
         The batch's action rows are written together at its end (one multi-row INSERT per
         INSERT_BATCH rows), in the order the posts came in."""
         self.queued = {}
-        await self.compiled.sync(session)
         cursor = await repository.lock_match_cursor(session, now=utcnow())
-        if cursor is None:
+        if cursor is None:  # another worker matches: no need to read the rules' fingerprint either
             return 0
+        await self.compiled.sync(session)
         rows = await repository.posts_after(session, after=int(cursor.position or 0), limit=limit)
         if not rows:
             return 0

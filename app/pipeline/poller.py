@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as accounts_repo
@@ -74,19 +73,25 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
                           cache: SourceCache) -> dict[int, list[str]]:
     """Each active account's sources; derived ones are worked out again only when its rules or
     settings changed (parsing every rule on every tick would not scale to 100,000 rules)."""
-    accounts = await accounts_repo.enabled(session)
-    rule_signatures = await rules_repo.signatures_by_account(session)
+    accounts = await accounts_repo.poll_states(session)
+    # Rules make the sources only of accounts that name none (their rules' hashtags): the rules table
+    # (100,000 rows) is grouped only when there is such an account.
+    derived = any(not account.sources for account in accounts)
+    rule_signatures = await rules_repo.signatures_by_account(session) if derived else {}
     wanted: dict[int, list[str]] = {}
+    new: list[tuple[int, str]] = []  # the sources of accounts new or changed since the last tick
     for account in accounts:
         if needs_attention(account) or polls_blocked_until(account, now):
             continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
         known = cache.get(account.id)
         if known is None or known[0] != signature:
-            known = cache[account.id] = (signature, await desired_sources(session, account, runtime))
-            for source in known[1]:
-                await repository.ensure_cursor(session, account_id=account.id, source=source, now=now)
+            sources = list(dict.fromkeys(account.sources)) if account.sources else await desired_sources(
+                session, await session.get_one(Account, account.id), runtime)
+            known = cache[account.id] = (signature, sources)
+            new += [(account.id, source) for source in known[1]]
         wanted[account.id] = known[1]
+    await repository.ensure_cursors(session, new, now=now)
     return wanted
 
 
@@ -103,25 +108,33 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     fanout = fanout or Fanout.of(runtime.settings)
     now = utcnow()
     busy = set(fanout.busy("poll"))
+    # Claim no more than can start soon: sources claimed earlier and still waiting for a place count.
+    # A worker that claimed POLL_BATCH every run whatever it could poll held hundreds of leases in
+    # its queue, out of the reach of idle workers, until they ran out and two workers polled them.
+    limit = POLL_BATCH - fanout.waiting("poll")
     async with transaction(runtime.sessions) as session:
         wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
-        # One flat (account, source) IN list: an OR of one AND per account is an expression SQLite
-        # refuses past about a thousand accounts, and costs a second of CPU to build and compile.
+        # The (account, source) pairs go as one parameter (`among`): an OR of one AND per account is
+        # an expression SQLite refuses past about a thousand accounts, and a flat IN list of 30,000
+        # pairs one PostgreSQL refuses (stack depth) and SQLite too (more than 32,766 parameters).
         wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
-        ids = await claim(session, Cursor, tuple_(Cursor.account_id, Cursor.source).in_(wanted_now),
+        ids = await claim(session, Cursor, repository.among(session, wanted_now),
                           Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
-                          limit=POLL_BATCH, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if wanted_now else []
+                          limit=limit, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds) if wanted_now and limit > 0 else []
         rows = await repository.cursor_accounts(session, ids)
     work: dict[int, tuple[str, list[int]]] = {}
-    for cursor_id, account_id, platform, config in rows:
+    delays: dict[int, float] = {}  # an account whose first source is claimed ahead waits for it outside the fanout
+    for cursor_id, account_id, platform, config, due in rows:
+        if account_id not in work:
+            delays[account_id] = min(max(0.0, (due - utcnow()).total_seconds()), ahead)
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
     jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
         aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids, partial(_poll_one, runtime, len(wanted[aid])),
                             budget=runtime.settings.poll_budget_seconds))
         for aid, (host, cursor_ids) in work.items()}
-    return await fanout.round("poll", jobs, wait=wait)
+    return await fanout.round("poll", jobs, wait=wait, delays=delays)
 
 
 async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:

@@ -102,3 +102,44 @@ async def test_a_failing_account_does_not_spoil_the_round_and_close_cancels_what
     assert fanout.busy("poll") == [3]
     await fanout.close()
     assert fanout.running == {}
+
+
+async def test_work_claimed_ahead_of_its_time_waits_without_holding_a_place():
+    """A source claimed before it is due waits for its time outside the bounds: the server's places
+    go meanwhile to work that is due now (it held one through its wait, and with 4 places a
+    server and hundreds of sources claimed ahead, the worker polled a fraction of what it could)."""
+    fanout = Fanout(overall=1, per_host=1)
+    order: list[str] = []
+
+    async def ahead() -> int:
+        order.append("ahead")
+        return 1
+
+    async def due_now() -> int:
+        order.append("due now")
+        return 1
+
+    later = fanout.start("poll", {1: ("mock:default", ahead)}, delays={1: 0.2})
+    assert fanout.waiting("poll") == 1  # the poll job claims that much less (started, not running yet)
+    now = fanout.start("poll", {2: ("mock:default", due_now)})
+    assert await fanout.collect("poll", now, wait=None) == 1
+    assert order == ["due now"] and fanout.busy("poll") == [1]  # the early one still waits for its time
+    assert await fanout.collect("poll", later, wait=None) == 1
+    assert order == ["due now", "ahead"] and fanout.waiting("poll") == 0
+
+
+async def test_polls_filling_a_servers_places_never_hold_a_send():
+    """Each stage has its own places: with hundreds of sources due, polls queued for the server's
+    places, and every send waited behind them (the oldest due action aged with the poll backlog)."""
+    fanout = Fanout(overall=1, per_host=1)
+
+    async def hangs() -> int:
+        await asyncio.Event().wait()
+        return 0
+
+    async def send() -> int:
+        return 1
+
+    assert await fanout.round("poll", {1: ("mock:default", hangs), 2: ("mock:default", hangs)}, wait=0.01) == 0
+    assert await fanout.round("send", {1: ("mock:default", send)}, wait=None) == 1
+    await fanout.close()

@@ -108,3 +108,27 @@ async def test_once_a_source_finds_the_credentials_refused_the_account_s_other_s
     asked = [c for c in cursors if c.poll_count]
     assert len(asked) == 1 and asked[0].error_status == 401, [(c.source, c.poll_count) for c in cursors]
     assert all(c.lease_owner is None for c in cursors)
+
+
+async def test_the_claim_takes_tens_of_thousands_of_wanted_sources_as_one_parameter(client, admin, runtime):
+    """30,000 sources once made the claim an IN list of 60,000 parameters: PostgreSQL refused it
+    (stack depth) and SQLite allows 32,766. The pairs go as one parameter, the cursors are made in
+    batches, and only wanted sources are claimed, the most overdue first."""
+    from app.pipeline import repository
+    from app.pipeline.leases import claim
+
+    account = await make_account(client, admin, sources=["tag:coffee"])
+    pairs = [(account["id"], f"tag:s{i}") for i in range(17_000)]  # 34,000 values
+    now = utcnow()
+    async with transaction(runtime.sessions) as session:
+        await repository.ensure_cursors(session, pairs, now=now - timedelta(seconds=60))
+        await repository.ensure_cursors(session, pairs[:10], now=now)  # already there: left alone
+    async with transaction(runtime.sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(Cursor)) == 17_000
+        await session.execute(update(Cursor).where(Cursor.source == "tag:s5")
+                              .values(next_poll_at=now - timedelta(seconds=600)))
+        wanted = pairs[1:]  # tag:s0 is no longer wanted
+        ids = await claim(session, Cursor, repository.among(session, wanted), Cursor.next_poll_at <= now,
+                          order=[Cursor.next_poll_at, Cursor.id], limit=3, owner="w", now=now, seconds=60)
+        sources = [(await session.get(Cursor, i)).source for i in ids]
+    assert sources == ["tag:s5", "tag:s1", "tag:s2"]

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -259,3 +260,95 @@ def test_a_sigterm_while_the_worker_is_starting_stops_it_at_once(tmp_path):
     assert worker.returncode == 128 + signal.SIGTERM, err
     assert "reposter: stopped (SIGTERM) before it was under way" in err
     assert "Traceback" not in out + err, err
+HEALTHY_WORKER = """
+import sys
+from app.cli import main
+sys.exit(main(["worker"]))
+"""
+
+
+async def _account_to_poll(url: str, key: str) -> None:
+    """An account with one source, due now."""
+    runtime = Runtime.build(make_settings(url, encryption_key=key))
+    try:
+        admin = await make_token(runtime)
+        transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await make_account(client, admin, sources=["tag:coffee"])
+    finally:
+        await runtime.close()
+
+
+def _source(url: str) -> Cursor | None:
+    async def read() -> Cursor | None:
+        runtime = Runtime.build(make_settings(url))
+        try:
+            async with runtime.sessions() as session:
+                return await session.scalar(select(Cursor).where(Cursor.account_id.is_not(None)))
+        finally:
+            await runtime.close()
+
+    return asyncio.run(read())
+
+
+def test_a_sigterm_workers_claimed_poll_is_taken_by_another_worker_within_one_poll_interval(tmp_path):
+    """Two `reposter worker` processes on PostgreSQL: the first claims the source and hangs on the
+    platform; told to stop, it gives its lease back, and the second polls the source well within
+    one poll interval, not after the lease (120 s) would have run out."""
+    from tests.conftest import PG_SERVER, _drop_database, _postgres_database
+
+    name = _postgres_database()
+    url = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
+    interval, lease = 60.0, 120
+    workers: list[subprocess.Popen] = []
+    try:
+        upgrade(url)
+        key = make_settings(url).encryption_key
+        asyncio.run(_account_to_poll(url, key))
+        env = {**os.environ, "REPOSTER_DATABASE_URL": url, "REPOSTER_ENCRYPTION_KEY": key,
+               "REPOSTER_SHUTDOWN_GRACE_SECONDS": "1", "REPOSTER_DISPATCH_INTERVAL_SECONDS": "0.5",
+               "REPOSTER_STAGE_WAIT_SECONDS": "0.2", "REPOSTER_LOG_FORMAT": "text",
+               "REPOSTER_POLL_INTERVAL_SECONDS": str(interval), "REPOSTER_LEASE_SECONDS": str(lease)}
+        logs = [tmp_path / "stalled.log", tmp_path / "healthy.log"]
+
+        def start(code: str, log) -> subprocess.Popen:
+            with open(log, "wb") as out:
+                workers.append(subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                                                stdout=out, stderr=out))
+            return workers[-1]
+
+        def until(condition, what: str) -> None:
+            deadline = time.monotonic() + 60  # a busy machine; the figure asserted is the database's
+            while not condition():
+                assert all(w.poll() is None for w in workers), [p.read_text() for p in logs]
+                assert time.monotonic() < deadline, f"{what}: " + "\n".join(p.read_text()[-2000:] for p in logs)
+                time.sleep(0.2)
+
+        stalled = start(WORKER, logs[0])  # its platform never answers: the poll stays in its hands
+        # the first worker makes the source's cursor (due at once) and claims it
+        until(lambda: (made := _source(url)) is not None and made.lease_owner is not None, "the first worker claims")
+        claimed = _source(url)
+        assert claimed is not None
+        start(HEALTHY_WORKER, logs[1])
+        until(lambda: "worker started" in logs[1].read_text(), "the second worker starts")
+        stopped_at = utcnow()
+        stalled.send_signal(signal.SIGTERM)
+        assert stalled.wait(timeout=30) == 0, logs[0].read_text()
+        until(lambda: (_source(url) or claimed).poll_count > 0, "the second worker polls the source")
+        polled = _source(url)
+        assert polled is not None
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+        _drop_database(name)
+    assert "shutdown: leases released" in logs[0].read_text()
+    assert polled.poll_count == 1 and polled.last_success_at is not None  # one poll, the second worker's
+    assert polled.lease_owner is None
+    assert polled.last_polled_at - stopped_at < timedelta(seconds=interval)
+    assert polled.last_polled_at < claimed.lease_expires_at  # taken over before the lease could run out
