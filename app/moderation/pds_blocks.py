@@ -29,7 +29,7 @@ def on_pds(host: str):
 async def add(session: AsyncSession, *, account: Account | None, platform: str | None, data: BlockCreate,
               host: str, caller: Caller) -> dict:
     """Block every author hosted on `host` for one Bluesky account, or (account None) all of them."""
-    on = account.platform if account is not None else platform or PLATFORM
+    on = account.platform if account is not None else PLATFORM if platform is None else platform
     if on != PLATFORM:
         raise Invalid(f"a PDS block is for Bluesky: authors on {on[:32]} are not hosted on a PDS",
                       error="invalid block")
