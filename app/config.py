@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     originals_batch: int = Field(default=20, ge=1)
     # Subscribed block lists (Bluesky moderation lists, other accounts' blocks) are read again this often.
     block_list_refresh_seconds: float = Field(default=1800.0, gt=0)
+    # PDS blocks (`pds:host`): a Bluesky author's PDS is read from their DID document, did:plc ones
+    # from this PLC directory (a development network runs its own); a new author's first lookup
+    # holds their matched action at most `pds_lookup_seconds` (app/moderation/author_hosts.py).
+    plc_url: str = "https://plc.directory"
+    pds_lookup_seconds: float = Field(default=3.0, gt=0, le=30)
     # this many failed polls of a source in a row raise the account condition `source:<source>`
     source_failure_threshold: int = Field(default=3, ge=1)
     # The dashboard: how long a sign-in lasts while unused, and the address people reach this

@@ -72,6 +72,9 @@ def _author_stop(post: Post, author: Author, view: AccountView) -> str | None:
     blocked_domain = _blocked_domain(author, view)
     if blocked_domain is not None:
         return domain_reason(blocked_domain, view.blocked_domains[blocked_domain])
+    blocked_pds = _blocked_pds(author, view)
+    if blocked_pds is not None:
+        return pds_reason(blocked_pds, view.blocked_pds[blocked_pds])
     if keys & view.optouts:
         return "opted out: author is on the account's opt-out list"
     if keys & view.blockers or author.blocks_account:
@@ -89,6 +92,19 @@ def _blocked_domain(author: Author, view: AccountView) -> str | None:
         return None
     domain = author_domain(author.handle, home=view.home_domain)
     return next((d for d in domain_and_parents(domain) if d in view.blocked_domains), None) if domain else None
+
+
+def _blocked_pds(author: Author, view: AccountView) -> str | None:
+    """The blocked PDS host (or parent of it) the author's repository is on, as far as it is known."""
+    if not view.blocked_pds:
+        return None
+    host = view.author_pds.get(author.id.lower())
+    return next((h for h in domain_and_parents(host) if h in view.blocked_pds), None) if host else None
+
+
+def pds_reason(host: str, reason: str) -> str:
+    """The reason a post of an author hosted on a blocked PDS is skipped."""
+    return f"blocked PDS {host}: {reason or 'no reason given'}"
 
 
 def domain_reason(domain: str, reason: str) -> str:

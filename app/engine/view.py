@@ -54,6 +54,11 @@ class AccountView:
     blocked: dict[str, str] = field(default_factory=dict)
     # blocked domains (lower-cased, IDNA) -> reason: every author in the domain or under it
     blocked_domains: dict[str, str] = field(default_factory=dict)
+    # blocked PDS hosts (lower-cased, IDNA) -> reason: every Bluesky author hosted there or under it
+    blocked_pds: dict[str, str] = field(default_factory=dict)
+    # Bluesky authors' PDS hosts (lower-cased DID -> host) as far as known, for `blocked_pds`: filled
+    # per batch only when the account has PDS blocks; an author missing here is not treated as blocked
+    author_pds: dict[str, str] = field(default_factory=dict)
     # the domain local handles are in (Mastodon: the instance's host), for domain blocks
     home_domain: str | None = None
     optouts: set[str] = field(default_factory=set)

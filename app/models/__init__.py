@@ -13,6 +13,7 @@ from app.models.alert import (
 )
 from app.models.audit import AuditEvent
 from app.models.moderation import (
+    AuthorHost,
     AuthorList,
     Block,
     BlockKind,
@@ -43,6 +44,7 @@ __all__ = [
     "AlertSubscription",
     "ApiToken",
     "AuditEvent",
+    "AuthorHost",
     "AuthorList",
     "Block",
     "BlockKind",

@@ -18,10 +18,12 @@ class ListKind(StrEnum):
 
 class BlockKind(StrEnum):
     """What a block names: one `author` (their id), or every author of a `domain` and its subdomains
-    (a Mastodon instance, `*@spam.example`; Bluesky handles, `*.spam.example`)."""
+    (a Mastodon instance, `*@spam.example`; Bluesky handles, `*.spam.example`), or every Bluesky
+    author whose repository is hosted on a `pds` (`pds:pds.spam.example`, its subdomains too)."""
 
     author = "author"
     domain = "domain"
+    pds = "pds"
 
 
 class Block(Base):
@@ -54,7 +56,7 @@ class Block(Base):
     undo_existing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # author | domain (0014); a domain block is never pending and never looked up
+    # author | domain (0015) | pds (0018); a domain or PDS block is never pending and never looked up
     kind: Mapped[str] = mapped_column(String(16), default=BlockKind.author, server_default=BlockKind.author.value)
 
 
@@ -149,3 +151,17 @@ class BlockListMember(Base):
     author: Mapped[str] = mapped_column(String(255), primary_key=True)  # the platform's stable id, lower-cased
     handle: Mapped[str] = mapped_column(String(255), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthorHost(Base):
+    """Where a Bluesky author's repository is hosted: the host of their DID document's `#atproto_pds`
+    service, looked up (PLC directory or did:web) only while some PDS block exists, and refreshed
+    after a day (app/moderation/author_hosts.py)."""
+
+    __tablename__ = "author_hosts"
+
+    did: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower-cased, as actions.author_id is matched
+    # the PDS's host name (lower-cased, IDNA); null while not known (never looked up, or the lookup failed)
+    pds_host: Mapped[str | None] = mapped_column(String(255), index=True)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the last lookup, worked or not
+    error: Mapped[str | None] = mapped_column(Text)  # the last lookup's failure; null once one works

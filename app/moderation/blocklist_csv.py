@@ -2,8 +2,8 @@
 list of names) and writing ours or Mastodon's. Pure: no database, no platform.
 
 Formats read, told apart by the first row:
-- ours, header `block,reason`: one author (`alice@instance`, `alice.bsky.social`, an id) or domain
-  (`*@spam.example`, `*.spam.example`) a line, with an optional reason;
+- ours, header `block,reason`: one author (`alice@instance`, `alice.bsky.social`, an id), domain
+  (`*@spam.example`, `*.spam.example`) or PDS (`pds:pds.spam.example`) a line, with an optional reason;
 - Mastodon's domain-block CSV (Administration > Federation > Export), header
   `#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate`: each domain is a domain
   block, `#public_comment` its reason; a `noop` severity (Mastodon blocks nothing with it) is left out;
@@ -19,7 +19,17 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.moderation.domains import block_key, clean_domain, domain_of_key, domain_of_pattern, is_pattern
+from app.moderation.domains import (
+    block_key,
+    clean_domain,
+    domain_of_key,
+    domain_of_pattern,
+    is_pattern,
+    is_pds,
+    pds_key,
+    pds_of_key,
+    pds_of_typed,
+)
 from app.moderation.identity import clean_name
 
 MAX_BYTES = 1_000_000
@@ -46,6 +56,10 @@ class Entry:
     @property
     def domain(self) -> str | None:
         return domain_of_key(self.key)
+
+    @property
+    def pds(self) -> str | None:
+        return pds_of_key(self.key)
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,8 @@ def _reason(value: str) -> str:
 
 def _row(number: int, cells: list[str]) -> Entry:
     written = cells[0]
+    if is_pds(written):
+        return Entry(number, pds_key(pds_of_typed(written)), written, _reason(cells[1] if len(cells) > 1 else ""))
     key = block_key(domain_of_pattern(written)) if is_pattern(written) else clean_name(written)
     return Entry(number, key, written, _reason(cells[1] if len(cells) > 1 else ""))
 

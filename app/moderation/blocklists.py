@@ -22,12 +22,12 @@ from app.actions.service import request_undo
 from app.audit import record
 from app.auth.caller import Caller
 from app.db.base import utcnow
-from app.engine.decide import domain_reason
+from app.engine.decide import domain_reason, pds_reason
 from app.errors import AppError, Invalid
 from app.models import Account, ActionStatus, Block, BlockKind
-from app.moderation import repository
+from app.moderation import pds_blocks, repository
 from app.moderation.blocklist_csv import CsvTooLarge, Entry, Refusal, decode, parse, write_mastodon, write_ours
-from app.moderation.domains import block_key, clean_domain, domain_of_key, shown
+from app.moderation.domains import block_key, clean_domain, domain_of_key, pds_of_key, shown
 from app.moderation.identity import INLINE_LOOKUPS, Resolved, clean_name, client_for, home_domain, resolve_one
 from app.moderation.service import global_platform
 from app.platforms.handles import author_domain, domain_and_parents
@@ -55,6 +55,8 @@ async def export_csv(session: AsyncSession, *, account: Account | None, fmt: str
 def portable_name(block: Block, home: str | None) -> str:
     """A name that finds the same author (or domain) from another account: Mastodon's local
     `alice` as `alice@<instance>`; a domain as `*@domain` or `*.domain`."""
+    if block.kind == BlockKind.pds:
+        return block.author
     domain = domain_of_key(block.author) if block.kind == BlockKind.domain else None
     if domain is not None:
         return block.handle or shown(domain, block.platform)
@@ -106,15 +108,20 @@ def _as_domain(entry: Entry) -> Entry:
 
 async def _import_platform(session: AsyncSession, platform: str | None, entries: Sequence[Entry]) -> str | None:
     """A global import's platform: as given; else, when it names authors, the one platform in use."""
-    if platform is not None or any(e.domain is None for e in entries):
+    if platform is not None or any(e.domain is None and e.pds is None for e in entries):
         return await global_platform(session, platform)
     return None
 
 
 def _domainless(entries: Sequence[Entry], platform: str | None) -> list[Refusal]:
-    if platform is None or get_platform(platform).handles_have_domains:
+    if platform is None:
         return []
-    return [Refusal(e.line, f"authors on {platform} are not in domains") for e in entries if e.domain is not None]
+    refused = [Refusal(e.line, f"a PDS block is for Bluesky: authors on {platform} are not hosted on a PDS")
+               for e in entries if e.pds is not None and platform != pds_blocks.PLATFORM]
+    if get_platform(platform).handles_have_domains:
+        return refused
+    return refused + [Refusal(e.line, f"authors on {platform} are not in domains")
+                      for e in entries if e.domain is not None]
 
 
 async def _resolve(session: AsyncSession, runtime, account: Account | None, platform: str | None,
@@ -128,7 +135,7 @@ async def _resolve(session: AsyncSession, runtime, account: Account | None, plat
     found: dict[str, Resolved] = {}
     nobody: list[Refusal] = []
     for entry in entries:
-        if entry.domain is not None or entry.key in found:
+        if entry.domain is not None or entry.pds is not None or entry.key in found:
             continue
         name = clean_name(entry.key, domain=home)
         asked = client is not None and len(found) < INLINE_LOOKUPS
@@ -178,6 +185,9 @@ def _new_block(account_id: int | None, platform: str | None, entry: Entry, who: 
                caller: Caller) -> Block:
     common = {"account_id": account_id, "platform": platform, "reason": entry.reason, "undo_existing": undo,
               "created_by": caller.label}
+    if entry.pds is not None:
+        return Block(kind=BlockKind.pds, author=entry.key, handle=entry.key, pending=False,
+                     **{**common, "platform": pds_blocks.PLATFORM})
     if entry.domain is not None or who is None:
         return Block(kind=BlockKind.domain, author=entry.key, handle=shown(entry.domain or "", platform),
                      pending=False, **common)
@@ -192,7 +202,7 @@ async def _stop_and_undo(session: AsyncSession, account: Account | None, platfor
         return {}
     account_id = None if account is None else account.id
     accounts = [account] if account is not None else await repository.accounts_on(session, platform)
-    match = _matcher(blocks, {a.id: home_domain(a) for a in accounts})
+    match = _matcher(blocks, {a.id: home_domain(a) for a in accounts}, await _hosted(session, blocks))
     waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
     stopped: dict[int, int] = {}
     for block, ids in (await _matched(session, account_id, platform, waiting, match)).items():
@@ -206,15 +216,26 @@ async def _stop_and_undo(session: AsyncSession, account: Account | None, platfor
     return {block.id: (stopped.get(block.id, 0), undone.get(block.id, 0)) for block in blocks}
 
 
-def _matcher(blocks: Sequence[Block], homes: dict[int, str | None]):
+async def _hosted(session: AsyncSession, blocks: Sequence[Block]) -> dict[str, str]:
+    """DID -> PDS host of the cached authors on the new blocks' PDSes (none without PDS blocks)."""
+    hosts = [pds_of_key(b.author) or "" for b in blocks if b.kind == BlockKind.pds]
+    return await repository.hosted_on(session, hosts) if hosts else {}
+
+
+def _matcher(blocks: Sequence[Block], homes: dict[int, str | None], hosted: dict[str, str]):
     """(account id, author id, author handle) -> the new block that holds for that author, or None:
-    by id once resolved, by name while pending (as the repository's `_by_author`), by domain."""
+    by id once resolved, by name while pending (as the repository's `_by_author`), by domain, by the
+    author's cached PDS (`hosted`: DID -> host)."""
     by_id = {b.author: b for b in blocks if b.kind == BlockKind.author and not b.pending}
     by_name = {b.author: b for b in blocks if b.kind == BlockKind.author and b.pending}
     by_domain = {b.author.removeprefix("*."): b for b in blocks if b.kind == BlockKind.domain}
+    by_pds = {pds_of_key(b.author): b for b in blocks if b.kind == BlockKind.pds}
 
     def match(account_id: int, author_id: str, handle: str) -> Block | None:
         found = by_id.get(author_id.lower()) or by_name.get(handle) or by_name.get(author_id)
+        host = hosted.get(author_id.lower())
+        if found is None and host is not None:
+            found = next((by_pds[h] for h in domain_and_parents(host) if h in by_pds), None)
         if found is not None or not by_domain:
             return found
         domain = author_domain(handle, home=homes.get(account_id))
@@ -235,10 +256,14 @@ async def _matched(session: AsyncSession, account_id: int | None, platform: str 
 
 
 def _stop_reason(block: Block) -> str:
+    if block.kind == BlockKind.pds:
+        return pds_reason(pds_of_key(block.author) or "", block.reason)
     domain = domain_of_key(block.author) if block.kind == BlockKind.domain else None
     return domain_reason(domain, block.reason) if domain else f"blocked: {block.reason or 'no reason given'}"
 
 
 def _undo_why(block: Block) -> str:
+    if block.kind == BlockKind.pds:
+        return f"PDS {pds_of_key(block.author)} blocked: {block.reason}"
     domain = domain_of_key(block.author) if block.kind == BlockKind.domain else None
     return f"domain {domain} blocked: {block.reason}" if domain else f"author blocked: {block.reason}"

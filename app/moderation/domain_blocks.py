@@ -17,8 +17,18 @@ from app.engine.decide import domain_reason
 from app.errors import Conflict, Invalid
 from app.models import Account, ActionStatus, Block, BlockKind
 from app.moderation import repository
-from app.moderation.domains import block_key, clean_domain, domain_of_pattern, is_pattern, shown
+from app.moderation.domains import (
+    block_key,
+    clean_domain,
+    domain_of_pattern,
+    is_pattern,
+    is_pds,
+    pds_key,
+    pds_of_typed,
+    shown,
+)
 from app.moderation.identity import home_domain
+from app.moderation.pds_blocks import PLATFORM, on_pds
 from app.moderation.schemas import BlockCreate
 from app.platforms.registry import get_platform
 
@@ -68,10 +78,37 @@ class DomainPreview:
     live: int
     waiting: int
     already: bool
+    pds: bool = False  # a PDS block (`pds:host`, Bluesky): `domain` is the PDS's host
+
+
+async def _preview_pds(session: AsyncSession, account: Account, typed: str) -> DomainPreview:
+    """`pds:host` on a Bluesky account: what blocking every author hosted there would do (as far as
+    their PDS is known already)."""
+    try:
+        host = pds_of_typed(typed)
+    except ValueError as exc:
+        raise Invalid(f"domain: {exc}", error="invalid domain") from exc
+    if account.platform != PLATFORM:
+        raise Invalid(f"a PDS block is for Bluesky: authors on {account.platform} are not hosted on a PDS",
+                      error="invalid block")
+    who = on_pds(host)
+
+    async def count(statuses: Sequence[str], live: bool = False) -> int:
+        return await repository.count_by_author(session, account_id=account.id, author="", pending=False,
+                                                statuses=statuses, live=live, who=who)
+
+    key = pds_key(host)
+    already = bool(await repository.find_block(session, account.id, key)
+                   or await repository.find_block(session, None, key, account.platform))
+    return DomainPreview(host, key, await count([ActionStatus.done], live=True), await count(sorted(states.WAITING)),
+                         already, pds=True)
 
 
 async def preview(session: AsyncSession, *, account: Account, typed: str) -> DomainPreview:
-    """Read `typed` (`spam.example`, `*@spam.example`, `*.spam.example`) and count what a block of it would do."""
+    """Read `typed` (`spam.example`, `*@spam.example`, `*.spam.example`; `pds:host` on Bluesky) and count
+    what a block of it would do."""
+    if is_pds(typed):
+        return await _preview_pds(session, account, typed)
     try:
         domain = domain_of_pattern(typed) if is_pattern(typed) else clean_domain(typed)
     except ValueError as exc:

@@ -63,3 +63,36 @@ def domain_of_key(key: str) -> str | None:
 def shown(domain: str, platform: str | None) -> str:
     """The block as people of the platform write it: `*.domain` on Bluesky, `*@domain` elsewhere."""
     return f"*.{domain}" if platform == "bluesky" else f"*@{domain}"
+
+
+# --- PDS blocks: every Bluesky author whose repository a PDS hosts ------------------------------
+
+PDS_PREFIX = "pds:"  # how a PDS block is written and kept (`pds:pds.spam.example`): no handle or DID is
+
+
+def is_pds(value: str) -> bool:
+    """Whether `value` is typed as a PDS block (`pds:host`)."""
+    return value.strip().lower().startswith(PDS_PREFIX)
+
+
+def pds_of_typed(value: str) -> str:
+    """`pds:PDS.Spam.Example`, `pds:https://pds.spam.example/` -> `pds.spam.example` (a host name,
+    checked as a domain's); ValueError otherwise."""
+    text = value.strip()[len(PDS_PREFIX):].strip()
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme):]
+    text = text.rstrip("/")
+    if not text:
+        raise ValueError("the PDS's host is missing (pds:pds.spam.example)")
+    return clean_domain(text)
+
+
+def pds_key(host: str) -> str:
+    """What a PDS block stores in `blocks.author` (and shows as its handle)."""
+    return PDS_PREFIX + host
+
+
+def pds_of_key(key: str) -> str | None:
+    """The host a PDS block's key names; None for other blocks."""
+    return key[len(PDS_PREFIX):] if key.startswith(PDS_PREFIX) else None

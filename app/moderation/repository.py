@@ -12,6 +12,7 @@ from app.models import (
     Account,
     Action,
     ActionStatus,
+    AuthorHost,
     AuthorList,
     Block,
     BlockKind,
@@ -19,6 +20,7 @@ from app.models import (
     BlockListSubscription,
     Rule,
 )
+from app.moderation import author_hosts
 from app.pagination import Page, PageParams, T, paginate
 
 
@@ -75,6 +77,12 @@ def in_domain(domain: str, local_account_ids: Collection[int]) -> ColumnElement[
     if not local_account_ids:
         return named
     return named | (~handle.contains("@") & ~handle.contains(":") & Action.account_id.in_(list(local_account_ids)))
+
+
+async def hosted_on(session: AsyncSession, hosts: Collection[str]) -> dict[str, str]:
+    """DID -> PDS host of the cached authors hosted on one of `hosts` (or under it)."""
+    query = select(AuthorHost.did, AuthorHost.pds_host).where(or_(*(author_hosts.on_host(h) for h in hosts)))
+    return {did: host for did, host in await session.execute(query) if host}
 
 
 async def stop_waiting(session: AsyncSession, *, account_id: int | None, author: str, reason: str,

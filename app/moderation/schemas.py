@@ -6,7 +6,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.inputs import Id
-from app.moderation.domains import block_key, domain_of_key, domain_of_pattern, is_pattern
+from app.moderation.domains import (
+    block_key,
+    domain_of_key,
+    domain_of_pattern,
+    is_pattern,
+    is_pds,
+    pds_key,
+    pds_of_key,
+    pds_of_typed,
+)
 from app.moderation.identity import clean_name
 
 
@@ -16,7 +25,10 @@ def clean_author(value: str) -> str:
 
 
 def clean_blocked(value: str) -> str:
-    """An author's name cleaned, or a domain block (`*@spam.example`, `*.spam.example`) as its key `*.spam.example`."""
+    """An author's name cleaned, a domain block (`*@spam.example`, `*.spam.example`) as its key
+    `*.spam.example`, or a PDS block (`pds:pds.spam.example`) as `pds:pds.spam.example`."""
+    if is_pds(value):
+        return pds_key(pds_of_typed(value))
     return block_key(domain_of_pattern(value)) if is_pattern(value) else clean_name(value)
 
 
@@ -44,12 +56,15 @@ class BlockCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"author": "@spammer@mastodon.social", "reason": "repeated spam", "undo_existing": True},
-        {"author": "*@spam.example", "reason": "spam instance", "undo_existing": True}]})
+        {"author": "*@spam.example", "reason": "spam instance", "undo_existing": True},
+        {"author": "pds:pds.spam.example", "reason": "spam PDS"}]})
 
     author: str = Field(description="handle (alice, @alice, alice@domain on Mastodon) or platform id, resolved "
                                     "to the author's id through the platform; or a domain block: `*@spam.example` "
                                     "(every author of that Mastodon instance) or `*.spam.example` (every Bluesky "
-                                    "handle under that domain), subdomains included")
+                                    "handle under that domain), subdomains included; or a PDS block: "
+                                    "`pds:pds.spam.example` (every Bluesky author whose repository that PDS, "
+                                    "or one under it, hosts)")
     platform: str | None = Field(default=None, max_length=32,
                                  description="global blocks: the platform whose author this is (default: the one "
                                              "platform accounts use); ignored for an account's block")
@@ -64,14 +79,20 @@ class BlockCreate(BaseModel):
         """The domain a domain block names; None for an author."""
         return domain_of_key(self.author)
 
+    @property
+    def pds(self) -> str | None:
+        """The host a PDS block names; None otherwise."""
+        return pds_of_key(self.author)
+
 
 class BlockRead(AuthorRead):
     """A block: the author is never reposted by its account (or, global, by any account on its platform);
     of kind `domain`, no author in that domain or under it is."""
 
     id: int = Field(description="the block's id")
-    kind: Literal["author", "domain"] = Field(description="author: one person, by id; domain: every author of an "
-                                                          "instance or handle domain, subdomains included")
+    kind: Literal["author", "domain", "pds"] = Field(
+        description="author: one person, by id; domain: every author of an instance or handle domain, "
+                    "subdomains included; pds: every Bluesky author hosted on that PDS (or one under its host)")
     account_id: int | None = Field(description="the account it holds for; null: a global block")
     platform: str | None = Field(description="a global block's platform")
     reason: str = Field(description="why, as given")
@@ -85,13 +106,19 @@ class BlockRead(AuthorRead):
     @property
     def author_id(self) -> str | None:
         """The stable id matched; None while pending, and for a domain block (a place, not a person)."""
-        return None if self.pending or self.kind == "domain" else self.author
+        return None if self.pending or self.kind != "author" else self.author
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def domain(self) -> str | None:
         """The domain a domain block names (`spam.example`); None for an author block."""
         return domain_of_key(self.author) if self.kind == "domain" else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pds(self) -> str | None:
+        """The PDS host a PDS block names (`pds.spam.example`); None for other blocks."""
+        return pds_of_key(self.author) if self.kind == "pds" else None
 
 
 class BlockCreated(BlockRead):

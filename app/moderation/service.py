@@ -17,8 +17,8 @@ from app.auth.caller import Caller
 from app.db.base import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Account, Action, ActionStatus, AuthorList, Block, BlockListSubscription
-from app.moderation import domain_blocks, repository
-from app.moderation.domains import block_key, domain_of_pattern, is_pattern
+from app.moderation import domain_blocks, pds_blocks, repository
+from app.moderation.domains import block_key, domain_of_pattern, is_pattern, is_pds, pds_key, pds_of_typed
 from app.moderation.identity import Resolved, clean_name, home_domain, name_in, resolve_names
 from app.moderation.schemas import AuthorEntry, BlockCreate
 from app.platforms.registry import get_platform
@@ -57,7 +57,10 @@ async def global_platform(session: AsyncSession, platform: str | None) -> str | 
 async def add_block(session: AsyncSession, *, runtime, account: Account | None, data: BlockCreate,
                     caller: Caller) -> dict:
     """Block an author for one account (or all, when account is None): resolved to their id first.
-    A domain block (`*@spam.example`) goes to domain_blocks.add."""
+    A domain block (`*@spam.example`) goes to domain_blocks.add, a PDS block (`pds:host`) to pds_blocks.add."""
+    if data.pds is not None:
+        return await pds_blocks.add(session, account=account, platform=data.platform, data=data, host=data.pds,
+                                    caller=caller)
     if data.domain is not None:
         platform = account.platform if account is not None else (
             None if data.platform is None else await global_platform(session, data.platform))
@@ -107,7 +110,12 @@ async def remove_block(session: AsyncSession, *, account: Account | None, author
 
 
 def _block_names(author: str, account: Account | None) -> list[str]:
-    """The keys a block of `author` may be stored under: a domain block's, or a person's (`_names`)."""
+    """The keys a block of `author` may be stored under: a PDS or domain block's, or a person's (`_names`)."""
+    if is_pds(author):
+        try:
+            return [pds_key(pds_of_typed(author))]
+        except ValueError as exc:
+            raise NotFound(f"{author!r} is not a PDS") from exc
     if not is_pattern(author):
         return _names(author, account)
     try:

@@ -34,7 +34,7 @@ from app.db.session import transaction
 from app.engine.decide import stop_reason
 from app.engine.limits import earliest_send
 from app.engine.view import AccountView
-from app.models import Account, Action, ActionKind, ActionStatus
+from app.models import Account, Action, ActionKind, ActionStatus, SeenPost
 from app.pipeline import promotion
 from app.pipeline import repository as pipeline_repository
 from app.pipeline.calls import Subject, client_for
@@ -42,7 +42,7 @@ from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, held, release, renew
 from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
-from app.pipeline.views import account_views, limit_settings
+from app.pipeline.views import account_views, fill_author_pds, limit_settings
 from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.registry import get_platform
 from app.runtime import Runtime
@@ -161,6 +161,9 @@ async def _prepare(session: AsyncSession, runtime: Runtime, ids: list[int], now:
     to come again. Returns the actions to send, by account, in order."""
     actions, accounts, posts, rules = await repository.subjects(session, ids)
     views = await account_views(session, list(accounts.values()), now)
+    # PDS blocks: the hosts known of the authors (the matcher had them looked up before queueing)
+    if any(view.blocked_pds for view in views.values()):
+        await fill_author_pds(session, [views[a.account_id] for a in actions], _authors(actions, posts), now)
     sent = await pipeline_repository.acted_since_by_account(session, account_ids=list(accounts),
                                                              since=now - timedelta(days=1))
     plan: dict[int, list[_Go]] = {}
@@ -185,6 +188,16 @@ async def _prepare(session: AsyncSession, runtime: Runtime, ids: list[int], now:
     going = {go.subject.action.id for gos in plan.values() for go in gos}
     await release(session, Action, [i for i in ids if i not in going], runtime.worker_id)
     return plan
+
+
+def _authors(actions: list[Action], posts: dict[int, SeenPost]) -> set[str]:
+    """The ids of the claimed posts' authors (and reposted authors), read from the stored posts."""
+    found: set[str] = set()
+    for action in actions:
+        data = posts[action.seen_post_id].data or {}
+        found.update(str(a["id"]) for a in (data.get("author"), data.get("reposted_author"))
+                     if isinstance(a, dict) and a.get("id"))
+    return found
 
 
 def _precheck(action: Action, account: Account, post: Post, view: AccountView, sent: list[datetime],

@@ -10,7 +10,7 @@ import gc
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from app.engine.view import AccountView
 from app.models import Account, ActionKind, ActionStatus, Rule
 from app.pipeline import repository
 from app.pipeline.relations import ensure_relations
-from app.pipeline.views import account_views
+from app.pipeline.views import account_views, fill_author_pds
 from app.platforms.base import Post
 from app.platforms.handles import handle_key
 from app.platforms.registry import get_platform
@@ -153,12 +153,16 @@ class Matcher:
         self.compiled = CompiledRules()
         # the last batch's new `queued` actions: action id -> account id (valid once the caller committed)
         self.queued: dict[int, int] = {}
+        # the last batch's authors whose PDS to look up (accounts with PDS blocks matched their posts),
+        # and its actions held meanwhile (app/moderation/author_hosts.py; Pipeline.match_all does both)
+        self.lookups: set[str] = set()
+        self.held: dict[int, datetime] = {}
 
     async def run_batch(self, session: AsyncSession, runtime: Runtime, *, limit: int = BATCH) -> int:
         """Match one batch of new posts; returns how many posts were read. Caller commits.
         The batch's action rows are written together at its end (one multi-row INSERT per
         INSERT_BATCH rows), in the order the posts came in."""
-        self.queued = {}
+        self.queued, self.lookups, self.held = {}, set(), {}
         cursor = await repository.lock_match_cursor(session, now=utcnow())
         if cursor is None:  # another worker matches: no need to read the rules' fingerprint either
             return 0
@@ -174,7 +178,7 @@ class Matcher:
         await batch.write()
         cursor.position = str(rows[-1].id)
         cursor.last_polled_at = batch.now
-        self.queued = batch.queued
+        self.queued, self.lookups, self.held = batch.queued, batch.lookups, batch.held
         return len(rows)
 
     def _match(self, seen_id: int, source_account_id: int | None, data: dict[str, Any]) -> Found:
@@ -218,6 +222,11 @@ class _Batch:
         self.queued: dict[int, int] = {}  # new `queued` action id -> account id
         # (account, rule) -> its latest spread window, read once a batch and counted on here
         self.windows: dict[tuple[int, int], Window | None] = {}
+        # authors whose PDS is to be looked up; (account, post id, kind) of queued actions held for
+        # it (an author never looked up), and once written their ids -> when they would have been due
+        self.lookups: set[str] = set()
+        self.holding: dict[tuple[int, str, str], datetime] = {}
+        self.held: dict[int, datetime] = {}
 
     async def load(self, found: list[Found]) -> None:
         """The accounts the posts matched, in one query, and which of their decisions exist already
@@ -230,6 +239,11 @@ class _Batch:
                                   for account_id, kind in item.best if account_id in self.accounts))
         self.taken = await repository.existing_actions(self.session, keys) if keys else set()
         self.views = await account_views(self.session, list(self.accounts.values()), self.now)
+        with_pds = {account_id for account_id, view in self.views.items() if view.blocked_pds}
+        if with_pds:  # PDS blocks: the cached hosts of the authors these accounts' matches are by
+            dids = {author.id for item in found for account_id, _ in item.best if account_id in with_pds
+                    for author in (item.post.author, item.post.reposted_author) if author is not None}
+            self.lookups = await fill_author_pds(self.session, self.views.values(), dids, self.now)
 
     async def view(self, account: Account, rule: RuleView) -> AccountView:
         view = self.views[account.id]
@@ -264,12 +278,20 @@ class _Batch:
         status = states.first(decision.status)
         timed = {"scheduled_at": None, "spread_start": None, **(timed or {})}
         self.taken.add((account.id, post.id, kind))
+        due = (timed["scheduled_at"] or self.now) if status == ActionStatus.queued else None
+        if due is not None and self._unknown_pds(post, view):
+            # its author's PDS is looked up once the batch is committed, before it is sent; if that
+            # does not come to an end, it goes when the lookup's time is up (not blocked)
+            hold = self.now + timedelta(seconds=self.runtime.settings.pds_lookup_seconds)
+            if hold > due:
+                self.holding[(account.id, post.id, kind)] = due
+                due = hold
         self.rows.append({
             "account_id": account.id, "rule_id": rule.id, "seen_post_id": seen_id, "post_id": post.id,
             "post_url": post.url, "author_id": whose.id, "author_handle": handle_key(whose.handle),
             "kind": ActionKind(kind), "status": status, "reason": decision.reason,
             "text": text,
-            "next_attempt_at": (timed["scheduled_at"] or self.now) if status == ActionStatus.queued else None,
+            "next_attempt_at": due,
             "created_at": self.now, "updated_at": self.now, "snapshot": snapshot, **timed,
         })
         if status != ActionStatus.skipped:
@@ -277,14 +299,23 @@ class _Batch:
         log.info("decision", extra={"account_id": account.id, "rule_id": rule.id, "post_id": post.id,
                                     "status": decision.status, "reason": decision.reason})
 
+    def _unknown_pds(self, post: Post, view: AccountView) -> bool:
+        """Whether an author of the post is to be looked up for the account's PDS blocks, never having been."""
+        if not view.blocked_pds or not self.lookups:
+            return False
+        return any(a is not None and a.id.lower() in self.lookups and a.id.lower() not in view.author_pds
+                   for a in (post.author, post.reposted_author))
+
     async def write(self) -> None:
         """Insert the batch's action rows (a row that exists already inserts nothing: the unique
         (account, post, kind) row is the last line of defence); note the new `queued` ones."""
         if not self.rows:
             return
-        for action_id, account_id, status in await repository.insert_actions(self.session, self.rows):
+        for action_id, account_id, status, post_id, kind in await repository.insert_actions(self.session, self.rows):
             if status == ActionStatus.queued:
                 self.queued[action_id] = account_id
+                if (account_id, post_id, kind) in self.holding:
+                    self.held[action_id] = self.holding[(account_id, post_id, kind)]
 
 
 async def matched_through(session: AsyncSession) -> int:

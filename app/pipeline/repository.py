@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_ignore, is_postgres, skip_locked
 from app.engine.timing import Window
-from app.models import Account, Action, Cursor, SeenPost, StreamState
+from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
 
 ARRIVALS_CHANNEL = "reposter_arrivals"  # PostgreSQL NOTIFY channel: posts landed in the inbox
 MATCH_CURSOR = "match"  # the source name of the matcher's own cursor (no account)
@@ -163,14 +163,14 @@ async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor |
 
 # -- actions, as the matcher and the limits see them -------------------------------------------
 
-async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[int, int, str]]:
+async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[int, int, str, str, str]]:
     """Insert action rows, a row whose account already has one of that kind on that post inserting
-    nothing; returns (id, account id, status) of those inserted. One statement, compiled once and
+    nothing; returns (id, account id, status, post id, kind) of those inserted. One statement, compiled once and
     cached: SQLAlchemy sends it as multi-row INSERTs of up to INSERT_BATCH rows ("insertmanyvalues")."""
     if not rows:
         return []
     stmt = (insert_ignore(session, Action.__table__, conflict=["account_id", "post_id", "kind"])
-            .returning(Action.id, Action.account_id, Action.status)
+            .returning(Action.id, Action.account_id, Action.status, Action.post_id, Action.kind)
             .execution_options(insertmanyvalues_page_size=INSERT_BATCH))
     return list((await session.execute(stmt, rows)).all())
 
@@ -244,3 +244,15 @@ async def stream_post_seen(session: AsyncSession, *, account_id: int, state: str
     """A post came through the account's stream at `at`: it is in `state`, its failures over."""
     await session.execute(update(StreamState).where(StreamState.account_id == account_id)
                           .values(last_post_at=at, updated_at=at, state=state, failures=0))
+
+
+async def release_held(session: AsyncSession, held: dict[int, datetime]) -> None:
+    """Queued actions held for a lookup (action id -> when they were due before): due again as before."""
+    by_due: dict[datetime, list[int]] = {}
+    for action_id, due in held.items():
+        by_due.setdefault(due, []).append(action_id)
+    for due, ids in by_due.items():
+        for start in range(0, len(ids), 500):
+            await session.execute(update(Action).where(Action.id.in_(ids[start:start + 500]),
+                                                       Action.status == ActionStatus.queued,
+                                                       Action.next_attempt_at > due).values(next_attempt_at=due))

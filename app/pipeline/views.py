@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,9 @@ from app.engine.limits import LimitSettings
 from app.engine.view import AccountView, FilterSettings, MarkMode
 from app.filters import repository as filters_repo
 from app.models import Account, AccountFilters, ActionStatus, BlockKind
+from app.moderation import author_hosts
 from app.moderation import repository as moderation_repo
+from app.moderation.domains import PDS_PREFIX
 from app.pipeline import repository
 from app.platforms.registry import get_platform
 
@@ -73,6 +75,8 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
                                      for key in entry_keys(b.author, b.pending, domains[account.id])}
         views[account.id].blocked_domains = {b.author.removeprefix("*."): b.reason for b in holds
                                              if b.kind == BlockKind.domain}
+        views[account.id].blocked_pds = {b.author.removeprefix(PDS_PREFIX): b.reason for b in holds
+                                         if b.kind == BlockKind.pds and account.platform == "bluesky"}
         views[account.id].home_domain = domains[account.id]
     # members of subscribed block lists (app/moderation/lists.py); a block of one's own gives the reason
     subscriptions, listed = await moderation_repo.listed_of_accounts(session, ids)
@@ -92,6 +96,22 @@ async def account_views(session: AsyncSession, accounts: Sequence[Account], now:
             view.relations[rel.kind] = set(rel.members)
     await _recent_texts(session, views, now)
     return views
+
+
+async def fill_author_pds(session: AsyncSession, views: Iterable[AccountView], dids: Iterable[str],
+                          now: datetime) -> set[str]:
+    """Give the views that have PDS blocks the cached PDS hosts of these authors (`author_pds`);
+    returns the DIDs to look up (never looked up, failed a while ago, or known for long). Nothing is
+    read when no view has a PDS block."""
+    wanting = [view for view in views if view.blocked_pds]
+    if not wanting:
+        return set()
+    wanted = {did.lower() for did in dids if author_hosts.is_did(did.lower())}
+    rows = await author_hosts.known(session, wanted)
+    hosts = {did: row.pds_host for did, row in rows.items() if row.pds_host}
+    for view in wanting:
+        view.author_pds = hosts
+    return {did for did in wanted if author_hosts.due(rows.get(did), now)}
 
 
 def _view(account: Account, filters: AccountFilters | None) -> AccountView:

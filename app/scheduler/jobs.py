@@ -17,6 +17,7 @@ from app.accounts.context import save_pending
 from app.alerts import watch
 from app.db.base import utcnow
 from app.db.session import transaction
+from app.moderation import author_hosts
 from app.pipeline import (
     block_lists,
     dispatcher,
@@ -29,6 +30,7 @@ from app.pipeline import (
     relations,
     undo,
 )
+from app.pipeline import repository as pipeline_repository
 from app.pipeline.fanout import Fanout
 from app.pipeline.leases import release_all
 from app.pipeline.matcher import BATCH, Matcher, matched_through
@@ -81,11 +83,29 @@ class Pipeline:
             while True:
                 async with transaction(self.runtime.sessions) as session:
                     count = await self.matcher.run_batch(session, self.runtime)
+                await self._look_up_hosts()  # before anything the batch queued is sent
                 if self.pusher is not None:  # committed: what was just queued is sent at once
                     self.pusher.queued(self.matcher.queued)
                 total += count
                 if count < BATCH:  # the inbox is read to its end (a look more would find nothing)
                     return total
+
+    async def _look_up_hosts(self) -> None:
+        """PDS blocks: look up the PDS of the batch's new authors (app/moderation/author_hosts.py),
+        within `pds_lookup_seconds`, then let the actions held for it go (blocked ones are skipped
+        by the dispatcher's check before sending, which reads the hosts found)."""
+        lookups, held = self.matcher.lookups, self.matcher.held
+        if not lookups and not held:
+            return
+        settings = self.runtime.settings
+        try:
+            await author_hosts.refresh(self.runtime.sessions, self.runtime.http, lookups,
+                                       plc_url=settings.plc_url, budget=settings.pds_lookup_seconds)
+        except Exception:
+            log.exception("PDS lookups failed", extra={"dids": len(lookups)})
+        if held:
+            async with transaction(self.runtime.sessions) as session:
+                await pipeline_repository.release_held(session, held)
 
     def start_push(self) -> Pusher:
         """Start the push path: posts that arrive are matched and sent at once (app/pipeline/push.py)."""

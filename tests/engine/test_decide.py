@@ -69,6 +69,18 @@ def test_a_domain_block_holds_for_its_domain_and_every_subdomain(handle, home, b
     assert stop_reason(boost, v, NOW) == reason
 
 
+def test_a_pds_block_holds_for_authors_hosted_there_or_under_its_host_as_far_as_known():
+    hosts = {"did:plc:a": "pds.spam.example", "did:plc:b": "eu.pds.spam.example", "did:plc:c": "pds.example"}
+    v = view(blocked_pds={"pds.spam.example": "spam PDS"}, author_pds=hosts)
+    reasons = {did: stop_reason(post(Author(id=did.upper(), handle="x.bsky.social")), v, NOW)
+               for did in ("did:plc:a", "did:plc:b", "did:plc:c", "did:plc:unknown")}
+    assert reasons == {"did:plc:a": "blocked PDS pds.spam.example: spam PDS",
+                       "did:plc:b": "blocked PDS pds.spam.example: spam PDS",
+                       "did:plc:c": None, "did:plc:unknown": None}
+    boost = post(Author(id="did:plc:c", handle="ok.bsky.social"), reposted_author=Author(id="did:plc:a", handle="a"))
+    assert stop_reason(boost, v, NOW) == reasons["did:plc:a"]
+
+
 def test_opt_outs_by_list_by_blocking_the_account_and_by_nobot_in_the_bio():
     assert skipped(post(), view(optouts={"a1"})) == "opted out: author is on the account's opt-out list"
     assert skipped(post(), view(blockers={"alice"})) == "opted out: author blocks the account"

@@ -124,6 +124,11 @@ class FakeBluesky:
         # OAuth session without that permission), and a server that keeps the record but not its labels.
         self.refuse_profile_writes = False
         self.drop_self_labels = False
+        # Where each user's repository is hosted (their DID document's #atproto_pds endpoint), answered
+        # at the PLC directory's `GET /{did}`; DIDs whose document lookup fails (500), and how many were asked
+        self.pds_endpoints: dict[str, str] = {}
+        self.plc_down: set[str] = set()
+        self.plc_requests = 0
         self._tids = itertools.count(1)
         for name in ("reposterbot", "writer", "alice", "bob", "carol", "dave"):
             self.add_profile(name)
@@ -307,8 +312,29 @@ class FakeBluesky:
         return item
 
     # ---- HTTP --------------------------------------------------------------------------
+    def did_document(self, request: httpx.Request) -> httpx.Response:
+        """The PLC directory's `GET /{did}`: a DID document in the did:plc shape (web.plc.directory's
+        API: id, alsoKnownAs, verificationMethod, service), its PDS `pds_endpoints[did]` (default PDS)."""
+        self.plc_requests += 1
+        did = request.url.path.lstrip("/")
+        if did in self.plc_down:
+            return httpx.Response(500, json={"message": "Internal Server Error"})
+        if did not in self.profiles:
+            return httpx.Response(404, json={"message": f"DID not registered: {did}"})
+        return httpx.Response(200, json={
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "alsoKnownAs": [f"at://{self.profiles[did]['handle']}"],
+            "verificationMethod": [{"id": f"{did}#atproto", "type": "Multikey", "controller": did,
+                                    "publicKeyMultibase": "zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF"}],
+            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                         "serviceEndpoint": self.pds_endpoints.get(did, PDS)}],
+        })
+
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one XRPC request: injected failure, auth, then the method."""
+        """Answer one XRPC request: injected failure, auth, then the method (or a PLC directory lookup)."""
+        if request.url.path.startswith("/did:plc:"):
+            return self.did_document(request)
         self.requests.append(request)
         header = request.headers.get("atproto-accept-labelers")
         # docs.bsky.app: a comma-separated list of DIDs, each optionally with `;redact`

@@ -16,7 +16,7 @@ from app.deps import RuntimeDep, SessionDep
 from app.errors import AppError
 from app.models import Account
 from app.moderation import blocklists, domain_blocks, lists, repository, service
-from app.moderation.domains import PREFIX
+from app.moderation.domains import PDS_PREFIX, PREFIX
 from app.moderation.service import PersonKind
 from app.pagination import MAX_ID, PathId
 from app.platforms.registry import get_platform
@@ -125,7 +125,8 @@ async def add_person(account_id: PathId, session: SessionDep, runtime: RuntimeDe
     key, note = await service.add_person(session, runtime=runtime, account=account, kind=_kind(form.get("kind")),
                                          author=form.get("author"), reason=form.get("reason").strip(),
                                          undo=form.has("undo_existing"), caller=viewer.caller)
-    return see_other(people_url(account.id) if key.startswith(PREFIX) else author_url(account.id, key), note=note)
+    place = key.startswith((PREFIX, PDS_PREFIX))  # a domain or PDS block: back to the list
+    return see_other(people_url(account.id) if place else author_url(account.id, key), note=note)
 
 
 @router.post("/accounts/{account_id}/people/check-domain")
