@@ -48,10 +48,12 @@ async def enabled(session: AsyncSession) -> Sequence[Account]:
     return (await session.scalars(select(Account).where(Account.enabled.is_(True)).order_by(Account.id))).all()
 
 
-async def poll_states(session: AsyncSession) -> Sequence[Row[int, list[str], dict[str, Any], datetime]]:
-    """(id, sources, conditions, updated_at) of every enabled account, oldest first: what the poll job
-    reads every tick (whole Account objects, 10,000 of them, cost the worker most of a second)."""
-    query = (select(Account.id, Account.sources, Account.conditions, Account.updated_at)
+async def poll_states(session: AsyncSession) -> Sequence[Row[int, list[str], dict[str, Any], datetime, str, bool]]:
+    """(id, sources, conditions, updated_at, platform, stop_words_enabled) of every enabled account,
+    oldest first: what the poll job reads every tick (whole Account objects, 10,000 of them, cost the
+    worker most of a second)."""
+    query = (select(Account.id, Account.sources, Account.conditions, Account.updated_at, Account.platform,
+                    Account.stop_words_enabled)
              .where(Account.enabled.is_(True)).order_by(Account.id))
     return (await session.execute(query)).all()
 

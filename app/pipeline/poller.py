@@ -39,8 +39,8 @@ log = logging.getLogger("reposter.poller")
 
 # What a poll fetches: the new posts and the cursor to pass next time (FeedSource.fetch).
 Fetched = tuple[list[Post], str | None]
-# What an account's derived sources depend on: its own sources, its settings, its rules.
-SourcesKey = tuple[tuple[str, ...], datetime, tuple[int, datetime | None] | None]
+# What an account's derived sources depend on: its own sources, its settings, its rules, "stop" by mention.
+SourcesKey = tuple[tuple[str, ...], datetime, tuple[int, datetime | None] | None, bool]
 # Each account's derived sources, with what they were derived from (kept across ticks).
 SourceCache = dict[int, tuple[SourcesKey, list[str]]]
 # At most this many sources are claimed by one run of the poll job (the most overdue first); the
@@ -51,8 +51,13 @@ POLL_BATCH = 200
 async def desired_sources(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
     """The account's own sources, or the platform's choice from its rules' hashtags; and its mentions
     while "stop" by mention is on (where the platform reads them)."""
-    mentions = [MENTIONS] if account.stop_words_enabled and get_platform(account.platform).reads_mentions else []
-    return list(dict.fromkeys([*await _feeds(session, account, runtime), *mentions]))
+    return with_mentions(await _feeds(session, account, runtime), account.platform, account.stop_words_enabled)
+
+
+def with_mentions(feeds: list[str], platform: str, stop_words_enabled: bool) -> list[str]:
+    """The feeds, and the account's mentions while "stop" by mention is on (where the platform reads them)."""
+    mentions = [MENTIONS] if stop_words_enabled and get_platform(platform).reads_mentions else []
+    return list(dict.fromkeys([*feeds, *mentions]))
 
 
 async def _feeds(session: AsyncSession, account: Account, runtime: Runtime) -> list[str]:
@@ -83,11 +88,13 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
     for account in accounts:
         if needs_attention(account) or polls_blocked_until(account, now):
             continue  # (a shared rate limit: none of its sources is polled until it ends)
-        signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
+        signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id),
+                     account.stop_words_enabled)
         known = cache.get(account.id)
         if known is None or known[0] != signature:
-            sources = list(dict.fromkeys(account.sources)) if account.sources else await desired_sources(
-                session, await session.get_one(Account, account.id), runtime)
+            sources = with_mentions(list(account.sources), account.platform, account.stop_words_enabled) \
+                if account.sources else await desired_sources(session, await session.get_one(Account, account.id),
+                                                             runtime)
             known = cache[account.id] = (signature, sources)
             new += [(account.id, source) for source in known[1]]
         wanted[account.id] = known[1]
