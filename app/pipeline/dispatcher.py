@@ -41,7 +41,7 @@ from app.pipeline.calls import Subject, client_for
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, held, release, renew
-from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
+from app.pipeline.outcome import Outcome, apply_failure, render_quote, reply_text, unsettled
 from app.pipeline.views import account_views, limit_settings
 from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.registry import get_platform
@@ -189,7 +189,8 @@ async def _prepare(session: AsyncSession, runtime: Runtime, ids: list[int], now:
 
 def _precheck(action: Action, account: Account, post: Post, view: AccountView, sent: list[datetime],
               now: datetime) -> Outcome:
-    """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
+    """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits.
+    A reply to a stop word (app/moderation/stop.py) is held by the account and its limits only."""
     if not can_move(action.status, ActionStatus.sending):
         return Outcome.gone
     if not account.enabled or needs_attention(account):
@@ -204,7 +205,8 @@ def _precheck(action: Action, account: Account, post: Post, view: AccountView, s
         waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
-    reason = stop_reason(post, view, now)
+    # A reply answers an author who has just opted out: their opt-out (and the filters) are why it goes.
+    reason = stop_reason(post, view, now) if action.kind != ActionKind.reply else None
     if reason:
         move(action, ActionStatus.skipped, reason=reason, next_attempt_at=None)
         return Outcome.skipped
@@ -435,4 +437,6 @@ async def _call(client: ActionClient, subject: Subject) -> str:
         return await client.quote(post, render_quote(rule.quote_template if rule else None, post, rule))
     if action.kind == ActionKind.like:
         return await client.like(post)
+    if action.kind == ActionKind.reply:
+        return await client.reply(post, reply_text(action))
     return await client.repost(post)
