@@ -10,6 +10,7 @@ from app.moderation.stop import take_mentions
 from tests.api.helpers import API, actions, by_post, make_account, make_rule, world
 from tests.api.test_real_platforms import REAL, _connect, _harness
 from tests.conftest import make_token
+from tests.platforms.faults import RESET
 
 
 @pytest.fixture
@@ -85,8 +86,8 @@ async def test_switched_off_nothing_is_read(client, admin, pipeline, account):
 
 @pytest.mark.parametrize("stop_words", [
     {"words": []}, {"words": [f"w{i}" for i in range(21)]}, {"words": ["x" * 51]}, {"words": ["a\x00b"]},
-    {"words": ["two words"]}, {"words": [""]}, {"enabled": None}, {"reply": "sometimes"}, {"reply_text": ""},
-    {"reply_text": "   "}, {"reply_text": "x" * 281}, {"reply_text": "a\x00b"}, {"reply_text": 7}, {"answer": True}, None,
+    {"words": ["two words"]}, {"words": [""]}, {"enabled": None}, {"reply": "sometimes"}, {"reply_text": "   "},
+    {"reply_text": "x" * 281}, {"reply_text": "a\x00b"}, {"answer": True}, None,
 ])
 async def test_bad_settings_are_refused_and_change_nothing(client, admin, account, stop_words):
     aid = account["id"]
@@ -132,6 +133,37 @@ async def test_each_real_adapter_reads_a_stop_mention(client, admin, pipeline, r
     assert entry["author"] == author.lower()
     sources = (await client.get(f"{API}/accounts/{account['id']}/sources", headers=admin)).json()
     assert {s["source"]: s["state"] for s in sources}["mentions"] == "ok"
+
+
+def _replies_on(h, author: str) -> list[str]:
+    """The account's replies the platform's fake holds, to posts by `author` (their id)."""
+    if h.name == "mastodon":
+        fake = h.fake
+        return [s["id"] for s in fake.statuses.values() if s["account"]["id"] == fake.me["id"]
+                and s["in_reply_to_account_id"] == author]
+    if h.name == "bluesky":
+        return [uri for uri, r in h.server.my_records("app.bsky.feed.post").items()
+                if (r.get("reply") or {}).get("parent", {}).get("uri", "").startswith(f"at://{author}/")]
+    return [t["id"] for t in h.fake.tweets.values() if t.get("in_reply_to_user_id") == author]
+
+
+async def test_each_real_adapter_replies_once_though_the_answer_is_lost(client, admin, pipeline, real):
+    account = await _connect(client, admin, real, stop_words=True, allow_without_consent=True)
+    patched = await client.patch(f"{API}/accounts/{account['id']}", headers=admin,
+                                 json={"stop_words": {"reply": True, "reply_text": "Understood: no more reposts."}})
+    assert patched.status_code == 200, patched.text
+    author = _say_stop(real, "stop")
+    faults = (real.server if real.name == "bluesky" else real.fake).after_acting
+    faults.arm(RESET)  # the reply is made, then its answer lost: settled by asking, never sent again
+
+    await pipeline.tick()
+    await pipeline.tick()
+
+    assert faults.struck == 1
+    [reply] = [a for a in await actions(client, admin, account["id"]) if a["kind"] == "reply"]
+    assert reply["status"] == "done" and reply["attempts"] == 1, reply
+    assert _replies_on(real, author) == [reply["platform_action_id"]]
+    real.validate_requests()  # the reply and the question after it fit each platform's published API
 
 
 async def test_mentions_listed_as_a_feed_are_candidates_too_but_not_from_who_says_stop(client, admin, pipeline):

@@ -76,8 +76,13 @@ class XActions(ActionClient):
 
     async def reply(self, post: Post, text: str) -> str:
         """A new post answering `post` (POST /2/tweets with reply.in_reply_to_tweet_id); its id."""
-        body = await self.client.call("POST", "/2/tweets", gone=True,
-                                      json={"text": text, "reply": {"in_reply_to_tweet_id": post.id}})
+        try:
+            body = await self.client.call("POST", "/2/tweets", gone=True,
+                                          json={"text": text, "reply": {"in_reply_to_tweet_id": post.id}})
+        except PlatformError as exc:  # X: 403 "You attempted to reply to a Tweet that is deleted or not visible"
+            if exc.status == 403 and "deleted or not visible" in str(exc).lower():
+                raise PostGone(f"x: post {post.id} is gone or not visible: {exc}") from exc
+            raise
         new_id = (body.get("data") or {}).get("id")
         if not new_id:
             raise PlatformError("x: the answer to a reply lacks the new post's id", retryable=False)
