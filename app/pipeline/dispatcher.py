@@ -189,8 +189,7 @@ async def _prepare(session: AsyncSession, runtime: Runtime, ids: list[int], now:
 
 def _precheck(action: Action, account: Account, post: Post, view: AccountView, sent: list[datetime],
               now: datetime) -> Outcome:
-    """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits.
-    A reply to a stop word (app/moderation/stop.py) is held by the account and its limits only."""
+    """Blocks, opt-outs, filters and queue age again (they may have changed while it waited), then limits."""
     if not can_move(action.status, ActionStatus.sending):
         return Outcome.gone
     if not account.enabled or needs_attention(account):
@@ -205,7 +204,8 @@ def _precheck(action: Action, account: Account, post: Post, view: AccountView, s
         waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
-    # A reply answers an author who has just opted out: their opt-out (and the filters) are why it goes.
+    # A reply (app/moderation/stop.py) answers an author who has just opted out: their opt-out is why it
+    # goes, so blocks, opt-outs and filters are not asked; the account's state and limits still hold it.
     reason = stop_reason(post, view, now) if action.kind != ActionKind.reply else None
     if reason:
         move(action, ActionStatus.skipped, reason=reason, next_attempt_at=None)
