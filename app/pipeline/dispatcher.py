@@ -37,11 +37,11 @@ from app.engine.view import AccountView
 from app.models import Account, Action, ActionKind, ActionStatus
 from app.pipeline import promotion
 from app.pipeline import repository as pipeline_repository
-from app.pipeline.calls import Subject, client_for
+from app.pipeline.calls import Subject, client_for, reply_text
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, held, release, renew
-from app.pipeline.outcome import Outcome, apply_failure, render_quote, reply_text, unsettled
+from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
 from app.pipeline.views import account_views, limit_settings
 from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, Post, PostGone
 from app.platforms.registry import get_platform

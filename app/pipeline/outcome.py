@@ -11,7 +11,6 @@ from app.actions.states import move
 from app.config import Settings
 from app.db.base import utcnow
 from app.models import Account, Action, ActionStatus, Rule
-from app.models.account import DEFAULT_STOP_REPLY
 from app.platforms.base import CredentialsInvalid, OutcomeUnknown, PlatformError, Post, RateLimited
 from app.platforms.handles import bare_handle
 
@@ -99,9 +98,3 @@ def render_quote(template: str | None, post: Post, rule: Rule | None) -> str:
     for key, value in values.items():
         text = text.replace(key, value)
     return text
-
-
-def reply_text(action: Action) -> str:
-    """What a reply says: the account's text as it was when the reply was queued (kept in its snapshot)."""
-    text = (action.snapshot or {}).get("reply_text")
-    return text if isinstance(text, str) and text else DEFAULT_STOP_REPLY
