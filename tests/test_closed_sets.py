@@ -30,7 +30,8 @@ async def _rows(client, admin) -> dict[str, int]:
             "stream_states": account["id"], "api_tokens": tokens[0]["id"]}
 
 
-CASES = [("accounts", "status", "broken"), ("rules", "action", "retweet"), ("author_lists", "kind", "allow"),
+CASES = [("accounts", "status", "broken"), ("rules", "action", "retweet"), ("rules", "action", "reply"),
+         ("author_lists", "kind", "allow"),
          ("stream_states", "state", "asleep"), ("api_tokens", "role", "owner")]
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.accounts.conditions import current
 from app.inputs import MAX_INT
-from app.models.account import DEFAULT_STOP_WORDS
+from app.models.account import DEFAULT_STOP_REPLY, DEFAULT_STOP_WORDS
 from app.patch import Patch
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -74,7 +74,8 @@ class StopWords(BaseModel):
     opt-out list at once (RoundTeam's "Stop RT", without a page to visit)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"enabled": True, "words": ["stop", "#nobot", "unsubscribe"], "undo_existing": False}]})
+        {"enabled": True, "words": ["stop", "#nobot", "unsubscribe"], "undo_existing": False, "reply": True,
+         "reply_text": DEFAULT_STOP_REPLY}]})
 
     enabled: bool = Field(default=True, description="read the account's mentions for stop words")
     words: list[str] = Field(default_factory=lambda: list(DEFAULT_STOP_WORDS), min_length=1, max_length=20,
@@ -83,6 +84,22 @@ class StopWords(BaseModel):
                                          "word, case-insensitive")
     undo_existing: bool = Field(default=False, description="also undo the account's earlier reposts of "
                                                            "whoever says a stop word")
+    reply: bool = Field(default=False, description="tell whoever is opted out so, in one reply to their mention "
+                                                   "(a post of the account's own; off by default)")
+    reply_text: str = Field(default=DEFAULT_STOP_REPLY, min_length=1, max_length=280,
+                            examples=[DEFAULT_STOP_REPLY],
+                            description="what that reply says: 1-280 characters (Mastodon puts the author's "
+                                        "@name before it)")
+
+    @field_validator("reply_text")
+    @classmethod
+    def _reply_text(cls, text: str) -> str:
+        text = text.strip()
+        if not text:
+            raise ValueError("the reply needs some text")
+        if "\x00" in text:
+            raise ValueError("the reply may not contain NUL characters")
+        return text
 
     @field_validator("words")
     @classmethod
@@ -102,12 +119,13 @@ class StopWords(BaseModel):
     def of(cls, account: Any) -> StopWords:
         """Gather the settings from the account's columns."""
         return cls(enabled=account.stop_words_enabled, words=list(account.stop_words or DEFAULT_STOP_WORDS),
-                   undo_existing=account.stop_undo_existing)
+                   undo_existing=account.stop_undo_existing, reply=account.stop_reply,
+                   reply_text=account.stop_reply_text or DEFAULT_STOP_REPLY)
 
     def columns(self) -> dict[str, Any]:
         """The account columns these settings are kept in."""
         return {"stop_words_enabled": self.enabled, "stop_words": self.words,
-                "stop_undo_existing": self.undo_existing}
+                "stop_undo_existing": self.undo_existing, "stop_reply": self.reply, "stop_reply_text": self.reply_text}
 
 
 class AccountCreate(BaseModel):

@@ -187,11 +187,12 @@ async def hourly_outcomes(session: AsyncSession, *, account_ids: list[int],
                           since: datetime) -> Sequence[Row[int, str, str, int]]:
     """(account id, UTC hour as `YYYY-MM-DD HH`, kind, count) of the actions sent (by sent_at, whatever
     became of them since: undone too) and those skipped (by when they were skipped) since `since`:
-    the overview's charts, in one query."""
+    the overview's charts, in one query. Replies to stop words are neither reposts nor skipped posts:
+    left out."""
     skipped = Action.status == ActionStatus.skipped
     at = case((skipped, Action.updated_at), else_=Action.sent_at)
     inner = (select(Action.account_id.label("account_id"), hour_of(at).label("hour"), _outcome_kind().label("kind"))
-             .where(Action.account_id.in_(account_ids),
+             .where(Action.account_id.in_(account_ids), Action.kind != ActionKind.reply,
                     or_(and_(skipped, Action.updated_at >= since), and_(~skipped, Action.sent_at >= since)))
              .subquery())
     # grouped outside: PostgreSQL would not see one bound expression in SELECT and GROUP BY as the same

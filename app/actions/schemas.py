@@ -22,6 +22,8 @@ class ActionSnapshot(BaseModel):
     author_followers: int | None = Field(default=None, description="the author's follower count then; null: unknown")
     rule_name: str | None = Field(default=None, description="the matching rule's name then (at most 200 characters); "
                                                             "kept after the rule is renamed or deleted")
+    reply_text: str | None = Field(default=None, description="a reply's text, as the account's setting was when "
+                                   "it was queued; null for other kinds")
     terms: list[str] = Field(default_factory=list, description=f"the rule's query terms that held for this post, in "
                              f"query order, as the rule's language writes them (`#coffee`, `from:alice`, `-word`: the "
                              f"word was absent); at most {TERMS_MAX} terms of {TERM_MAX} characters; empty for a rule "
@@ -39,7 +41,8 @@ class ActionRead(BaseModel):
     post_id: str = Field(description="the post's id on the platform")
     post_url: str | None = Field(description="a link to the original post")
     author_handle: str = Field(description="who wrote the post")
-    kind: ActionKind = Field(description="repost, quote or like")
+    kind: ActionKind = Field(description="repost, quote or like (as its rule says); reply: the account's one "
+                                         "answer to an author who said a stop word to it (no rule)")
     status: ActionStatus = Field(description="queued (waits for its time), review (waits for a moderator), sending, "
                                              "done (on the platform), undoing (an undo was asked for and is carried "
                                              "out within the platform's limits; back to done with the error if the "

@@ -1,7 +1,7 @@
 """Every ORM table, imported here so Alembic and the app see the whole schema."""
 
 from app.models.account import Account, AccountFilters, AccountStatus
-from app.models.action import Action, ActionKind, ActionStatus, OriginalState
+from app.models.action import Action, ActionKind, ActionStatus, OriginalState, RuleAction
 from app.models.alert import (
     AlertChannel,
     AlertDelivery,
@@ -59,6 +59,7 @@ __all__ = [
     "RelationCache",
     "Role",
     "Rule",
+    "RuleAction",
     "SeenPost",
     "StreamPhase",
     "StreamState",

@@ -12,6 +12,8 @@ from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
 # The words an author may mention the account with to opt out of it, until its owner sets others.
 DEFAULT_STOP_WORDS = ("stop", "#nobot", "unsubscribe")
 DEFAULT_STOP_WORDS_JSON = '["stop", "#nobot", "unsubscribe"]'
+# What the account answers an author it has just opted out by mention, where its owner allows a reply.
+DEFAULT_STOP_REPLY = "OK, I won't repost your posts any more."
 
 
 class AccountStatus(StrEnum):
@@ -69,6 +71,9 @@ class Account(Base):
     stop_words: Mapped[list[str]] = mapped_column(JSONType, default=lambda: list(DEFAULT_STOP_WORDS),
                                                   server_default=DEFAULT_STOP_WORDS_JSON)
     stop_undo_existing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether the account tells such an author so, in one reply to their mention, and in which words (0017).
+    stop_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stop_reply_text: Mapped[str] = mapped_column(Text, default=DEFAULT_STOP_REPLY, server_default=DEFAULT_STOP_REPLY)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -25,7 +25,17 @@ class ActionStatus(StrEnum):
 
 
 class ActionKind(StrEnum):
-    """What an action does to the post on the platform."""
+    """What an action does to the post on the platform. A rule does one of RuleAction; `reply` is
+    the account's one answer to an author who said a stop word to it (app/moderation/stop.py)."""
+
+    repost = "repost"
+    quote = "quote"
+    like = "like"
+    reply = "reply"
+
+
+class RuleAction(StrEnum):
+    """What a rule makes its matches do: the kinds of action a rule may ask for."""
 
     repost = "repost"
     quote = "quote"
@@ -49,7 +59,7 @@ class Action(Base):
         Index("ix_actions_account_author", "account_id", "author_handle"),
         Index("ix_actions_undo_at", "undo_at"),
         Index("ix_actions_rule_spread", "rule_id", "spread_start"),
-        # The closed sets, held by the database too (migrations 0005 and 0008 write the same conditions).
+        # The closed sets, held by the database too (migrations 0005, 0008 and 0017 write the same conditions).
         CheckConstraint(one_of("status", ActionStatus), name="status"),
         CheckConstraint(one_of("kind", ActionKind), name="kind"),
         CheckConstraint(one_of("original_state", OriginalState, nullable=True), name="original_state"),

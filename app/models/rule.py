@@ -6,12 +6,12 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, JSONType, UTCDateTime, one_of, utcnow
-from app.models.action import ActionKind
+from app.models.action import RuleAction
 
 
 class Rule(Base):
     __tablename__ = "rules"
-    __table_args__ = (CheckConstraint(one_of("action", ActionKind), name="action"),)
+    __table_args__ = (CheckConstraint(one_of("action", RuleAction), name="action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

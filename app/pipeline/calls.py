@@ -21,6 +21,7 @@ from app.accounts.context import context_for
 from app.actions import repository
 from app.db.session import transaction
 from app.models import Account, Action, Rule
+from app.models.account import DEFAULT_STOP_REPLY
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import Heartbeat, hold, release
 from app.platforms.base import ActionClient, Post
@@ -51,6 +52,12 @@ class Result(Generic[T]):
     account: Account
     value: T | None
     error: Exception | None
+
+
+def reply_text(action: Action) -> str:
+    """What a reply says: the account's text as it was when the reply was queued (kept in its snapshot)."""
+    text = (action.snapshot or {}).get("reply_text")
+    return text if isinstance(text, str) and text else DEFAULT_STOP_REPLY
 
 
 async def load(session: AsyncSession, action_id: int) -> Subject:

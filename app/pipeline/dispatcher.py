@@ -37,7 +37,7 @@ from app.engine.view import AccountView
 from app.models import Account, Action, ActionKind, ActionStatus, SeenPost
 from app.pipeline import promotion
 from app.pipeline import repository as pipeline_repository
-from app.pipeline.calls import Subject, client_for
+from app.pipeline.calls import Subject, client_for, reply_text
 from app.pipeline.fanout import Fanout, host_of, within
 from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, held, release, renew
@@ -217,7 +217,9 @@ def _precheck(action: Action, account: Account, post: Post, view: AccountView, s
         waited = f"waited longer than max_queue_age ({account.max_queue_age_seconds} s)"
         move(action, ActionStatus.skipped, reason=waited)
         return Outcome.skipped
-    reason = stop_reason(post, view, now)
+    # A reply (app/moderation/stop.py) answers an author who has just opted out: their opt-out is why it
+    # goes, so blocks, opt-outs and filters are not asked; the account's state and limits still hold it.
+    reason = stop_reason(post, view, now) if action.kind != ActionKind.reply else None
     if reason:
         move(action, ActionStatus.skipped, reason=reason, next_attempt_at=None)
         return Outcome.skipped
@@ -448,4 +450,6 @@ async def _call(client: ActionClient, subject: Subject) -> str:
         return await client.quote(post, render_quote(rule.quote_template if rule else None, post, rule))
     if action.kind == ActionKind.like:
         return await client.like(post)
+    if action.kind == ActionKind.reply:
+        return await client.reply(post, reply_text(action))
     return await client.repost(post)

@@ -55,6 +55,11 @@ async def insert_posts(session: AsyncSession, rows: list[dict[str, Any]]) -> int
     return inserted
 
 
+async def seen_post_id(session: AsyncSession, *, platform: str, post_id: str) -> int | None:
+    """The inbox row's id of a post (by its inbox key), None when it is not stored."""
+    return await session.scalar(select(SeenPost.id).where(SeenPost.platform == platform, SeenPost.post_id == post_id))
+
+
 async def notify_arrivals(session: AsyncSession, sender: str) -> bool:
     """On PostgreSQL, tell every listening worker that posts landed (delivered when this transaction
     commits, never if it rolls back); `sender` lets the sending process ignore its own. False on SQLite."""

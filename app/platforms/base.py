@@ -296,7 +296,8 @@ class ActionClient(abc.ABC):
 
     @abc.abstractmethod
     async def undo(self, post: Post, platform_action_id: str | None, kind: str = "repost") -> None:
-        """Undo an earlier `kind` action (repost, quote, like) on `post`.
+        """Undo an earlier `kind` action (repost, quote, like, reply) on `post`: a quote or reply is
+        deleted by its id (`platform_action_id`).
 
         Raises PostGone when the post or the repost no longer exists (callers treat that as done).
         """
@@ -304,6 +305,12 @@ class ActionClient(abc.ABC):
     @abc.abstractmethod
     async def quote(self, post: Post, text: str) -> str:
         """Publish a new post with `text` quoting `post`; return the new post's id."""
+
+    @abc.abstractmethod
+    async def reply(self, post: Post, text: str) -> str:
+        """Publish `text` as this account's reply to `post` (in its thread, its author told as the
+        platform tells a reply's parent); return the new post's id, which `find_own(post, "reply")`
+        finds again. Raises PostGone when `post` no longer exists."""
 
     @abc.abstractmethod
     async def like(self, post: Post) -> str:
@@ -323,7 +330,7 @@ class ActionClient(abc.ABC):
         raise ActionRefused("this platform cannot look a post up")
 
     async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
-        """This account's existing `kind` action (repost, quote, like) on `post`, asked of the platform.
+        """This account's existing `kind` action (repost, quote, like, reply) on `post`, asked of the platform.
 
         Returns the action's platform id (what the call that made it would have returned), None
         when the platform says there is none, and raises OutcomeUnknown when it cannot tell.
@@ -417,7 +424,7 @@ class Platform(abc.ABC):
         return None
 
     def rate_bucket(self, kind: str) -> str:
-        """The rate-limit bucket an action spends: `kind` is repost, quote or like, or
+        """The rate-limit bucket an action spends: `kind` is repost, quote, like or reply, or
         `undo:<kind>` for undoing one. SHARED_BUCKET unless the platform limits it apart."""
         return SHARED_BUCKET
 

@@ -22,7 +22,8 @@ from app.rules.authors import indexed
 from app.rules.schemas import ExistingAction, PreviewItem, PreviewRequest, PreviewResult, TermHeld
 from app.rules.service import checked_query, checked_scope, get
 
-PAST = {ActionKind.repost: "reposted", ActionKind.quote: "quoted", ActionKind.like: "liked"}
+PAST = {ActionKind.repost: "reposted", ActionKind.quote: "quoted", ActionKind.like: "liked",
+        ActionKind.reply: "replied to"}
 
 
 async def _subject(session: AsyncSession, account: Account,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from app.accounts.schemas import AccountUpdate, Limits, StopWords
 from app.filters.schemas import Filters
 from app.models import Account
+from app.models.account import DEFAULT_STOP_REPLY
 from app.web.forms import Form
 
 M = TypeVar("M", bound=BaseModel)
@@ -120,17 +121,22 @@ def filters_of(form: Form) -> Filters:
 
 
 def stop_values(stop: StopWords) -> dict[str, Any]:
-    return {"stop_enabled": stop.enabled, "stop_words": "\n".join(stop.words), "stop_undo": stop.undo_existing}
+    return {"stop_enabled": stop.enabled, "stop_words": "\n".join(stop.words), "stop_undo": stop.undo_existing,
+            "stop_reply": stop.reply, "stop_reply_text": stop.reply_text}
 
 
 def stop_of(form: Form) -> StopWords:
     """The "stop" by mention settings, as PATCH {stop_words} replaces them: one word a line."""
     words = form.get("stop_words")
     values: dict[str, Any] = {"stop_enabled": form.has("stop_enabled"), "stop_words": words,
-                              "stop_undo": form.has("stop_undo")}
-    data = {"enabled": values["stop_enabled"], "words": _lines(words), "undo_existing": values["stop_undo"]}
+                              "stop_undo": form.has("stop_undo"), "stop_reply": form.has("stop_reply"),
+                              # left out, it takes its default, as in the API's PATCH
+                              "stop_reply_text": form.get("stop_reply_text", DEFAULT_STOP_REPLY)}
+    data = {"enabled": values["stop_enabled"], "words": _lines(words), "undo_existing": values["stop_undo"],
+            "reply": values["stop_reply"], "reply_text": values["stop_reply_text"]}
     try:
         return checked(StopWords, data, values)
     except FormRejected as rejected:  # the model names its fields; the form's are prefixed
-        names = {"enabled": "stop_enabled", "words": "stop_words", "undo_existing": "stop_undo"}
+        names = {"enabled": "stop_enabled", "words": "stop_words", "undo_existing": "stop_undo",
+                 "reply": "stop_reply", "reply_text": "stop_reply_text"}
         raise FormRejected({names.get(k, k): v for k, v in rejected.errors.items()}, values) from rejected

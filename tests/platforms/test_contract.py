@@ -114,6 +114,20 @@ async def test_quote_publishes_a_new_post(harness):
     harness.validate_requests()
 
 
+async def test_reply_answers_a_post_and_is_found_again(harness):
+    """The "stop" reply: one post in the mention's thread, found again by find_own (how a lost answer is
+    settled), deleted by undo."""
+    post = await _one(harness, "plain")
+    _, client = await _clients(harness)
+    assert await client.find_own(post, "reply") is None
+    reply_id = await client.reply(post, "OK, I won't repost your posts any more.")
+    assert reply_id and reply_id != post.id
+    assert await client.find_own(post, "reply") == reply_id
+    await client.undo(post, reply_id, "reply")
+    assert await client.find_own(post, "reply") is None
+    harness.validate_requests()
+
+
 async def test_followers(harness):
     harness.set_followers(["carol", "dave"])
     _, client = await _clients(harness)

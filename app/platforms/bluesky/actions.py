@@ -1,4 +1,4 @@
-"""Acting on Bluesky: reposts, likes and quotes are records in the account's repo.
+"""Acting on Bluesky: reposts, likes, quotes and replies are records in the account's repo.
 
 A createRecord makes a new record every time it is called, so a call whose answer was lost is
 settled by `find_own`, which reads the account's own repo on its PDS (com.atproto.repo.listRecords,
@@ -25,7 +25,10 @@ from app.platforms.bluesky import graph, richtext
 from app.platforms.bluesky.normalize import author_from_view, post_from_view, uri_parts
 from app.platforms.bluesky.xrpc import XrpcClient
 
-COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post"}
+COLLECTIONS = {"repost": "app.bsky.feed.repost", "like": "app.bsky.feed.like", "quote": "app.bsky.feed.post",
+               "reply": "app.bsky.feed.post"}
+# Our records of these kinds are posts of our own, each made once and deleted by its uri.
+OWN_POSTS = ("quote", "reply")
 MAX_TEXT = 300  # graphemes; code points are a safe upper bound
 # Pages (100 records each) of our own repo read when looking for a record whose answer was lost.
 OWN_RECORD_PAGES = 10
@@ -69,12 +72,28 @@ class BlueskyActionClient(ActionClient):
             fields["facets"] = found
         return await self._create("quote", fields)
 
+    async def reply(self, post: Post, text: str) -> str:
+        """Publish a post with `text` in reply to `post` (its thread's root kept, as the app does);
+        its at:// uri. PostGone when `post` no longer exists."""
+        if len(text) > MAX_TEXT:
+            raise ActionRefused(f"bluesky: a post holds at most {MAX_TEXT} characters")
+        view = await self._view(post)
+        parent = _strong_ref(view)
+        root = ((view.get("record") or {}).get("reply") or {}).get("root") or {}
+        fields: dict[str, Any] = {"text": text, "reply": {
+            "root": {"uri": root["uri"], "cid": root["cid"]} if root.get("uri") and root.get("cid") else parent,
+            "parent": parent}}
+        found = await richtext.facets(text, self._resolve)
+        if found:
+            fields["facets"] = found
+        return await self._create("reply", fields)
+
     async def undo(self, post: Post, platform_action_id: str | None, kind: str = "repost") -> None:
         """Delete the record an earlier action created; PostGone when there is none to delete."""
         if kind not in COLLECTIONS:
             raise ActionRefused(f"bluesky: cannot undo a {kind!r}")
         uris = [platform_action_id or await self._viewer_record(post, kind)]
-        if kind != "quote":  # a lost answer may have left a second record of ours: remove them all
+        if kind not in OWN_POSTS:  # a lost answer may have left a second record of ours: remove them all
             uris += (await self._own_records(post, kind, since=None, pages=UNDO_RECORD_PAGES))[0]
         ours = list(dict.fromkeys(uri for uri in uris if uri))
         if not ours:
@@ -87,7 +106,8 @@ class BlueskyActionClient(ActionClient):
             await self.xrpc.procedure("com.atproto.repo.deleteRecord", body)
 
     async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
-        """Our repost, like or quote record of `post` in our own repo, newest first, back to `since`."""
+        """Our repost, like, quote or reply record of `post` in our own repo, newest first, back to `since`
+        (the PDS is the truth: the AppView's thread and viewer state may lag behind it)."""
         if kind not in COLLECTIONS:
             raise ActionRefused(f"bluesky: no {kind!r} to look for")
         uris, complete = await self._own_records(post, kind, since=since)
@@ -200,7 +220,7 @@ class BlueskyActionClient(ActionClient):
 
     async def _viewer_record(self, post: Post, kind: str) -> str | None:
         """The uri of this account's repost or like of `post`, from the viewer state."""
-        if kind == "quote":
+        if kind in OWN_POSTS:
             return None
         return (((await self._view(post)).get("viewer")) or {}).get(kind)
 
@@ -232,7 +252,10 @@ def _post_uri(post: Post) -> str:
 
 
 def _refers_to(value: dict[str, Any], kind: str, subject: str) -> bool:
-    """Whether a record of ours is a `kind` of the post `subject` (a quote: its embedded record)."""
+    """Whether a record of ours is a `kind` of the post `subject` (a quote: its embedded record; a
+    reply: its parent)."""
+    if kind == "reply":
+        return ((value.get("reply") or {}).get("parent") or {}).get("uri") == subject
     if kind != "quote":
         return (value.get("subject") or {}).get("uri") == subject
     embed = value.get("embed") or {}

@@ -42,7 +42,7 @@ class BlueskyPlatform(Platform):
         "max_per_day": 11666,
         "min_interval_seconds": 0,
         "require_consent": True,
-        "windows": {kind: [(1666, 3600), (11666, 86400)] for kind in ("repost", "quote", "like")}
+        "windows": {kind: [(1666, 3600), (11666, 86400)] for kind in ("repost", "quote", "like", "reply")}
         | {"undo": [(5000, 3600), (35000, 86400)]},
     }
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS

@@ -10,6 +10,11 @@ let this account quote it: Mastodon answers 404 `quoted_status_not_found` for bo
 fails with ActionRefused. It is not retried as a bare link: that would go around the author's
 choice. Other refusals (422: text too long, …) stay PlatformErrors with Mastodon's message.
 
+Replies (the account's answer to a "stop" mention): a status with `in_reply_to_id`, addressed to the
+author (`@acct` first, as Mastodon's own clients do, so that they are notified), no more public
+than the mention (`direct` and `private` stay so; otherwise `unlisted`, kept off public timelines).
+A lost answer is settled through the mention's context: our status among its descendants.
+
 Sent twice: GoToSocial makes a new boost for every reblog call (Mastodon returns the existing
 one), and only Mastodon honours `Idempotency-Key`. So a call whose answer was lost is settled by
 `find_own` (the status' `reblogged` / `favourited` flags, or our own quote among our statuses),
@@ -85,9 +90,9 @@ class MastodonActionClient(ActionClient):
             await self._unboost_all(post)
         elif kind == "like":
             await self._status_action(post, "unfavourite", idempotent=True)
-        elif kind == "quote":
+        elif kind in ("quote", "reply"):
             if not platform_action_id:
-                raise PlatformError("mastodon: cannot undo a quote without its status id", retryable=False)
+                raise PlatformError(f"mastodon: cannot undo a {kind} without its status id", retryable=False)
             await self.api.call("DELETE", f"/api/v1/statuses/{platform_action_id}", gone=True)
         else:
             raise ActionRefused(f"mastodon: no undo for {kind!r}")
@@ -111,6 +116,20 @@ class MastodonActionClient(ActionClient):
             raise
         return str(status["id"])
 
+    async def reply(self, post: Post, text: str) -> str:
+        """A status answering `post` (`in_reply_to_id`), its author's @acct first; PostGone when the
+        status is no longer there."""
+        parent = await self._viewed(post)
+        acct = str((parent.get("account") or {}).get("acct") or "")
+        mention = f"@{acct}" if acct else ""
+        status = text.strip() if not mention or mention.lower() in text.lower() else f"{mention} {text.strip()}"
+        visibility = parent.get("visibility") if parent.get("visibility") in ("direct", "private") else "unlisted"
+        body = {"status": status, "in_reply_to_id": target_id(post), "visibility": visibility}
+        # Mastodon keeps keys per account for an hour: a POST retried after a lost answer posts once.
+        headers = {"Idempotency-Key": f"reposter-reply-{target_id(post)}"}
+        made = await self.api.call("POST", "/api/v1/statuses", json=body, headers=headers, gone=True)
+        return str(made["id"])
+
     async def like(self, post: Post) -> str:
         """Favourite; return the favourited status' id."""
         status = await self._status_action(post, "favourite")
@@ -130,9 +149,12 @@ class MastodonActionClient(ActionClient):
         return _flag(await self._viewed(post), "reblogged")
 
     async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
-        """Our boost or favourite from the status' own flags; our quote from our recent statuses."""
+        """Our boost or favourite from the status' own flags; our quote from our recent statuses; our
+        reply from the status' context."""
         if kind == "quote":
             return await self._own_quote(post, since)
+        if kind == "reply":
+            return await self._own_reply(post)
         flag = {"repost": "reblogged", "like": "favourited"}.get(kind)
         if flag is None:
             raise ActionRefused(f"mastodon: no {kind!r} to look for")
@@ -144,6 +166,16 @@ class MastodonActionClient(ActionClient):
     async def _viewed(self, post: Post) -> dict[str, Any]:
         """The status as this account sees it."""
         return await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}", gone=True)
+
+    async def _own_reply(self, post: Post) -> str | None:
+        """Our status answering `post`, among the descendants of its context (GET .../context)."""
+        context = await self.api.call("GET", f"/api/v1/statuses/{target_id(post)}/context", gone=True)
+        me, parent = await self.api.own_id(), target_id(post)
+        descendants = context.get("descendants") if isinstance(context, dict) else None
+        for status in descendants or []:
+            if str((status.get("account") or {}).get("id")) == me and str(status.get("in_reply_to_id")) == parent:
+                return str(status["id"])
+        return None
 
     async def _own_quote(self, post: Post, since: datetime | None) -> str | None:
         """Our status quoting `post` (natively, or by its link), newest first, back to `since`."""

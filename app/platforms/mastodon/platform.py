@@ -41,7 +41,8 @@ class MastodonPlatform(Platform):
     # Mastodon's rate limits: 300 requests per 5 minutes per account (polls share them, so
     # actions keep to 200), and unreblog only 30 per 30 minutes: a bulk undo queues, never fails.
     default_limits: ClassVar[dict[str, Any]] = {
-        "windows": {"repost": [(200, 300)], "quote": [(200, 300)], "like": [(200, 300)], "undo": [(30, 1800)]},
+        "windows": {"repost": [(200, 300)], "quote": [(200, 300)], "like": [(200, 300)], "reply": [(200, 300)],
+                    "undo": [(30, 1800)]},
     }
     source_kinds: ClassVar[tuple[str, ...]] = SOURCE_KINDS
     can_like: ClassVar[bool] = True
@@ -50,7 +51,7 @@ class MastodonPlatform(Platform):
     def rate_bucket(self, kind: str) -> str:
         """Unboosts and deletes have their own 30 per 30 minutes; everything else spends the
         account's shared 300 per 5 minutes."""
-        return DELETES_BUCKET if kind in ("undo:repost", "undo:quote") else SHARED_BUCKET
+        return DELETES_BUCKET if kind in ("undo:repost", "undo:quote", "undo:reply") else SHARED_BUCKET
 
     def feed_source(self, ctx: AccountContext, http: httpx.AsyncClient) -> MastodonFeedSource:
         """The account's timelines."""

@@ -127,9 +127,9 @@ class MockActions(ActionClient):
 
         def op() -> None:
             store = self.world.likes if kind == "like" else self.world.reposts
-            if kind == "quote":
+            if kind in ("quote", "reply"):
                 if self.world.find(platform_action_id or "") is None:
-                    raise PostGone("mock: quote already deleted")
+                    raise PostGone(f"mock: {kind} already deleted")
                 self.world.delete(platform_action_id or "")
                 return
             if store.pop((self.me, post.id), None) is None:
@@ -143,6 +143,16 @@ class MockActions(ActionClient):
         def op() -> str:
             self._exists(post)
             return self.world.publish(self.ctx.handle, text, is_quote=True, quoted_post_id=post.id).id
+
+        return await call(self.world, op)
+
+    async def reply(self, post: Post, text: str) -> str:
+        """Publish the account's reply to a post (`ref["reply_to_id"]` names it)."""
+
+        def op() -> str:
+            self._exists(post)
+            return self.world.publish(self.ctx.handle, text, is_reply=True, reply_to_author=post.author.handle,
+                                      reply_to_author_id=post.author.id, ref={"reply_to_id": post.id}).id
 
         return await call(self.world, op)
 
@@ -169,12 +179,12 @@ class MockActions(ActionClient):
         return await call(self.world, op)
 
     async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
-        """This account's repost, like or quote of the post held by the world."""
+        """This account's repost, like, quote or reply of the post held by the world."""
 
         def op() -> str | None:
-            if kind == "quote":
-                mine = [p for p in self.world.posts
-                        if p.author.handle.lower() == self.me and p.quoted_post_id == post.id]
+            if kind in ("quote", "reply"):
+                mine = [p for p in self.world.posts if p.author.handle.lower() == self.me
+                        and (p.quoted_post_id if kind == "quote" else p.ref.get("reply_to_id")) == post.id]
                 return mine[0].id if mine else None
             return (self.world.likes if kind == "like" else self.world.reposts).get((self.me, post.id))
 

@@ -1,4 +1,4 @@
-"""XActions: retweet, unretweet, quote, and the account's followers / following on X."""
+"""XActions: retweet, unretweet, quote, reply, and the account's followers / following on X."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}|\d{1,20}")  # X's username pattern, o
 USER_FIELDS = {"user.fields": "created_at,description,public_metrics"}
 
 NO_LIKES = "x: automated likes are against X's automation rules"
-# Pages of our own posts (100 each) read when looking for a quote whose answer was lost.
+# Pages of our own posts (100 each) read when looking for a quote or reply whose answer was lost.
 QUOTE_SEARCH_PAGES = 3
 # Clocks differ: posts dated this much before the action was decided are still looked at.
 CLOCK_SLACK = timedelta(minutes=10)
@@ -59,9 +59,9 @@ class XActions(ActionClient):
         if kind == "repost":
             me = await self.client.me_id()
             await self.client.call("DELETE", f"/2/users/{me}/retweets/{post.id}", gone=True)
-        elif kind == "quote":
+        elif kind in ("quote", "reply"):
             if not platform_action_id:
-                raise PostGone("x: the quote's id is unknown, nothing to delete")
+                raise PostGone(f"x: the {kind}'s id is unknown, nothing to delete")
             await self.client.call("DELETE", f"/2/tweets/{platform_action_id}", gone=True)
         else:
             raise ActionRefused(f"x: cannot undo a {kind!r}" + (f" ({NO_LIKES})" if kind == "like" else ""))
@@ -72,6 +72,20 @@ class XActions(ActionClient):
         new_id = (body.get("data") or {}).get("id")
         if not new_id:
             raise PlatformError("x: the answer to a quote lacks the new post's id", retryable=False)
+        return str(new_id)
+
+    async def reply(self, post: Post, text: str) -> str:
+        """A new post answering `post` (POST /2/tweets with reply.in_reply_to_tweet_id); its id."""
+        try:
+            body = await self.client.call("POST", "/2/tweets", gone=True,
+                                          json={"text": text, "reply": {"in_reply_to_tweet_id": post.id}})
+        except PlatformError as exc:  # X: 403 "You attempted to reply to a Tweet that is deleted or not visible"
+            if exc.status == 403 and "deleted or not visible" in str(exc).lower():
+                raise PostGone(f"x: post {post.id} is gone or not visible: {exc}") from exc
+            raise
+        new_id = (body.get("data") or {}).get("id")
+        if not new_id:
+            raise PlatformError("x: the answer to a reply lacks the new post's id", retryable=False)
         return str(new_id)
 
     async def like(self, post: Post) -> str:
@@ -126,13 +140,14 @@ class XActions(ActionClient):
         return body.get("data") or None, body
 
     async def find_own(self, post: Post, kind: str, *, since: datetime | None = None) -> str | None:
-        """Our retweet (from the retweeters) or our quote (from our own recent posts) of `post`."""
+        """Our retweet (from the retweeters), or our quote or reply (from our own recent posts:
+        `referenced_tweets` names what each quotes or replies to) of `post`."""
         if kind == "repost":
             reposted = await self.has_reposted(post)
             if reposted is None:
                 raise OutcomeUnknown(f"x: too many retweeters of {post.id} to tell whether we are one")
             return post.id if reposted else None
-        if kind != "quote":
+        if kind not in ("quote", "reply"):
             raise ActionRefused(f"x: no {kind!r} to look for")
         me, token = await self.client.me_id(), None
         oldest = since - CLOCK_SLACK if since else None
@@ -141,14 +156,14 @@ class XActions(ActionClient):
                       **({"pagination_token": token} if token else {})}
             body = await self.client.call("GET", f"/2/users/{me}/tweets", params=params)
             for mine in posts_from_page(body):
-                if mine.quoted_post_id == post.id:
+                if _answers(mine, kind, post.id):
                     return mine.id
                 if oldest and mine.created_at and mine.created_at < oldest:
                     return None
             token = (body.get("meta") or {}).get("next_token")
             if not token:
                 return None
-        raise OutcomeUnknown(f"x: no quote of {post.id} in our last {QUOTE_SEARCH_PAGES} pages of posts")
+        raise OutcomeUnknown(f"x: no {kind} of {post.id} in our last {QUOTE_SEARCH_PAGES} pages of posts")
 
     async def followers(self) -> set[str]:
         """Ids and lower-cased usernames of the account's followers (GET /2/users/:id/followers)."""
@@ -166,3 +181,10 @@ class XActions(ActionClient):
     async def list_members(self, list_id: str) -> set[str]:
         """Ids and lower-cased usernames of a list's members (needs the list.read scope)."""
         return await self.client.user_set(f"/2/lists/{list_id}/members", per_page=100)
+
+
+def _answers(mine: Post, kind: str, post_id: str) -> bool:
+    """Whether our post quotes (`quote`) or replies to (`reply`) the post `post_id`."""
+    if kind == "quote":
+        return mine.quoted_post_id == post_id
+    return mine.ref.get("replied_to_id") == post_id

@@ -155,8 +155,9 @@ X_BUCKETS = {
     "POST /2/tweets/search/stream/rules": "stream_rules",
 }
 # The bucket each action spends (Platform.rate_bucket).
-X_ACTION_BUCKETS = {"repost": "retweets", "quote": "create_post", "like": "likes",
-                    "undo:repost": "unretweet", "undo:quote": "delete_post", "undo:like": "unlike"}
+X_ACTION_BUCKETS = {"repost": "retweets", "quote": "create_post", "reply": "create_post", "like": "likes",
+                    "undo:repost": "unretweet", "undo:quote": "delete_post", "undo:reply": "delete_post",
+                    "undo:like": "unlike"}
 
 
 def x_bucket(method: str, path: str) -> str:

@@ -40,7 +40,7 @@ class XPlatform(Platform):
     # own window (1, 18): a bulk undo drains one unretweet per 18 s, never 50 in a burst.
     default_limits: ClassVar[dict[str, Any]] = {
         "min_interval_seconds": 18,
-        "windows": {kind: [(50, 900)] for kind in ("repost", "quote")} | {"undo": [(50, 900), (1, 18)]},
+        "windows": {kind: [(50, 900)] for kind in ("repost", "quote", "reply")} | {"undo": [(50, 900), (1, 18)]},
     }
     source_kinds: ClassVar[tuple[str, ...]] = ("search", "tag", "tags", "user", "home", MENTIONS)
     reads_mentions: ClassVar[bool] = True

@@ -67,6 +67,7 @@ class FakeMastodon(Fixtures):
     following: list[str] = field(default_factory=list)
     lists: dict[str, list[str]] = field(default_factory=dict)
     unquotable: set[str] = field(default_factory=set)
+    idempotent: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> the status it made
     stream_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     apps: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (client_id, challenge)
@@ -202,6 +203,7 @@ class FakeMastodon(Fixtures):
             ("GET", rf"/api/v1/accounts/{s}/(followers|following)", self._follows),
             ("GET", rf"/api/v1/lists/{s}/accounts", self._list_accounts),
             ("GET", rf"/api/v1/statuses/{s}", self._get_status),
+            ("GET", rf"/api/v1/statuses/{s}/context", self._context),
             ("DELETE", rf"/api/v1/statuses/{s}", self._delete_status),
             ("POST", r"/api/v1/statuses", self._create_status),
             ("POST", rf"/api/v1/statuses/{s}/(reblog|unreblog|favourite|unfavourite)", self._status_action),
@@ -376,11 +378,36 @@ class FakeMastodon(Fixtures):
 
     def _create_status(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        quoted = body.get("quoted_status_id")
+        quoted, parent = body.get("quoted_status_id"), body.get("in_reply_to_id")
         if quoted and (quoted not in self.statuses or quoted in self.unquotable):
             return self._reply(request, 404, {"error": "The post you are trying to quote could not be found"})
-        status = self.new_status(self.me, body["status"], quote_of=quoted)
+        if parent and parent not in self.statuses:  # Mastodon's statuses.errors.in_reply_not_found
+            return self._reply(request, 404, {"error": "The post you are trying to reply to does not appear to exist."})
+        key = request.headers.get("idempotency-key")
+        if key and key in self.idempotent:  # Mastodon: the same key within an hour answers the same status
+            return self._reply(request, 200, self.render(self.statuses[self.idempotent[key]]))
+        status = self.new_status(self.me, body["status"], quote_of=quoted, reply_to=parent,
+                                 visibility=body.get("visibility") or "public")
+        if key:
+            self.idempotent[key] = status["id"]
         return self._reply(request, 200, self.render(status))
+
+    def _context(self, request: httpx.Request, status_id: str) -> httpx.Response:
+        """The thread around a status: its parents, oldest first, and every reply below it, depth first."""
+        found = self._find(request, status_id)
+        if isinstance(found, httpx.Response):
+            return found
+        ancestors, parent = [], found.get("in_reply_to_id")
+        while parent in self.statuses:
+            ancestors.insert(0, self.render(self.statuses[parent]))
+            parent = self.statuses[parent].get("in_reply_to_id")
+
+        def below(sid: str) -> list[dict]:
+            children = [s for s in self.statuses.values() if s.get("in_reply_to_id") == sid]
+            return [item for c in sorted(children, key=lambda c: _key(c["id"]))
+                    for item in (self.render(c), *below(c["id"]))]
+
+        return self._reply(request, 200, {"ancestors": ancestors, "descendants": below(status_id)})
 
     def _status_action(self, request: httpx.Request, status_id: str, verb: str) -> httpx.Response:
         found = self._find(request, status_id)

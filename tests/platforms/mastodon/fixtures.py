@@ -150,7 +150,7 @@ class Fixtures:
             "in_reply_to_account_id": None,
             "sensitive": False,
             "spoiler_text": "",
-            "visibility": "public",
+            "visibility": extra.get("visibility") or "public",
             "language": "en",
             "uri": f"{author['uri']}/statuses/{sid}",
             "url": f"{author['url']}/{sid}",

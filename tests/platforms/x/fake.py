@@ -401,11 +401,18 @@ class FakeX:
 
     def _create(self, request: httpx.Request) -> tuple[int, Any]:
         body = json.loads(request.content)
-        extra = (
+        extra: dict[str, Any] = (
             {"referenced_tweets": [{"type": "quoted", "id": body["quote_tweet_id"]}]}
             if "quote_tweet_id" in body
             else {}
         )
+        parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if parent is not None:
+            if parent not in self.tweets:  # as X answers a reply to a post that is gone
+                return 403, {"title": "Forbidden", "type": "about:blank", "status": 403,
+                             "detail": "You attempted to reply to a Tweet that is deleted or not visible to you."}
+            extra = {"referenced_tweets": [{"type": "replied_to", "id": parent}],
+                     "in_reply_to_user_id": self.tweets[parent]["author_id"]}
         tid = self.add_tweet(ME_ID, body.get("text", ""), **extra)
         return 201, {"data": self._spell({"id": tid, "text": body.get("text", ""), "edit_history_tweet_ids": [tid]})}
 
