@@ -1,4 +1,4 @@
-"""Migration 0017_reply: accounts get the reply settings (off, the default text); actions take the kind
+"""Migration 0018_reply: accounts get the reply settings (off, the default text); actions take the kind
 `reply`, which the downgrade deletes (the older CHECK cannot hold it)."""
 
 import pytest
@@ -11,7 +11,7 @@ from tests.test_migration_identity import _insert
 
 
 def _check(url: str) -> None:
-    upgrade(url, "0016_stop_words")
+    upgrade(url, "0017_pds_blocks")
     engine = sa.create_engine(url.replace("+aiosqlite", ""))
     with engine.begin() as conn:
         _insert(conn, "accounts", id=1, platform="mock", handle="club", enabled=True, config={}, sources=[],
@@ -24,7 +24,7 @@ def _check(url: str) -> None:
         _insert(conn, "actions", id=1, post_id="p", kind="repost", **common)
         _insert(conn, "actions", id=2, post_id="p", kind="reply", **common)
     assert tuple(settings) == (False, "OK, I won't repost your posts any more.")
-    command.downgrade(alembic_config(url), "0016_stop_words")
+    command.downgrade(alembic_config(url), "0017_pds_blocks")
     with engine.connect() as conn:
         kinds = dict(conn.execute(sa.text("SELECT id, kind FROM actions")).all())
         columns = {c["name"] for c in sa.inspect(conn).get_columns("accounts")}

@@ -1,7 +1,7 @@
 """reply: the account answers an author it opted out by mention ("stop"), once, where its owner allows
 
-Revision ID: 0017_reply
-Revises: 0016_stop_words
+Revision ID: 0018_reply
+Revises: 0017_pds_blocks
 
 `actions.kind` takes `reply` (the CHECK constraint rewritten: SQLite rebuilds `actions` in a batch,
 as 0008 did); `accounts.stop_reply` (off: the owner chooses to answer) and `accounts.stop_reply_text`
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_reply"
-down_revision: str | None = "0016_stop_words"
+revision: str = "0018_reply"
+down_revision: str | None = "0017_pds_blocks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
