@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
-from app.actions.service import request_undo
-from app.audit import record
 from app.auth.caller import Caller
 from app.engine.decide import domain_reason
 from app.errors import Conflict, Invalid
 from app.models import Account, ActionStatus, Block, BlockKind
-from app.moderation import repository
+from app.moderation import place_blocks, repository
 from app.moderation.domains import (
     block_key,
     clean_domain,
@@ -53,20 +51,10 @@ async def add(session: AsyncSession, *, account: Account | None, platform: str |
     block = Block(account_id=account_id, kind=BlockKind.domain, author=data.author, handle=shown(domain, platform),
                   pending=False, platform=platform, reason=data.reason, undo_existing=data.undo_existing,
                   created_by=caller.label)
-    session.add(block)
-    await session.flush()
-    who = await in_domain(session, account, platform, domain)
-    unqueued = await repository.stop_waiting(session, account_id=account_id, author="", platform=platform,
-                                             reason=domain_reason(domain, data.reason), who=who)
-    done = await repository.done_by_author(session, account_id=account_id, author="", pending=False,
-                                           platform=platform, who=who) if data.undo_existing else []
-    for action in done:
-        await request_undo(session, action=action, caller=caller, why=f"domain {domain} blocked: {data.reason}")
-    await record(session, caller, "block.create", target_type="block", target_id=block.author, account_id=account_id,
-                 detail={"reason": data.reason, "undo_existing": data.undo_existing, "undo_queued": len(done),
-                         "unqueued": unqueued, "scope": "global" if account_id is None else "account",
-                         "kind": BlockKind.domain.value, "domain": domain, "platform": platform})
-    return {"block": block, "undo_queued": len(done), "unqueued": unqueued}
+    return await place_blocks.apply(session, block=block, who=await in_domain(session, account, platform, domain),
+                                    data=data, reason=domain_reason(domain, data.reason),
+                                    undo_why=f"domain {domain} blocked: {data.reason}", caller=caller,
+                                    detail={"kind": BlockKind.domain.value, "domain": domain, "platform": platform})
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,11 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.actions.service import request_undo
-from app.audit import record
 from app.auth.caller import Caller
 from app.engine.decide import pds_reason
 from app.errors import Conflict, Invalid
 from app.models import Account, Action, Block, BlockKind
-from app.moderation import author_hosts, repository
+from app.moderation import author_hosts, place_blocks, repository
 from app.moderation.schemas import BlockCreate
 
 PLATFORM = "bluesky"  # the one platform whose authors are hosted on a PDS
@@ -38,17 +36,7 @@ async def add(session: AsyncSession, *, account: Account | None, platform: str |
         raise Conflict(f"{data.author} is already blocked")
     block = Block(account_id=account_id, kind=BlockKind.pds, author=data.author, handle=data.author, pending=False,
                   platform=PLATFORM, reason=data.reason, undo_existing=data.undo_existing, created_by=caller.label)
-    session.add(block)
-    await session.flush()
-    who = on_pds(host)
-    unqueued = await repository.stop_waiting(session, account_id=account_id, author="", platform=PLATFORM,
-                                             reason=pds_reason(host, data.reason), who=who)
-    done = await repository.done_by_author(session, account_id=account_id, author="", pending=False,
-                                           platform=PLATFORM, who=who) if data.undo_existing else []
-    for action in done:
-        await request_undo(session, action=action, caller=caller, why=f"PDS {host} blocked: {data.reason}")
-    await record(session, caller, "block.create", target_type="block", target_id=block.author, account_id=account_id,
-                 detail={"reason": data.reason, "undo_existing": data.undo_existing, "undo_queued": len(done),
-                         "unqueued": unqueued, "scope": "global" if account_id is None else "account",
-                         "kind": BlockKind.pds.value, "pds": host, "platform": PLATFORM})
-    return {"block": block, "undo_queued": len(done), "unqueued": unqueued}
+    return await place_blocks.apply(session, block=block, who=on_pds(host), data=data,
+                                    reason=pds_reason(host, data.reason), undo_why=f"PDS {host} blocked: {data.reason}",
+                                    caller=caller, detail={"kind": BlockKind.pds.value, "pds": host,
+                                                           "platform": PLATFORM})
