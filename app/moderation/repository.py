@@ -11,6 +11,7 @@ from app.actions import states
 from app.models import (
     Account,
     Action,
+    ActionKind,
     ActionStatus,
     AuthorHost,
     AuthorList,
@@ -22,6 +23,10 @@ from app.models import (
 )
 from app.moderation import author_hosts
 from app.pagination import Page, PageParams, T, paginate
+
+# Blocks and opt-outs stop and undo reposts, likes and quotes: never the account's reply telling an
+# author who said "stop" so (the dispatcher sends a reply whatever the moderation: app/pipeline/dispatcher.py).
+MODERATED = Action.kind != ActionKind.reply
 
 
 def _owner(account_id: int | None):
@@ -90,7 +95,8 @@ async def stop_waiting(session: AsyncSession, *, account_id: int | None, author:
                        who: ColumnElement[bool] | None = None) -> int:
     """Mark the author's (or, with `who`, those authors') waiting actions skipped; returns how many."""
     waiting = states.sources(ActionStatus.skipped, among=states.WAITING)  # never one in flight (sending)
-    query = update(Action).where(Action.status.in_(waiting), _by_author(author, pending) if who is None else who)
+    query = update(Action).where(Action.status.in_(waiting), MODERATED,
+                                 _by_author(author, pending) if who is None else who)
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
@@ -114,7 +120,7 @@ async def authors_of_actions(session: AsyncSession, *, account_id: int | None, p
     """(id, account_id, author_id, author_handle) of the actions in `statuses`: an import matches
     its new blocks against them in one pass, rather than one query per block."""
     query = select(Action.id, Action.account_id, Action.author_id, Action.author_handle)
-    query = _scope(query.where(Action.status.in_(list(statuses))), account_id, platform)
+    query = _scope(query.where(Action.status.in_(list(statuses)), MODERATED), account_id, platform)
     return [(row[0], row[1], row[2], row[3]) for row in await session.execute(query.order_by(Action.id))]
 
 
@@ -150,7 +156,7 @@ async def done_by_author(session: AsyncSession, *, account_id: int | None, autho
     """Live (done, no undo in hand) actions of an author (or, with `who`, of those authors), for undo
     on block or opt-out."""
     whose = _by_author(author, pending) if who is None else who
-    query = select(Action).where(Action.status == ActionStatus.done, whose)
+    query = select(Action).where(Action.status == ActionStatus.done, MODERATED, whose)
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     elif platform is not None:
@@ -378,7 +384,7 @@ async def stop_waiting_many(session: AsyncSession, *, account_id: int, authors: 
     waiting = states.sources(ActionStatus.skipped, among=states.WAITING)
     listed, total = sorted(authors), 0
     for start in range(0, len(listed), CHUNK):
-        query = (update(Action).where(Action.account_id == account_id, Action.status.in_(waiting),
+        query = (update(Action).where(Action.account_id == account_id, Action.status.in_(waiting), MODERATED,
                                       func.lower(Action.author_id).in_(listed[start:start + CHUNK]))
                  .values(status=ActionStatus.skipped, reason=reason, next_attempt_at=None))
         result = cast(CursorResult[Any], await session.execute(query))
@@ -390,7 +396,7 @@ async def done_by_authors(session: AsyncSession, *, account_id: int, authors: Co
     """Live (done) actions of these authors (by id) on the account, for undo."""
     listed, found = sorted(authors), list[Action]()
     for start in range(0, len(listed), CHUNK):
-        query = select(Action).where(Action.account_id == account_id, Action.status == ActionStatus.done,
+        query = select(Action).where(Action.account_id == account_id, Action.status == ActionStatus.done, MODERATED,
                                      func.lower(Action.author_id).in_(listed[start:start + CHUNK]))
         found.extend((await session.scalars(query)).all())
     return found

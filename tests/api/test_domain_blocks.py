@@ -223,3 +223,30 @@ async def test_an_import_stops_and_undoes_as_each_block_would(client, admin, pip
         ("shill@spam.example", "blocked domain spam.example: spam")]
     [domain_event] = [e["detail"] for e in events if e["detail"].get("kind") == "domain"]
     assert domain_event["unqueued"] == 1
+
+
+async def test_a_block_with_undo_existing_leaves_the_reply_to_a_stop_mention(client, admin, pipeline, mastodon):
+    """Seen on Takahē (docs/tryouts/issue13-takahe.md): `*@takahe.test` with undo_existing deleted the
+    account's replies telling erin and dave they were off the list. A block undoes reposts, not those."""
+    account = await _connect(client, admin, mastodon, stop_words=True, allow_without_consent=True)
+    aid = account["id"]
+    patched = await client.patch(f"{API}/accounts/{aid}", headers=admin, json={"stop_words": {"reply": True}})
+    assert patched.status_code == 200, patched.text
+    await make_rule(client, admin, aid, "#coffee")
+    erin = mastodon.fake.add_account("erin", domain="spam.example")
+    boosted = mastodon.fake.new_status(erin, "erin's #coffee")["id"]
+    await pipeline.tick()
+    mastodon.fake.new_status(erin, "@reposter_bot stop")
+    await pipeline.tick()  # opted out (her boost stays: undo_existing is off), the reply queued...
+    await pipeline.tick()  # ...and sent
+    [reply] = [a for a in await actions(client, admin, aid) if a["kind"] == "reply"]
+    assert reply["status"] == "done", reply
+
+    made = await _block(client, admin, aid, "*@spam.example", reason="spam farm", undo_existing=True)
+    assert made.status_code == 201 and made.json()["undo_queued"] == 1, made.text  # the boost alone
+    person = await _block(client, admin, aid, erin["id"], undo_existing=True)
+    assert person.status_code == 201 and person.json()["undo_queued"] == 0, person.text
+    await pipeline.tick()
+    log = {a["id"]: a for a in await actions(client, admin, aid)}
+    assert log[reply["id"]]["status"] == "done" and reply["platform_action_id"] in mastodon.fake.statuses
+    assert by_post(list(log.values()))[boosted]["status"] == "undone"
