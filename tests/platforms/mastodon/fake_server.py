@@ -96,16 +96,21 @@ class FakeMastodon(Fixtures):
     # Takahē: a bare `acct` on /accounts/lookup is read on the host the request was sent to, so
     # an API reached at a host that is not the handles' domain answers 404 (seen at 127.0.0.1:18300).
     lookup_on_request_host: bool = False
+    # Takahē: Link URLs keep only these query parameters (`types[]` is dropped from the notifications'
+    # links, so a page reached through them lists every type); None keeps them all, as Mastodon does.
+    link_keeps: tuple[str, ...] | None = None
+    notices: list[dict[str, Any]] = field(default_factory=list)  # notifications that are not mentions
     budget_resets_at: datetime | None = None  # the account's 300 calls per 5 minutes are spent until then
 
     @classmethod
     def takahe(cls, **profile: Any) -> FakeMastodon:
         """Takahē 0.11 as seen: not semver, `any[]` ignored, no streaming API, `redirect_uris` a string
         only, update_credentials only with the whole `write` scope and then without a bot flag, bare
-        names looked up on the request's host."""
+        names looked up on the request's host, Link URLs that keep only a few parameters (not `types[]`)."""
         return cls(**{"version": "takahe/0.11.0", "ignores_any": True, "streaming": False,
                       "redirect_uris_string_only": True, "bot_flag_needs_write": True,
-                      "bot_flag_ignored": True, "lookup_on_request_host": True, **profile})
+                      "bot_flag_ignored": True, "lookup_on_request_host": True,
+                      "link_keeps": ("limit", "local", "remote", "only_media", "account_id"), **profile})
 
     def make_id(self) -> str:
         if not self.opaque_ids:
@@ -260,7 +265,8 @@ class FakeMastodon(Fixtures):
 
     def _links(self, request: httpx.Request, oldest: str, newest: str, *, older: bool) -> dict[str, str]:
         """Link: <…max_id=oldest>; rel="next" (when the page was full), <…min_id=newest>; rel="prev"."""
-        keep = [(k, v) for k, v in request.url.params.multi_items() if k not in ("max_id", "min_id", "since_id")]
+        keep = [(k, v) for k, v in request.url.params.multi_items() if k not in ("max_id", "min_id", "since_id")
+                and (self.link_keeps is None or k in self.link_keeps)]
         base = f"{self.base}{request.url.path}"
         links = [f'<{httpx.URL(base, params=[*keep, ("min_id", newest)])}>; rel="prev"']
         if older:
@@ -295,10 +301,22 @@ class FakeMastodon(Fixtures):
         mine = [s for s in self._timeline() if s["account"]["id"] != self.me["id"]
                 and any(m["id"] == self.me["id"] for m in s["mentions"])]
         found = mine if not types or "mention" in types else []
-        return self._page(request, found, default=40, cap=80, render=self._mention)
+        found += [n for n in self.notices if not types or n["type"] in types]
+        return self._page(request, found, default=40, cap=40 if self.link_keeps else 80, render=self._mention)
+
+    def notice(self, kind: str, account: dict, status: dict | None = None) -> dict:
+        """A notification that is not a mention (`follow`; `favourite` or `reblog` of `status`, one of
+        ours), from `account`."""
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        made = {"id": self.make_id(), "type": kind, "group_key": f"ungrouped-{len(self.notices)}",
+                "created_at": now, "account": account, **({"status": self.render(status)} if status else {})}
+        self.notices.append(made)
+        return made
 
     def _mention(self, status: dict) -> dict:
-        """A Notification of type `mention` for `status`."""
+        """A Notification of type `mention` for `status` (one that is not a mention as it is)."""
+        if "type" in status:
+            return status
         return {"id": status["id"], "type": "mention", "group_key": f"ungrouped-{status['id']}",
                 "created_at": status["created_at"], "account": status["account"], "status": self.render(status)}
 
