@@ -7,6 +7,8 @@ budget, and its own due time, spread by jitter.
 - The interval stays within [base * MIN_FACTOR, base * MAX_FACTOR], and never below what the
   account's share of its platform's budget (REPOSTER_POLL_BUDGET_SHARE of `Platform.calls_per_second`)
   allows for all its sources together.
+- An account's mentions (read for "stop" words, app/moderation/stop.py) are never slowed past the
+  base interval however quiet they are: a "stop" is read within one base interval (60 s by default).
 - A failing source waits base * 2^(failures-1), up to the same maximum (a rate limit: its reset time).
 - Every due time is the interval +/- JITTER of it, so sources that started together (a restart,
   accounts added at once) drift apart instead of polling in lockstep.
@@ -45,6 +47,12 @@ def bounds(base: float, platform: str, sources: int, share: float = 0.5) -> Boun
     if rate:  # the account's sources together within its polling budget (one call per poll)
         low = max(low, max(1, sources) / rate)
     return Bounds(low=low, base=min(max(base, low), base * MAX_FACTOR), high=max(base * MAX_FACTOR, low))
+
+
+def never_slowed(limits: Bounds) -> Bounds:
+    """The limits of a source that must not be slowed when quiet (an account's mentions): at most the
+    base interval apart, unless the platform's budget wants more."""
+    return Bounds(low=limits.low, base=limits.base, high=max(limits.base, limits.low))
 
 
 def fitted(current: float | None, limits: Bounds, *, fetched: int) -> float:

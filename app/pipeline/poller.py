@@ -27,7 +27,7 @@ from app.moderation import stop
 from app.pipeline import inbox, repository
 from app.pipeline.fanout import Fanout, host_of, one_by_one, within
 from app.pipeline.leases import Heartbeat, LeaseLost, claim, hold, release
-from app.pipeline.poll_schedule import Bounds, backoff, bounds, due_after, fitted
+from app.pipeline.poll_schedule import Bounds, backoff, bounds, due_after, fitted, never_slowed
 from app.pipeline.source_health import describe, record_failure, record_success
 from app.platforms.base import MENTIONS, CredentialsInvalid, PlatformError, Post, RateLimited
 from app.platforms.registry import get_platform
@@ -165,7 +165,7 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
             cursor, account = await _cursor_and_account(session, cursor_id)
             if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
                 account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
-            limits = _bounds(runtime, account, sources)
+            limits = _bounds(runtime, account, sources, cursor.source)
             new = await _fetch_into_inbox(session, runtime, account, cursor, answer, limits)
             await release(session, Cursor, [cursor_id], runtime.worker_id)
             blocked_by_unknown = await accounts_repo.relation(session, account.id, "blocked_by") is None
@@ -184,7 +184,7 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
             now = utcnow()
             cursor.poll_count += 1
             record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
-            cursor.next_poll_at = due_after(now, backoff(_bounds(runtime, account, sources),
+            cursor.next_poll_at = due_after(now, backoff(_bounds(runtime, account, sources, cursor.source),
                                                          cursor.consecutive_failures))
             await release(session, Cursor, [cursor_id], runtime.worker_id)
         return 0
@@ -197,10 +197,11 @@ async def _until_due(runtime: Runtime, due: datetime) -> None:
         await asyncio.sleep(early)
 
 
-def _bounds(runtime: Runtime, account: Account, sources: int) -> Bounds:
-    """The interval limits of one of the account's sources."""
+def _bounds(runtime: Runtime, account: Account, sources: int, source: str) -> Bounds:
+    """The interval limits of one of the account's sources (its mentions are never slowed)."""
     settings = runtime.settings
-    return bounds(settings.poll_interval_seconds, account.platform, sources, settings.poll_budget_share)
+    limits = bounds(settings.poll_interval_seconds, account.platform, sources, settings.poll_budget_share)
+    return never_slowed(limits) if source == MENTIONS else limits
 
 
 async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account]:

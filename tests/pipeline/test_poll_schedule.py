@@ -116,6 +116,18 @@ async def test_a_quiet_source_is_polled_less_often_and_a_busy_one_more(client, a
     assert _due_in(quiet, before, after, base * 4) and _due_in(busy, before, after, base)
 
 
+async def test_an_account_s_mentions_are_never_slowed_past_the_base_interval(client, admin, runtime, base):
+    """A "stop" must not wait 8 quiet intervals: the mentions source stays at the base interval."""
+    await make_account(client, admin, sources=["tag:quiet"], stop_words=None)
+    for _ in range(3):  # three empty polls of each
+        await _make_due(runtime, "tag:quiet", "mentions")
+        await poll_due(runtime)
+    cursors = await _cursors(runtime)
+    assert cursors["mentions"].poll_count == cursors["tag:quiet"].poll_count == 3
+    assert cursors["tag:quiet"].poll_interval_seconds == base * 8  # doubled three times
+    assert cursors["mentions"].poll_interval_seconds == base
+
+
 async def test_a_due_source_is_polled_whatever_the_others_not_due(client, admin, runtime, base):
     await make_account(client, admin, sources=["tag:a", "tag:b", "tag:c"])
     await make_account(client, admin, handle="teaclub", sources=["tag:d"])
