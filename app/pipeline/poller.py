@@ -81,7 +81,7 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
     wanted: dict[int, list[str]] = {}
     new: list[tuple[int, str]] = []  # the sources of accounts new or changed since the last tick
     for account in accounts:
-        if needs_attention(account) or polls_blocked_until(account, now):
+        if account.conditions and (needs_attention(account) or polls_blocked_until(account, now)):
             continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id))
         known = cache.get(account.id)
