@@ -288,6 +288,7 @@ class Phase:
     by_state_max: dict[str, int] = field(default_factory=dict)
     statements: list[tuple[int, float, float, int, str]] = field(default_factory=list)
     note: str = ""
+    cpu: float = 0.0  # the workers' CPU seconds (user + system, all of them) in the window
     exits: list[int | None] = field(default_factory=list)
 
     def per_second(self, n: int) -> float:
@@ -297,6 +298,18 @@ class Phase:
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user + system) the processes `pids` used so far (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def sync_url(url: str) -> str:
@@ -390,8 +403,10 @@ async def run_phase(url: str, *, workers: int, accounts: int, load: Load, second
     try:
         await asyncio.sleep(max(0.0, (begin - utcnow()).total_seconds()))
         phase.note = await statements_ready(url)  # emptied as the window opens
+        cpu = cpu_seconds([p.pid for p in procs])
         await sample(url, phase, time.monotonic() + seconds)
         end = utcnow()
+        phase.cpu = cpu_seconds([p.pid for p in procs]) - cpu
         await figures(url, phase, begin, end)
     finally:
         for proc in procs:
@@ -436,8 +451,8 @@ def table(phases: list[Phase], args: argparse.Namespace, load: Load) -> str:
              "workers | polls/s | posts/s | sent/s | x1 (polls+sent) | on time | due at end (>10% late) "
              "| late p50/p95/p99 s "
              "| late % of interval p50/p95/p99 | oldest due action max s | queued at end | conns max "
-             "(active/idle/idle in tx) | load avg mean/max",
-             "---|---|---|---|---|---|---|---|---|---|---|---|---"]
+             "(active/idle/idle in tx) | load avg mean/max | workers' CPU s/s | polls per CPU s",
+             "---|---|---|---|---|---|---|---|---|---|---|---|---|---|---"]
     for p in phases:
         ratio = p.per_second(p.sent + p.polls) / base_rate
         states = "/".join(str(p.by_state_max.get(s, 0)) for s in ("active", "idle", "idle in transaction"))
@@ -446,7 +461,8 @@ def table(phases: list[Phase], args: argparse.Namespace, load: Load) -> str:
                      f"{p.late['p50']:.2f}/{p.late['p95']:.2f}/{p.late['p99']:.2f} | "
                      f"{p.late_share['p50']:.1f}/{p.late_share['p95']:.1f}/{p.late_share['p99']:.1f} | "
                      f"{p.oldest_due_max:.1f} | {p.queued_end} | {p.connections_max} ({states}) | "
-                     f"{p.load_mean:.1f}/{p.load_max:.1f}")
+                     f"{p.load_mean:.1f}/{p.load_max:.1f} | {p.per_second(p.cpu):.2f} | "
+                     f"{p.polls / p.cpu if p.cpu else float('nan'):.1f}")
     for p in phases:
         lines += ["", f"pg_stat_statements, {p.workers} worker(s): top 10 by total time"]
         if p.note:

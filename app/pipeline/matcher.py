@@ -166,10 +166,10 @@ class Matcher:
         cursor = await repository.lock_match_cursor(session, now=utcnow())
         if cursor is None:  # another worker matches: no need to read the rules' fingerprint either
             return 0
-        await self.compiled.sync(session)
         rows = await repository.posts_after(session, after=int(cursor.position or 0), limit=limit)
-        if not rows:
+        if not rows:  # nothing to match: the rules' fingerprint (a scan of the rules table) is not read
             return 0
+        await self.compiled.sync(session)
         batch = _Batch(session, runtime, utcnow())
         found = [self._match(*row) for row in rows]
         await batch.load(found)

@@ -86,7 +86,7 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
     wanted: dict[int, list[str]] = {}
     new: list[tuple[int, str]] = []  # the sources of accounts new or changed since the last tick
     for account in accounts:
-        if needs_attention(account) or polls_blocked_until(account, now):
+        if account.conditions and (needs_attention(account) or polls_blocked_until(account, now)):
             continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id),
                      account.stop_words_enabled)
@@ -150,7 +150,7 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
     still ours; then set when it is due again. Never raises."""
     try:
         async with transaction(runtime.sessions) as session:
-            cursor, account = await _cursor_and_account(session, cursor_id)
+            cursor, account, _ = await _cursor_and_account(session, cursor_id)
             if needs_attention(account) or polls_blocked_until(account, utcnow()):
                 # an earlier source of this round met refused credentials or a shared limit: asking
                 # again would spend a login (Bluesky allows 30 in 5 minutes) or the limit itself
@@ -160,16 +160,15 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
         async with Heartbeat(runtime, Cursor, [cursor_id]):
             answer = await Answer.of(_fetch(runtime, account, cursor.source, cursor.position))
         async with transaction(runtime.sessions) as session:
-            if not await hold(session, Cursor, cursor_id, runtime.worker_id):
-                raise LeaseLost(f"cursor {cursor_id}")  # another worker polls it now: keep nothing
-            cursor, account = await _cursor_and_account(session, cursor_id)
+            # only while the lease is ours (else another worker polls it now: keep nothing), locked
+            cursor, account, blocked_by_known = await _cursor_and_account(session, cursor_id, runtime.worker_id)
             if account.id in runtime.pending_credentials:  # the adapter refreshed its tokens meanwhile
                 account.credentials_encrypted = runtime.pending_credentials.pop(account.id)
             limits = _bounds(runtime, account, sources, cursor.source)
             new = await _fetch_into_inbox(session, runtime, account, cursor, answer, limits)
-            await release(session, Cursor, [cursor_id], runtime.worker_id)
-            blocked_by_unknown = await accounts_repo.relation(session, account.id, "blocked_by") is None
-        if blocked_by_unknown:
+            # given back with the outcome: the row is locked and was found ours above (leases.hold)
+            cursor.lease_owner, cursor.lease_expires_at = None, None
+        if not blocked_by_known:
             await _fetch_blocked_by(runtime, account)
         return new
     except LeaseLost:
@@ -180,7 +179,7 @@ async def _poll_one(runtime: Runtime, sources: int, cursor_id: int) -> int:
         async with transaction(runtime.sessions) as session:
             if not await hold(session, Cursor, cursor_id, runtime.worker_id):
                 return 0
-            cursor, account = await _cursor_and_account(session, cursor_id)
+            cursor, account, _ = await _cursor_and_account(session, cursor_id)
             now = utcnow()
             cursor.poll_count += 1
             record_failure(cursor, account, exc, now=now, threshold=runtime.settings.source_failure_threshold)
@@ -204,13 +203,14 @@ def _bounds(runtime: Runtime, account: Account, sources: int, source: str) -> Bo
     return never_slowed(limits) if source == MENTIONS else limits
 
 
-async def _cursor_and_account(session: AsyncSession, cursor_id: int) -> tuple[Cursor, Account]:
-    """A claimed source's cursor and the account it polls for."""
-    cursor = await repository.cursor(session, cursor_id)
-    account = await accounts_repo.get(session, cursor.account_id) if cursor and cursor.account_id else None
-    if cursor is None or account is None:  # deleted since it was claimed: as good as a lost lease
+async def _cursor_and_account(session: AsyncSession, cursor_id: int,
+                              held_by: str | None = None) -> tuple[Cursor, Account, bool]:
+    """A claimed source's cursor, the account it polls for, and whether the account's blocked_by set
+    is known; with `held_by`, only while that worker holds the lease (the row then locked)."""
+    found = await repository.cursor_with_account(session, cursor_id, held_by=held_by)
+    if found is None:  # deleted since it was claimed, or (held_by) taken over: a lost lease
         raise LeaseLost(f"cursor {cursor_id}")
-    return cursor, account
+    return found
 
 
 async def _fetch(runtime: Runtime, account: Account, source: str, position: str | None) -> Fetched:
@@ -246,14 +246,15 @@ class Answer:
 async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Account, cursor: Cursor,
                             feed: Answer, limits: Bounds) -> int:
     now = utcnow()
-    cursor.poll_count += 1
+    # The cursor is changed only after the posts are stored: its changes (count, position, due time,
+    # the lease given back) then go as one UPDATE at the commit, not one flushed before the posts'
+    # INSERT (autoflush) and a second after it.
     try:
         posts, position = await feed.fetch(cursor.source, cursor.position)
     except PlatformError as exc:
+        cursor.poll_count += 1
         _poll_failed(runtime, account, cursor, exc, now, limits)
         return 0
-    # how busy the source is: what it brought (not what was new to us: another account may have it)
-    cursor.poll_interval_seconds = fitted(cursor.poll_interval_seconds, limits, fetched=len(posts))
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are
@@ -265,6 +266,9 @@ async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Ac
             new += await inbox.store(session, posts)  # after the opt-outs: their authors are skipped
     else:
         new = await inbox.store(session, posts)
+    cursor.poll_count += 1
+    # how busy the source is: what it brought (not what was new to us: another account may have it)
+    cursor.poll_interval_seconds = fitted(cursor.poll_interval_seconds, limits, fetched=len(posts))
     cursor.position, cursor.next_poll_at = position, due_after(now, cursor.poll_interval_seconds)
     record_success(cursor, account, now)
     clear_rate_limits(account, source=cursor.source, now=now)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.dialect import insert_ignore, is_postgres, skip_locked
 from app.engine.timing import Window
 from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
+from app.models.moderation import RelationCache
 
 ARRIVALS_CHANNEL = "reposter_arrivals"  # PostgreSQL NOTIFY channel: posts landed in the inbox
 MATCH_CURSOR = "match"  # the source name of the matcher's own cursor (no account)
@@ -100,6 +101,23 @@ async def prune_posts(session: AsyncSession, *, older_than: datetime, matched_th
 async def cursor(session: AsyncSession, cursor_id: int) -> Cursor | None:
     """One cursor by its id."""
     return await session.get(Cursor, cursor_id)
+
+
+async def cursor_with_account(session: AsyncSession, cursor_id: int, *,
+                              held_by: str | None = None) -> tuple[Cursor, Account, bool] | None:
+    """A cursor, the account it polls for, and whether that account's `blocked_by` set is cached,
+    in one statement (None: the cursor or its account is gone). With `held_by`: only while that
+    worker holds the cursor's lease, the cursor row then locked (PostgreSQL; not the account's) for
+    the rest of the transaction, as leases.hold does. A poll read these in five statements (the lease,
+    the cursor, the account, the relation), round trips that were most of a worker's CPU."""
+    known = (select(RelationCache.account_id)
+             .where(RelationCache.account_id == Account.id, RelationCache.kind == "blocked_by").exists())
+    query = (select(Cursor, Account, known).join(Account, Account.id == Cursor.account_id)
+             .where(Cursor.id == cursor_id))
+    if held_by is not None:
+        query = query.where(Cursor.lease_owner == held_by).with_for_update(of=Cursor)
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 async def ensure_cursor(session: AsyncSession, *, account_id: int, source: str, now: datetime) -> None:
