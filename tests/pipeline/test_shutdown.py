@@ -336,7 +336,6 @@ def test_a_sigterm_workers_claimed_poll_is_taken_by_another_worker_within_one_po
         told_to_stop.append(stalled)
         stalled.send_signal(signal.SIGTERM)
         assert stalled.wait(timeout=30) == 0, logs[0].read_text()
-        workers.remove(stalled)  # stopped as meant: `until` watches the one still running
         until(lambda: (_source(url) or claimed).poll_count > 0, "the second worker polls the source")
         polled = _source(url)
         assert polled is not None
