@@ -32,10 +32,7 @@ BATCH = 100
 
 async def plan_undo(session: AsyncSession, action: Action) -> None:
     """Fix when a just-sent action's promotion window ends, from its rule as it is now."""
-    if action.undo_at is not None or action.sent_at is None or action.rule_id is None:
-        return
-    rule = await session.get(Rule, action.rule_id)
-    action.undo_at = undo_at(action.sent_at, rule.undo_after_hours if rule else None)
+    await plan_undos(session, [action])
 
 
 async def plan_undos(session: AsyncSession, actions: list[Action]) -> None:
