@@ -43,7 +43,15 @@ from app.pipeline.inbox import post_of
 from app.pipeline.leases import claim, held, release, renew
 from app.pipeline.outcome import Outcome, apply_failure, render_quote, unsettled
 from app.pipeline.views import account_views, fill_author_pds, limit_settings
-from app.platforms.base import ActionClient, OutcomeUnknown, PlatformError, Post, PostGone
+from app.platforms.base import (
+    ActionClient,
+    CredentialsInvalid,
+    OutcomeUnknown,
+    PlatformError,
+    Post,
+    PostGone,
+    RateLimited,
+)
 from app.platforms.registry import get_platform
 from app.runtime import Runtime
 
@@ -272,7 +280,7 @@ class _Round:
         gos = self.plan[account_id]
         budget = self.runtime.settings.send_budget_seconds
         client = client_for(self.runtime, gos[0].subject.account)
-        sent = 0
+        writes: list[asyncio.Future[Written]] = []  # outcomes written (or being written), in order
         try:
             for index, go in enumerate(gos):
                 if self.fanout.closing:  # shutting down: what was not called yet goes back to the queue
@@ -287,21 +295,32 @@ class _Round:
                     value = await _attempt(client, go.subject, go.settle, budget=budget, what=what)
                 except Exception as exc:  # noqa: BLE001 - recorded on the action; an adapter bug must not stop the queue
                     error = exc
-                outcome, until = await self.recorder.record(action.id, value, error)
-                self.in_hand.discard(action.id)
-                sent += outcome == Outcome.done
+                write = self.recorder.record(action.id, value, error)
+                write.add_done_callback(partial(self._written, action.id))
+                writes.append(write)
                 rest = [g.subject.action.id for g in gos[index + 1:]]
-                if rest and outcome == Outcome.hold:  # rate limited or credentials: the rest wait too
+                if not rest:
+                    break
+                if _holds(error):  # rate limited or credentials: the rest wait too, told until when
+                    _outcome, until = await write
                     await self._give_back(rest, until)
                     break
+                # Any other outcome lets the next call go at once: every row of the round is already
+                # `sending` and committed, so the write may follow (a crash before it leaves `sending`
+                # rows that reconcile settles by asking the platform, as for a crash during a call).
                 if rest and time.monotonic() - started >= budget:
                     # A send that used up its budget: the server is not answering. The rest are given
                     # back for a later round rather than each waiting a budget while their leases run out.
                     await self._give_back(rest, None)
                     break
+            outcomes = await asyncio.gather(*writes)
         finally:
             self.in_hand.difference_update(g.subject.action.id for g in gos)
-        return sent
+        return sum(outcome == Outcome.done for outcome, _until in outcomes)
+
+    def _written(self, action_id: int, _write: asyncio.Future[Written]) -> None:
+        """An outcome is written (or its write failed): its lease is no longer renewed by the round."""
+        self.in_hand.discard(action_id)
 
     async def _give_back(self, ids: list[int], until: datetime | None) -> None:
         """Back to the queue, never called: `sending` -> `queued` (the try not counted), due no
@@ -338,13 +357,14 @@ class _Recorder:
         self.waiting: list[Pending] = []
         self.writer: asyncio.Task[None] | None = None
 
-    async def record(self, action_id: int, value: str | None, error: Exception | None) -> Written:
-        """Write one call's outcome (with the others waiting); the outcome, and for a hold its next time."""
+    def record(self, action_id: int, value: str | None, error: Exception | None) -> asyncio.Future[Written]:
+        """Have one call's outcome written (with the others waiting); resolves to the outcome, and for
+        a hold its next time, once it is committed."""
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
         self.waiting.append((action_id, value, error, future))
         if self.writer is None or self.writer.done():
             self.writer = asyncio.create_task(self._write_all(), name="send-outcomes")
-        return await future
+        return future
 
     async def _write_all(self) -> None:
         while self.waiting:
@@ -391,6 +411,12 @@ class _Recorder:
             await promotion.plan_undos(session, sent)  # when a rule's promotion window ends
             await release(session, Action, sorted(ours), runtime.worker_id)
         return outcomes
+
+
+def _holds(error: Exception | None) -> bool:
+    """Whether a call's error holds the account's other actions (`apply_failure` answers `hold`):
+    the platform told it to wait (a rate limit) or refused its credentials."""
+    return isinstance(error, RateLimited | CredentialsInvalid)
 
 
 async def _attempt(client: ActionClient, subject: Subject, settle: bool, *, budget: float, what: str) -> str:

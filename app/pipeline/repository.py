@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.dialect import insert_ignore, is_postgres, skip_locked
+from app.db.dialect import insert_ignore, insert_many, is_postgres, skip_locked
 from app.engine.timing import Window
 from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
 from app.models.moderation import RelationCache
@@ -186,16 +186,16 @@ async def lock_match_cursor(session: AsyncSession, *, now: datetime) -> Cursor |
 
 # -- actions, as the matcher and the limits see them -------------------------------------------
 
-async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Row[int, int, str, str, str]]:
+async def insert_actions(session: AsyncSession, rows: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]:
     """Insert action rows, a row whose account already has one of that kind on that post inserting
-    nothing; returns (id, account id, status, post id, kind) of those inserted. One statement, compiled once and
-    cached: SQLAlchemy sends it as multi-row INSERTs of up to INSERT_BATCH rows ("insertmanyvalues")."""
+    nothing; returns (id, account id, status, post id, kind) of those inserted. One statement
+    (`insert_many`: one array a column on PostgreSQL, multi-row INSERTs of INSERT_BATCH rows on SQLite)."""
     if not rows:
         return []
-    stmt = (insert_ignore(session, Action.__table__, conflict=["account_id", "post_id", "kind"])
-            .returning(Action.id, Action.account_id, Action.status, Action.post_id, Action.kind)
-            .execution_options(insertmanyvalues_page_size=INSERT_BATCH))
-    return list((await session.execute(stmt, rows)).all())
+    result = await insert_many(session, Action.__table__, rows, conflict=["account_id", "post_id", "kind"],
+                               returning=["id", "account_id", "status", "post_id", "kind"], page=INSERT_BATCH)
+    values: list[tuple[Any, ...]] = [tuple(row) for row in result]
+    return [(int(i), int(a), str(s), str(p), str(k)) for i, a, s, p, k in values]
 
 
 async def spread_window(session: AsyncSession, *, account_id: int, rule_id: int) -> Window | None:
