@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.fernet import Fernet
 from scratch import on_scratch_database  # bench/scratch.py (bench/ is on sys.path)
+from sqlalchemy import func, select
 
 from app.accounts.crypto import encrypt
 from app.config import Settings
 from app.db.session import transaction
-from app.models import Account, Rule
+from app.models import Account, Action, Rule
 from app.pipeline import inbox
 from app.platforms.mock.world import get_world
 from app.runtime import Runtime
@@ -89,6 +90,9 @@ async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float
     started = time.perf_counter()
     matched = await pipeline.match_all()
     matching = time.perf_counter() - started
+    async with transaction(runtime.sessions) as session:  # an account's sends go one at a time, in order
+        heaviest = (await session.execute(select(func.count()).select_from(Action).group_by(Action.account_id)
+                                          .order_by(func.count().desc()).limit(1))).scalar() or 0
     world.stall_seconds = latency  # every platform call from now on takes this long
     started, cpu, sent = time.perf_counter(), time.process_time(), 0
     while (n := await pipeline.tick(poll=False)) and n.sent:
@@ -99,11 +103,16 @@ async def run(url: str, *, posts: int, rules: int, accounts: int, latency: float
           f"max_concurrent_calls={runtime.settings.max_concurrent_calls}, "
           f"max_calls_per_host={runtime.settings.max_calls_per_host}, "
           f"dispatch_batch={runtime.settings.dispatch_batch})")
-    print(f"  index build   {indexing * 1000:>10,.0f} ms once, when the worker starts ({rules + accounts * spread:,} rules)")
+    print(f"  index build   {indexing * 1000:>10,.0f} ms once, when the worker starts "
+          f"({rules + accounts * spread:,} rules)")
     print(f"  inbox store   {posts / stored:>10,.0f} posts/s")
     print(f"  match+decide  {matched / matching:>10,.0f} posts/s  ({len(world.reposts):,} reposts decided)")
     print(f"  dispatch      {sent / dispatching if dispatching else 0:>10,.0f} actions/s ({sent:,} sent; "
           f"this process's CPU {cpu * 1000 / max(sent, 1):.2f} ms per action, load average {os.getloadavg()[0]:.1f})")
+    if latency:
+        floor = heaviest * latency
+        print(f"                (the busiest account has {heaviest:,} actions: one at a time, at least {floor:.1f} s, "
+              f"so at most {sent / floor if floor else 0:,.0f} actions/s whatever the concurrency)")
     await runtime.close()
 
 

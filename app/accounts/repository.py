@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.dialect import insert_ignore
+from app.db.dialect import among, insert_ignore
 from app.models import Account, Action, Cursor, RelationCache, StreamState
 from app.pagination import Page, PageParams, T, paginate
 
@@ -31,7 +31,7 @@ async def page(session: AsyncSession, *, ids: Iterable[int] | None, page: PagePa
     """A page of accounts, limited to `ids` unless None (admin)."""
     query = select(Account)
     if ids is not None:
-        query = query.where(Account.id.in_(list(ids)))
+        query = query.where(among(Account.id, ids))
     return await paginate(session, query.order_by(Account.id), page=page, into=into)
 
 
@@ -39,7 +39,7 @@ async def visible(session: AsyncSession, ids: Iterable[int] | None) -> Sequence[
     """Every account, or those of `ids` unless None (admin), oldest first (the dashboard's list)."""
     query = select(Account)
     if ids is not None:
-        query = query.where(Account.id.in_(list(ids)))
+        query = query.where(among(Account.id, ids))
     return (await session.scalars(query.order_by(Account.id))).all()
 
 
@@ -71,7 +71,7 @@ async def first_enabled_on(session: AsyncSession, platform: str) -> Account | No
 
 async def existing_ids(session: AsyncSession, ids: Iterable[int]) -> set[int]:
     """Those of `ids` that name an account."""
-    return set(await session.scalars(select(Account.id).where(Account.id.in_(list(ids)))))
+    return set(await session.scalars(select(Account.id).where(among(Account.id, ids))))
 
 
 async def set_credentials(session: AsyncSession, *, account_id: int, blob: str) -> None:
@@ -107,7 +107,7 @@ async def relations(session: AsyncSession, account_id: int) -> Sequence[Relation
 
 async def relations_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[RelationCache]:
     """The cached relations of these accounts, by account then kind."""
-    query = select(RelationCache).where(RelationCache.account_id.in_(list(account_ids)))
+    query = select(RelationCache).where(among(RelationCache.account_id, account_ids))
     return (await session.scalars(query.order_by(RelationCache.account_id, RelationCache.kind))).all()
 
 

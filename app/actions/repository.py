@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Row, and_, case, func, literal, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions.reasons import KINDS, OTHER, REPOSTED
-from app.db.dialect import hour_of
+from app.db.dialect import among, hour_of
 from app.models import Account, Action, ActionKind, ActionStatus, OriginalState, Rule, SeenPost
 from app.pagination import Page, PageParams, T, paginate
 
@@ -57,7 +57,7 @@ async def post_data(session: AsyncSession, seen_post_ids: list[int]) -> dict[int
     """The stored posts (as the platform gave them) by their inbox id, for what a snapshot does not keep."""
     if not seen_post_ids:
         return {}
-    rows = await session.execute(select(SeenPost.id, SeenPost.data).where(SeenPost.id.in_(seen_post_ids)))
+    rows = await session.execute(select(SeenPost.id, SeenPost.data).where(among(SeenPost.id, seen_post_ids)))
     return {row_id: data or {} for row_id, data in rows}
 
 
@@ -99,13 +99,13 @@ async def subjects(session: AsyncSession, ids: list[int]) -> tuple[
         list[Action], dict[int, Account], dict[int, SeenPost], dict[int, Rule]]:
     """These actions (by id), with their accounts, inbox posts and rules by id: four queries for a
     whole round of sends, whatever its size."""
-    actions = list((await session.scalars(select(Action).where(Action.id.in_(ids)).order_by(Action.id))).all())
+    actions = list((await session.scalars(select(Action).where(among(Action.id, ids)).order_by(Action.id))).all())
     account_ids = {a.account_id for a in actions}
     post_ids = {a.seen_post_id for a in actions}
     rule_ids = {a.rule_id for a in actions if a.rule_id}
-    accounts = {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(account_ids)))}
-    posts = {p.id: p for p in await session.scalars(select(SeenPost).where(SeenPost.id.in_(post_ids)))}
-    rules = {r.id: r for r in await session.scalars(select(Rule).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
+    accounts = {a.id: a for a in await session.scalars(select(Account).where(among(Account.id, account_ids)))}
+    posts = {p.id: p for p in await session.scalars(select(SeenPost).where(among(SeenPost.id, post_ids)))}
+    rules = {r.id: r for r in await session.scalars(select(Rule).where(among(Rule.id, rule_ids)))} if rule_ids else {}
     return actions, accounts, posts, rules
 
 
@@ -113,7 +113,7 @@ async def hosts_of(session: AsyncSession, ids: list[int], *order: Any) -> Sequen
     """(action id, account id, platform, account config) of these actions, in `order`."""
     rows = await session.execute(select(Action.id, Account.id, Account.platform, Account.config)
                                  .join(Account, Account.id == Action.account_id)
-                                 .where(Action.id.in_(ids)).order_by(*order))
+                                 .where(among(Action.id, ids)).order_by(*order))
     return rows.all()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.dialect import among
 from app.models import AccountFilters
 
 
@@ -15,5 +16,5 @@ async def get(session: AsyncSession, account_id: int) -> AccountFilters | None:
 
 async def of_accounts(session: AsyncSession, account_ids: Collection[int]) -> dict[int, AccountFilters]:
     """The filters rows of these accounts, by account id (an account without one is absent)."""
-    rows = await session.scalars(select(AccountFilters).where(AccountFilters.account_id.in_(list(account_ids))))
+    rows = await session.scalars(select(AccountFilters).where(among(AccountFilters.account_id, account_ids)))
     return {row.account_id: row for row in rows}

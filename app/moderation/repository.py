@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, CursorResult, delete, func, insert, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.actions import states
+from app.db.dialect import among
 from app.models import (
     Account,
     Action,
@@ -172,7 +173,7 @@ async def blocks_for(session: AsyncSession, *, account_id: int, platform: str) -
 
 async def blocks_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[Block]:
     """The blocks of these accounts and every global one (block_holds sorts them out per account)."""
-    query = select(Block).where(or_(Block.account_id.in_(list(account_ids)), Block.account_id.is_(None)))
+    query = select(Block).where(or_(among(Block.account_id, account_ids), Block.account_id.is_(None)))
     return (await session.scalars(query)).all()
 
 
@@ -185,7 +186,7 @@ def block_holds(block: Block, *, account_id: int, platform: str) -> bool:
 
 async def entries_of_accounts(session: AsyncSession, account_ids: Collection[int]) -> Sequence[AuthorList]:
     """The opt-out and consent entries of these accounts."""
-    return (await session.scalars(select(AuthorList).where(AuthorList.account_id.in_(list(account_ids))))).all()
+    return (await session.scalars(select(AuthorList).where(among(AuthorList.account_id, account_ids)))).all()
 
 
 async def entries_of(session: AsyncSession, account_id: int) -> Sequence[AuthorList]:
@@ -333,11 +334,11 @@ async def listed_of_accounts(session: AsyncSession, account_ids: Collection[int]
     """The subscriptions of these accounts, and (subscription id, author) of every member of them
     (plain tuples: a list of 10,000 people is 10,000 rows, not 10,000 ORM objects)."""
     subs = (await session.scalars(select(BlockListSubscription)
-                                  .where(BlockListSubscription.account_id.in_(list(account_ids))))).all()
+                                  .where(among(BlockListSubscription.account_id, account_ids)))).all()
     if not subs:
         return subs, []
     query = select(BlockListMember.subscription_id, BlockListMember.author).where(
-        BlockListMember.subscription_id.in_([sub.id for sub in subs]))
+        among(BlockListMember.subscription_id, [sub.id for sub in subs]))
     return subs, [(sub_id, author) for sub_id, author in await session.execute(query)]
 
 

@@ -38,7 +38,7 @@ from app.runtime import Runtime
 
 log = logging.getLogger("reposter.matcher")
 
-BATCH = 500
+BATCH = 1000
 # What the index holds of a rule: (id, parsed query, listed authors).
 Indexed = tuple[int, Node, tuple[str, ...] | None]
 

@@ -126,7 +126,7 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
         # an expression SQLite refuses past about a thousand accounts, and a flat IN list of 30,000
         # pairs one PostgreSQL refuses (stack depth) and SQLite too (more than 32,766 parameters).
         wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
-        ids = await claim(session, Cursor, repository.among(session, wanted_now),
+        ids = await claim(session, Cursor, repository.cursors_among(session, wanted_now),
                           Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
                           limit=limit, owner=runtime.worker_id, now=now,
                           seconds=runtime.settings.lease_seconds) if wanted_now and limit > 0 else []

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.dialect import insert_ignore, insert_many, is_postgres, skip_locked
+from app.db.dialect import among, insert_ignore, insert_many, is_postgres, skip_locked
 from app.engine.timing import Window
 from app.models import Account, Action, ActionStatus, Cursor, SeenPost, StreamState
 from app.models.moderation import RelationCache
@@ -138,7 +138,7 @@ async def ensure_cursors(session: AsyncSession, pairs: Sequence[tuple[int, str]]
                               .values(rows[start:start + ENSURE_BATCH]))
 
 
-def among(session: AsyncSession, pairs: Sequence[tuple[int, str]]) -> ColumnElement[bool]:
+def cursors_among(session: AsyncSession, pairs: Sequence[tuple[int, str]]) -> ColumnElement[bool]:
     """Cursors whose (account id, source) is one of `pairs`, the list bound as ONE parameter (arrays
     on PostgreSQL, JSON on SQLite). An IN list of 30,000 pairs was 60,000 parameters: PostgreSQL
     refused it ("stack depth limit exceeded") and SQLite allows 32,766 at most."""
@@ -219,7 +219,7 @@ async def existing_actions(session: AsyncSession, keys: list[tuple[int, str, str
     found: set[tuple[int, str, str]] = set()
     for start in range(0, len(posts), INSERT_BATCH):
         query = select(Action.account_id, Action.post_id, Action.kind).where(
-            Action.account_id.in_(accounts), Action.post_id.in_(posts[start : start + INSERT_BATCH]))
+            among(Action.account_id, accounts), among(Action.post_id, posts[start : start + INSERT_BATCH]))
         found.update((a, p, str(k)) for a, p, k in await session.execute(query))
     return found & wanted
 
@@ -228,7 +228,7 @@ async def texts_of_accounts(session: AsyncSession, *, account_ids: Collection[in
                             statuses: Sequence[str]) -> Sequence[Row[int, datetime, str | None]]:
     """(account id, created_at, text) of these accounts' actions in `statuses` made since `since`."""
     query = select(Action.account_id, Action.created_at, Action.text).where(
-        Action.account_id.in_(list(account_ids)), Action.created_at >= since, Action.status.in_(statuses))
+        among(Action.account_id, account_ids), Action.created_at >= since, Action.status.in_(statuses))
     return (await session.execute(query)).all()
 
 
@@ -245,7 +245,7 @@ async def acted_since_by_account(session: AsyncSession, *, account_ids: Collecti
     sent: dict[int, list[datetime]] = {account_id: [] for account_id in account_ids}
     if sent:
         query = select(Action.account_id, Action.sent_at).where(
-            Action.account_id.in_(list(sent)), Action.sent_at.is_not(None), Action.sent_at >= since)
+            among(Action.account_id, sent), Action.sent_at.is_not(None), Action.sent_at >= since)
         for account_id, at in await session.execute(query):
             if at is not None:
                 sent[account_id].append(at)

@@ -128,7 +128,7 @@ async def test_the_claim_takes_tens_of_thousands_of_wanted_sources_as_one_parame
         await session.execute(update(Cursor).where(Cursor.source == "tag:s5")
                               .values(next_poll_at=now - timedelta(seconds=600)))
         wanted = pairs[1:]  # tag:s0 is no longer wanted
-        ids = await claim(session, Cursor, repository.among(session, wanted), Cursor.next_poll_at <= now,
+        ids = await claim(session, Cursor, repository.cursors_among(session, wanted), Cursor.next_poll_at <= now,
                           order=[Cursor.next_poll_at, Cursor.id], limit=3, owner="w", now=now, seconds=60)
         sources = [(await session.get(Cursor, i)).source for i in ids]
     assert sources == ["tag:s5", "tag:s1", "tag:s2"]
