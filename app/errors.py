@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.inputs import without_lone_surrogates
+
 
 class AppError(Exception):
     """An error with an HTTP status and a message meant for the caller."""
@@ -63,7 +65,7 @@ class ErrorResponse(JSONResponse):
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError:
-            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+            return without_lone_surrogates(text).encode("utf-8")
 
 
 def _json(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:

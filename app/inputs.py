@@ -50,3 +50,31 @@ def text_problem(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"text cannot contain a lone surrogate (U+{ord(text[exc.start]):04X}); send valid Unicode"
     return None
+
+
+def storable_text(text: str) -> str:
+    """`text` as a database can store it: NUL characters removed, a lone surrogate as U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = without_lone_surrogates(text)
+    return text
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with each lone surrogate as U+FFFD (a pair written as two surrogates becomes its character)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def storable(value: Any) -> Any:
+    """A JSON value with every string (keys too) made storable (`storable_text`): for what the
+    platforms send, which is stored whatever it holds, where the API refuses such input instead."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable(key): storable(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [storable(child) for child in value]
+    return value

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import utcnow
+from app.inputs import storable, unstorable
 from app.models import SeenPost
 from app.pipeline import repository
 from app.platforms.base import Post
 from app.platforms.handles import handle_key
+
+log = logging.getLogger("reposter.inbox")
 
 
 async def store(session: AsyncSession, posts: list[Post], *, source_account_id: int | None = None) -> int:
@@ -18,7 +22,7 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
     if not posts:
         return 0
     now = utcnow()
-    unique = {(p.platform, inbox_key(p)): p for p in posts}
+    unique = {(p.platform, inbox_key(p)): p for p in storable_posts(posts)}
     rows = [
         {
             "platform": p.platform,
@@ -32,6 +36,24 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
         for p in unique.values()
     ]
     return await repository.insert_posts(session, rows)
+
+
+def storable_posts(posts: list[Post]) -> list[Post]:
+    """The posts as the database can store them: a post holding a NUL character or a lone surrogate
+    anywhere (PostgreSQL refuses the first in text and JSONB, UTF-8 cannot encode the second) comes
+    back without them (U+FFFD for a surrogate); the others are returned as they are. Platforms'
+    posts go through this as they arrive: one such post would otherwise fail its whole poll, every
+    time, and hold its source's cursor where it is."""
+    cleaned = []
+    for post in posts:
+        data = post.model_dump(mode="python")
+        if unstorable(data):
+            fixed = Post.model_validate(storable(data))
+            log.warning("post text cleaned", extra={"platform": post.platform, "post_id": fixed.id,
+                                                    "problems": [p["msg"] for p in unstorable(data)][:5]})
+            post = fixed
+        cleaned.append(post)
+    return cleaned
 
 
 def inbox_key(post: Post) -> str:

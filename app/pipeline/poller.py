@@ -22,6 +22,7 @@ from app.accounts.conditions import (
 from app.accounts.context import context_for
 from app.db.base import utcnow
 from app.db.session import transaction
+from app.inputs import storable_text
 from app.models import Account, Cursor
 from app.moderation import stop
 from app.pipeline import inbox, repository
@@ -255,6 +256,8 @@ async def _fetch_into_inbox(session: AsyncSession, runtime: Runtime, account: Ac
         cursor.poll_count += 1
         _poll_failed(runtime, account, cursor, exc, now, limits)
         return 0
+    posts = inbox.storable_posts(posts)  # a NUL or a lone surrogate would fail the poll, every time
+    position = storable_text(position) if position else position
     # Posts are shared by every account of the platform: a post two accounts' feeds both carry is one
     # post, matched once against all rules (non-public posts cannot be reposted on any platform anyway).
     if cursor.position is None:  # a new source: its history is not news; only the last hour's posts are

@@ -11,7 +11,7 @@ from app.db.base import utcnow
 from app.db.session import transaction
 from app.models import Cursor, SeenPost
 from app.pipeline.poller import poll_due
-from tests.api.helpers import make_account, world
+from tests.api.helpers import make_account, make_rule, world
 
 
 async def _cursor(runtime) -> Cursor:
@@ -132,3 +132,22 @@ async def test_the_claim_takes_tens_of_thousands_of_wanted_sources_as_one_parame
                           order=[Cursor.next_poll_at, Cursor.id], limit=3, owner="w", now=now, seconds=60)
         sources = [(await session.get(Cursor, i)).source for i in ids]
     assert sources == ["tag:s5", "tag:s1", "tag:s2"]
+
+
+async def test_a_post_holding_a_nul_or_a_lone_surrogate_is_stored_cleaned_and_the_poll_goes_on(
+        client, admin, pipeline, runtime):
+    # PostgreSQL refuses NUL in text and JSONB, and UTF-8 cannot encode a lone surrogate: such a post
+    # failed the whole poll there, every time, and held the source where it was. The API refuses such
+    # input with a 422; what a platform sends is stored without them.
+    account = await make_account(client, admin, sources=["tag:coffee"])
+    await make_rule(client, admin, account["id"], "#coffee")
+    odd = world().publish("nul\x00author", "nul\x00 here and a lone \ud800 surrogate #coffee")
+    fine = world().publish("alice", "plain #coffee")
+    assert await poll_due(runtime) == 2
+    assert (await _cursor(runtime)).position == fine.id
+    async with runtime.sessions() as session:
+        stored = {row.post_id: row for row in await session.scalars(select(SeenPost))}
+    assert stored[odd.id].data["text"] == "nul here and a lone \ufffd surrogate #coffee"
+    assert stored[odd.id].author_handle == "nulauthor"
+    await pipeline.tick(poll=False)
+    assert {post_id for _account, post_id in world().reposts} == {odd.id, fine.id}
