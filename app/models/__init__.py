@@ -24,7 +24,7 @@ from app.models.moderation import (
     RelationCache,
 )
 from app.models.post import SeenPost
-from app.models.rule import Rule
+from app.models.rule import ChangeMark, Rule
 from app.models.schedule import Cursor, StreamPhase, StreamState
 from app.models.token import ApiToken, Role
 from app.models.user import Invite, User, WebSession
@@ -51,6 +51,7 @@ __all__ = [
     "BlockListKind",
     "BlockListMember",
     "BlockListSubscription",
+    "ChangeMark",
     "Cursor",
     "DeliveryStatus",
     "Invite",

@@ -39,6 +39,9 @@ from app.runtime import Runtime
 log = logging.getLogger("reposter.matcher")
 
 BATCH = 1000
+# How far before the newest updated_at seen a moved change mark makes the sync look again (a rule
+# write's transaction committing this much later than it stamped the row would go unseen).
+SETTLE = timedelta(minutes=5)
 # What the index holds of a rule: (id, parsed query, listed authors).
 Indexed = tuple[int, Node, tuple[str, ...] | None]
 
@@ -47,7 +50,7 @@ Indexed = tuple[int, Node, tuple[str, ...] | None]
 class CompiledRules:
     """The index and what each indexed rule needs for a decision, kept in step incrementally.
 
-    A cheap fingerprint of the rules table is read every tick; when it moved, only the rules
+    A change mark kept by the database (one row) is read every batch; when it moved, only the rules
     changed since the last sync are re-read and re-indexed. Deletions show as a count or id-sum
     that no longer matches the rules known here, and only then are the ids compared.
     """
@@ -59,13 +62,26 @@ class CompiledRules:
     known: set[int] = field(default_factory=set)
     signature: rules_repo.Signature | None = None
     latest: datetime | None = None
+    mark: int | None = None  # the rules' change mark at the last sync (None: not known)
 
     async def sync(self, session: AsyncSession) -> None:
-        """Bring the index in step with the rules table, touching only what changed."""
-        signature = await rules_repo.signature(session)
-        if signature == self.signature:
+        """Bring the index in step with the rules table, touching only what changed.
+
+        The change mark (one row, moved by the database on every write to `rules`, migration 0019)
+        is read first: while it stands where it stood at the last sync nothing changed, and the
+        fingerprint (a scan of the whole table) is not read. It is read before the rules, so a write
+        landing meanwhile leaves it past what is kept here and the next sync looks again. When it
+        moved, the rules changed since the newest seen, less `SETTLE`, are read again: a write
+        committed late may carry an updated_at older than one already seen (the fingerprint alone,
+        all there is without the mark, misses that one)."""
+        mark = await rules_repo.change_mark(session)
+        if mark is not None and mark == self.mark:
             return
-        changed = await rules_repo.changed_since(session, self.latest)
+        signature = await rules_repo.signature(session)
+        if signature == self.signature and mark is None:
+            return
+        since = self.latest - SETTLE if self.latest is not None and mark is not None else self.latest
+        changed = await rules_repo.changed_since(session, since)
         if self.signature is None:
             self._load(changed)
         for rule in changed if self.signature is not None else ():
@@ -76,7 +92,7 @@ class CompiledRules:
             for rule_id in self.known - await rules_repo.all_ids(session):
                 self.known.discard(rule_id)
                 self._drop(rule_id)
-        self.signature, self.latest = signature, latest
+        self.signature, self.latest, self.mark = signature, latest, mark
 
     def _load(self, rules: Iterable[Rule]) -> None:
         """The first sync: every enabled rule at once, then the heap is frozen out of the collector's
