@@ -106,13 +106,13 @@ class among(FunctionElement[bool]):  # lower case: used as an operator is
 @compiles(among)
 def _among_sqlite(element: among, compiler: Any, **kw: Any) -> str:
     column, values = element.clauses.clauses
-    return f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(values, **kw)}))"
+    return f"({compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(values, **kw)})))"
 
 
 @compiles(among, "postgresql")
 def _among_postgres(element: among, compiler: Any, **kw: Any) -> str:
     column, values = element.clauses.clauses
-    return f"{compiler.process(column, **kw)} = ANY ({compiler.process(values, **kw)})"
+    return f"({compiler.process(column, **kw)} = ANY ({compiler.process(values, **kw)}))"
 
 
 class hour_of(FunctionElement[str]):  # lower case: used as a SQL function is

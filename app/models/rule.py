@@ -40,7 +40,8 @@ class Rule(Base):
 
 class ChangeMark(Base):
     """A counter the database itself moves on every write to a table (triggers, migration 0019):
-    `rules` now. A worker compares it with what it saw last before looking at the table."""
+    `rules`, and `accounts` (what the poll job reads of it). A worker compares it with what it saw
+    last before reading the table (app/db/marks.py)."""
 
     __tablename__ = "change_marks"
 

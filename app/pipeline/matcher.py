@@ -19,6 +19,7 @@ from app.accounts import repository as accounts_repo
 from app.actions import states
 from app.actions.snapshot import RuleText, held_terms, rule_text, snapshot_of
 from app.db.base import utcnow
+from app.db.marks import change_mark
 from app.engine.decide import Decision, RuleView, Verdict, decide
 from app.engine.filters import normalized_text
 from app.engine.scope import Scope, parse_scope
@@ -74,7 +75,7 @@ class CompiledRules:
         moved, the rules changed since the newest seen, less `SETTLE`, are read again: a write
         committed late may carry an updated_at older than one already seen (the fingerprint alone,
         all there is without the mark, misses that one)."""
-        mark = await rules_repo.change_mark(session)
+        mark = await change_mark(session, "rules")
         if mark is not None and mark == self.mark:
             return
         signature = await rules_repo.signature(session)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,8 @@ from app.accounts.conditions import (
 )
 from app.accounts.context import context_for
 from app.db.base import utcnow
+from app.db.dialect import among
+from app.db.marks import change_mark
 from app.db.session import transaction
 from app.inputs import storable_text
 from app.models import Account, Cursor
@@ -42,8 +46,22 @@ log = logging.getLogger("reposter.poller")
 Fetched = tuple[list[Post], str | None]
 # What an account's derived sources depend on: its own sources, its settings, its rules, "stop" by mention.
 SourcesKey = tuple[tuple[str, ...], datetime, tuple[int, datetime | None] | None, bool]
-# Each account's derived sources, with what they were derived from (kept across ticks).
-SourceCache = dict[int, tuple[SourcesKey, list[str]]]
+
+
+@dataclass
+class SourceCache:
+    """What the poll job keeps across ticks: each account's derived sources with what they were
+    derived from; and, while the accounts' and the rules' change marks (app/db/marks.py) stay where
+    they were, every enabled account's sources and the accounts with conditions (asked again each
+    tick: a rate limit ends with time), so that a tick reads two rows, not 10,000 accounts."""
+
+    derived: dict[int, tuple[SourcesKey, list[str]]] = field(default_factory=dict)
+    marks: tuple[int, int] | None = None  # (accounts, rules) when `wanted` was read
+    wanted: dict[int, list[str]] = field(default_factory=dict)
+    conditioned: list[Any] = field(default_factory=list)  # poll_states rows with conditions
+    # the cursors no source of an enabled account is (disabled accounts', dropped sources', the
+    # matcher's): left out of the claim, which then needs no list of the 30,000 wanted ones
+    unwanted: list[int] = field(default_factory=list)
 # At most this many sources are claimed by one run of the poll job (the most overdue first); the
 # rest stay due for the next run, a few seconds later.
 POLL_BATCH = 200
@@ -76,9 +94,25 @@ async def _feeds(session: AsyncSession, account: Account, runtime: Runtime) -> l
 
 
 async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime,
-                          cache: SourceCache) -> dict[int, list[str]]:
+                          cache: SourceCache) -> tuple[dict[int, list[str]], set[int]]:
     """Each active account's sources; derived ones are worked out again only when its rules or
-    settings changed (parsing every rule on every tick would not scale to 100,000 rules)."""
+    settings changed (parsing every rule on every tick would not scale to 100,000 rules). Every
+    account is read again only when the accounts' or the rules' change mark moved; the marks are
+    read first, so a write landing meanwhile leaves them past what is kept, and the next tick reads.
+    Returns the sources of the accounts that may be polled now, and the accounts held (conditions)."""
+    accounts_mark, rules_mark = await change_mark(session, "accounts"), await change_mark(session, "rules")
+    marks = None if accounts_mark is None or rules_mark is None else (accounts_mark, rules_mark)
+    if marks is None or marks != cache.marks:
+        await _read_accounts(session, runtime, now, cache)
+        cache.marks = marks
+    held = {account.id for account in cache.conditioned
+            if needs_attention(account) or polls_blocked_until(account, now)}
+    # (a shared rate limit: none of its sources is polled until it ends)
+    return {account_id: sources for account_id, sources in cache.wanted.items() if account_id not in held}, held
+
+
+async def _read_accounts(session: AsyncSession, runtime: Runtime, now: datetime, cache: SourceCache) -> None:
+    """Every enabled account's sources into `cache` (and the cursors of new ones made)."""
     accounts = await accounts_repo.poll_states(session)
     # Rules make the sources only of accounts that name none (their rules' hashtags): the rules table
     # (100,000 rows) is grouped only when there is such an account.
@@ -87,20 +121,21 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
     wanted: dict[int, list[str]] = {}
     new: list[tuple[int, str]] = []  # the sources of accounts new or changed since the last tick
     for account in accounts:
-        if account.conditions and (needs_attention(account) or polls_blocked_until(account, now)):
-            continue  # (a shared rate limit: none of its sources is polled until it ends)
         signature = (tuple(account.sources or ()), account.updated_at, rule_signatures.get(account.id),
                      account.stop_words_enabled)
-        known = cache.get(account.id)
+        known = cache.derived.get(account.id)
         if known is None or known[0] != signature:
             sources = with_mentions(list(account.sources), account.platform, account.stop_words_enabled) \
                 if account.sources else await desired_sources(session, await session.get_one(Account, account.id),
                                                              runtime)
-            known = cache[account.id] = (signature, sources)
+            known = cache.derived[account.id] = (signature, sources)
             new += [(account.id, source) for source in known[1]]
         wanted[account.id] = known[1]
     await repository.ensure_cursors(session, new, now=now)
-    return wanted
+    pairs = {(account_id, source) for account_id, sources in wanted.items() for source in sources}
+    cache.unwanted = [cursor_id for cursor_id, account_id, source in await repository.cursor_keys(session)
+                      if (account_id, source) not in pairs]
+    cache.wanted, cache.conditioned = wanted, [account for account in accounts if account.conditions]
 
 
 async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
@@ -120,17 +155,21 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     # A worker that claimed POLL_BATCH every run whatever it could poll held hundreds of leases in
     # its queue, out of the reach of idle workers, until they ran out and two workers polled them.
     limit = POLL_BATCH - fanout.waiting("poll")
+    cache = SourceCache() if cache is None else cache
     async with transaction(runtime.sessions) as session:
-        wanted = await _wanted_sources(session, runtime, now, {} if cache is None else cache)
-        # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later.
-        # The (account, source) pairs go as one parameter (`among`): an OR of one AND per account is
-        # an expression SQLite refuses past about a thousand accounts, and a flat IN list of 30,000
-        # pairs one PostgreSQL refuses (stack depth) and SQLite too (more than 32,766 parameters).
-        wanted_now = [(aid, source) for aid, sources in wanted.items() if aid not in busy for source in sources]
-        ids = await claim(session, Cursor, repository.cursors_among(session, wanted_now),
-                          Cursor.next_poll_at <= now + timedelta(seconds=ahead), order=[Cursor.next_poll_at],
-                          limit=limit, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) if wanted_now and limit > 0 else []
+        wanted, held = await _wanted_sources(session, runtime, now, cache)
+        # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later. The
+        # claim leaves out the cursors not wanted and the accounts held or still polling (each list
+        # one parameter, `among`, and short but for a mass change): a list of the 30,000 wanted
+        # pairs, sent and hashed every tick, was a worker's costliest statement after the accounts.
+        left_out = [among(Cursor.id, cache.unwanted)] if cache.unwanted else []
+        if busy | held:
+            left_out.append(among(Cursor.account_id, busy | held))
+        due_now = Cursor.next_poll_at <= now + timedelta(seconds=ahead)
+        ids = await claim(session, Cursor, Cursor.account_id.is_not(None), due_now, *[~c for c in left_out],
+                          order=[Cursor.next_poll_at], limit=limit, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds) \
+            if limit > 0 and any(account_id not in busy for account_id in wanted) else []
         rows = await repository.cursor_accounts(session, ids)
     work: dict[int, tuple[str, list[int]]] = {}
     delays: dict[int, float] = {}  # an account whose first source is claimed ahead waits for it outside the fanout

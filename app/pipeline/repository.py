@@ -4,27 +4,18 @@ domain's repository (accounts, rules, moderation, filters)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     CursorResult,
     Row,
-    String,
-    any_,
     delete,
     func,
-    literal,
-    literal_column,
     select,
-    tuple_,
     update,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import among, insert_ignore, insert_many, is_postgres, skip_locked
@@ -138,20 +129,9 @@ async def ensure_cursors(session: AsyncSession, pairs: Sequence[tuple[int, str]]
                               .values(rows[start:start + ENSURE_BATCH]))
 
 
-def cursors_among(session: AsyncSession, pairs: Sequence[tuple[int, str]]) -> ColumnElement[bool]:
-    """Cursors whose (account id, source) is one of `pairs`, the list bound as ONE parameter (arrays
-    on PostgreSQL, JSON on SQLite). An IN list of 30,000 pairs was 60,000 parameters: PostgreSQL
-    refused it ("stack depth limit exceeded") and SQLite allows 32,766 at most."""
-    if is_postgres(session):
-        # "<account id>:<source>" = ANY(one text array): a hashed filter on the due cursors. Joined to
-        # unnest(ids, sources) instead, the planner guessed 10 rows and looked up all 30,000 pairs
-        # by index on every claim (320 ms; this: 5 to 20 ms).
-        key = sql_cast(Cursor.account_id, String) + literal_column("':'") + Cursor.source
-        wanted: ColumnElement[bool] = key == any_(literal([f"{a}:{s}" for a, s in pairs], ARRAY(String)))
-        return wanted
-    each = func.json_each(literal(json.dumps(pairs))).table_valued("value")
-    return tuple_(Cursor.account_id, Cursor.source).in_(
-        select(func.json_extract(each.c.value, "$[0]"), func.json_extract(each.c.value, "$[1]")))
+async def cursor_keys(session: AsyncSession) -> Sequence[Row[int, int | None, str]]:
+    """(id, account id, source) of every cursor."""
+    return (await session.execute(select(Cursor.id, Cursor.account_id, Cursor.source))).all()
 
 
 async def cursor_accounts(session: AsyncSession, ids: list[int]) -> Sequence[Row[int, int, str, Any, datetime]]:

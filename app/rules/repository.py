@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Action, ActionStatus, ChangeMark, Rule
+from app.models import Action, ActionStatus, Rule
 from app.pagination import Page, PageParams, T, paginate
 
 # (count, newest updated_at, sum of ids) of the rules table: what `signature` reads.
@@ -28,12 +28,6 @@ async def signature(session: AsyncSession) -> Signature:
     row = (await session.execute(select(func.count(Rule.id), func.max(Rule.updated_at), func.sum(Rule.id)))).one()
     count, latest, id_sum = row
     return count, latest, id_sum
-
-
-async def change_mark(session: AsyncSession) -> int | None:
-    """The counter the database moves on every write to `rules` (migration 0019); None when its row
-    is missing (then only the fingerprint can tell)."""
-    return await session.scalar(select(ChangeMark.version).where(ChangeMark.name == "rules"))
 
 
 async def signatures_by_account(session: AsyncSession) -> dict[int, tuple[int, datetime | None]]:

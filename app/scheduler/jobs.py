@@ -62,7 +62,7 @@ class Pipeline:
     _last_prune: float = 0.0
     _last_identities: float = 0.0
     # per account: what its derived poll sources were computed from, and the sources
-    sources: dict[int, Any] = field(default_factory=dict)
+    sources: poller.SourceCache = field(default_factory=poller.SourceCache)
     fanout: Fanout | None = None
     _matching: asyncio.Lock = field(default_factory=asyncio.Lock)
     # shutdown: set once; the jobs running now (their tasks), waited for within the grace period

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, text, update
 
+from app.db.marks import change_mark
 from app.db.session import transaction
 from app.models import Account, Rule
 from app.pipeline.matcher import CompiledRules
@@ -18,7 +19,7 @@ from app.rules import repository as rules_repo
 
 async def _mark(runtime) -> int | None:
     async with runtime.sessions() as session:
-        return await rules_repo.change_mark(session)
+        return await change_mark(session, "rules")
 
 
 async def _account(runtime) -> int:
@@ -96,3 +97,29 @@ def _matched(compiled: CompiledRules, text_: str) -> set[str]:
     post = Post(platform="mock", id="1", author=Author(id="1", handle="ana"), text=text_,
                 hashtags=[text_.removeprefix("#")])
     return {compiled.texts[rule_id].name for rule_id in compiled.index.match(prepare(post))}
+
+
+async def _accounts_mark(runtime) -> int | None:
+    async with runtime.sessions() as session:
+        return await change_mark(session, "accounts")
+
+
+async def test_the_accounts_mark_moves_on_what_the_poll_job_reads_and_not_on_a_send(runtime):
+    before = await _accounts_mark(runtime)
+    account_id = await _account(runtime)
+    created = await _accounts_mark(runtime)
+    assert created > before
+    async with transaction(runtime.sessions) as session:  # a send stamps the account: not a change for polls
+        account = await session.get_one(Account, account_id)
+        account.last_sent_at = account.updated_at
+    assert await _accounts_mark(runtime) == created
+    moved = [created]
+    for change in ({"sources": ["tag:tea"]}, {"conditions": {"x": {"severity": "attention"}}}, {"enabled": False},
+                   {"config": {"instance": "x"}}, {"stop_words_enabled": False}):
+        async with transaction(runtime.sessions) as session:
+            await session.execute(update(Account).where(Account.id == account_id).values(**change))
+        moved.append(await _accounts_mark(runtime))
+    async with transaction(runtime.sessions) as session:
+        await session.execute(delete(Account).where(Account.id == account_id))
+    moved.append(await _accounts_mark(runtime))
+    assert all(later > earlier for earlier, later in itertools.pairwise(moved)), moved
