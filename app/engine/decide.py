@@ -117,14 +117,16 @@ def _consented(post: Post, view: AccountView, keys: set[str]) -> bool:
     return bool(keys & view.consent) or bool(mentioned & view.own_names())
 
 
-def decide(post: Post, rule: RuleView, view: AccountView, now: datetime) -> Decision:
-    """What to do with a post a rule matched: queue it, hold it for review, or skip it with a reason."""
+def decide(post: Post, rule: RuleView, view: AccountView, now: datetime, *, text: str | None = None) -> Decision:
+    """What to do with a post a rule matched: queue it, hold it for review, or skip it with a reason.
+    `text`: the post's `normalized_text`, when the caller has it already (one post, many accounts)."""
     outside = out_of_scope(rule.scope, post, view.relations)
     if outside and not rule.anchored:
         return Decision(Verdict.ignore, outside)
     reason = stop_reason(post, view, now)
     reason = reason or outside
-    reason = reason or duplicate_reason(view.filters, normalized_text(post), view.recent_texts, now)
+    reason = reason or duplicate_reason(view.filters, normalized_text(post) if text is None else text,
+                                        view.recent_texts, now)
     if reason:
         return Decision(Verdict.skipped, reason)
     # Held for review is decided once, here: an approved post is not held again before sending.

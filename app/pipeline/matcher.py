@@ -161,6 +161,7 @@ class Found:
     post: Post
     prepared: PreparedPost
     best: dict[tuple[int, str], RuleView]
+    normalized: str = ""  # the post's text as duplicate detection sees it (normalized_text), once a post
 
 
 class Matcher:
@@ -202,7 +203,7 @@ class Matcher:
         post = Post.model_validate(data)
         prepared = prepare(post)
         best = best_rules(self.compiled.index.match(prepared), self.compiled.rules)
-        return Found(seen_id, source_account_id, post, prepared, best)
+        return Found(seen_id, source_account_id, post, prepared, best, normalized_text(post) if best else "")
 
     async def _decide(self, batch: _Batch, found: Found) -> None:
         post = found.post
@@ -217,12 +218,12 @@ class Matcher:
             if (account_id, post.id, kind) in batch.taken:
                 continue  # decided before (a duplicate delivery): the unique row stands
             view = await batch.view(account, rule)
-            decision = decide(post, rule, view, batch.now)
+            decision = decide(post, rule, view, batch.now, text=found.normalized)
             if decision.status == Verdict.ignore:
                 continue
             text = self.compiled.texts.get(rule.id)
             snapshot = snapshot_of(post, text, held_terms(text, found.prepared) if text else [])
-            batch.record(account, rule, found.seen_id, post, kind, decision, view, snapshot,
+            batch.record(account, rule, found.seen_id, post, found.normalized, kind, decision, view, snapshot,
                          await batch.schedule(account, rule, decision))
 
 
@@ -285,12 +286,12 @@ class _Batch:
         at = scheduled(rule.timing, self.now, timezone=account.timezone or "UTC", window=window)
         return {"scheduled_at": at, "spread_start": window.start if window else None}
 
-    def record(self, account: Account, rule: RuleView, seen_id: int, post: Post, kind: str,
+    def record(self, account: Account, rule: RuleView, seen_id: int, post: Post, text: str, kind: str,
                decision: Decision, view: AccountView, snapshot: dict[str, Any],
                timed: dict[str, Any] | None = None) -> None:
-        """Add the action row to the batch's; its text counts for the duplicate filter at once.
-        `timed`: scheduled_at (the rule's timing) and spread_start, when the rule is timed."""
-        text = normalized_text(post)
+        """Add the action row to the batch's; its text (`normalized_text` of the post) counts for the
+        duplicate filter at once. `timed`: scheduled_at (the rule's timing) and spread_start, when
+        the rule is timed."""
         whose = post.reposted_author or post.author  # the author whose post a repost amplifies
         status = states.first(decision.status)
         timed = {"scheduled_at": None, "spread_start": None, **(timed or {})}

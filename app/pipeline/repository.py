@@ -38,13 +38,13 @@ async def by_id(session: AsyncSession, model: type[M], row_id: Any) -> M | None:
 # -- the inbox ---------------------------------------------------------------------------------
 
 async def insert_posts(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert inbox rows whose (platform, post id) is new; returns how many were inserted."""
-    inserted = 0
-    for start in range(0, len(rows), INSERT_BATCH):
-        stmt = insert_ignore(session, SeenPost, conflict=["platform", "post_id"])
-        result = await session.execute(stmt.values(rows[start : start + INSERT_BATCH]).returning(SeenPost.id))
-        inserted += len(result.all())
-    return inserted
+    """Insert inbox rows whose (platform, post id) is new, in the order given (their ids are the
+    matcher's order); returns how many were inserted. One statement (`insert_many`)."""
+    if not rows:
+        return 0
+    result = await insert_many(session, SeenPost.__table__, rows, conflict=["platform", "post_id"], returning=["id"],
+                               page=INSERT_BATCH)
+    return len(result.all())
 
 
 async def seen_post_id(session: AsyncSession, *, platform: str, post_id: str) -> int | None:
