@@ -54,3 +54,16 @@ async def make_limited_account(client, headers, limits: dict) -> dict:
     assert response.status_code == 200, response.text
     await make_rule(client, headers, account["id"], "#coffee")
     return account
+
+
+def count_calls(monkeypatch, owner, name: str) -> list[int]:
+    """Count the calls of the coroutine function `owner.name` (patched for the test); one entry a call."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    async def counted(*args, **kwargs):
+        calls.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls

@@ -14,7 +14,7 @@ from app.models import Cursor, SeenPost
 from app.pipeline import repository
 from app.pipeline.leases import claim
 from app.pipeline.poller import poll_due
-from tests.api.helpers import API, make_account, make_rule, world
+from tests.api.helpers import API, count_calls, make_account, make_rule, world
 
 
 async def _cursor(runtime) -> Cursor:
@@ -156,14 +156,7 @@ async def test_the_poll_job_reads_every_account_again_only_when_one_changed(clie
     from app.accounts import repository as accounts_repo
     from app.pipeline.poller import SourceCache
 
-    reads = []
-    poll_states = accounts_repo.poll_states
-
-    async def counted(session):
-        reads.append(1)
-        return await poll_states(session)
-
-    monkeypatch.setattr(accounts_repo, "poll_states", counted)
+    reads = count_calls(monkeypatch, accounts_repo, "poll_states")
     cache = SourceCache()
     account = await make_account(client, admin, sources=["tag:coffee"])
     world().publish("alice", "one #coffee")

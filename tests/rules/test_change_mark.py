@@ -15,6 +15,7 @@ from app.pipeline.matcher import CompiledRules
 from app.platforms.base import Author, Post
 from app.query import prepare
 from app.rules import repository as rules_repo
+from tests.api.helpers import count_calls
 
 
 async def _mark(runtime) -> int | None:
@@ -63,14 +64,7 @@ async def test_the_matcher_reads_the_fingerprint_only_when_the_mark_moved(runtim
     async with transaction(runtime.sessions) as session:
         session.add(_rule(account_id, "a", "#a"))
     compiled = CompiledRules()
-    reads = []
-    signature = rules_repo.signature
-
-    async def counted(session):
-        reads.append(1)
-        return await signature(session)
-
-    monkeypatch.setattr(rules_repo, "signature", counted)
+    reads = count_calls(monkeypatch, rules_repo, "signature")
     async with transaction(runtime.sessions) as session:
         await compiled.sync(session)
         await compiled.sync(session)
