@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -62,6 +62,7 @@ class SourceCache:
     # the cursors no source of an enabled account is (disabled accounts', dropped sources', the
     # matcher's): left out of the claim, which then needs no list of the 30,000 wanted ones
     unwanted: list[int] = field(default_factory=list)
+    reading: tuple[int, int] | None = None  # the marks of a read not committed yet
 # At most this many sources are claimed by one run of the poll job (the most overdue first); the
 # rest stay due for the next run, a few seconds later.
 POLL_BATCH = 200
@@ -103,8 +104,9 @@ async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime
     accounts_mark, rules_mark = await change_mark(session, "accounts"), await change_mark(session, "rules")
     marks = None if accounts_mark is None or rules_mark is None else (accounts_mark, rules_mark)
     if marks is None or marks != cache.marks:
+        cache.marks = None  # kept only once what was read is committed (poll_due): new cursors with it
         await _read_accounts(session, runtime, now, cache)
-        cache.marks = marks
+        cache.reading = marks
     held = {account.id for account in cache.conditioned
             if needs_attention(account) or polls_blocked_until(account, now)}
     # (a shared rate limit: none of its sources is polled until it ends)
@@ -138,6 +140,29 @@ async def _read_accounts(session: AsyncSession, runtime: Runtime, now: datetime,
     cache.wanted, cache.conditioned = wanted, [account for account in accounts if account.conditions]
 
 
+async def _claim_due(runtime: Runtime, cache: SourceCache, now: datetime, busy: set[int], limit: int,
+                     ahead: float) -> tuple[dict[int, list[str]], Sequence[Any]]:
+    """In one transaction: the wanted sources (`_wanted_sources`), and the due cursors claimed, with
+    their accounts (`repository.cursor_accounts`). A cursor another worker made since this one read
+    the accounts (an account added meanwhile) may be among them, its account not in `wanted` yet."""
+    async with transaction(runtime.sessions) as session:
+        wanted, held = await _wanted_sources(session, runtime, now, cache)
+        # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later. The
+        # claim leaves out the cursors not wanted and the accounts held or still polling (each list
+        # one parameter, `among`, and short but for a mass change): a list of the 30,000 wanted
+        # pairs, sent and hashed every tick, was a worker's costliest statement after the accounts.
+        left_out = [among(Cursor.id, cache.unwanted)] if cache.unwanted else []
+        if busy | held:
+            left_out.append(among(Cursor.account_id, busy | held))
+        due_now = Cursor.next_poll_at <= now + timedelta(seconds=ahead)
+        ids = await claim(session, Cursor, Cursor.account_id.is_not(None), due_now, *[~c for c in left_out],
+                          order=[Cursor.next_poll_at], limit=limit, owner=runtime.worker_id, now=now,
+                          seconds=runtime.settings.lease_seconds) \
+            if limit > 0 and any(account_id not in busy for account_id in wanted) else []
+        rows = await repository.cursor_accounts(session, ids)
+    return wanted, rows
+
+
 async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
                    wait: float | None = None, ahead: float = 0.0) -> int:
     """Poll the due sources of the enabled accounts, the most overdue first (up to POLL_BATCH); returns
@@ -156,21 +181,15 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     # its queue, out of the reach of idle workers, until they ran out and two workers polled them.
     limit = POLL_BATCH - fanout.waiting("poll")
     cache = SourceCache() if cache is None else cache
-    async with transaction(runtime.sessions) as session:
-        wanted, held = await _wanted_sources(session, runtime, now, cache)
-        # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later. The
-        # claim leaves out the cursors not wanted and the accounts held or still polling (each list
-        # one parameter, `among`, and short but for a mass change): a list of the 30,000 wanted
-        # pairs, sent and hashed every tick, was a worker's costliest statement after the accounts.
-        left_out = [among(Cursor.id, cache.unwanted)] if cache.unwanted else []
-        if busy | held:
-            left_out.append(among(Cursor.account_id, busy | held))
-        due_now = Cursor.next_poll_at <= now + timedelta(seconds=ahead)
-        ids = await claim(session, Cursor, Cursor.account_id.is_not(None), due_now, *[~c for c in left_out],
-                          order=[Cursor.next_poll_at], limit=limit, owner=runtime.worker_id, now=now,
-                          seconds=runtime.settings.lease_seconds) \
-            if limit > 0 and any(account_id not in busy for account_id in wanted) else []
-        rows = await repository.cursor_accounts(session, ids)
+    try:
+        wanted, rows = await _claim_due(runtime, cache, now, busy, limit, ahead)
+    except BaseException:
+        # what was read may not be stored (the new cursors rolled back): read and derive again
+        cache.marks, cache.reading = None, None
+        cache.derived.clear()
+        raise
+    if cache.reading is not None:
+        cache.marks, cache.reading = cache.reading, None
     work: dict[int, tuple[str, list[int]]] = {}
     delays: dict[int, float] = {}  # an account whose first source is claimed ahead waits for it outside the fanout
     for cursor_id, account_id, platform, config, due in rows:
@@ -178,7 +197,8 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
             delays[account_id] = min(max(0.0, (due - utcnow()).total_seconds()), ahead)
         work.setdefault(account_id, (host_of(platform, config), []))[1].append(cursor_id)
     jobs: dict[int, tuple[str, Callable[[], Awaitable[int]]]] = {
-        aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids, partial(_poll_one, runtime, len(wanted[aid])),
+        aid: (host, partial(one_by_one, runtime, Cursor, cursor_ids,
+                            partial(_poll_one, runtime, len(wanted.get(aid) or cursor_ids)),
                             budget=runtime.settings.poll_budget_seconds))
         for aid, (host, cursor_ids) in work.items()}
     return await fanout.round("poll", jobs, wait=wait, delays=delays)

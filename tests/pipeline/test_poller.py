@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from app.db.base import utcnow
@@ -172,3 +173,23 @@ async def test_the_poll_job_reads_every_account_again_only_when_one_changed(clie
     assert await poll_due(runtime, cache) == 1  # the new source, seen at once
     assert len(reads) == 2
     assert (await _inbox(runtime))[-1] == tea.id
+
+
+async def test_a_tick_that_failed_after_reading_the_accounts_reads_them_again(client, admin, runtime, monkeypatch):
+    from app.pipeline.poller import SourceCache
+
+    cache = SourceCache()
+    await make_account(client, admin, sources=["tag:coffee"])
+    world().publish("alice", "one #coffee")
+    ensure = repository.ensure_cursors
+
+    async def failing(*args, **kwargs):
+        await ensure(*args, **kwargs)
+        raise ConnectionError("the database went away")  # the new cursors are rolled back with it
+
+    monkeypatch.setattr(repository, "ensure_cursors", failing)
+    with pytest.raises(ConnectionError):
+        await poll_due(runtime, cache)
+    monkeypatch.setattr(repository, "ensure_cursors", ensure)
+    assert await poll_due(runtime, cache) == 1  # the marks did not move: read again all the same
+    assert (await _cursor(runtime)).poll_count == 1
