@@ -308,7 +308,7 @@ class _Round:
                 # Any other outcome lets the next call go at once: every row of the round is already
                 # `sending` and committed, so the write may follow (a crash before it leaves `sending`
                 # rows that reconcile settles by asking the platform, as for a crash during a call).
-                if rest and time.monotonic() - started >= budget:
+                if time.monotonic() - started >= budget:
                     # A send that used up its budget: the server is not answering. The rest are given
                     # back for a later round rather than each waiting a budget while their leases run out.
                     await self._give_back(rest, None)

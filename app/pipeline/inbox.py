@@ -22,7 +22,7 @@ async def store(session: AsyncSession, posts: list[Post], *, source_account_id: 
     if not posts:
         return 0
     now = utcnow()
-    unique = {(p.platform, inbox_key(p)): p for p in storable_posts(posts)}
+    unique = {(p.platform, inbox_key(p)): p for p in posts}
     rows = [
         {
             "platform": p.platform,
@@ -42,18 +42,25 @@ def storable_posts(posts: list[Post]) -> list[Post]:
     """The posts as the database can store them: a post holding a NUL character or a lone surrogate
     anywhere (PostgreSQL refuses the first in text and JSONB, UTF-8 cannot encode the second) comes
     back without them (U+FFFD for a surrogate); the others are returned as they are. Platforms'
-    posts go through this as they arrive: one such post would otherwise fail its whole poll, every
-    time, and hold its source's cursor where it is."""
-    cleaned = []
-    for post in posts:
-        data = post.model_dump(mode="python")
-        if unstorable(data):
-            fixed = Post.model_validate(storable(data))
-            log.warning("post text cleaned", extra={"platform": post.platform, "post_id": fixed.id,
-                                                    "problems": [p["msg"] for p in unstorable(data)][:5]})
-            post = fixed
-        cleaned.append(post)
-    return cleaned
+    posts go through this where they arrive (the poller, the streamer): one such post would
+    otherwise fail its whole poll, every time, and hold its source's cursor where it is."""
+    return [_storable(post) for post in posts]
+
+
+def _storable(post: Post) -> Post:
+    try:  # the common case, cheaply: JSON written by pydantic's core, a NUL shows as \u0000
+        if "\\u0000" not in post.model_dump_json():
+            return post
+    except ValueError:  # a lone surrogate cannot be written as UTF-8
+        pass
+    data = post.model_dump(mode="python")
+    problems = unstorable(data)
+    if not problems:  # a text that merely spells "\u0000"
+        return post
+    fixed = Post.model_validate(storable(data))
+    log.warning("post text cleaned", extra={"platform": post.platform, "post_id": fixed.id,
+                                            "problems": [p["msg"] for p in problems][:5]})
+    return fixed
 
 
 def inbox_key(post: Post) -> str:

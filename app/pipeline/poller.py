@@ -62,7 +62,6 @@ class SourceCache:
     # the cursors no source of an enabled account is (disabled accounts', dropped sources', the
     # matcher's): left out of the claim, which then needs no list of the 30,000 wanted ones
     unwanted: list[int] = field(default_factory=list)
-    reading: tuple[int, int] | None = None  # the marks of a read not committed yet
 # At most this many sources are claimed by one run of the poll job (the most overdue first); the
 # rest stay due for the next run, a few seconds later.
 POLL_BATCH = 200
@@ -95,22 +94,24 @@ async def _feeds(session: AsyncSession, account: Account, runtime: Runtime) -> l
 
 
 async def _wanted_sources(session: AsyncSession, runtime: Runtime, now: datetime,
-                          cache: SourceCache) -> tuple[dict[int, list[str]], set[int]]:
+                          cache: SourceCache) -> tuple[dict[int, list[str]], set[int], tuple[int, int] | None]:
     """Each active account's sources; derived ones are worked out again only when its rules or
     settings changed (parsing every rule on every tick would not scale to 100,000 rules). Every
     account is read again only when the accounts' or the rules' change mark moved; the marks are
     read first, so a write landing meanwhile leaves them past what is kept, and the next tick reads.
-    Returns the sources of the accounts that may be polled now, and the accounts held (conditions)."""
+    Returns the sources of the accounts that may be polled now, the accounts held (conditions), and
+    the marks of a read made now (kept in `cache` by the caller once it committed), else None."""
     accounts_mark, rules_mark = await change_mark(session, "accounts"), await change_mark(session, "rules")
     marks = None if accounts_mark is None or rules_mark is None else (accounts_mark, rules_mark)
-    if marks is None or marks != cache.marks:
+    read = marks is None or marks != cache.marks
+    if read:
         cache.marks = None  # kept only once what was read is committed (poll_due): new cursors with it
         await _read_accounts(session, runtime, now, cache)
-        cache.reading = marks
     held = {account.id for account in cache.conditioned
             if needs_attention(account) or polls_blocked_until(account, now)}
     # (a shared rate limit: none of its sources is polled until it ends)
-    return {account_id: sources for account_id, sources in cache.wanted.items() if account_id not in held}, held
+    wanted = {account_id: sources for account_id, sources in cache.wanted.items() if account_id not in held}
+    return wanted, held, marks if read else None
 
 
 async def _read_accounts(session: AsyncSession, runtime: Runtime, now: datetime, cache: SourceCache) -> None:
@@ -141,12 +142,13 @@ async def _read_accounts(session: AsyncSession, runtime: Runtime, now: datetime,
 
 
 async def _claim_due(runtime: Runtime, cache: SourceCache, now: datetime, busy: set[int], limit: int,
-                     ahead: float) -> tuple[dict[int, list[str]], Sequence[Any]]:
+                     ahead: float) -> tuple[dict[int, list[str]], Sequence[Any], tuple[int, int] | None]:
     """In one transaction: the wanted sources (`_wanted_sources`), and the due cursors claimed, with
-    their accounts (`repository.cursor_accounts`). A cursor another worker made since this one read
-    the accounts (an account added meanwhile) may be among them, its account not in `wanted` yet."""
+    their accounts (`repository.cursor_accounts`), and the marks of an accounts read made now. A
+    cursor another worker made since this one read the accounts (an account added meanwhile) may be
+    among them, its account not in `wanted` yet."""
     async with transaction(runtime.sessions) as session:
-        wanted, held = await _wanted_sources(session, runtime, now, cache)
+        wanted, held, marks = await _wanted_sources(session, runtime, now, cache)
         # Only sources still wanted are claimed; one no longer wanted keeps its cursor for later. The
         # claim leaves out the cursors not wanted and the accounts held or still polling (each list
         # one parameter, `among`, and short but for a mass change): a list of the 30,000 wanted
@@ -160,7 +162,7 @@ async def _claim_due(runtime: Runtime, cache: SourceCache, now: datetime, busy: 
                           seconds=runtime.settings.lease_seconds) \
             if limit > 0 and any(account_id not in busy for account_id in wanted) else []
         rows = await repository.cursor_accounts(session, ids)
-    return wanted, rows
+    return wanted, rows, marks
 
 
 async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: Fanout | None = None, *,
@@ -182,14 +184,14 @@ async def poll_due(runtime: Runtime, cache: SourceCache | None = None, fanout: F
     limit = POLL_BATCH - fanout.waiting("poll")
     cache = SourceCache() if cache is None else cache
     try:
-        wanted, rows = await _claim_due(runtime, cache, now, busy, limit, ahead)
+        wanted, rows, marks = await _claim_due(runtime, cache, now, busy, limit, ahead)
     except BaseException:
         # what was read may not be stored (the new cursors rolled back): read and derive again
-        cache.marks, cache.reading = None, None
+        cache.marks = None
         cache.derived.clear()
         raise
-    if cache.reading is not None:
-        cache.marks, cache.reading = cache.reading, None
+    if marks is not None:  # read and committed
+        cache.marks = marks
     work: dict[int, tuple[str, list[int]]] = {}
     delays: dict[int, float] = {}  # an account whose first source is claimed ahead waits for it outside the fanout
     for cursor_id, account_id, platform, config, due in rows:

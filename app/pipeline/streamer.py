@@ -143,7 +143,7 @@ class Streamer:
                     await originals.recheck(self.runtime, post)
                     continue
                 async with transaction(self.runtime.sessions) as session:
-                    if await inbox.store(session, [post]):  # sent at once once committed (push.py)
+                    if await inbox.store(session, inbox.storable_posts([post])):  # sent at once once committed
                         await push.announce(session, self.runtime)
                     await stream_state.saw_post(session, account_id, utcnow())
                     if not delivered:  # the stream works: whatever refused it before is over

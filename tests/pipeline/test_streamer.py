@@ -48,3 +48,25 @@ async def test_streamed_posts_are_matched_and_reposted(client, admin, runtime, p
     finally:
         await streamer.stop()
         register(original)
+
+
+async def test_a_streamed_post_holding_a_nul_is_stored_cleaned_and_reposted(client, admin, runtime, pipeline):
+    # as a polled one (test_poller.py): on PostgreSQL it would fail its transaction, and be lost
+    original = get_platform("mock")
+    register(PushingMock())
+    streamer = Streamer(runtime)
+    try:
+        account = await make_account(client, admin, config={"stream": True})
+        await make_rule(client, admin, account["id"], "#coffee")
+        await streamer.sync()
+        post = world().publish("alice", "pushed\x00 with a lone \ud800 #coffee")
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            await pipeline.tick(poll=False)
+            if await actions(client, admin, account["id"], status="done"):
+                break
+        [done] = await actions(client, admin, account["id"], status="done")
+        assert done["post_id"] == post.id
+    finally:
+        await streamer.stop()
+        register(original)
